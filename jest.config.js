@@ -1,0 +1,12 @@
+/** @type {import('jest').Config} */
+module.exports = {
+	testEnvironment: 'node',
+	roots: ['<rootDir>/test'],
+	testMatch: ['**/*.test.ts'],
+	transform: {
+		'^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json', isolatedModules: true }],
+	},
+	testTimeout: 30_000,
+	// Workflow tests start servers and run real HTTP; two workers suit the 2-core CI machine.
+	maxWorkers: 2,
+};

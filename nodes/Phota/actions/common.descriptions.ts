@@ -1,0 +1,78 @@
+import type { INodeProperties } from 'n8n-workflow';
+
+import { DEFAULT_PARALLEL_REQUESTS } from '../helpers/itemRunner';
+import { DEFAULT_PROFILE_FIELD, FROM_INPUT_MODE } from '../helpers/profileIds';
+import type { RetryPolicy } from '../transport/retryPolicy';
+import { DEFAULT_RETRY_POLICY } from '../transport/retryPolicy';
+
+/** Profile picker: from the input item's profile_ids (default), from a searchable list, or by ID. */
+export function profileLocator(overrides: Partial<INodeProperties> & { multiple?: boolean }): INodeProperties {
+	const { multiple, ...rest } = overrides;
+	return {
+		displayName: multiple ? 'Profiles' : 'Profile',
+		name: multiple ? 'profiles' : 'profile',
+		type: 'resourceLocator',
+		default: { mode: FROM_INPUT_MODE, value: DEFAULT_PROFILE_FIELD },
+		description: multiple
+			? 'The people whose identity the images keep. By default the IDs come from the input item\'s "profile_ids", as output by Create Profile and Wait for Profile Ready.'
+			: 'The profile to use. By default its ID comes from the input item\'s "profile_ids", as output by Create Profile and Wait for Profile Ready.',
+		modes: [
+			{
+				displayName: 'From Input Item',
+				name: FROM_INPUT_MODE,
+				type: 'string',
+				hint: 'Name of the input field that holds the profile ID(s)',
+				placeholder: DEFAULT_PROFILE_FIELD,
+			},
+			{
+				displayName: 'From List',
+				name: 'list',
+				type: 'list',
+				typeOptions: {
+					searchListMethod: 'searchProfiles',
+					searchable: true,
+				},
+			},
+			{
+				displayName: 'By ID',
+				name: 'id',
+				type: 'string',
+				hint: multiple ? 'One ID, or several separated by commas' : undefined,
+				placeholder: multiple ? 'e.g. prof_a1, prof_b2' : 'e.g. prof_a1',
+			},
+		],
+		...rest,
+	};
+}
+
+export const parallelRequestsOption: INodeProperties = {
+	displayName: 'Parallel Requests',
+	name: 'parallelRequests',
+	type: 'number',
+	typeOptions: { minValue: 1, maxValue: 20 },
+	default: 5,
+	description:
+		'How many input items are sent to Phota at the same time. Results keep the input order. Lower it if Phota answers 429 (rate limited).',
+};
+
+export const maxRetriesOption: INodeProperties = {
+	displayName: 'Max Retries',
+	name: 'maxRetries',
+	type: 'number',
+	typeOptions: { minValue: 0, maxValue: 10 },
+	default: 3,
+	description:
+		'How often a request that failed for a passing reason (rate limit, 5xx, dropped connection) is sent again. Paid requests are only resent when Phota certainly did not process them.',
+};
+
+export function requestSettings(
+	options: { parallelRequests?: number; maxRetries?: number },
+): { parallelRequests: number; retryPolicy: RetryPolicy } {
+	return {
+		parallelRequests: Math.max(1, Math.floor(options.parallelRequests ?? DEFAULT_PARALLEL_REQUESTS)),
+		retryPolicy: {
+			...DEFAULT_RETRY_POLICY,
+			maxRetries: Math.max(0, Math.floor(options.maxRetries ?? DEFAULT_RETRY_POLICY.maxRetries)),
+		},
+	};
+}

@@ -1,0 +1,247 @@
+import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
+
+import { errorItem, runItems } from '../../helpers/itemRunner';
+import type { PhotaResponse } from '../../transport';
+import { photaApiRequest } from '../../transport';
+import type { RetryPolicy } from '../../transport/retryPolicy';
+import { maxRetriesOption, parallelRequestsOption, requestSettings } from '../common.descriptions';
+
+/** Photo counts per training tier (Phota guides/profiles: standard 10–50, fast 5–10). */
+export const TRAINING_TIERS = {
+	standard: { min: 10, max: 50 },
+	fast: { min: 5, max: 10 },
+} as const;
+type TrainingTier = keyof typeof TRAINING_TIERS;
+
+const properties: INodeProperties[] = [
+	{
+		displayName:
+			'Phota trains the profile from public (or signed) image URLs, which takes about 20 minutes. Put a "Wait for Profile Ready" node after this one before editing or generating images.',
+		name: 'createNotice',
+		type: 'notice',
+		default: '',
+	},
+	{
+		displayName: 'Reference Photos',
+		name: 'imageSource',
+		type: 'options',
+		noDataExpression: true,
+		options: [
+			{
+				name: 'Enter URLs',
+				value: 'list',
+				description: 'Type or map the photo URLs; each input item creates one profile',
+			},
+			{
+				name: 'From a List Field',
+				value: 'field',
+				description: 'Each input item holds an array of photo URLs and creates one profile',
+			},
+			{
+				name: 'Collect From All Items',
+				value: 'allItems',
+				description: 'Each input item holds one photo URL; all of them together create a single profile',
+			},
+		],
+		default: 'list',
+	},
+	{
+		displayName: 'Photo URLs',
+		name: 'imageUrls',
+		type: 'string',
+		typeOptions: { multipleValues: true, multipleValueButtonText: 'Add Photo URL' },
+		default: [],
+		placeholder: 'https://example.com/photos/01.jpg',
+		description: 'Publicly reachable URLs of photos of the person (JPEG, PNG, WebP or HEIC)',
+		displayOptions: { show: { imageSource: ['list'] } },
+	},
+	{
+		displayName: 'List Field',
+		name: 'imageUrlsField',
+		type: 'string',
+		default: 'image_urls',
+		required: true,
+		description: 'Input field holding the array (or comma-separated list) of photo URLs',
+		displayOptions: { show: { imageSource: ['field'] } },
+	},
+	{
+		displayName: 'URL Field',
+		name: 'imageUrlField',
+		type: 'string',
+		default: 'url',
+		required: true,
+		description: 'Input field that holds one photo URL in each item',
+		displayOptions: { show: { imageSource: ['allItems'] } },
+	},
+	{
+		displayName: 'Training Tier',
+		name: 'trainingTier',
+		type: 'options',
+		options: [
+			{ name: 'Standard (10–50 Photos, Best Likeness)', value: 'standard' },
+			{ name: 'Fast (5–10 Photos, Quicker and Cheaper)', value: 'fast' },
+		],
+		default: 'standard',
+	},
+	{
+		displayName: 'Tag',
+		name: 'tag',
+		type: 'string',
+		default: '',
+		placeholder: 'e.g. customer_42',
+		description:
+			'Optional label (1–128 characters) to find the profile later with Get Many, for example your own ID for the person. Cannot be changed later.',
+	},
+	{
+		displayName: 'Options',
+		name: 'options',
+		type: 'collection',
+		placeholder: 'Add Option',
+		default: {},
+		options: [parallelRequestsOption, maxRetriesOption],
+	},
+];
+
+const displayOptions = { show: { resource: ['profile'], operation: ['create'] } };
+
+export const description = updateDisplayOptions(displayOptions, properties);
+
+interface CreatePlan {
+	image_urls: string[];
+	training_tier: TrainingTier;
+	tag?: string;
+}
+
+export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
+	const { parallelRequests, retryPolicy } = requestSettings(this.getNodeParameter('options', 0, {}));
+	const imageSource = this.getNodeParameter('imageSource', 0) as string;
+
+	if (imageSource === 'allItems') return await createFromAllItems.call(this, retryPolicy);
+
+	return await runItems.call(
+		this,
+		{
+			async plan(itemIndex) {
+				const urls =
+					imageSource === 'field'
+						? urlsFromField.call(this, this.getNodeParameter('imageUrlsField', itemIndex) as string, itemIndex)
+						: urlList(this.getNodeParameter('imageUrls', itemIndex, []));
+				return createPlan.call(this, urls, itemIndex);
+			},
+			async run(plan: CreatePlan, itemIndex: number) {
+				return [{ json: await createProfile.call(this, plan, itemIndex, retryPolicy) }];
+			},
+		},
+		parallelRequests,
+	);
+}
+
+async function createFromAllItems(this: IExecuteFunctions, retryPolicy: RetryPolicy): Promise<INodeExecutionData[]> {
+	const items = this.getInputData();
+	const pairedItem = items.map((_, item) => ({ item }));
+	try {
+		const urls = items.map((item, itemIndex) => {
+			const field = this.getNodeParameter('imageUrlField', itemIndex) as string;
+			const value = item.json[field];
+			if (typeof value !== 'string' || value.trim() === '') {
+				throw new NodeOperationError(this.getNode(), `Input item ${itemIndex} has no photo URL in the field "${field}"`, {
+					itemIndex,
+					description: 'With "Collect From All Items" every input item must hold one photo URL.',
+				});
+			}
+			return value.trim();
+		});
+		const plan = createPlan.call(this, urls, 0);
+		return [{ json: await createProfile.call(this, plan, 0, retryPolicy), pairedItem }];
+	} catch (error) {
+		if (!this.continueOnFail()) throw error;
+		return [{ ...errorItem(error as Error, 0), pairedItem }];
+	}
+}
+
+function createPlan(this: IExecuteFunctions, urls: string[], itemIndex: number): CreatePlan {
+	const tier = this.getNodeParameter('trainingTier', itemIndex, 'standard') as TrainingTier;
+	const tag = (this.getNodeParameter('tag', itemIndex, '') as string).trim();
+	const bounds = TRAINING_TIERS[tier];
+	if (!bounds) {
+		throw new NodeOperationError(this.getNode(), `Training Tier "${tier}" is not one of standard, fast`, { itemIndex });
+	}
+
+	urls.forEach((url, position) => {
+		if (!/^https?:\/\/\S+$/i.test(url)) {
+			throw new NodeOperationError(this.getNode(), `Photo URL ${position + 1} is not an http(s) URL: "${truncate(url)}"`, {
+				itemIndex,
+				description: 'Phota trains profiles from URLs only. Upload binary photos somewhere public (or signed) first.',
+			});
+		}
+	});
+	const distinct = [...new Set(urls)];
+	if (distinct.length < bounds.min || distinct.length > bounds.max) {
+		const advice =
+			distinct.length < bounds.min
+				? tier === 'standard' && distinct.length >= TRAINING_TIERS.fast.min
+					? ' Add more photos, or choose the Fast tier (5–10 photos).'
+					: ' Add more photos of the person: varied angles, expressions and lighting work best.'
+				: tier === 'fast'
+					? ' Remove some, or choose the Standard tier (10–50 photos).'
+					: ' Remove some photos.';
+		throw new NodeOperationError(
+			this.getNode(),
+			`Photo URLs: the ${tier} tier needs ${bounds.min}–${bounds.max} distinct photos, got ${distinct.length}`,
+			{ itemIndex, description: `Phota rejects profiles outside this range.${advice}` },
+		);
+	}
+	if (tag.length > 128) {
+		throw new NodeOperationError(this.getNode(), `Tag is ${tag.length} characters long; Phota allows at most 128`, {
+			itemIndex,
+		});
+	}
+	return { image_urls: distinct, training_tier: tier, ...(tag ? { tag } : {}) };
+}
+
+async function createProfile(
+	this: IExecuteFunctions,
+	plan: CreatePlan,
+	itemIndex: number,
+	retryPolicy: RetryPolicy,
+): Promise<IDataObject> {
+	const { body } = (await photaApiRequest.call(this, {
+		method: 'POST',
+		endpoint: '/profiles/add',
+		body: { ...plan },
+		safety: 'paid',
+		itemIndex,
+		retryPolicy,
+	})) as PhotaResponse<{ profile_id: string }>;
+	return {
+		profile_id: body.profile_id,
+		profile_ids: [body.profile_id],
+		training_tier: plan.training_tier,
+		tag: plan.tag ?? null,
+		image_count: plan.image_urls.length,
+	};
+}
+
+function urlsFromField(this: IExecuteFunctions, field: string, itemIndex: number): string[] {
+	const value = this.getInputData()[itemIndex]?.json[field];
+	if (value === undefined || value === null || value === '') {
+		throw new NodeOperationError(this.getNode(), `Input item ${itemIndex} has no "${field}" field with photo URLs`, {
+			itemIndex,
+			description: 'Set List Field to the input field that holds the array of photo URLs.',
+		});
+	}
+	return urlList(value);
+}
+
+function urlList(value: unknown): string[] {
+	const entries: unknown[] = Array.isArray(value) ? value : typeof value === 'string' ? value.split(/[\s,]+/) : [value];
+	return entries
+		.map((entry) => (entry && typeof entry === 'object' && 'url' in entry ? (entry as IDataObject).url : entry))
+		.map((entry) => (entry === undefined || entry === null ? '' : String(entry).trim()))
+		.filter((url) => url !== '');
+}
+
+function truncate(text: string): string {
+	return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}

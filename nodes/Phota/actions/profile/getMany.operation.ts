@@ -1,0 +1,107 @@
+import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { updateDisplayOptions } from 'n8n-workflow';
+
+import { forEachConcurrently, runItems } from '../../helpers/itemRunner';
+import { getProfileStatus, listProfiles } from '../../helpers/profileApi';
+import { maxRetriesOption, parallelRequestsOption, requestSettings } from '../common.descriptions';
+
+const properties: INodeProperties[] = [
+	{
+		displayName: 'Return All',
+		name: 'returnAll',
+		type: 'boolean',
+		default: false,
+		description: 'Whether to return all results or only up to a given limit',
+	},
+	{
+		displayName: 'Limit',
+		name: 'limit',
+		type: 'number',
+		typeOptions: { minValue: 1 },
+		default: 50,
+		description: 'Max number of results to return',
+		displayOptions: { show: { returnAll: [false] } },
+	},
+	{
+		displayName: 'Filters',
+		name: 'filters',
+		type: 'collection',
+		placeholder: 'Add Filter',
+		default: {},
+		options: [
+			{
+				displayName: 'Tag',
+				name: 'tag',
+				type: 'string',
+				default: '',
+				placeholder: 'e.g. user_42',
+				description: 'Only profiles created with exactly this tag',
+			},
+		],
+	},
+	{
+		displayName: 'Options',
+		name: 'options',
+		type: 'collection',
+		placeholder: 'Add Option',
+		default: {},
+		options: [
+			{
+				displayName: 'Include Training Status',
+				name: 'includeStatus',
+				type: 'boolean',
+				default: true,
+				description:
+					'Whether to add each profile\'s training status. Costs one extra (free) status request per profile when the list does not include it.',
+			},
+			parallelRequestsOption,
+			maxRetriesOption,
+		],
+	},
+];
+
+const displayOptions = { show: { resource: ['profile'], operation: ['getMany'] } };
+
+export const description = updateDisplayOptions(displayOptions, properties);
+
+export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
+	const options = this.getNodeParameter('options', 0, {}) as IDataObject;
+	const { parallelRequests, retryPolicy } = requestSettings(options);
+	const includeStatus = options.includeStatus !== false;
+
+	return await runItems.call(
+		this,
+		{
+			async plan(itemIndex) {
+				const returnAll = this.getNodeParameter('returnAll', itemIndex, false) as boolean;
+				const limit = returnAll ? Infinity : (this.getNodeParameter('limit', itemIndex, 50) as number);
+				const { tag } = this.getNodeParameter('filters', itemIndex, {}) as { tag?: string };
+				return { limit, tag: tag?.trim() || undefined };
+			},
+			async run({ limit, tag }: { limit: number; tag?: string }, itemIndex: number) {
+				const profiles = (await listProfiles.call(this, { tag, itemIndex, retryPolicy })).slice(0, limit);
+				if (includeStatus) {
+					await forEachConcurrently(
+						profiles.filter((profile) => profile.status === undefined),
+						parallelRequests,
+						async (profile) => {
+							const { status, message } = await getProfileStatus.call(this, profile.profile_id, {
+								itemIndex,
+								retryPolicy,
+							});
+							Object.assign(profile, { status, message: message ?? '' });
+						},
+					);
+				}
+				return profiles.map((profile) => ({
+					json: {
+						...profile,
+						...(tag && profile.tag === undefined ? { tag } : {}),
+						profile_ids: [profile.profile_id],
+					},
+				}));
+			},
+		},
+		parallelRequests,
+	);
+}

@@ -1,0 +1,102 @@
+import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+
+export const DEFAULT_PARALLEL_REQUESTS = 5;
+
+/**
+ * One operation applied to every input item in two phases:
+ * `plan` reads and checks an item's parameters and binaries without any API call, and runs for
+ * every item before `run` makes the first (possibly paid) request.
+ */
+export interface ItemOperation<TPlan> {
+	plan(this: IExecuteFunctions, itemIndex: number): Promise<TPlan>;
+	run(this: IExecuteFunctions, plan: TPlan, itemIndex: number): Promise<INodeExecutionData[]>;
+}
+
+type ItemOutcome = { items: INodeExecutionData[] } | { error: Error };
+
+/**
+ * Plans all items, then runs them with at most `parallelRequests` in flight, keeping input order
+ * in the output. With Continue On Fail a failed item becomes `{ error }` and the rest go on;
+ * without it, no new item starts after a failure, in-flight items finish, and the failure is thrown.
+ */
+export async function runItems<TPlan>(
+	this: IExecuteFunctions,
+	operation: ItemOperation<TPlan>,
+	parallelRequests: number,
+): Promise<INodeExecutionData[]> {
+	const itemCount = this.getInputData().length;
+	const continueOnFail = this.continueOnFail();
+	const outcomes: ItemOutcome[] = new Array(itemCount);
+	const plans = new Map<number, TPlan>();
+
+	for (let itemIndex = 0; itemIndex < itemCount; itemIndex++) {
+		try {
+			plans.set(itemIndex, await operation.plan.call(this, itemIndex));
+		} catch (error) {
+			const itemError = attachItemIndex.call(this, error, itemIndex);
+			if (!continueOnFail) throw itemError;
+			outcomes[itemIndex] = { error: itemError };
+		}
+	}
+
+	let firstFailure: Error | undefined;
+	await forEachConcurrently([...plans.keys()], parallelRequests, async (itemIndex) => {
+		if (firstFailure) return;
+		try {
+			const items = await operation.run.call(this, plans.get(itemIndex) as TPlan, itemIndex);
+			outcomes[itemIndex] = { items };
+		} catch (error) {
+			const itemError = attachItemIndex.call(this, error, itemIndex);
+			outcomes[itemIndex] = { error: itemError };
+			if (!continueOnFail) firstFailure ??= itemError;
+		}
+	});
+	if (firstFailure) throw firstFailure;
+
+	return outcomes.flatMap((outcome, itemIndex) =>
+		'items' in outcome
+			? outcome.items.map((item) => ({ ...item, pairedItem: item.pairedItem ?? { item: itemIndex } }))
+			: [errorItem(outcome.error, itemIndex, this.getInputData()[itemIndex]?.json)],
+	);
+}
+
+/** Runs `worker` over `keys` with at most `limit` promises pending at once. */
+export async function forEachConcurrently<K>(
+	keys: K[],
+	limit: number,
+	worker: (key: K) => Promise<void>,
+): Promise<void> {
+	let next = 0;
+	const lanes = Array.from({ length: Math.max(1, Math.min(limit, keys.length)) }, async () => {
+		while (next < keys.length) {
+			const key = keys[next++];
+			await worker(key);
+		}
+	});
+	await Promise.all(lanes);
+}
+
+/** The output of a failed item under Continue On Fail; keeps the item's profile_ids for chaining. */
+export function errorItem(error: Error, itemIndex: number, inputJson?: IDataObject): INodeExecutionData {
+	const description = (error as { description?: unknown }).description;
+	const json: IDataObject = { error: error.message };
+	if (typeof description === 'string' && description) json.errorDescription = description;
+	const httpCode = (error as { httpCode?: unknown }).httpCode;
+	if (typeof httpCode === 'string') json.httpCode = httpCode;
+	const partial = (error as { partialResult?: IDataObject }).partialResult;
+	if (partial) Object.assign(json, partial);
+	if (json.profile_ids === undefined && Array.isArray(inputJson?.profile_ids)) {
+		json.profile_ids = inputJson?.profile_ids;
+	}
+	return { json, pairedItem: { item: itemIndex } };
+}
+
+function attachItemIndex(this: IExecuteFunctions, error: unknown, itemIndex: number): Error {
+	if (error instanceof Error && 'context' in error) {
+		const context = (error as { context: IDataObject }).context;
+		if (context.itemIndex === undefined) context.itemIndex = itemIndex;
+		return error;
+	}
+	return new NodeOperationError(this.getNode(), error as Error, { itemIndex });
+}

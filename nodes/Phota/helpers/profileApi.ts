@@ -1,0 +1,44 @@
+import type { IExecuteFunctions, ILoadOptionsFunctions } from 'n8n-workflow';
+
+import type { PhotaResponse } from '../transport';
+import { photaApiRequest } from '../transport';
+import type { RetryPolicy } from '../transport/retryPolicy';
+import type { ProfileListEntry, ProfileListResponse, ProfileStatusResponse } from './interfaces';
+
+export interface ProfileSummary {
+	profile_id: string;
+	status?: string;
+	tag?: string | null;
+}
+
+export async function getProfileStatus(
+	this: IExecuteFunctions | ILoadOptionsFunctions,
+	profileId: string,
+	options: { itemIndex?: number; retryPolicy?: RetryPolicy } = {},
+): Promise<ProfileStatusResponse> {
+	const { body } = (await photaApiRequest.call(this, {
+		method: 'GET',
+		endpoint: `/profiles/${encodeURIComponent(profileId)}/status`,
+		...options,
+	})) as PhotaResponse<ProfileStatusResponse>;
+	return { ...body, profile_id: body.profile_id ?? profileId };
+}
+
+export async function listProfiles(
+	this: IExecuteFunctions | ILoadOptionsFunctions,
+	options: { tag?: string; itemIndex?: number; retryPolicy?: RetryPolicy } = {},
+): Promise<ProfileSummary[]> {
+	const { tag, ...requestOptions } = options;
+	const { body } = (await photaApiRequest.call(this, {
+		method: 'GET',
+		endpoint: '/profiles/ids',
+		qs: tag ? { tag } : undefined,
+		...requestOptions,
+	})) as PhotaResponse<ProfileListResponse>;
+	return (body.profiles ?? []).map(toProfileSummary);
+}
+
+function toProfileSummary(entry: ProfileListEntry): ProfileSummary {
+	if (typeof entry === 'string') return { profile_id: entry };
+	return { profile_id: String(entry.profile_id), status: entry.status, tag: entry.tag };
+}

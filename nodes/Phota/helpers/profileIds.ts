@@ -1,0 +1,98 @@
+import type { IDataObject, IExecuteFunctions, INodeParameterResourceLocator } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+
+/** Phota does not publish an id format; ids seen are short tokens of letters, digits, `_` and `-`. */
+export const PROFILE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+export const FROM_INPUT_MODE = 'fromInput';
+export const DEFAULT_PROFILE_FIELD = 'profile_ids';
+
+/** Accepts an array, a comma/space separated string or a single id; returns distinct trimmed ids. */
+export function normaliseProfileIds(value: unknown): string[] {
+	const raw: unknown[] = Array.isArray(value) ? value : typeof value === 'string' ? value.split(/[\s,]+/) : [value];
+	const ids = raw
+		.map((entry) => {
+			if (entry && typeof entry === 'object' && 'profile_id' in entry) return String((entry as IDataObject).profile_id);
+			return entry === undefined || entry === null ? '' : String(entry).trim();
+		})
+		.filter((id) => id !== '');
+	return [...new Set(ids)];
+}
+
+/**
+ * Profile ids from the item's field (default `profile_ids`, falling back to `profile_id`).
+ * Returns undefined when the item holds neither.
+ */
+export function profileIdsFromItem(json: IDataObject, field: string): string[] | undefined {
+	const fieldName = field.trim() || DEFAULT_PROFILE_FIELD;
+	const value = getPath(json, fieldName) ?? (fieldName === DEFAULT_PROFILE_FIELD ? json.profile_id : undefined);
+	if (value === undefined || value === null || value === '') return undefined;
+	return normaliseProfileIds(value);
+}
+
+export function assertProfileIds(
+	this: IExecuteFunctions,
+	ids: string[],
+	fieldLabel: string,
+	itemIndex: number,
+): string[] {
+	for (const id of ids) {
+		if (!PROFILE_ID_PATTERN.test(id)) {
+			throw new NodeOperationError(this.getNode(), `"${id}" in ${fieldLabel} is not a Phota profile ID`, {
+				itemIndex,
+				description:
+					'Profile IDs are the profile_id values returned by Profile → Create or Profile → Get Many (letters, digits, _ and -).',
+			});
+		}
+	}
+	return ids;
+}
+
+/**
+ * Resolves the profile resource locator of item `itemIndex`:
+ * "From Input Item" reads the named field, "From List" / "By ID" use the chosen id(s).
+ */
+export function resolveProfileLocator(
+	this: IExecuteFunctions,
+	parameterName: string,
+	itemIndex: number,
+	options: { required: boolean; fieldLabel: string },
+): string[] {
+	const locator = this.getNodeParameter(parameterName, itemIndex, {
+		mode: FROM_INPUT_MODE,
+		value: DEFAULT_PROFILE_FIELD,
+	}) as INodeParameterResourceLocator;
+
+	if (locator.mode === FROM_INPUT_MODE) {
+		const field = String(locator.value ?? '') || DEFAULT_PROFILE_FIELD;
+		const ids = profileIdsFromItem(this.getInputData()[itemIndex]?.json ?? {}, field);
+		if (!ids?.length) {
+			throw new NodeOperationError(
+				this.getNode(),
+				`Input item ${itemIndex} has no "${field}" field to take the profile ID from`,
+				{
+					itemIndex,
+					description: options.required
+						? `Connect this node after Phota → Create Profile or Wait for Profile Ready (they output "${DEFAULT_PROFILE_FIELD}"), or switch ${options.fieldLabel} to "From List" or "By ID".`
+						: `Connect this node after Phota → Create Profile or Wait for Profile Ready (they output "${DEFAULT_PROFILE_FIELD}"), switch ${options.fieldLabel} to "From List" or "By ID", or choose "By ID" and leave it empty to work without identity.`,
+				},
+			);
+		}
+		return assertProfileIds.call(this, ids, options.fieldLabel, itemIndex);
+	}
+
+	const ids = normaliseProfileIds(locator.value);
+	if (!ids.length && options.required) {
+		throw new NodeOperationError(this.getNode(), `${options.fieldLabel} is empty`, {
+			itemIndex,
+			description: 'Choose a profile from the list or enter its ID.',
+		});
+	}
+	return assertProfileIds.call(this, ids, options.fieldLabel, itemIndex);
+}
+
+function getPath(json: IDataObject, path: string): unknown {
+	return path.split('.').reduce<unknown>((value, key) => {
+		if (value && typeof value === 'object') return (value as IDataObject)[key];
+		return undefined;
+	}, json);
+}

@@ -1,0 +1,46 @@
+import type { ILoadOptionsFunctions, INodeListSearchResult } from 'n8n-workflow';
+
+import { forEachConcurrently } from '../helpers/itemRunner';
+import type { ProfileSummary } from '../helpers/profileApi';
+import { getProfileStatus, listProfiles } from '../helpers/profileApi';
+
+/** Status look-ups per search page; the list endpoint may return bare ids without a status. */
+const STATUS_LOOKUPS_PER_PAGE = 25;
+
+export async function searchProfiles(
+	this: ILoadOptionsFunctions,
+	filter?: string,
+): Promise<INodeListSearchResult> {
+	const needle = filter?.trim().toLowerCase() ?? '';
+	const profiles = (await listProfiles.call(this)).filter(
+		(profile) =>
+			!needle || profile.profile_id.toLowerCase().includes(needle) || profile.tag?.toLowerCase().includes(needle),
+	);
+
+	const shown = profiles.slice(0, STATUS_LOOKUPS_PER_PAGE);
+	await forEachConcurrently(
+		shown.filter((profile) => profile.status === undefined),
+		5,
+		async (profile) => {
+			try {
+				profile.status = (await getProfileStatus.call(this, profile.profile_id, { retryPolicy: NO_RETRIES })).status;
+			} catch {
+				profile.status = 'status unknown';
+			}
+		},
+	);
+
+	return {
+		results: [...shown, ...profiles.slice(STATUS_LOOKUPS_PER_PAGE)].map((profile) => ({
+			name: describeProfile(profile),
+			value: profile.profile_id,
+		})),
+	};
+}
+
+const NO_RETRIES = { maxRetries: 0, baseDelayMs: 0, maxDelayMs: 0 };
+
+function describeProfile(profile: ProfileSummary): string {
+	const details = [profile.status, profile.tag ? `tag ${profile.tag}` : undefined].filter(Boolean).join(', ');
+	return details ? `${profile.profile_id} (${details})` : profile.profile_id;
+}

@@ -1,0 +1,280 @@
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	IHttpRequestMethods,
+	IHttpRequestOptions,
+	ILoadOptionsFunctions,
+	JsonObject,
+} from 'n8n-workflow';
+import { NodeApiError, sleepWithAbort } from 'n8n-workflow';
+
+import type { FailureFacts, ResendSafety, RetryPolicy } from './retryPolicy';
+import { DEFAULT_RETRY_POLICY, mayResend, retryDelayMs } from './retryPolicy';
+
+export const CREDENTIAL_TYPE = 'photaApi';
+export const DEFAULT_BASE_URL = 'https://api.photalabs.com/v1/phota';
+
+/** Phota allows sync requests to run for 600 s; give the socket a little more. */
+const SYNC_REQUEST_TIMEOUT_MS = 610_000;
+const READ_REQUEST_TIMEOUT_MS = 60_000;
+
+type PhotaContext = IExecuteFunctions | ILoadOptionsFunctions;
+
+export interface PhotaRequest {
+	method: IHttpRequestMethods;
+	/** Path below the base URL, e.g. `/profiles/ids`. */
+	endpoint: string;
+	body?: IDataObject;
+	qs?: IDataObject;
+	/** `arraybuffer` for binary responses (profile picture). */
+	encoding?: 'json' | 'arraybuffer';
+	/** How a resend could affect billing; GET/DELETE default to idempotent, POST to paid. */
+	safety?: ResendSafety;
+	itemIndex?: number;
+	retryPolicy?: RetryPolicy;
+}
+
+export interface PhotaResponse<T> {
+	body: T;
+	statusCode: number;
+	headers: Record<string, string>;
+}
+
+interface RawResponse {
+	body: unknown;
+	statusCode: number;
+	headers: Record<string, string | string[] | undefined>;
+}
+
+/** The one authenticated call to the Phota API. Retries transient failures per the retry policy. */
+export async function photaApiRequest<T = IDataObject>(
+	this: PhotaContext,
+	request: PhotaRequest,
+): Promise<PhotaResponse<T>> {
+	const credentials = await this.getCredentials<{ baseUrl?: string }>(CREDENTIAL_TYPE);
+	const baseURL = (credentials.baseUrl || DEFAULT_BASE_URL).replace(/\/+$/, '');
+	const options: IHttpRequestOptions = {
+		method: request.method,
+		baseURL,
+		url: request.endpoint,
+		qs: request.qs,
+		body: request.body,
+		json: request.encoding !== 'arraybuffer',
+		encoding: request.encoding ?? 'json',
+		returnFullResponse: true,
+		ignoreHttpStatusErrors: true,
+		timeout: request.method === 'POST' ? SYNC_REQUEST_TIMEOUT_MS : READ_REQUEST_TIMEOUT_MS,
+	};
+	const safety = request.safety ?? (request.method === 'POST' ? 'paid' : 'idempotent');
+
+	return (await withRetries.call(this, request, safety, async () => {
+		return (await this.helpers.httpRequestWithAuthentication.call(
+			this,
+			CREDENTIAL_TYPE,
+			options,
+		)) as RawResponse;
+	})) as PhotaResponse<T>;
+}
+
+/**
+ * Downloads a signed URL that Phota returned (an output image). These URLs carry their own
+ * signature, so the API key is deliberately not sent with them.
+ */
+export async function downloadSignedUrl(
+	this: IExecuteFunctions,
+	url: string,
+	itemIndex: number,
+	retryPolicy?: RetryPolicy,
+): Promise<PhotaResponse<Buffer>> {
+	const request: PhotaRequest = { method: 'GET', endpoint: url, itemIndex, retryPolicy };
+	const response = await withRetries.call(this, request, 'idempotent', async () => {
+		return (await this.helpers.httpRequest({
+			method: 'GET',
+			url,
+			encoding: 'arraybuffer',
+			json: false,
+			returnFullResponse: true,
+			ignoreHttpStatusErrors: true,
+			timeout: READ_REQUEST_TIMEOUT_MS,
+		})) as RawResponse;
+	});
+	return { ...response, body: toBuffer(response.body) };
+}
+
+async function withRetries<T>(
+	this: PhotaContext,
+	request: PhotaRequest,
+	safety: ResendSafety,
+	send: () => Promise<RawResponse>,
+): Promise<PhotaResponse<T>> {
+	const policy = request.retryPolicy ?? DEFAULT_RETRY_POLICY;
+	const cancelSignal = 'getExecutionCancelSignal' in this ? this.getExecutionCancelSignal() : undefined;
+
+	for (let attempt = 0; ; attempt++) {
+		let failure: FailureFacts;
+		let apiError: NodeApiError;
+		try {
+			const raw = await send();
+			const headers = normaliseHeaders(raw.headers);
+			if (raw.statusCode < 400) {
+				return { body: raw.body as T, statusCode: raw.statusCode, headers };
+			}
+			failure = { status: raw.statusCode, retryAfterHeader: headers['retry-after'] };
+			apiError = photaHttpError.call(this, raw.statusCode, decodeBody(raw.body), headers, request);
+		} catch (error) {
+			if (cancelSignal?.aborted) throw error;
+			failure = { code: networkErrorCode(error) };
+			apiError = photaNetworkError.call(this, error, failure.code, request);
+		}
+
+		if (attempt >= policy.maxRetries || !mayResend(failure, safety)) throw apiError;
+		await sleepWithAbort(retryDelayMs(attempt + 1, failure, policy), cancelSignal);
+	}
+}
+
+/** Phota's own words for a failed request: `detail` (string or validation list), `code`, `request_id`. */
+function photaHttpError(
+	this: PhotaContext,
+	status: number,
+	body: unknown,
+	headers: Record<string, string>,
+	request: PhotaRequest,
+): NodeApiError {
+	const payload = (body && typeof body === 'object' ? body : {}) as IDataObject;
+	const detail = describeDetail(payload.detail ?? payload.message ?? (typeof body === 'string' ? body : undefined));
+	const code = typeof payload.code === 'string' ? payload.code : undefined;
+	const requestId = (payload.request_id as string | undefined) ?? headers['x-request-id'];
+
+	const message = `Phota ${statusSummary(status)}${detail ? `: ${detail}` : ''}`;
+	const notes = [
+		code ? `Phota error code: ${code}.` : undefined,
+		hintForStatus(status, request),
+		requestId ? `Request ID: ${requestId} (quote it to Phota support).` : undefined,
+	].filter(Boolean);
+
+	return new NodeApiError(
+		this.getNode(),
+		{ status, code: code ?? null, detail: detail ?? null, request_id: requestId ?? null } as JsonObject,
+		{
+			message,
+			description: notes.join(' '),
+			httpCode: String(status),
+			itemIndex: request.itemIndex,
+		},
+	);
+}
+
+function photaNetworkError(
+	this: PhotaContext,
+	error: unknown,
+	code: string | undefined,
+	request: PhotaRequest,
+): NodeApiError {
+	const reason = code ?? (error instanceof Error ? error.message : 'unknown network error');
+	return new NodeApiError(
+		this.getNode(),
+		{ code: code ?? null, message: reason } as JsonObject,
+		{
+			message: `Could not reach Phota (${reason})`,
+			description:
+				request.method === 'POST'
+					? 'The connection failed before Phota answered. The request may or may not have been processed; check your Phota account before running it again, or use async mode so a resend is deduplicated.'
+					: 'The connection failed before Phota answered. Check the Base URL in the Phota credential and your network or proxy.',
+			itemIndex: request.itemIndex,
+		},
+	);
+}
+
+function statusSummary(status: number): string {
+	const summaries: Record<number, string> = {
+		400: 'rejected the request (400)',
+		401: 'rejected the API key (401)',
+		402: 'reports insufficient credit (402)',
+		403: 'received no API key (403)',
+		404: 'could not find the resource (404)',
+		422: 'found invalid fields in the request (422)',
+		429: 'is rate limiting requests (429)',
+		500: 'had an internal error (500)',
+		502: 'returned a gateway error (502)',
+		503: 'is temporarily unavailable (503)',
+		504: 'timed out processing the request (504)',
+	};
+	return summaries[status] ?? `answered with HTTP ${status}`;
+}
+
+function hintForStatus(status: number, request: PhotaRequest): string | undefined {
+	switch (status) {
+		case 401:
+		case 403:
+			return 'Check the API key in the Phota credential.';
+		case 402:
+			return 'Top up your prepaid balance at platform.photalabs.com.';
+		case 404:
+			return request.endpoint.includes('/profiles/') || request.body?.profile_ids
+				? 'Check the profile ID, and that the profile finished training (status READY) and was not deleted.'
+				: undefined;
+		case 504:
+			return 'Phota refunded this request. For long jobs turn on the Async option and fetch the result with Job → Get.';
+		case 429:
+		case 503:
+			return 'Lower the Parallel Requests option or try again later.';
+		default:
+			return undefined;
+	}
+}
+
+function describeDetail(detail: unknown): string | undefined {
+	if (detail === undefined || detail === null || detail === '') return undefined;
+	if (typeof detail === 'string') return detail;
+	if (Array.isArray(detail)) {
+		// FastAPI validation errors: [{ loc: ['body', 'field'], msg: '...' }]
+		return detail
+			.map((entry) => {
+				const issue = entry as { loc?: unknown[]; msg?: string };
+				const field = Array.isArray(issue.loc) ? issue.loc.filter((part) => part !== 'body').join('.') : '';
+				return field ? `${field}: ${issue.msg ?? 'invalid'}` : issue.msg ?? JSON.stringify(entry);
+			})
+			.join('; ');
+	}
+	return JSON.stringify(detail);
+}
+
+function decodeBody(body: unknown): unknown {
+	if (Buffer.isBuffer(body) || body instanceof ArrayBuffer) {
+		const text = toBuffer(body).toString('utf8');
+		try {
+			return JSON.parse(text) as unknown;
+		} catch {
+			return text;
+		}
+	}
+	return body;
+}
+
+function toBuffer(body: unknown): Buffer {
+	if (Buffer.isBuffer(body)) return body;
+	if (body instanceof ArrayBuffer) return Buffer.from(body);
+	if (typeof body === 'string') return Buffer.from(body, 'binary');
+	return Buffer.from(JSON.stringify(body ?? ''));
+}
+
+function normaliseHeaders(headers: RawResponse['headers']): Record<string, string> {
+	const normalised: Record<string, string> = {};
+	for (const [name, value] of Object.entries(headers ?? {})) {
+		if (value !== undefined) normalised[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
+	}
+	return normalised;
+}
+
+/** n8n wraps network failures in NodeApiError; the socket error code sits on the cause chain. */
+function networkErrorCode(error: unknown): string | undefined {
+	let current: unknown = error;
+	for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth++) {
+		const candidate = current as { code?: unknown; cause?: unknown };
+		if (typeof candidate.code === 'string' && /^E[A-Z_]+$|^UND_ERR|^ERR_/.test(candidate.code)) {
+			return candidate.code;
+		}
+		current = candidate.cause;
+	}
+	return undefined;
+}

@@ -1,0 +1,102 @@
+/**
+ * When a failed Phota request may be sent again, and after how long.
+ *
+ * Phota bills image requests and profile training. A request is resent only when it certainly was
+ * not processed (429, 503, connection refused), when it is a read, or when it carries an idempotency
+ * key (`client_request_id`) that makes a resend return the original job instead of a second one.
+ */
+
+export interface RetryPolicy {
+	/** Resends after the first attempt. */
+	maxRetries: number;
+	/** First backoff step in ms; doubles each attempt (with jitter). */
+	baseDelayMs: number;
+	/** No single wait is longer than this, including a server's Retry-After. */
+	maxDelayMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+	maxRetries: 3,
+	baseDelayMs: 1_000,
+	maxDelayMs: 60_000,
+};
+
+/** What a request is allowed to risk when it is resent. */
+export type ResendSafety =
+	/** GET / DELETE: resending cannot create or charge anything. */
+	| 'idempotent'
+	/** Paid POST with a client_request_id: Phota deduplicates the resend. */
+	| 'deduplicated'
+	/** Paid POST without protection: resend only if the first attempt certainly did not run. */
+	| 'paid';
+
+export interface FailureFacts {
+	/** HTTP status, when a response arrived. */
+	status?: number;
+	/** Node.js / axios error code (ECONNRESET, ECONNREFUSED, ETIMEDOUT, ECONNABORTED...). */
+	code?: string;
+	retryAfterHeader?: string;
+}
+
+const NOT_PROCESSED_STATUSES = new Set([429, 503]);
+const TRANSIENT_STATUSES = new Set([429, 500, 502, 503, 504]);
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
+const TRANSIENT_CODES = new Set([
+	'ECONNRESET',
+	'ECONNREFUSED',
+	'ETIMEDOUT',
+	'ECONNABORTED',
+	'EPIPE',
+	'ENOTFOUND',
+	'EAI_AGAIN',
+	'UND_ERR_SOCKET',
+	'ERR_BAD_RESPONSE',
+]);
+
+export function isTransient(failure: FailureFacts): boolean {
+	if (failure.status !== undefined) return TRANSIENT_STATUSES.has(failure.status);
+	return failure.code !== undefined && TRANSIENT_CODES.has(failure.code);
+}
+
+/** True when the server certainly did not act on the request, so even a paid request may be resent. */
+export function certainlyNotProcessed(failure: FailureFacts): boolean {
+	if (failure.status !== undefined) return NOT_PROCESSED_STATUSES.has(failure.status);
+	return failure.code !== undefined && NOT_SENT_CODES.has(failure.code);
+}
+
+export function mayResend(failure: FailureFacts, safety: ResendSafety): boolean {
+	if (!isTransient(failure)) return false;
+	// A sync image request that hit Phota's time limit (504) was refunded but would very likely
+	// time out again; the caller is told to use async mode instead of paying the wait twice.
+	if (failure.status === 504 && safety !== 'idempotent') return false;
+	if (safety === 'paid') return certainlyNotProcessed(failure);
+	return true;
+}
+
+/** Retry-After as delta-seconds or an HTTP date, in ms; undefined when absent or unreadable. */
+export function parseRetryAfter(header: string | undefined, nowMs: number): number | undefined {
+	if (header === undefined || header.trim() === '') return undefined;
+	const seconds = Number(header);
+	if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+	const date = Date.parse(header);
+	if (Number.isNaN(date)) return undefined;
+	return Math.max(0, date - nowMs);
+}
+
+/**
+ * Wait before resend number `attempt` (1-based): the server's Retry-After when it gave one,
+ * otherwise exponential backoff with "equal jitter" (half fixed, half random) so parallel items
+ * do not resend in lockstep.
+ */
+export function retryDelayMs(
+	attempt: number,
+	failure: FailureFacts,
+	policy: RetryPolicy,
+	random: () => number = Math.random,
+	nowMs: number = Date.now(),
+): number {
+	const serverDelay = parseRetryAfter(failure.retryAfterHeader, nowMs);
+	if (serverDelay !== undefined) return Math.min(serverDelay, policy.maxDelayMs);
+	const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+	return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}
