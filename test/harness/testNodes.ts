@@ -1,0 +1,77 @@
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	INodeExecutionData,
+	INodeType,
+	INodeTypeDescription,
+} from 'n8n-workflow';
+
+/** Binary file attached to a fixture item, given as base64 so workflow JSON stays plain JSON. */
+export interface FixtureBinary {
+	base64: string;
+	fileName?: string;
+	mimeType?: string;
+}
+
+export interface FixtureItem {
+	json: IDataObject;
+	binary?: Record<string, FixtureBinary>;
+}
+
+/**
+ * Start node of harness workflows: emits fixture items, storing their binaries through n8n's own
+ * binary helpers so that they live wherever the binary data mode puts them (memory or disk).
+ */
+export class FixtureItemsNode implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Fixture Items',
+		name: 'fixtureItems',
+		group: ['input'],
+		version: 1,
+		description: 'Emits the items given in its "items" parameter',
+		defaults: { name: 'Fixture Items' },
+		inputs: [],
+		outputs: ['main'],
+		properties: [{ displayName: 'Items', name: 'items', type: 'json', default: '[]' }],
+	};
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const raw = this.getNodeParameter('items', 0) as string | FixtureItem[];
+		const fixtures = (typeof raw === 'string' ? JSON.parse(raw) : raw) as FixtureItem[];
+		const items: INodeExecutionData[] = [];
+		for (const fixture of fixtures) {
+			const item: INodeExecutionData = { json: fixture.json };
+			for (const [property, file] of Object.entries(fixture.binary ?? {})) {
+				item.binary ??= {};
+				item.binary[property] = await this.helpers.prepareBinaryData(
+					Buffer.from(file.base64, 'base64'),
+					file.fileName,
+					file.mimeType,
+				);
+			}
+			items.push(item);
+		}
+		return [items];
+	}
+}
+
+/** Passes items through unchanged: a stand-in for "the next node" in chaining tests. */
+export class PassThroughNode implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Pass Through',
+		name: 'passThrough',
+		group: ['transform'],
+		version: 1,
+		description: 'Outputs its input',
+		defaults: { name: 'Pass Through' },
+		inputs: ['main'],
+		outputs: ['main'],
+		properties: [],
+	};
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		return [this.getInputData()];
+	}
+}
+
+export const HARNESS_NODE_PREFIX = 'harness.';

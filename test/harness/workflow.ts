@@ -1,0 +1,62 @@
+import type { ICredentialDataDecryptedObject, IConnections, INode, INodeParameters } from 'n8n-workflow';
+
+import type { WorkflowJson } from './n8n';
+import { PACKAGE_NAME } from './n8n';
+import type { FixtureItem } from './testNodes';
+import { HARNESS_NODE_PREFIX } from './testNodes';
+
+export const PHOTA_NODE_TYPE = `${PACKAGE_NAME}.phota`;
+export const WAIT_NODE_TYPE = `${PACKAGE_NAME}.waitForProfileReady`;
+
+let nodeCounter = 0;
+
+export interface NodeOptions {
+	name?: string;
+	continueOnFail?: boolean;
+	/** n8n's "On Error" setting; 'continueErrorOutput' adds an error output. */
+	onError?: INode['onError'];
+}
+
+function node(type: string, parameters: INodeParameters, options: NodeOptions & { name: string }): INode {
+	nodeCounter += 1;
+	return {
+		id: `node-${nodeCounter}`,
+		name: options.name,
+		type,
+		typeVersion: 1,
+		position: [nodeCounter * 200, 0],
+		parameters,
+		...(options.continueOnFail ? { continueOnFail: true } : {}),
+		...(options.onError ? { onError: options.onError } : {}),
+		...(type.startsWith(PACKAGE_NAME) ? { credentials: { photaApi: { id: 'cred-1', name: 'Phota account' } } } : {}),
+	};
+}
+
+export function fixtureNode(items: FixtureItem[], name = 'Input'): INode {
+	return node(`${HARNESS_NODE_PREFIX}fixtureItems`, { items: JSON.stringify(items) }, { name });
+}
+
+export function passThroughNode(name = 'Next'): INode {
+	return node(`${HARNESS_NODE_PREFIX}passThrough`, {}, { name });
+}
+
+export function photaNode(parameters: INodeParameters, options: NodeOptions = {}): INode {
+	return node(PHOTA_NODE_TYPE, parameters, { name: 'Phota', ...options });
+}
+
+export function waitNode(parameters: INodeParameters, options: NodeOptions = {}): INode {
+	return node(WAIT_NODE_TYPE, parameters, { name: 'Wait for Profile Ready', ...options });
+}
+
+/** Connects the nodes one after the other on their first output. */
+export function chain(...nodes: INode[]): WorkflowJson {
+	const connections: IConnections = {};
+	for (let index = 0; index + 1 < nodes.length; index++) {
+		connections[nodes[index].name] = { main: [[{ node: nodes[index + 1].name, type: 'main', index: 0 }]] };
+	}
+	return { nodes, connections };
+}
+
+export function photaCredentials(baseUrl: string, apiKey: string): Record<string, ICredentialDataDecryptedObject> {
+	return { photaApi: { apiKey, baseUrl } };
+}
