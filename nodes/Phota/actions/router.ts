@@ -2,6 +2,8 @@ import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import type { PhotaType } from './node.type';
+import * as image from './image/Image.resource';
+import * as job from './job/Job.resource';
 import * as profile from './profile/Profile.resource';
 
 export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
@@ -13,6 +15,12 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	switch (photaNodeData.resource) {
 		case 'profile':
 			returnData = await profile[photaNodeData.operation].execute.call(this);
+			break;
+		case 'image':
+			returnData = await image[photaNodeData.operation].execute.call(this);
+			break;
+		case 'job':
+			returnData = await job[photaNodeData.operation].execute.call(this);
 			break;
 		default:
 			throw new NodeOperationError(this.getNode(), `The resource "${resource}" is not supported`);

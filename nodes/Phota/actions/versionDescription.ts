@@ -1,6 +1,8 @@
 /* eslint-disable n8n-nodes-base/node-filename-against-convention */
 import type { INodeTypeDescription } from 'n8n-workflow';
 
+import * as image from './image/Image.resource';
+import * as job from './job/Job.resource';
 import * as profile from './profile/Profile.resource';
 
 export const versionDescription: INodeTypeDescription = {
@@ -23,9 +25,15 @@ export const versionDescription: INodeTypeDescription = {
 			name: 'resource',
 			type: 'options',
 			noDataExpression: true,
-			options: [{ name: 'Profile', value: 'profile' }],
-			default: 'profile',
+			options: [
+				{ name: 'Image', value: 'image' },
+				{ name: 'Job', value: 'job' },
+				{ name: 'Profile', value: 'profile' },
+			],
+			default: 'image',
 		},
+		...image.description,
+		...job.description,
 		...profile.description,
 	],
 };

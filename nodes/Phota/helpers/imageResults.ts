@@ -1,0 +1,143 @@
+import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+
+import type { PhotaResponse } from '../transport';
+import { downloadSignedUrl, photaApiRequest } from '../transport';
+import type { RetryPolicy } from '../transport/retryPolicy';
+import { outputMimeType } from './binary';
+import type { ImageEndpoint, ImageRequestSettings } from './imageOptions';
+import type { ImageResponse, JobHandle } from './interfaces';
+
+export interface ImageResultContext {
+	operation: ImageEndpoint | 'job';
+	profileIds: string[];
+	outputFormat: string;
+	binaryPropertyOutput: string;
+	/** Download each URL into a binary file (otherwise URLs only). */
+	downloadUrls: boolean;
+	itemIndex: number;
+	retryPolicy: RetryPolicy;
+	extraJson?: IDataObject;
+}
+
+/**
+ * Sends one image request. Sync requests return one output item per image; async requests return
+ * the job handle at once, with a client_request_id so that a resend after a dropped connection
+ * is deduplicated by Phota instead of billed twice.
+ */
+export async function sendImageRequest(
+	this: IExecuteFunctions,
+	endpoint: ImageEndpoint,
+	body: IDataObject,
+	settings: ImageRequestSettings,
+	profileIds: string[],
+	itemIndex: number,
+	retryPolicy: RetryPolicy,
+): Promise<INodeExecutionData[]> {
+	if (settings.async) {
+		const clientRequestId = `n8n-${this.getExecutionId() ?? 'manual'}-${this.getNode().id}-${itemIndex}`;
+		const { body: handle } = (await photaApiRequest.call(this, {
+			method: 'POST',
+			endpoint: `/${endpoint}`,
+			body: { ...body, client_request_id: clientRequestId },
+			safety: 'deduplicated',
+			itemIndex,
+			retryPolicy,
+		})) as PhotaResponse<JobHandle>;
+		return [
+			{
+				json: {
+					operation: endpoint,
+					job_id: handle.job_id,
+					poll_url: handle.poll_url ?? null,
+					status: 'queued',
+					client_request_id: clientRequestId,
+					profile_ids: profileIds,
+				},
+			},
+		];
+	}
+
+	const { body: result } = (await photaApiRequest.call(this, {
+		method: 'POST',
+		endpoint: `/${endpoint}`,
+		body,
+		safety: 'paid',
+		itemIndex,
+		retryPolicy,
+	})) as PhotaResponse<ImageResponse>;
+
+	return await imageResultItems.call(this, result, {
+		operation: endpoint,
+		profileIds,
+		outputFormat: String(body.output_format ?? 'png'),
+		binaryPropertyOutput: settings.binaryPropertyOutput,
+		downloadUrls: settings.delivery === 'urlsThenBinary',
+		itemIndex,
+		retryPolicy,
+	});
+}
+
+/**
+ * One output item per image of a (paid) result. A failed download keeps its item, with the URL
+ * and the reason, so a result that was paid for is never dropped.
+ */
+export async function imageResultItems(
+	this: IExecuteFunctions,
+	result: ImageResponse,
+	context: ImageResultContext,
+): Promise<INodeExecutionData[]> {
+	const counts = result.known_subjects?.counts ?? {};
+	const base64Images = result.images ?? [];
+	const urls = result.download_urls ?? [];
+	const total = base64Images.length || urls.length;
+	const fallbackMime = context.outputFormat === 'jpg' ? 'image/jpeg' : 'image/png';
+	const stamp = `${context.operation}-${context.itemIndex + 1}`;
+
+	const describe = (position: number): IDataObject => ({
+		operation: context.operation,
+		profile_ids: context.profileIds,
+		known_subjects: counts,
+		image_number: position + 1,
+		images_in_request: total,
+		...context.extraJson,
+	});
+
+	const items: INodeExecutionData[] = [];
+	for (const [position, encoded] of base64Images.entries()) {
+		const data = Buffer.from(encoded, 'base64');
+		items.push(await binaryItem.call(this, data, undefined, fallbackMime, `phota-${stamp}-${position + 1}`, describe(position), context));
+	}
+	for (const [position, url] of urls.entries()) {
+		const json = { ...describe(position), download_url: url };
+		if (!context.downloadUrls) {
+			items.push({ json });
+			continue;
+		}
+		try {
+			const download = await downloadSignedUrl.call(this, url, context.itemIndex, context.retryPolicy);
+			items.push(
+				await binaryItem.call(this, download.body, download.headers['content-type'], fallbackMime, `phota-${stamp}-${position + 1}`, json, context),
+			);
+		} catch (error) {
+			items.push({ json: { ...json, download_error: (error as Error).message } });
+		}
+	}
+	return items;
+}
+
+async function binaryItem(
+	this: IExecuteFunctions,
+	data: Buffer,
+	contentType: string | undefined,
+	fallbackMime: string,
+	baseName: string,
+	json: IDataObject,
+	context: ImageResultContext,
+): Promise<INodeExecutionData> {
+	const mimeType = outputMimeType(data, contentType, fallbackMime);
+	const fileName = `${baseName}.${mimeType === 'image/jpeg' ? 'jpg' : mimeType.split('/')[1]}`;
+	return {
+		json: { ...json, file_name: fileName, mime_type: mimeType },
+		binary: { [context.binaryPropertyOutput]: await this.helpers.prepareBinaryData(data, fileName, mimeType) },
+	};
+}

@@ -1,0 +1,93 @@
+import type { IExecuteFunctions } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+
+import { PROFILE_ID_PATTERN } from './profileIds';
+
+const TOKEN = /\[\[([^[\]]*)\]\]/g;
+/** `[[profile]]` is the first chosen profile, `[[profile_2]]` the second, and so on. */
+const PLACEHOLDER = /^profile(?:_(\d+))?$/i;
+
+export interface ResolvedPrompt {
+	prompt: string;
+	/** Profile ids the prompt names as `[[id]]` after placeholders were filled in. */
+	tokenIds: string[];
+}
+
+/**
+ * Fills `[[profile]]` / `[[profile_N]]` placeholders with the chosen profile ids and checks that every
+ * other `[[...]]` token is shaped like a profile id, so a typo is caught before Phota bills the request.
+ */
+export function resolvePrompt(
+	this: IExecuteFunctions,
+	rawPrompt: string,
+	profileIds: string[],
+	itemIndex: number,
+): ResolvedPrompt {
+	const tokenIds: string[] = [];
+	const prompt = rawPrompt.replace(TOKEN, (_match, inner: string) => {
+		const content = inner.trim();
+		const placeholder = PLACEHOLDER.exec(content);
+		if (placeholder) {
+			const position = placeholder[1] ? Number(placeholder[1]) : 1;
+			const id = profileIds[position - 1];
+			if (!id) {
+				throw new NodeOperationError(
+					this.getNode(),
+					`Prompt uses [[${content}]] but ${profileIds.length === 0 ? 'no profile is' : `only ${profileIds.length} profile(s) are`} chosen`,
+					{ itemIndex, description: 'Choose the profiles in the Profiles field, or write the profile ID itself as [[profile_id]].' },
+				);
+			}
+			tokenIds.push(id);
+			return `[[${id}]]`;
+		}
+		if (!PROFILE_ID_PATTERN.test(content)) {
+			throw new NodeOperationError(this.getNode(), `Prompt token [[${inner}]] is not a profile ID`, {
+				itemIndex,
+				description:
+					'Inside [[ ]] write a profile ID (e.g. [[prof_a1]]) or [[profile]] for the chosen profile. Use plain words for everything else.',
+			});
+		}
+		tokenIds.push(content);
+		return `[[${content}]]`;
+	});
+	return { prompt, tokenIds: [...new Set(tokenIds)] };
+}
+
+export interface IdentityPlan {
+	/** Prompt with placeholders filled in; undefined when no prompt was given. */
+	prompt?: string;
+	/** Ids for the request's `profile_ids` field (not sent to /generate, which only reads tokens). */
+	profileIds: string[];
+	/** Every profile the request names; goes to the output items' `profile_ids`. */
+	usedProfileIds: string[];
+}
+
+/** Combines the Profiles field and the prompt of one item into what Phota is sent. */
+export function planIdentity(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	options: { chosenProfileIds: string[]; rawPrompt: string; promptRequired: boolean; promptOnly: boolean },
+): IdentityPlan {
+	const { chosenProfileIds, rawPrompt, promptRequired, promptOnly } = options;
+	if (promptRequired && rawPrompt.trim() === '') {
+		throw new NodeOperationError(this.getNode(), 'Prompt is empty', {
+			itemIndex,
+			description: 'Describe the image you want, e.g. "Studio headshot of [[profile]], grey backdrop".',
+		});
+	}
+	const { prompt, tokenIds } = resolvePrompt.call(this, rawPrompt, chosenProfileIds, itemIndex);
+
+	if (promptOnly && chosenProfileIds.length > 0 && !chosenProfileIds.some((id) => tokenIds.includes(id))) {
+		throw new NodeOperationError(this.getNode(), 'The prompt does not mention the chosen profile', {
+			itemIndex,
+			description: `Generate only puts people in the image where the prompt names them. Write [[profile]] where the person should appear (it becomes [[${chosenProfileIds[0]}]]), or set Profiles to "By ID" and leave it empty for an image without a known person.`,
+		});
+	}
+
+	const usedProfileIds = [...new Set(promptOnly ? tokenIds : [...chosenProfileIds, ...tokenIds])];
+	return {
+		prompt: rawPrompt.trim() === '' ? undefined : prompt,
+		profileIds: promptOnly ? [] : chosenProfileIds,
+		usedProfileIds,
+	};
+}
