@@ -46,7 +46,14 @@ import type {
 	Workflow as WorkflowType,
 } from 'n8n-workflow';
 import { SSHClientsManager } from 'n8n-core/dist/execution-engine/ssh-clients-manager';
-import { ICredentialsHelper, NodeHelpers, Workflow, createDeferredPromise, isExpression } from 'n8n-workflow';
+import {
+	ICredentialsHelper,
+	NodeHelpers,
+	Workflow,
+	createDeferredPromise,
+	createRunExecutionData,
+	isExpression,
+} from 'n8n-workflow';
 
 import { FixtureItemsNode, HARNESS_NODE_PREFIX, PassThroughNode } from './testNodes';
 
@@ -174,6 +181,17 @@ class HarnessCredentialsHelper extends ICredentialsHelper {
 	}
 }
 
+/** The parts of n8n's additional data that workflow execution does not need are mock functions. */
+function mockAdditionalData(fields: Partial<IWorkflowExecuteAdditionalData>): IWorkflowExecuteAdditionalData {
+	const additionalData = mock<Record<string, unknown>>({
+		currentNodeParameters: undefined,
+		executionTimeoutTimestamp: undefined,
+		restartExecutionId: undefined,
+	}) as unknown as IWorkflowExecuteAdditionalData;
+	Object.assign(additionalData, fields);
+	return additionalData;
+}
+
 function withDefaults(type: ICredentialType, data: ICredentialDataDecryptedObject): ICredentialDataDecryptedObject {
 	const filled: ICredentialDataDecryptedObject = {};
 	for (const property of type.properties) {
@@ -238,12 +256,7 @@ export class N8nHarness {
 		const finished = createDeferredPromise<IRun>();
 		hooks.addHandler('workflowExecuteAfter', (fullRunData) => finished.resolve(fullRunData));
 
-		const additionalData = mock<IWorkflowExecuteAdditionalData>({
-			hooks,
-			currentNodeParameters: undefined,
-			executionTimeoutTimestamp: undefined,
-			restartExecutionId: undefined,
-		});
+		const additionalData = mockAdditionalData({ hooks });
 		additionalData.credentialsHelper = this.credentialsHelper;
 
 		const targets = new Set(
@@ -253,17 +266,11 @@ export class N8nHarness {
 		);
 		const startNode = workflowJson.nodes.find((candidate) => !targets.has(candidate.name));
 		if (!startNode) throw new Error('Workflow has no start node');
-		const runExecutionData: IRunExecutionData = {
-			startData: {},
-			resultData: { runData: {} },
+		const runExecutionData: IRunExecutionData = createRunExecutionData({
 			executionData: {
-				contextData: {},
-				metadata: {},
 				nodeExecutionStack: [{ node: startNode, data: { main: [[{ json: {} }]] }, source: null }],
-				waitingExecution: {},
-				waitingExecutionSource: {},
 			},
-		};
+		});
 
 		const started = Date.now();
 		const execution = new WorkflowExecute(additionalData, 'manual', runExecutionData).processRunExecutionData(workflow);
@@ -354,7 +361,7 @@ export class N8nHarness {
 			data: withDefaults(credentialType, data),
 		};
 		this.credentialsHelper.credentials = { [type]: credentialsDecrypted.data! };
-		const additionalData = mock<IWorkflowExecuteAdditionalData>({ currentNodeParameters: undefined });
+		const additionalData = mockAdditionalData({});
 		additionalData.credentialsHelper = this.credentialsHelper;
 		const executeData: IExecuteData = { node, data: {}, source: null };
 		const context = new ExecuteContext(
@@ -362,7 +369,7 @@ export class N8nHarness {
 			node,
 			additionalData,
 			'internal',
-			{ resultData: { runData: {} } },
+			createRunExecutionData(),
 			0,
 			[],
 			{ main: [[{ json: {} }]] },

@@ -1,0 +1,115 @@
+export interface LoggedRequest {
+	seq: number;
+	method: string;
+	/** Path without the query string, e.g. `/v1/phota/profiles/ids`. */
+	path: string;
+	/** Normalised route without the /v1/phota prefix, e.g. `GET /profiles/:id/status`. */
+	route: string;
+	query: Record<string, string>;
+	body: unknown;
+	bodyBytes: number;
+	/** Whether the X-API-Key was one of the simulator's keys. The key itself is never stored. */
+	apiKeyValid: boolean;
+	/** Request headers with x-api-key redacted. */
+	headers: Record<string, string>;
+	status: number;
+	startedAt: number;
+	endedAt: number;
+	fault?: string;
+}
+
+export class RequestLog {
+	readonly entries: LoggedRequest[] = [];
+
+	private inFlight = new Map<string, number>();
+	private inFlightTotal = 0;
+	private peak = 0;
+	private peakByRoute = new Map<string, number>();
+
+	get maxInFlight(): number {
+		return this.peak;
+	}
+
+	maxInFlightFor(route: string): number {
+		return this.peakByRoute.get(route) ?? 0;
+	}
+
+	count(route?: string): number {
+		return route === undefined ? this.entries.length : this.forRoute(route).length;
+	}
+
+	forRoute(route: string): LoggedRequest[] {
+		return this.entries.filter((entry) => entry.route === route);
+	}
+
+	clear(): void {
+		this.entries.length = 0;
+		this.peak = this.inFlightTotal;
+		this.peakByRoute.clear();
+	}
+
+	started(route: string): void {
+		this.inFlightTotal += 1;
+		const routeCount = (this.inFlight.get(route) ?? 0) + 1;
+		this.inFlight.set(route, routeCount);
+		this.peak = Math.max(this.peak, this.inFlightTotal);
+		this.peakByRoute.set(route, Math.max(this.peakByRoute.get(route) ?? 0, routeCount));
+	}
+
+	finished(entry: LoggedRequest): void {
+		this.inFlightTotal -= 1;
+		this.inFlight.set(entry.route, (this.inFlight.get(entry.route) ?? 1) - 1);
+		this.entries.push(entry);
+	}
+
+	get currentInFlight(): number {
+		return this.inFlightTotal;
+	}
+}
+
+export type FaultKind = 'status' | 'delay' | 'reset' | 'hang';
+
+export interface FaultSpec {
+	/** Matches LoggedRequest.route; all API routes when omitted. */
+	route?: string | RegExp;
+	kind: FaultKind;
+	status?: number;
+	retryAfterSeconds?: number;
+	body?: unknown;
+	delayMs?: number;
+	/** How many matching requests it applies to (default 1). */
+	times?: number;
+	/** Process the request first (create, charge), then fail: "processed but the answer was lost". */
+	afterProcessing?: boolean;
+}
+
+export class FaultInjector {
+	private faults: Array<FaultSpec & { remaining: number }> = [];
+
+	add(spec: FaultSpec): void {
+		this.faults.push({ ...spec, remaining: spec.times ?? 1 });
+	}
+
+	clear(): void {
+		this.faults = [];
+	}
+
+	get pending(): number {
+		return this.faults.reduce((sum, fault) => sum + (Number.isFinite(fault.remaining) ? fault.remaining : 1), 0);
+	}
+
+	/** Takes the first fault matching `route` and `phase`, counting it down. */
+	take(route: string, afterProcessing: boolean): FaultSpec | undefined {
+		const fault = this.faults.find(
+			(candidate) =>
+				candidate.remaining > 0 &&
+				Boolean(candidate.afterProcessing) === afterProcessing &&
+				(candidate.route === undefined ||
+					(typeof candidate.route === 'string' ? candidate.route === route : candidate.route.test(route))),
+		);
+		if (!fault) return undefined;
+		fault.remaining -= 1;
+		this.faults = this.faults.filter((candidate) => candidate.remaining > 0);
+		return fault;
+	}
+}
