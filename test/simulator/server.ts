@@ -138,6 +138,7 @@ export class PhotaSimulator {
 		this.log.clear();
 		this.faults.clear();
 		this.clockOffset = 0;
+		this.profileCount = 0;
 		this.profileStore.clear();
 		this.jobStore.clear();
 		this.files.clear();

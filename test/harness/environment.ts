@@ -1,0 +1,70 @@
+import type { BinaryMode, RunOptions, RunResult, WorkflowJson } from './n8n';
+import { N8nHarness } from './n8n';
+import { photaCredentials } from './workflow';
+import type { PhotaSimulator, StartOptions } from '../simulator';
+import { startSimulator } from '../simulator';
+
+export const TEST_API_KEY = 'phota-test-key-9d2e71';
+
+export interface PhotaTestEnvironment {
+	readonly sim: PhotaSimulator;
+	readonly n8n: N8nHarness;
+	/** Runs a workflow with the Phota credential pointing at the simulator. */
+	run(workflow: WorkflowJson, options?: RunOptions): Promise<RunResult>;
+}
+
+/**
+ * Registers jest hooks that start one simulator and one n8n harness for the file, and reset the
+ * simulator (state, log, faults, settings) before every test.
+ */
+export function usePhotaEnvironment(
+	options: { binaryMode?: BinaryMode; simulator?: StartOptions } = {},
+): PhotaTestEnvironment {
+	let sim: PhotaSimulator | undefined;
+	let n8n: N8nHarness | undefined;
+
+	beforeAll(async () => {
+		sim = await startSimulator({
+			apiKeys: [TEST_API_KEY],
+			trainingPhasesMs: { validating: 20, queuing: 20, inProgress: 60 },
+			jobPhasesMs: { queued: 20, running: 40 },
+			...options.simulator,
+		});
+		n8n = await N8nHarness.start({ binaryMode: options.binaryMode });
+	});
+
+	afterAll(async () => {
+		await sim?.close();
+		await N8nHarness.shutdown();
+	});
+
+	beforeEach(() => sim?.reset());
+
+	const environment: PhotaTestEnvironment = {
+		get sim() {
+			if (!sim) throw new Error('simulator not started');
+			return sim;
+		},
+		get n8n() {
+			if (!n8n) throw new Error('harness not started');
+			return n8n;
+		},
+		async run(workflow, runOptions = {}) {
+			return await environment.n8n.run(workflow, {
+				credentials: photaCredentials(environment.sim.baseUrl, TEST_API_KEY),
+				...runOptions,
+			});
+		},
+	};
+	return environment;
+}
+
+/** `count` distinct photo URLs of one person, as a training set. */
+export function photoUrls(count: number, prefix = 'https://photos.example.org/ada'): string[] {
+	return Array.from({ length: count }, (_, index) => `${prefix}/${String(index + 1).padStart(2, '0')}.jpg`);
+}
+
+/** Waits (real time) until every profile the simulator knows has finished training. */
+export async function waitForTraining(sim: PhotaSimulator): Promise<void> {
+	sim.advanceClock(60_000);
+}
