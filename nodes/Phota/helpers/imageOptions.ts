@@ -122,7 +122,7 @@ export function imageOptionsDescription(endpoint: ImageEndpoint, extraOptions: I
 					},
 				],
 				default: 'binary',
-				displayOptions: { show: { async: [false] } },
+				description: 'How the images come back. In async mode Phota always answers with URLs, read later by Job → Get.',
 			},
 			{
 				displayName: 'Number of Images',

@@ -1,0 +1,286 @@
+import jpeg from 'jpeg-js';
+import type { INodeExecutionData } from 'n8n-workflow';
+
+import type { PhotaTestEnvironment } from './harness/environment';
+import { photoUrls, usePhotaEnvironment } from './harness/environment';
+import { chain, fixtureNode, photaNode } from './harness/workflow';
+import type { FixtureItem } from './harness/testNodes';
+import { makePng, sniffImage } from './simulator';
+
+const env = usePhotaEnvironment();
+
+async function readyProfile(environment: PhotaTestEnvironment, tag = 'ada'): Promise<string> {
+	const result = await environment.run(
+		chain(
+			fixtureNode([{ json: { image_urls: photoUrls(10, `https://x.org/${tag}`) } }]),
+			photaNode({ resource: 'profile', operation: 'create', imageSource: 'field', tag }),
+		),
+	);
+	environment.sim.advanceClock(60_000);
+	const id = result.output('Phota')[0].json.profile_id as string;
+	environment.sim.log.clear();
+	return id;
+}
+
+function photoItem(json: FixtureItem['json'] = {}, property = 'data'): FixtureItem {
+	return { json, binary: { [property]: { base64: makePng('input').toString('base64'), fileName: 'in.png', mimeType: 'image/png' } } };
+}
+
+async function bytesOf(item: INodeExecutionData, property = 'data'): Promise<Buffer> {
+	return await env.n8n.binaryBuffer(item.binary![property]);
+}
+
+describe('Phota → Image → Generate', () => {
+	test('Create → Generate chains on profile_ids: [[profile]] becomes the id, one item per image', async () => {
+		const id = await readyProfile(env);
+		const result = await env.run(
+			chain(
+				fixtureNode([{ json: { profile_ids: [id] } }]),
+				photaNode({
+					resource: 'image',
+					operation: 'generate',
+					prompt: 'Studio headshot of [[profile]], grey backdrop',
+					options: { numberOfImages: 3, aspectRatio: '3:4', resolution: '2K' },
+				}),
+			),
+		);
+
+		expect(result.status).toBe('success');
+		const items = result.output('Phota');
+		expect(items).toHaveLength(3);
+		const [request] = env.sim.log.forRoute('POST /generate');
+		expect(request.body).toEqual({
+			prompt: `Studio headshot of [[${id}]], grey backdrop`,
+			num_output_images: 3,
+			output_format: 'png',
+			response_mode: 'bytes',
+			base_model: 'nb2',
+			resolution: '2K',
+			aspect_ratio: '3:4',
+		});
+		for (const [index, item] of items.entries()) {
+			expect(item.json).toMatchObject({
+				operation: 'generate',
+				profile_ids: [id],
+				known_subjects: { [id]: 3 },
+				image_number: index + 1,
+				images_in_request: 3,
+				mime_type: 'image/png',
+				file_name: `phota-generate-1-${index + 1}.png`,
+			});
+			expect(item.pairedItem).toEqual({ item: 0 });
+			expect(item.binary?.data).toMatchObject({ mimeType: 'image/png', fileExtension: 'png' });
+			expect(sniffImage(await bytesOf(item))).toBe('png');
+		}
+		const distinct = new Set(await Promise.all(items.map(async (item) => (await bytesOf(item)).toString('base64'))));
+		expect(distinct.size).toBe(3);
+	});
+
+	test('JPEG output is a decodable JPEG with the jpg extension', async () => {
+		const result = await env.run(
+			chain(
+				fixtureNode([{ json: {} }]),
+				photaNode({
+					resource: 'image',
+					operation: 'generate',
+					profiles: { __rl: true, mode: 'id', value: '' },
+					prompt: 'A lighthouse at dusk',
+					options: { outputFormat: 'jpg' },
+				}),
+			),
+		);
+		const [item] = result.output('Phota');
+		expect(item.json).toMatchObject({ mime_type: 'image/jpeg', file_name: 'phota-generate-1-1.jpg', profile_ids: [] });
+		expect(jpeg.decode(await bytesOf(item)).width).toBeGreaterThan(0);
+	});
+
+	test('URL delivery outputs signed download URLs without downloading them', async () => {
+		const id = await readyProfile(env);
+		const result = await env.run(
+			chain(
+				fixtureNode([{ json: { profile_ids: [id] } }]),
+				photaNode({ resource: 'image', operation: 'generate', prompt: '[[profile]] hiking', options: { delivery: 'urls', numberOfImages: 2 } }),
+			),
+		);
+		const items = result.output('Phota');
+		expect(items.map((item) => item.json.download_url)).toEqual([
+			expect.stringContaining(`${env.sim.baseUrl}/files/`),
+			expect.stringContaining(`${env.sim.baseUrl}/files/`),
+		]);
+		expect(items.every((item) => item.binary === undefined)).toBe(true);
+		expect(env.sim.log.forRoute('POST /generate')[0].body).toMatchObject({ response_mode: 'urls' });
+		expect(env.sim.log.count('GET /files/:name')).toBe(0);
+	});
+
+	test('URL delivery with download fetches each file without sending the API key', async () => {
+		const id = await readyProfile(env);
+		const result = await env.run(
+			chain(
+				fixtureNode([{ json: { profile_ids: [id] } }]),
+				photaNode({ resource: 'image', operation: 'generate', prompt: '[[profile]] hiking', options: { delivery: 'urlsThenBinary', numberOfImages: 2 } }),
+			),
+		);
+		const items = result.output('Phota');
+		expect(items).toHaveLength(2);
+		for (const item of items) {
+			expect(item.json.download_url).toEqual(expect.any(String));
+			expect(sniffImage(await bytesOf(item))).toBe('png');
+		}
+		const downloads = env.sim.log.forRoute('GET /files/:name');
+		expect(downloads).toHaveLength(2);
+		expect(downloads.every((entry) => entry.headers['x-api-key'] === undefined)).toBe(true);
+	});
+
+	test('a prompt that never names the chosen profile is refused with a hint, before any request', async () => {
+		const result = await env.run(
+			chain(fixtureNode([{ json: { profile_ids: ['prof_abc'] } }]), photaNode({ resource: 'image', operation: 'generate', prompt: 'A woman on a beach' })),
+		);
+		expect(result.status).toBe('error');
+		expect(result.error?.message).toBe('The prompt does not mention the chosen profile');
+		expect(result.error?.description).toContain('[[profile]]');
+		expect(env.sim.log.count()).toBe(0);
+	});
+});
+
+describe('Phota → Image → Edit, Enhance, Remix', () => {
+	test('Edit sends the binary photo as base64 plus URLs, and profile_ids', async () => {
+		const id = await readyProfile(env);
+		const result = await env.run(
+			chain(
+				fixtureNode([photoItem({ profile_ids: [id] })]),
+				photaNode({
+					resource: 'image',
+					operation: 'edit',
+					binaryProperties: 'data',
+					imageUrls: ['https://x.org/second.jpg'],
+					prompt: 'Put [[profile]] on a sunny beach',
+				}),
+			),
+		);
+		expect(result.status).toBe('success');
+		const [request] = env.sim.log.forRoute('POST /edit');
+		expect(request.body).toMatchObject({
+			prompt: `Put [[${id}]] on a sunny beach`,
+			images: [makePng('input').toString('base64'), 'https://x.org/second.jpg'],
+			profile_ids: [id],
+		});
+		expect(result.output('Phota')[0].json).toMatchObject({ operation: 'edit', profile_ids: [id], known_subjects: { [id]: 1 } });
+	});
+
+	test('Enhance takes a URL and an optional prompt', async () => {
+		const id = await readyProfile(env);
+		const result = await env.run(
+			chain(
+				fixtureNode([{ json: { profile_ids: [id] } }]),
+				photaNode({ resource: 'image', operation: 'enhance', imageSource: 'url', imageUrl: 'https://x.org/p.jpg' }),
+			),
+		);
+		expect(result.status).toBe('success');
+		expect(env.sim.log.forRoute('POST /enhance')[0].body).toEqual({
+			image: 'https://x.org/p.jpg',
+			profile_ids: [id],
+			num_output_images: 1,
+			output_format: 'png',
+			response_mode: 'bytes',
+		});
+	});
+
+	test('Remix sends input and reference images and all three required fields', async () => {
+		const result = await env.run(
+			chain(
+				fixtureNode([{ ...photoItem({}, 'photo'), binary: { ...photoItem({}, 'photo').binary, style: photoItem({}, 'style').binary!.style } }]),
+				photaNode({
+					resource: 'image',
+					operation: 'remix',
+					profiles: { __rl: true, mode: 'id', value: '' },
+					inputBinaryProperty: 'photo',
+					referenceSource: 'url',
+					referenceUrl: 'https://x.org/noir.jpg',
+					prompt: 'keep the red scarf',
+				}),
+			),
+		);
+		expect(result.status).toBe('success');
+		expect(env.sim.log.forRoute('POST /remix')[0].body).toEqual({
+			input_image: makePng('input').toString('base64'),
+			reference_image: 'https://x.org/noir.jpg',
+			prompt: 'keep the red scarf',
+			num_output_images: 1,
+			output_format: 'png',
+			response_mode: 'bytes',
+		});
+	});
+});
+
+describe('Async mode and Job → Get', () => {
+	test('returns the job id at once, then Job → Get returns the images when the job succeeded', async () => {
+		const id = await readyProfile(env);
+		const submit = await env.run(
+			chain(
+				fixtureNode([{ json: { profile_ids: [id] } }]),
+				photaNode({ resource: 'image', operation: 'generate', prompt: '[[profile]] at work', options: { async: true, numberOfImages: 2 } }),
+			),
+		);
+		const [handle] = submit.output('Phota');
+		expect(handle.json).toMatchObject({ operation: 'generate', status: 'queued', profile_ids: [id], job_id: expect.stringMatching(/^job_/) });
+		const sent = env.sim.log.forRoute('POST /generate')[0].body as Record<string, unknown>;
+		expect(sent).toMatchObject({ async: true, response_mode: 'urls', client_request_id: expect.stringMatching(/^n8n-/) });
+
+		env.sim.advanceClock(10_000);
+		const fetched = await env.run(chain(fixtureNode([{ json: handle.json }]), photaNode({ resource: 'job', operation: 'get' })));
+		const images = fetched.output('Phota');
+		expect(images).toHaveLength(2);
+		for (const image of images) {
+			expect(image.json).toMatchObject({ job_id: handle.json.job_id, status: 'succeeded', profile_ids: [id] });
+			expect(sniffImage(await bytesOf(image))).toBe('png');
+		}
+	});
+
+	test('Job → Get reports a running job and a failed job without failing the node', async () => {
+		const submit = await env.run(
+			chain(
+				fixtureNode([{ json: {} }, { json: {} }]),
+				photaNode({
+					resource: 'image',
+					operation: 'generate',
+					profiles: { __rl: true, mode: 'id', value: '' },
+					prompt: '={{ $itemIndex === 0 ? "A calm sea" : "__JOB_FAIL__ storm" }}',
+					options: { async: true },
+				}),
+			),
+		);
+		const handles = submit.output('Phota').map((item) => ({ json: item.json }));
+		const running = await env.run(chain(fixtureNode(handles), photaNode({ resource: 'job', operation: 'get' })));
+		expect(running.output('Phota').map((item) => item.json.status)).toEqual(['queued', 'queued']);
+
+		env.sim.advanceClock(10_000);
+		const done = await env.run(chain(fixtureNode(handles), photaNode({ resource: 'job', operation: 'get', options: { download: false } })));
+		const [succeeded, failed] = done.output('Phota');
+		expect(succeeded.json).toMatchObject({ status: 'succeeded', download_url: expect.any(String) });
+		expect(failed.json).toMatchObject({ status: 'failed', job_error: expect.any(String), job_error_code: 'GENERATION_FAILED' });
+	});
+});
+
+describe('Parallel items', () => {
+	test('items run concurrently up to Parallel Requests and keep their order and pairing', async () => {
+		env.sim.settings.latencyMs = { 'POST /generate': 150 };
+		const items = Array.from({ length: 8 }, (_, index) => ({ json: { caption: `scene ${index}` } }));
+		const result = await env.run(
+			chain(
+				fixtureNode(items),
+				photaNode({
+					resource: 'image',
+					operation: 'generate',
+					profiles: { __rl: true, mode: 'id', value: '' },
+					prompt: '={{ $json.caption }}',
+					options: { parallelRequests: 4 },
+				}),
+			),
+		);
+		expect(result.status).toBe('success');
+		expect(env.sim.log.maxInFlightFor('POST /generate')).toBe(4);
+		expect(result.output('Phota').map((item) => item.pairedItem)).toEqual(items.map((_, item) => ({ item })));
+		const prompts = env.sim.log.forRoute('POST /generate').map((entry) => (entry.body as { prompt: string }).prompt);
+		expect(new Set(prompts)).toEqual(new Set(items.map((item) => item.json.caption)));
+	});
+});
