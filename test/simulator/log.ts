@@ -21,6 +21,9 @@ export interface LoggedRequest {
 export class RequestLog {
 	readonly entries: LoggedRequest[] = [];
 
+	/** Called for every finished request (the CLI prints them). */
+	onEntry?: (entry: LoggedRequest) => void;
+
 	private inFlight = new Map<string, number>();
 	private inFlightTotal = 0;
 	private peak = 0;
@@ -60,6 +63,7 @@ export class RequestLog {
 		this.inFlightTotal -= 1;
 		this.inFlight.set(entry.route, (this.inFlight.get(entry.route) ?? 1) - 1);
 		this.entries.push(entry);
+		this.onEntry?.(entry);
 	}
 
 	get currentInFlight(): number {
