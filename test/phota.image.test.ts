@@ -16,7 +16,7 @@ async function readyProfile(environment: PhotaTestEnvironment, tag = 'ada'): Pro
 			photaNode({ resource: 'profile', operation: 'create', imageSource: 'field', tag }),
 		),
 	);
-	environment.sim.advanceClock(60_000);
+	environment.sim.advanceClock(600_000);
 	const id = result.output('Phota')[0].json.profile_id as string;
 	environment.sim.log.clear();
 	return id;
@@ -226,7 +226,7 @@ describe('Async mode and Job → Get', () => {
 		const sent = env.sim.log.forRoute('POST /generate')[0].body as Record<string, unknown>;
 		expect(sent).toMatchObject({ async: true, response_mode: 'urls', client_request_id: expect.stringMatching(/^n8n-/) });
 
-		env.sim.advanceClock(10_000);
+		env.sim.advanceClock(600_000);
 		const fetched = await env.run(chain(fixtureNode([{ json: handle.json }]), photaNode({ resource: 'job', operation: 'get' })));
 		const images = fetched.output('Phota');
 		expect(images).toHaveLength(2);
@@ -253,7 +253,7 @@ describe('Async mode and Job → Get', () => {
 		const running = await env.run(chain(fixtureNode(handles), photaNode({ resource: 'job', operation: 'get' })));
 		expect(running.output('Phota').map((item) => item.json.status)).toEqual(['queued', 'queued']);
 
-		env.sim.advanceClock(10_000);
+		env.sim.advanceClock(600_000);
 		const done = await env.run(chain(fixtureNode(handles), photaNode({ resource: 'job', operation: 'get', options: { download: false } })));
 		const [succeeded, failed] = done.output('Phota');
 		expect(succeeded.json).toMatchObject({ status: 'succeeded', download_url: expect.any(String) });

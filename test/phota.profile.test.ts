@@ -103,7 +103,7 @@ describe('Phota → Profile → Get Status / Get Many / Get Picture / Delete', (
 	test('Get Status reports READY after training and ERROR with its message', async () => {
 		env.sim.settings.profilePlan = ({ index }) => (index === 1 ? { outcome: 'ERROR', message: 'Faces do not match' } : undefined);
 		const [readyId, failedId] = await createProfiles(2);
-		env.sim.advanceClock(60_000);
+		env.sim.advanceClock(600_000);
 
 		const result = await env.run(
 			chain(

@@ -26,8 +26,10 @@ export function usePhotaEnvironment(
 	beforeAll(async () => {
 		sim = await startSimulator({
 			apiKeys: [TEST_API_KEY],
-			trainingPhasesMs: { validating: 20, queuing: 20, inProgress: 60 },
-			jobPhasesMs: { queued: 20, running: 40 },
+			// Long enough that a slow machine never sees a phase pass by itself; tests move the
+			// simulated clock (sim.advanceClock) when they want training or a job to finish.
+			trainingPhasesMs: { validating: 30_000, queuing: 30_000, inProgress: 60_000 },
+			jobPhasesMs: { queued: 30_000, running: 30_000 },
 			...options.simulator,
 		});
 		n8n = await N8nHarness.start({ binaryMode: options.binaryMode });
@@ -62,9 +64,4 @@ export function usePhotaEnvironment(
 /** `count` distinct photo URLs of one person, as a training set. */
 export function photoUrls(count: number, prefix = 'https://photos.example.org/ada'): string[] {
 	return Array.from({ length: count }, (_, index) => `${prefix}/${String(index + 1).padStart(2, '0')}.jpg`);
-}
-
-/** Waits (real time) until every profile the simulator knows has finished training. */
-export async function waitForTraining(sim: PhotaSimulator): Promise<void> {
-	sim.advanceClock(60_000);
 }

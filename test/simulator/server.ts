@@ -90,6 +90,7 @@ export class PhotaSimulator {
 	private profileCount = 0;
 	private profileStore = new Map<string, Omit<SimProfile, 'status'>>();
 	private jobStore = new Map<string, Omit<SimJob, 'status'>>();
+	private callbacksSent = new Set<string>();
 	private files = new Map<string, { bytes: Buffer; mime: string; expiresAt: number }>();
 	private spent = new Map<string, number>();
 	private rateWindow: number[] = [];
@@ -131,6 +132,7 @@ export class PhotaSimulator {
 
 	advanceClock(ms: number): void {
 		this.clockOffset += ms;
+		this.deliverDueCallbacks();
 	}
 
 	reset(): void {
@@ -141,6 +143,7 @@ export class PhotaSimulator {
 		this.profileCount = 0;
 		this.profileStore.clear();
 		this.jobStore.clear();
+		this.callbacksSent.clear();
 		this.files.clear();
 		this.spent.clear();
 		this.rateWindow = [];
@@ -598,11 +601,11 @@ export class PhotaSimulator {
 		};
 		this.jobStore.set(id, job);
 		if (job.fail) this.refund(call.apiKey, cost);
-		if (job.callbackUrl && !this.settings.dropCallbacks) {
+		if (job.callbackUrl) {
 			const { queued, running } = this.settings.jobPhasesMs;
 			const timer = setTimeout(() => {
 				this.timers.delete(timer);
-				void this.deliverCallback(job, this.settings.callbackRetries);
+				this.deliverDueCallbacks();
 			}, queued + running + 5);
 			this.timers.add(timer);
 		}
@@ -630,6 +633,17 @@ export class PhotaSimulator {
 		const job = this.jobStore.get(call.params[0]);
 		if (!job || job.apiKey !== call.apiKey) throw new HttpError(this.error(404, call.requestId, 'NOT_FOUND', `Job ${call.params[0]} not found.`));
 		return { status: 200, body: this.jobDocument(job) };
+	}
+
+	/** Sends the callback of every finished job that has one and was not called back yet. */
+	private deliverDueCallbacks(): void {
+		if (this.settings.dropCallbacks) return;
+		for (const job of this.jobStore.values()) {
+			if (!job.callbackUrl || this.callbacksSent.has(job.id)) continue;
+			if (!['succeeded', 'failed'].includes(this.jobStatus(job))) continue;
+			this.callbacksSent.add(job.id);
+			void this.deliverCallback(job, this.settings.callbackRetries);
+		}
 	}
 
 	private async deliverCallback(job: Omit<SimJob, 'status'>, retriesLeft: number): Promise<void> {

@@ -14,8 +14,9 @@ let sim: PhotaSimulator;
 beforeAll(async () => {
 	sim = await startSimulator({
 		apiKeys: [KEY],
-		trainingPhasesMs: { validating: 100, queuing: 100, inProgress: 300 },
-		jobPhasesMs: { queued: 20, running: 30 },
+		// Phases far longer than a slow test run; tests move the simulated clock instead.
+		trainingPhasesMs: { validating: 10_000, queuing: 10_000, inProgress: 30_000 },
+		jobPhasesMs: { queued: 10_000, running: 10_000 },
 	});
 });
 afterAll(async () => await sim.close());
@@ -36,7 +37,7 @@ const urls = (count: number) => Array.from({ length: count }, (_, index) => `htt
 
 async function readyProfile(tag?: string): Promise<string> {
 	const { json } = await call('POST', '/profiles/add', { image_urls: urls(10), ...(tag ? { tag } : {}) });
-	sim.advanceClock(1_000);
+	sim.advanceClock(100_000);
 	return json!.profile_id as string;
 }
 
@@ -66,7 +67,7 @@ describe('profiles', () => {
 		const statuses: string[] = [];
 		for (let step = 0; step < 4; step++) {
 			statuses.push((await call('GET', `/profiles/${id}/status`)).json!.status as string);
-			sim.advanceClock(step === 2 ? 300 : 100);
+			sim.advanceClock(step === 2 ? 30_000 : 10_000);
 		}
 		expect(statuses).toEqual(['VALIDATING', 'QUEUING', 'IN_PROGRESS', 'READY']);
 	});
@@ -74,7 +75,7 @@ describe('profiles', () => {
 	test('forced ERROR and INACTIVE outcomes, with a message for ERROR', async () => {
 		const error = await call('POST', '/profiles/add', { image_urls: [...urls(9), 'https://x.org/train-error.jpg'] });
 		const inactive = await call('POST', '/profiles/add', { image_urls: [...urls(9), 'https://x.org/train-inactive.jpg'] });
-		sim.advanceClock(1_000);
+		sim.advanceClock(100_000);
 		expect((await call('GET', `/profiles/${error.json!.profile_id}/status`)).json).toMatchObject({ status: 'ERROR', message: expect.stringMatching(/.+/) });
 		expect((await call('GET', `/profiles/${inactive.json!.profile_id}/status`)).json).toMatchObject({ status: 'INACTIVE' });
 	});
@@ -193,7 +194,7 @@ describe('async jobs', () => {
 		expect(sim.spentBy(KEY)).toBe(1);
 
 		expect((await call('GET', `/jobs/${first.json!.job_id}`)).json).toMatchObject({ status: 'queued', result: null });
-		sim.advanceClock(100);
+		sim.advanceClock(30_000);
 		expect((await call('GET', `/jobs/${first.json!.job_id}`)).json).toMatchObject({ status: 'succeeded', result: { download_urls: [expect.any(String)] } });
 
 		for (let wait = 0; wait < 50 && received.length === 0; wait++) await new Promise((resolve) => setTimeout(resolve, 20));
