@@ -1,25 +1,23 @@
 const path = require('path');
 const { task, src, dest } = require('gulp');
 
-// tsc only emits JavaScript; n8n loads node and credential icons from next to the built files.
-task('build:icons', copyIcons);
+// tsc emits only JavaScript: n8n also needs the icons and the codex (*.node.json) next to the
+// built nodes and credentials, and the package entry point inside dist/.
+task('build:assets', copyAssets);
 
-function copyIcons() {
-	const nodeIcons = path.resolve('nodes', '**', '*.{png,svg}');
-	const credentialIcons = path.resolve('credentials', '**', '*.{png,svg}');
-
+function copyAssets() {
 	return Promise.all([
-		streamToPromise(src(nodeIcons, { encoding: false }).pipe(dest(path.resolve('dist', 'nodes')))),
-		streamToPromise(
-			src(credentialIcons, { encoding: false }).pipe(dest(path.resolve('dist', 'credentials'))),
-		),
+		copy(['nodes/**/*.{png,svg}', 'nodes/**/*.node.json'], 'dist/nodes'),
+		copy(['credentials/**/*.{png,svg}'], 'dist/credentials'),
+		copy(['index.js'], 'dist'),
 	]);
 }
 
-function streamToPromise(stream) {
+function copy(globs, destination) {
 	return new Promise((resolve, reject) => {
-		stream.on('finish', resolve);
-		stream.on('end', resolve);
-		stream.on('error', reject);
+		src(globs.map((glob) => path.resolve(glob)), { encoding: false, allowEmpty: true })
+			.pipe(dest(path.resolve(destination)))
+			.on('finish', resolve)
+			.on('error', reject);
 	});
 }

@@ -171,19 +171,36 @@ function photaNetworkError(
 	request: PhotaRequest,
 ): NodeApiError {
 	const reason = code ?? (error instanceof Error ? error.message : 'unknown network error');
+	const howToRetry =
+		request.safety === 'deduplicated'
+			? 'It was resent with the same client_request_id as far as the retry limit allowed.'
+			: 'Check your Phota account before running it again, or use async mode so a resend is deduplicated.';
+	// In words: n8n swaps a message containing a socket error code for a generic text.
+	const message = `Could not reach Phota: ${NETWORK_FAILURES[code ?? ''] ?? 'the connection failed'}`;
 	return new NodeApiError(
 		this.getNode(),
-		{ code: code ?? null, message: reason } as JsonObject,
+		// Not under "code": NodeApiError would replace our message with its generic one for that code.
+		{ network_error_code: code ?? null, message: reason } as JsonObject,
 		{
-			message: `Could not reach Phota (${reason})`,
+			message,
 			description:
 				request.method === 'POST'
-					? 'The connection failed before Phota answered. The request may or may not have been processed; check your Phota account before running it again, or use async mode so a resend is deduplicated.'
-					: 'The connection failed before Phota answered. Check the Base URL in the Phota credential and your network or proxy.',
+					? `${reason}: the connection failed before Phota answered, so the request may or may not have been processed. ${howToRetry}`
+					: `${reason}: the connection failed before Phota answered. Check the Base URL in the Phota credential and your network or proxy.`,
 			itemIndex: request.itemIndex,
 		},
 	);
 }
+
+const NETWORK_FAILURES: Record<string, string> = {
+	ECONNRESET: 'the connection was reset',
+	ECONNREFUSED: 'the connection was refused',
+	ETIMEDOUT: 'the request timed out',
+	ECONNABORTED: 'the request timed out',
+	ENOTFOUND: 'the host name was not found',
+	EAI_AGAIN: 'the host name could not be resolved',
+	EPIPE: 'the connection was closed',
+};
 
 function statusSummary(status: number): string {
 	const summaries: Record<number, string> = {
@@ -266,15 +283,24 @@ function normaliseHeaders(headers: RawResponse['headers']): Record<string, strin
 	return normalised;
 }
 
-/** n8n wraps network failures in NodeApiError; the socket error code sits on the cause chain. */
+/** n8n wraps network failures in NodeApiError; the socket error code sits on the wrapped error. */
 function networkErrorCode(error: unknown): string | undefined {
-	let current: unknown = error;
-	for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth++) {
-		const candidate = current as { code?: unknown; cause?: unknown };
-		if (typeof candidate.code === 'string' && /^E[A-Z_]+$|^UND_ERR|^ERR_/.test(candidate.code)) {
-			return candidate.code;
+	const pending: unknown[] = [error];
+	for (let visited = 0; pending.length && visited < 10; visited++) {
+		const current = pending.shift();
+		if (!current || typeof current !== 'object') continue;
+		const candidate = current as {
+			code?: unknown;
+			httpCode?: unknown;
+			cause?: unknown;
+			errorResponse?: unknown;
+			reason?: unknown;
+		};
+		// NodeApiError keeps a socket error's code in httpCode (e.g. "ECONNRESET").
+		for (const code of [candidate.code, candidate.httpCode]) {
+			if (typeof code === 'string' && /^(E[A-Z_]+|UND_ERR\w*|ERR_\w+)$/.test(code)) return code;
 		}
-		current = candidate.cause;
+		pending.push(candidate.cause, candidate.errorResponse, candidate.reason);
 	}
 	return undefined;
 }
