@@ -15,7 +15,10 @@ function copyAssets() {
 
 function copy(globs, destination) {
 	return new Promise((resolve, reject) => {
-		src(globs.map((glob) => path.resolve(glob)), { encoding: false, allowEmpty: true })
+		src(
+			globs.map((glob) => path.resolve(glob)),
+			{ encoding: false, allowEmpty: true },
+		)
 			.pipe(dest(path.resolve(destination)))
 			.on('finish', resolve)
 			.on('error', reject);

@@ -11,7 +11,10 @@ export class PhotaApi implements ICredentialType {
 
 	displayName = 'Phota API';
 
-	icon: Icon = { light: 'file:../nodes/Phota/phota.svg', dark: 'file:../nodes/Phota/phota.dark.svg' };
+	icon: Icon = {
+		light: 'file:../nodes/Phota/phota.svg',
+		dark: 'file:../nodes/Phota/phota.dark.svg',
+	};
 
 	documentationUrl = 'https://docs.photalabs.com/api/authentication';
 

@@ -49,7 +49,10 @@ describe('Phota API credential', () => {
 	});
 
 	test('a trailing slash on the Base URL is tolerated', async () => {
-		const result = await n8n.testCredential('photaApi', { apiKey: API_KEY, baseUrl: `${sim.baseUrl}/` });
+		const result = await n8n.testCredential('photaApi', {
+			apiKey: API_KEY,
+			baseUrl: `${sim.baseUrl}/`,
+		});
 		expect(result.status).toBe('OK');
 	});
 

@@ -9,7 +9,11 @@ const env = usePhotaEnvironment();
 
 const noProfiles = { __rl: true, mode: 'id', value: '' };
 const png = { base64: makePng('in').toString('base64'), fileName: 'in.png', mimeType: 'image/png' };
-const pdf = { base64: Buffer.from('%PDF-1.4 not an image').toString('base64'), fileName: 'brief.pdf', mimeType: 'application/pdf' };
+const pdf = {
+	base64: Buffer.from('%PDF-1.4 not an image').toString('base64'),
+	fileName: 'brief.pdf',
+	mimeType: 'application/pdf',
+};
 
 interface BadInputCase {
 	name: string;
@@ -24,7 +28,13 @@ const badInputs: BadInputCase[] = [
 	{
 		name: 'edit with no binary field and no URL',
 		items: [{ json: {} }],
-		parameters: { resource: 'image', operation: 'edit', binaryProperties: '', profiles: noProfiles, prompt: 'x' },
+		parameters: {
+			resource: 'image',
+			operation: 'edit',
+			binaryProperties: '',
+			profiles: noProfiles,
+			prompt: 'x',
+		},
 		message: /No input image/,
 		itemIndex: 0,
 	},
@@ -45,55 +55,99 @@ const badInputs: BadInputCase[] = [
 	{
 		name: 'edit with 11 images',
 		items: [{ json: {}, binary: { data: png } }],
-		parameters: { resource: 'image', operation: 'edit', imageUrls: photoUrls(10), profiles: noProfiles, prompt: 'x' },
+		parameters: {
+			resource: 'image',
+			operation: 'edit',
+			imageUrls: photoUrls(10),
+			profiles: noProfiles,
+			prompt: 'x',
+		},
 		message: /Too many input images: 11/,
 		itemIndex: 0,
 	},
 	{
 		name: 'edit with a URL that is not http(s)',
 		items: [{ json: {} }],
-		parameters: { resource: 'image', operation: 'edit', binaryProperties: '', imageUrls: ['ftp://x.org/a.jpg'], profiles: noProfiles, prompt: 'x' },
+		parameters: {
+			resource: 'image',
+			operation: 'edit',
+			binaryProperties: '',
+			imageUrls: ['ftp://x.org/a.jpg'],
+			profiles: noProfiles,
+			prompt: 'x',
+		},
 		message: /Image URLs: "ftp:\/\/x.org\/a.jpg" is not an http\(s\) URL/,
 		itemIndex: 0,
 	},
 	{
 		name: 'generate with an empty prompt',
 		items: [{ json: {} }, { json: {} }],
-		parameters: { resource: 'image', operation: 'generate', profiles: noProfiles, prompt: '={{ $itemIndex === 1 ? "" : "a cat" }}' },
+		parameters: {
+			resource: 'image',
+			operation: 'generate',
+			profiles: noProfiles,
+			prompt: '={{ $itemIndex === 1 ? "" : "a cat" }}',
+		},
 		message: /^Prompt is empty$/,
 		itemIndex: 1,
 	},
 	{
 		name: 'generate with a [[token]] that is not a profile id',
 		items: [{ json: {} }],
-		parameters: { resource: 'image', operation: 'generate', profiles: noProfiles, prompt: 'Photo of [[Ada Lovelace]]' },
+		parameters: {
+			resource: 'image',
+			operation: 'generate',
+			profiles: noProfiles,
+			prompt: 'Photo of [[Ada Lovelace]]',
+		},
 		message: /Prompt token \[\[Ada Lovelace\]\] is not a profile ID/,
 		itemIndex: 0,
 	},
 	{
 		name: 'generate with [[profile_2]] but one profile chosen',
 		items: [{ json: { profile_ids: ['prof_a'] } }],
-		parameters: { resource: 'image', operation: 'generate', prompt: '[[profile]] and [[profile_2]]' },
+		parameters: {
+			resource: 'image',
+			operation: 'generate',
+			prompt: '[[profile]] and [[profile_2]]',
+		},
 		message: /Prompt uses \[\[profile_2\]\] but only 1 profile\(s\) are chosen/,
 		itemIndex: 0,
 	},
 	{
 		name: 'generate with 4K on Flux 2',
 		items: [{ json: {} }],
-		parameters: { resource: 'image', operation: 'generate', profiles: noProfiles, prompt: 'x', options: { baseModel: 'flux-2', resolution: '4K' } },
+		parameters: {
+			resource: 'image',
+			operation: 'generate',
+			profiles: noProfiles,
+			prompt: 'x',
+			options: { baseModel: 'flux-2', resolution: '4K' },
+		},
 		message: /Resolution 4K is not available with the base model flux-2/,
 		itemIndex: 0,
 	},
 	{
 		name: 'generate with quality on Nano Banana 2',
 		items: [{ json: {} }],
-		parameters: { resource: 'image', operation: 'generate', profiles: noProfiles, prompt: 'x', options: { quality: 'high' } },
+		parameters: {
+			resource: 'image',
+			operation: 'generate',
+			profiles: noProfiles,
+			prompt: 'x',
+			options: { quality: 'high' },
+		},
 		message: /Quality only works with the GPT Image 2 base model/,
 		itemIndex: 0,
 	},
 	{
 		name: 'edit with an untyped binary that is not an image',
-		items: [{ json: {}, binary: { data: { ...pdf, mimeType: 'application/octet-stream', fileName: 'blob' } } }],
+		items: [
+			{
+				json: {},
+				binary: { data: { ...pdf, mimeType: 'application/octet-stream', fileName: 'blob' } },
+			},
+		],
 		parameters: { resource: 'image', operation: 'edit', profiles: noProfiles, prompt: 'x' },
 		message: /not an image Phota accepts \(application\/octet-stream, blob\)/,
 		itemIndex: 0,
@@ -101,14 +155,26 @@ const badInputs: BadInputCase[] = [
 	{
 		name: 'generate with an http callback URL',
 		items: [{ json: {} }],
-		parameters: { resource: 'image', operation: 'generate', profiles: noProfiles, prompt: 'x', options: { async: true, callbackUrl: 'http://h.org/cb' } },
+		parameters: {
+			resource: 'image',
+			operation: 'generate',
+			profiles: noProfiles,
+			prompt: 'x',
+			options: { async: true, callbackUrl: 'http://h.org/cb' },
+		},
 		message: /Callback URL must be an https:\/\/ URL/,
 		itemIndex: 0,
 	},
 	{
 		name: 'generate with 5 images',
 		items: [{ json: {} }],
-		parameters: { resource: 'image', operation: 'generate', profiles: noProfiles, prompt: 'x', options: { numberOfImages: 5 } },
+		parameters: {
+			resource: 'image',
+			operation: 'generate',
+			profiles: noProfiles,
+			prompt: 'x',
+			options: { numberOfImages: 5 },
+		},
 		message: /Number of Images must be a whole number from 1 to 4/,
 		itemIndex: 0,
 	},
@@ -122,28 +188,48 @@ const badInputs: BadInputCase[] = [
 	{
 		name: 'enhance from a URL that is a file path',
 		items: [{ json: {} }],
-		parameters: { resource: 'image', operation: 'enhance', imageSource: 'url', imageUrl: '/home/me/photo.jpg', profiles: noProfiles },
+		parameters: {
+			resource: 'image',
+			operation: 'enhance',
+			imageSource: 'url',
+			imageUrl: '/home/me/photo.jpg',
+			profiles: noProfiles,
+		},
 		message: /Image URL: "\/home\/me\/photo.jpg" is not an http\(s\) URL/,
 		itemIndex: 0,
 	},
 	{
 		name: 'remix without the reference binary',
 		items: [{ json: {}, binary: { data: png } }],
-		parameters: { resource: 'image', operation: 'remix', profiles: noProfiles, referenceBinaryProperty: 'style' },
+		parameters: {
+			resource: 'image',
+			operation: 'remix',
+			profiles: noProfiles,
+			referenceBinaryProperty: 'style',
+		},
 		message: /Reference Image Binary Field: input item 0 has no binary field "style"/,
 		itemIndex: 0,
 	},
 	{
 		name: 'create profile with a non-URL photo',
 		items: [{ json: {} }],
-		parameters: { resource: 'profile', operation: 'create', imageUrls: [...photoUrls(9), 'photo10.jpg'] },
+		parameters: {
+			resource: 'profile',
+			operation: 'create',
+			imageUrls: [...photoUrls(9), 'photo10.jpg'],
+		},
 		message: /Photo URL 10 is not an http\(s\) URL/,
 		itemIndex: 0,
 	},
 	{
 		name: 'create profile with a 129-character tag',
 		items: [{ json: {} }],
-		parameters: { resource: 'profile', operation: 'create', imageUrls: photoUrls(10), tag: 'x'.repeat(129) },
+		parameters: {
+			resource: 'profile',
+			operation: 'create',
+			imageUrls: photoUrls(10),
+			tag: 'x'.repeat(129),
+		},
 		message: /Tag is 129 characters long/,
 		itemIndex: 0,
 	},
@@ -164,25 +250,44 @@ const badInputs: BadInputCase[] = [
 ];
 
 describe('bad input is refused before any request, naming the field and the item', () => {
-	test.each(badInputs.map((badInput) => [badInput.name, badInput] as const))('%s', async (_name, badInput) => {
-		const result = await env.run(chain(fixtureNode(badInput.items), photaNode(badInput.parameters)));
+	test.each(badInputs.map((badInput) => [badInput.name, badInput] as const))(
+		'%s',
+		async (_name, badInput) => {
+			const result = await env.run(
+				chain(fixtureNode(badInput.items), photaNode(badInput.parameters)),
+			);
 
-		expect(result.status).toBe('error');
-		expect(result.error?.name).toBe('NodeOperationError');
-		expect(result.error?.message).toMatch(badInput.message);
-		expect((result.error as unknown as { context: { itemIndex?: number } }).context.itemIndex).toBe(badInput.itemIndex);
-		expect(env.sim.log.count()).toBe(0);
-	});
+			expect(result.status).toBe('error');
+			expect(result.error?.name).toBe('NodeOperationError');
+			expect(result.error?.message).toMatch(badInput.message);
+			expect(
+				(result.error as unknown as { context: { itemIndex?: number } }).context.itemIndex,
+			).toBe(badInput.itemIndex);
+			expect(env.sim.log.count()).toBe(0);
+		},
+	);
 });
 
 describe('API errors', () => {
-	test('a Phota 400 becomes a NodeApiError with Phota\'s message, code, request id and status', async () => {
+	test("a Phota 400 becomes a NodeApiError with Phota's message, code, request id and status", async () => {
 		const result = await env.run(
-			chain(fixtureNode([{ json: {} }]), photaNode({ resource: 'image', operation: 'generate', profiles: noProfiles, prompt: 'x __MODERATE__' })),
+			chain(
+				fixtureNode([{ json: {} }]),
+				photaNode({
+					resource: 'image',
+					operation: 'generate',
+					profiles: noProfiles,
+					prompt: 'x __MODERATE__',
+				}),
+			),
 		);
 		expect(result.error?.name).toBe('NodeApiError');
-		expect(result.error?.message).toBe('Phota rejected the request (400): The request was blocked by content moderation.');
-		expect(result.error?.description).toMatch(/Phota error code: CONTENT_MODERATION\. .*Request ID: req_/);
+		expect(result.error?.message).toBe(
+			'Phota rejected the request (400): The request was blocked by content moderation.',
+		);
+		expect(result.error?.description).toMatch(
+			/Phota error code: CONTENT_MODERATION\. .*Request ID: req_/,
+		);
 		expect((result.error as unknown as { httpCode: string }).httpCode).toBe('400');
 	});
 
@@ -199,28 +304,54 @@ describe('API errors', () => {
 	test('Continue On Fail: a failed item becomes { error } and the other items complete', async () => {
 		const result = await env.run(
 			chain(
-				fixtureNode([{ json: { prompt: 'a cat' } }, { json: { prompt: '__MODERATE__' } }, { json: { prompt: '' } }, { json: { prompt: 'a dog' } }]),
+				fixtureNode([
+					{ json: { prompt: 'a cat' } },
+					{ json: { prompt: '__MODERATE__' } },
+					{ json: { prompt: '' } },
+					{ json: { prompt: 'a dog' } },
+				]),
 				photaNode(
-					{ resource: 'image', operation: 'generate', profiles: noProfiles, prompt: '={{ $json.prompt }}' },
+					{
+						resource: 'image',
+						operation: 'generate',
+						profiles: noProfiles,
+						prompt: '={{ $json.prompt }}',
+					},
 					{ continueOnFail: true },
 				),
 			),
 		);
 		expect(result.status).toBe('success');
 		const items = result.output('Phota');
-		expect(items.map((item) => item.pairedItem)).toEqual([{ item: 0 }, { item: 1 }, { item: 2 }, { item: 3 }]);
+		expect(items.map((item) => item.pairedItem)).toEqual([
+			{ item: 0 },
+			{ item: 1 },
+			{ item: 2 },
+			{ item: 3 },
+		]);
 		expect(items[0].binary?.data).toBeDefined();
-		expect(items[1].json).toMatchObject({ error: expect.stringMatching(/content moderation/), httpCode: '400' });
+		expect(items[1].json).toMatchObject({
+			error: expect.stringMatching(/content moderation/),
+			httpCode: '400',
+		});
 		expect(items[2].json).toMatchObject({ error: 'Prompt is empty' });
 		expect(items[3].binary?.data).toBeDefined();
 		expect(env.sim.log.count('POST /generate')).toBe(3);
 	});
 
 	test('429 with Retry-After is honoured and the request then succeeds', async () => {
-		env.sim.faults.add({ route: 'POST /generate', kind: 'status', status: 429, retryAfterSeconds: 1 });
+		env.sim.faults.add({
+			route: 'POST /generate',
+			kind: 'status',
+			status: 429,
+			retryAfterSeconds: 1,
+		});
 		const started = Date.now();
 		const result = await env.run(
-			chain(fixtureNode([{ json: {} }]), photaNode({ resource: 'image', operation: 'generate', profiles: noProfiles, prompt: 'x' })),
+			chain(
+				fixtureNode([{ json: {} }]),
+				photaNode({ resource: 'image', operation: 'generate', profiles: noProfiles, prompt: 'x' }),
+			),
 		);
 		expect(result.status).toBe('success');
 		expect(env.sim.log.forRoute('POST /generate').map((entry) => entry.status)).toEqual([429, 200]);
@@ -230,7 +361,10 @@ describe('API errors', () => {
 	test('a paid request is not resent after a dropped connection (it may have been processed)', async () => {
 		env.sim.faults.add({ route: 'POST /profiles/add', kind: 'reset', afterProcessing: true });
 		const result = await env.run(
-			chain(fixtureNode([{ json: {} }]), photaNode({ resource: 'profile', operation: 'create', imageUrls: photoUrls(10) })),
+			chain(
+				fixtureNode([{ json: {} }]),
+				photaNode({ resource: 'profile', operation: 'create', imageUrls: photoUrls(10) }),
+			),
 		);
 		expect(result.status).toBe('error');
 		expect(result.error?.message).toMatch(/Could not reach Phota/);
@@ -239,10 +373,18 @@ describe('API errors', () => {
 	});
 
 	test('reads are retried after 503 and dropped connections', async () => {
-		env.sim.faults.add({ route: 'GET /profiles/ids', kind: 'status', status: 503, retryAfterSeconds: 0 });
+		env.sim.faults.add({
+			route: 'GET /profiles/ids',
+			kind: 'status',
+			status: 503,
+			retryAfterSeconds: 0,
+		});
 		env.sim.faults.add({ route: 'GET /profiles/ids', kind: 'reset' });
 		const result = await env.run(
-			chain(fixtureNode([{ json: {} }]), photaNode({ resource: 'profile', operation: 'getMany', options: { includeStatus: false } })),
+			chain(
+				fixtureNode([{ json: {} }]),
+				photaNode({ resource: 'profile', operation: 'getMany', options: { includeStatus: false } }),
+			),
 		);
 		expect(result.error?.message).toBeUndefined();
 		expect(env.sim.log.count('GET /profiles/ids')).toBe(3);

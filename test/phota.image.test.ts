@@ -23,7 +23,16 @@ async function readyProfile(environment: PhotaTestEnvironment, tag = 'ada'): Pro
 }
 
 function photoItem(json: FixtureItem['json'] = {}, property = 'data'): FixtureItem {
-	return { json, binary: { [property]: { base64: makePng('input').toString('base64'), fileName: 'in.png', mimeType: 'image/png' } } };
+	return {
+		json,
+		binary: {
+			[property]: {
+				base64: makePng('input').toString('base64'),
+				fileName: 'in.png',
+				mimeType: 'image/png',
+			},
+		},
+	};
 }
 
 async function bytesOf(item: INodeExecutionData, property = 'data'): Promise<Buffer> {
@@ -72,7 +81,9 @@ describe('Phota → Image → Generate', () => {
 			expect(item.binary?.data).toMatchObject({ mimeType: 'image/png', fileExtension: 'png' });
 			expect(sniffImage(await bytesOf(item))).toBe('png');
 		}
-		const distinct = new Set(await Promise.all(items.map(async (item) => (await bytesOf(item)).toString('base64'))));
+		const distinct = new Set(
+			await Promise.all(items.map(async (item) => (await bytesOf(item)).toString('base64'))),
+		);
 		expect(distinct.size).toBe(3);
 	});
 
@@ -90,7 +101,11 @@ describe('Phota → Image → Generate', () => {
 			),
 		);
 		const [item] = result.output('Phota');
-		expect(item.json).toMatchObject({ mime_type: 'image/jpeg', file_name: 'phota-generate-1-1.jpg', profile_ids: [] });
+		expect(item.json).toMatchObject({
+			mime_type: 'image/jpeg',
+			file_name: 'phota-generate-1-1.jpg',
+			profile_ids: [],
+		});
 		expect(jpeg.decode(await bytesOf(item)).width).toBeGreaterThan(0);
 	});
 
@@ -99,7 +114,12 @@ describe('Phota → Image → Generate', () => {
 		const result = await env.run(
 			chain(
 				fixtureNode([{ json: { profile_ids: [id] } }]),
-				photaNode({ resource: 'image', operation: 'generate', prompt: '[[profile]] hiking', options: { delivery: 'urls', numberOfImages: 2 } }),
+				photaNode({
+					resource: 'image',
+					operation: 'generate',
+					prompt: '[[profile]] hiking',
+					options: { delivery: 'urls', numberOfImages: 2 },
+				}),
 			),
 		);
 		const items = result.output('Phota');
@@ -117,7 +137,12 @@ describe('Phota → Image → Generate', () => {
 		const result = await env.run(
 			chain(
 				fixtureNode([{ json: { profile_ids: [id] } }]),
-				photaNode({ resource: 'image', operation: 'generate', prompt: '[[profile]] hiking', options: { delivery: 'urlsThenBinary', numberOfImages: 2 } }),
+				photaNode({
+					resource: 'image',
+					operation: 'generate',
+					prompt: '[[profile]] hiking',
+					options: { delivery: 'urlsThenBinary', numberOfImages: 2 },
+				}),
 			),
 		);
 		const items = result.output('Phota');
@@ -133,7 +158,10 @@ describe('Phota → Image → Generate', () => {
 
 	test('a prompt that never names the chosen profile is refused with a hint, before any request', async () => {
 		const result = await env.run(
-			chain(fixtureNode([{ json: { profile_ids: ['prof_abc'] } }]), photaNode({ resource: 'image', operation: 'generate', prompt: 'A woman on a beach' })),
+			chain(
+				fixtureNode([{ json: { profile_ids: ['prof_abc'] } }]),
+				photaNode({ resource: 'image', operation: 'generate', prompt: 'A woman on a beach' }),
+			),
 		);
 		expect(result.status).toBe('error');
 		expect(result.error?.message).toBe('The prompt does not mention the chosen profile');
@@ -164,7 +192,11 @@ describe('Phota → Image → Edit, Enhance, Remix', () => {
 			images: [makePng('input').toString('base64'), 'https://x.org/second.jpg'],
 			profile_ids: [id],
 		});
-		expect(result.output('Phota')[0].json).toMatchObject({ operation: 'edit', profile_ids: [id], known_subjects: { [id]: 1 } });
+		expect(result.output('Phota')[0].json).toMatchObject({
+			operation: 'edit',
+			profile_ids: [id],
+			known_subjects: { [id]: 1 },
+		});
 	});
 
 	test('Enhance takes a URL and an optional prompt', async () => {
@@ -172,7 +204,12 @@ describe('Phota → Image → Edit, Enhance, Remix', () => {
 		const result = await env.run(
 			chain(
 				fixtureNode([{ json: { profile_ids: [id] } }]),
-				photaNode({ resource: 'image', operation: 'enhance', imageSource: 'url', imageUrl: 'https://x.org/p.jpg' }),
+				photaNode({
+					resource: 'image',
+					operation: 'enhance',
+					imageSource: 'url',
+					imageUrl: 'https://x.org/p.jpg',
+				}),
 			),
 		);
 		expect(result.status).toBe('success');
@@ -188,7 +225,15 @@ describe('Phota → Image → Edit, Enhance, Remix', () => {
 	test('Remix sends input and reference images and all three required fields', async () => {
 		const result = await env.run(
 			chain(
-				fixtureNode([{ ...photoItem({}, 'photo'), binary: { ...photoItem({}, 'photo').binary, style: photoItem({}, 'style').binary!.style } }]),
+				fixtureNode([
+					{
+						...photoItem({}, 'photo'),
+						binary: {
+							...photoItem({}, 'photo').binary,
+							style: photoItem({}, 'style').binary!.style,
+						},
+					},
+				]),
 				photaNode({
 					resource: 'image',
 					operation: 'remix',
@@ -218,20 +263,40 @@ describe('Async mode and Job → Get', () => {
 		const submit = await env.run(
 			chain(
 				fixtureNode([{ json: { profile_ids: [id] } }]),
-				photaNode({ resource: 'image', operation: 'generate', prompt: '[[profile]] at work', options: { async: true, numberOfImages: 2 } }),
+				photaNode({
+					resource: 'image',
+					operation: 'generate',
+					prompt: '[[profile]] at work',
+					options: { async: true, numberOfImages: 2 },
+				}),
 			),
 		);
 		const [handle] = submit.output('Phota');
-		expect(handle.json).toMatchObject({ operation: 'generate', status: 'queued', profile_ids: [id], job_id: expect.stringMatching(/^job_/) });
+		expect(handle.json).toMatchObject({
+			operation: 'generate',
+			status: 'queued',
+			profile_ids: [id],
+			job_id: expect.stringMatching(/^job_/),
+		});
 		const sent = env.sim.log.forRoute('POST /generate')[0].body as Record<string, unknown>;
-		expect(sent).toMatchObject({ async: true, response_mode: 'urls', client_request_id: expect.stringMatching(/^n8n-/) });
+		expect(sent).toMatchObject({
+			async: true,
+			response_mode: 'urls',
+			client_request_id: expect.stringMatching(/^n8n-/),
+		});
 
 		env.sim.advanceClock(600_000);
-		const fetched = await env.run(chain(fixtureNode([{ json: handle.json }]), photaNode({ resource: 'job', operation: 'get' })));
+		const fetched = await env.run(
+			chain(fixtureNode([{ json: handle.json }]), photaNode({ resource: 'job', operation: 'get' })),
+		);
 		const images = fetched.output('Phota');
 		expect(images).toHaveLength(2);
 		for (const image of images) {
-			expect(image.json).toMatchObject({ job_id: handle.json.job_id, status: 'succeeded', profile_ids: [id] });
+			expect(image.json).toMatchObject({
+				job_id: handle.json.job_id,
+				status: 'succeeded',
+				profile_ids: [id],
+			});
 			expect(sniffImage(await bytesOf(image))).toBe('png');
 		}
 	});
@@ -250,21 +315,34 @@ describe('Async mode and Job → Get', () => {
 			),
 		);
 		const handles = submit.output('Phota').map((item) => ({ json: item.json }));
-		const running = await env.run(chain(fixtureNode(handles), photaNode({ resource: 'job', operation: 'get' })));
+		const running = await env.run(
+			chain(fixtureNode(handles), photaNode({ resource: 'job', operation: 'get' })),
+		);
 		expect(running.output('Phota').map((item) => item.json.status)).toEqual(['queued', 'queued']);
 
 		env.sim.advanceClock(600_000);
-		const done = await env.run(chain(fixtureNode(handles), photaNode({ resource: 'job', operation: 'get', options: { download: false } })));
+		const done = await env.run(
+			chain(
+				fixtureNode(handles),
+				photaNode({ resource: 'job', operation: 'get', options: { download: false } }),
+			),
+		);
 		const [succeeded, failed] = done.output('Phota');
 		expect(succeeded.json).toMatchObject({ status: 'succeeded', download_url: expect.any(String) });
-		expect(failed.json).toMatchObject({ status: 'failed', job_error: expect.any(String), job_error_code: 'GENERATION_FAILED' });
+		expect(failed.json).toMatchObject({
+			status: 'failed',
+			job_error: expect.any(String),
+			job_error_code: 'GENERATION_FAILED',
+		});
 	});
 });
 
 describe('Parallel items', () => {
 	test('items run concurrently up to Parallel Requests and keep their order and pairing', async () => {
 		env.sim.settings.latencyMs = { 'POST /generate': 150 };
-		const items = Array.from({ length: 8 }, (_, index) => ({ json: { caption: `scene ${index}` } }));
+		const items = Array.from({ length: 8 }, (_, index) => ({
+			json: { caption: `scene ${index}` },
+		}));
 		const result = await env.run(
 			chain(
 				fixtureNode(items),
@@ -279,8 +357,12 @@ describe('Parallel items', () => {
 		);
 		expect(result.status).toBe('success');
 		expect(env.sim.log.maxInFlightFor('POST /generate')).toBe(4);
-		expect(result.output('Phota').map((item) => item.pairedItem)).toEqual(items.map((_, item) => ({ item })));
-		const prompts = env.sim.log.forRoute('POST /generate').map((entry) => (entry.body as { prompt: string }).prompt);
+		expect(result.output('Phota').map((item) => item.pairedItem)).toEqual(
+			items.map((_, item) => ({ item })),
+		);
+		const prompts = env.sim.log
+			.forRoute('POST /generate')
+			.map((entry) => (entry.body as { prompt: string }).prompt);
 		expect(new Set(prompts)).toEqual(new Set(items.map((item) => item.json.caption)));
 	});
 });

@@ -9,7 +9,13 @@ describe('Phota → Profile → Create', () => {
 		const result = await env.run(
 			chain(
 				fixtureNode([{ json: { person: 'ada' } }]),
-				photaNode({ resource: 'profile', operation: 'create', imageSource: 'list', imageUrls: urls, tag: 'user_42' }),
+				photaNode({
+					resource: 'profile',
+					operation: 'create',
+					imageSource: 'list',
+					imageUrls: urls,
+					tag: 'user_42',
+				}),
 			),
 		);
 
@@ -17,7 +23,12 @@ describe('Phota → Profile → Create', () => {
 		const [item] = result.output('Phota');
 		const profileId = item.json.profile_id as string;
 		expect(profileId).toMatch(/^prof_/);
-		expect(item.json).toMatchObject({ profile_ids: [profileId], training_tier: 'standard', tag: 'user_42', image_count: 12 });
+		expect(item.json).toMatchObject({
+			profile_ids: [profileId],
+			training_tier: 'standard',
+			tag: 'user_42',
+			image_count: 12,
+		});
 		expect(item.pairedItem).toEqual({ item: 0 });
 		expect(env.sim.log.forRoute('POST /profiles/add')[0].body).toEqual({
 			image_urls: urls,
@@ -29,8 +40,17 @@ describe('Phota → Profile → Create', () => {
 	test('reads a list field per item (one profile per item) with the fast tier', async () => {
 		const result = await env.run(
 			chain(
-				fixtureNode([{ json: { image_urls: photoUrls(6, 'https://x.org/a') } }, { json: { image_urls: photoUrls(7, 'https://x.org/b') } }]),
-				photaNode({ resource: 'profile', operation: 'create', imageSource: 'field', imageUrlsField: 'image_urls', trainingTier: 'fast' }),
+				fixtureNode([
+					{ json: { image_urls: photoUrls(6, 'https://x.org/a') } },
+					{ json: { image_urls: photoUrls(7, 'https://x.org/b') } },
+				]),
+				photaNode({
+					resource: 'profile',
+					operation: 'create',
+					imageSource: 'field',
+					imageUrlsField: 'image_urls',
+					trainingTier: 'fast',
+				}),
 			),
 		);
 
@@ -46,7 +66,12 @@ describe('Phota → Profile → Create', () => {
 		const result = await env.run(
 			chain(
 				fixtureNode(urls.map((url) => ({ json: { url } }))),
-				photaNode({ resource: 'profile', operation: 'create', imageSource: 'allItems', imageUrlField: 'url' }),
+				photaNode({
+					resource: 'profile',
+					operation: 'create',
+					imageSource: 'allItems',
+					imageUrlField: 'url',
+				}),
 			),
 		);
 
@@ -61,26 +86,44 @@ describe('Phota → Profile → Create', () => {
 		['standard', 9, /standard tier needs 10–50 distinct photos, got 9/],
 		['fast', 11, /fast tier needs 5–10 distinct photos, got 11/],
 		['standard', 51, /standard tier needs 10–50 distinct photos, got 51/],
-	])('refuses the %s tier with %i photos before calling Phota', async (trainingTier, count, message) => {
-		const result = await env.run(
-			chain(
-				fixtureNode([{ json: {} }]),
-				photaNode({ resource: 'profile', operation: 'create', imageSource: 'list', imageUrls: photoUrls(count), trainingTier }),
-			),
-		);
+	])(
+		'refuses the %s tier with %i photos before calling Phota',
+		async (trainingTier, count, message) => {
+			const result = await env.run(
+				chain(
+					fixtureNode([{ json: {} }]),
+					photaNode({
+						resource: 'profile',
+						operation: 'create',
+						imageSource: 'list',
+						imageUrls: photoUrls(count),
+						trainingTier,
+					}),
+				),
+			);
 
-		expect(result.status).toBe('error');
-		expect(result.error?.message).toMatch(message);
-		expect(env.sim.log.count()).toBe(0);
-	});
+			expect(result.status).toBe('error');
+			expect(result.error?.message).toMatch(message);
+			expect(env.sim.log.count()).toBe(0);
+		},
+	);
 });
 
 describe('Phota → Profile → Get Status / Get Many / Get Picture / Delete', () => {
 	async function createProfiles(count: number, tag?: string): Promise<string[]> {
 		const result = await env.run(
 			chain(
-				fixtureNode(Array.from({ length: count }, (_, index) => ({ json: { image_urls: photoUrls(10, `https://x.org/p${index}`) } }))),
-				photaNode({ resource: 'profile', operation: 'create', imageSource: 'field', ...(tag ? { tag } : {}) }),
+				fixtureNode(
+					Array.from({ length: count }, (_, index) => ({
+						json: { image_urls: photoUrls(10, `https://x.org/p${index}`) },
+					})),
+				),
+				photaNode({
+					resource: 'profile',
+					operation: 'create',
+					imageSource: 'field',
+					...(tag ? { tag } : {}),
+				}),
 			),
 		);
 		return result.output('Phota').map((item) => item.json.profile_id as string);
@@ -90,18 +133,27 @@ describe('Phota → Profile → Get Status / Get Many / Get Picture / Delete', (
 		const result = await env.run(
 			chain(
 				fixtureNode([{ json: { image_urls: photoUrls(10) } }]),
-				photaNode({ resource: 'profile', operation: 'create', imageSource: 'field' }, { name: 'Create' }),
+				photaNode(
+					{ resource: 'profile', operation: 'create', imageSource: 'field' },
+					{ name: 'Create' },
+				),
 				photaNode({ resource: 'profile', operation: 'getStatus' }, { name: 'Status' }),
 			),
 		);
 
 		const created = result.output('Create')[0].json.profile_id;
 		const [status] = result.output('Status');
-		expect(status.json).toMatchObject({ profile_id: created, profile_ids: [created], status: 'VALIDATING', ready: false });
+		expect(status.json).toMatchObject({
+			profile_id: created,
+			profile_ids: [created],
+			status: 'VALIDATING',
+			ready: false,
+		});
 	});
 
 	test('Get Status reports READY after training and ERROR with its message', async () => {
-		env.sim.settings.profilePlan = ({ index }) => (index === 1 ? { outcome: 'ERROR', message: 'Faces do not match' } : undefined);
+		env.sim.settings.profilePlan = ({ index }) =>
+			index === 1 ? { outcome: 'ERROR', message: 'Faces do not match' } : undefined;
 		const [readyId, failedId] = await createProfiles(2);
 		env.sim.advanceClock(600_000);
 
@@ -114,7 +166,13 @@ describe('Phota → Profile → Get Status / Get Many / Get Picture / Delete', (
 
 		expect(result.output('Phota').map((item) => item.json)).toEqual([
 			{ profile_id: readyId, status: 'READY', ready: true, message: '', profile_ids: [readyId] },
-			{ profile_id: failedId, status: 'ERROR', ready: false, message: 'Faces do not match', profile_ids: [failedId] },
+			{
+				profile_id: failedId,
+				status: 'ERROR',
+				ready: false,
+				message: 'Faces do not match',
+				profile_ids: [failedId],
+			},
 		]);
 	});
 
@@ -123,15 +181,32 @@ describe('Phota → Profile → Get Status / Get Many / Get Picture / Delete', (
 		await createProfiles(1, 'team_b');
 
 		const tagged = await env.run(
-			chain(fixtureNode([{ json: {} }]), photaNode({ resource: 'profile', operation: 'getMany', returnAll: true, filters: { tag: 'team_a' } })),
+			chain(
+				fixtureNode([{ json: {} }]),
+				photaNode({
+					resource: 'profile',
+					operation: 'getMany',
+					returnAll: true,
+					filters: { tag: 'team_a' },
+				}),
+			),
 		);
 		expect(tagged.output('Phota')).toHaveLength(2);
 		for (const item of tagged.output('Phota')) {
-			expect(item.json).toMatchObject({ status: 'VALIDATING', tag: 'team_a', profile_ids: [item.json.profile_id] });
+			expect(item.json).toMatchObject({
+				status: 'VALIDATING',
+				tag: 'team_a',
+				profile_ids: [item.json.profile_id],
+			});
 		}
 		expect(env.sim.log.forRoute('GET /profiles/ids').at(-1)?.query).toEqual({ tag: 'team_a' });
 
-		const limited = await env.run(chain(fixtureNode([{ json: {} }]), photaNode({ resource: 'profile', operation: 'getMany', limit: 2 })));
+		const limited = await env.run(
+			chain(
+				fixtureNode([{ json: {} }]),
+				photaNode({ resource: 'profile', operation: 'getMany', limit: 2 }),
+			),
+		);
 		expect(limited.output('Phota')).toHaveLength(2);
 	});
 
@@ -140,7 +215,12 @@ describe('Phota → Profile → Get Status / Get Many / Get Picture / Delete', (
 		const [id] = await createProfiles(1, 'obj');
 		env.sim.log.clear();
 
-		const result = await env.run(chain(fixtureNode([{ json: {} }]), photaNode({ resource: 'profile', operation: 'getMany', returnAll: true })));
+		const result = await env.run(
+			chain(
+				fixtureNode([{ json: {} }]),
+				photaNode({ resource: 'profile', operation: 'getMany', returnAll: true }),
+			),
+		);
 
 		expect(result.output('Phota').map((item) => item.json)).toEqual([
 			{ profile_id: id, status: 'VALIDATING', tag: 'obj', profile_ids: [id] },
@@ -151,17 +231,24 @@ describe('Phota → Profile → Get Status / Get Many / Get Picture / Delete', (
 	test('Get Picture outputs the JPEG as binary data', async () => {
 		const [id] = await createProfiles(1);
 		const result = await env.run(
-			chain(fixtureNode([{ json: { profile_ids: [id] } }]), photaNode({ resource: 'profile', operation: 'getPicture' })),
+			chain(
+				fixtureNode([{ json: { profile_ids: [id] } }]),
+				photaNode({ resource: 'profile', operation: 'getPicture' }),
+			),
 		);
 
 		const [item] = result.output('Phota');
 		expect(item.json).toMatchObject({ profile_id: id, profile_ids: [id], mimeType: 'image/jpeg' });
-		expect(item.binary?.data).toMatchObject({ mimeType: 'image/jpeg', fileName: `phota-profile-${id}.jpg`, fileExtension: 'jpg' });
+		expect(item.binary?.data).toMatchObject({
+			mimeType: 'image/jpeg',
+			fileName: `phota-profile-${id}.jpg`,
+			fileExtension: 'jpg',
+		});
 		const bytes = await env.n8n.binaryBuffer(item.binary!.data);
 		expect(bytes.subarray(0, 3)).toEqual(Buffer.from([0xff, 0xd8, 0xff]));
 	});
 
-	test('Delete removes the profile; a second delete is a 404 API error with Phota\'s message', async () => {
+	test("Delete removes the profile; a second delete is a 404 API error with Phota's message", async () => {
 		const [id] = await createProfiles(1);
 		const workflow = chain(
 			fixtureNode([{ json: { profile_ids: [id] } }]),
@@ -169,7 +256,12 @@ describe('Phota → Profile → Get Status / Get Many / Get Picture / Delete', (
 		);
 
 		const first = await env.run(workflow);
-		expect(first.output('Phota')[0].json).toEqual({ profile_id: id, deleted: true, status: 'ok', profile_ids: [id] });
+		expect(first.output('Phota')[0].json).toEqual({
+			profile_id: id,
+			deleted: true,
+			status: 'ok',
+			profile_ids: [id],
+		});
 		expect(env.sim.profiles()).toHaveLength(0);
 
 		const second = await env.run(workflow);
@@ -181,11 +273,16 @@ describe('Phota → Profile → Get Status / Get Many / Get Picture / Delete', (
 
 	test('a missing profile_ids field names the field and the item, with no request made', async () => {
 		const result = await env.run(
-			chain(fixtureNode([{ json: { profile_ids: ['prof_1'] } }, { json: { name: 'no id' } }]), photaNode({ resource: 'profile', operation: 'getStatus' })),
+			chain(
+				fixtureNode([{ json: { profile_ids: ['prof_1'] } }, { json: { name: 'no id' } }]),
+				photaNode({ resource: 'profile', operation: 'getStatus' }),
+			),
 		);
 
 		expect(result.status).toBe('error');
-		expect(result.error?.message).toBe('Input item 1 has no "profile_ids" field to take the profile ID from');
+		expect(result.error?.message).toBe(
+			'Input item 1 has no "profile_ids" field to take the profile ID from',
+		);
 		expect(env.sim.log.count()).toBe(0);
 	});
 
@@ -194,7 +291,11 @@ describe('Phota → Profile → Get Status / Get Many / Get Picture / Delete', (
 		const result = await env.run(
 			chain(
 				fixtureNode([{ json: {} }]),
-				photaNode({ resource: 'profile', operation: 'getStatus', profile: { __rl: true, mode: 'id', value: ids.join(', ') } }),
+				photaNode({
+					resource: 'profile',
+					operation: 'getStatus',
+					profile: { __rl: true, mode: 'id', value: ids.join(', ') },
+				}),
 			),
 		);
 		expect(result.output('Phota').map((item) => item.json.profile_id)).toEqual(ids);

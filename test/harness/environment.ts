@@ -63,5 +63,8 @@ export function usePhotaEnvironment(
 
 /** `count` distinct photo URLs of one person, as a training set. */
 export function photoUrls(count: number, prefix = 'https://photos.example.org/ada'): string[] {
-	return Array.from({ length: count }, (_, index) => `${prefix}/${String(index + 1).padStart(2, '0')}.jpg`);
+	return Array.from(
+		{ length: count },
+		(_, index) => `${prefix}/${String(index + 1).padStart(2, '0')}.jpg`,
+	);
 }

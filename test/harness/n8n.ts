@@ -20,6 +20,7 @@ import {
 	BinaryDataConfig,
 	BinaryDataService,
 	ExecuteContext,
+	LoadOptionsContext,
 	ExecutionLifecycleHooks,
 	PackageDirectoryLoader,
 	RoutingNode,
@@ -36,6 +37,7 @@ import type {
 	INode,
 	INodeCredentialTestResult,
 	INodeExecutionData,
+	INodeListSearchResult,
 	INodeType,
 	INodeTypes,
 	IRequestOptionsSimplified,
@@ -140,7 +142,14 @@ class HarnessCredentialsHelper extends ICredentialsHelper {
 			const resolve = (value: string) =>
 				isExpression(value)
 					? String(
-							workflow.expression.getSimpleParameterValue(node, value, 'internal', { $credentials: credentials }, undefined, '') ?? '',
+							workflow.expression.getSimpleParameterValue(
+								node,
+								value,
+								'internal',
+								{ $credentials: credentials },
+								undefined,
+								'',
+							) ?? '',
 						)
 					: value;
 			for (const [target, entries] of Object.entries(authenticate.properties)) {
@@ -182,7 +191,9 @@ class HarnessCredentialsHelper extends ICredentialsHelper {
 }
 
 /** The parts of n8n's additional data that workflow execution does not need are mock functions. */
-function mockAdditionalData(fields: Partial<IWorkflowExecuteAdditionalData>): IWorkflowExecuteAdditionalData {
+function mockAdditionalData(
+	fields: Partial<IWorkflowExecuteAdditionalData>,
+): IWorkflowExecuteAdditionalData {
 	const additionalData = mock<Record<string, unknown>>({
 		currentNodeParameters: undefined,
 		executionTimeoutTimestamp: undefined,
@@ -192,10 +203,14 @@ function mockAdditionalData(fields: Partial<IWorkflowExecuteAdditionalData>): IW
 	return additionalData;
 }
 
-function withDefaults(type: ICredentialType, data: ICredentialDataDecryptedObject): ICredentialDataDecryptedObject {
+function withDefaults(
+	type: ICredentialType,
+	data: ICredentialDataDecryptedObject,
+): ICredentialDataDecryptedObject {
 	const filled: ICredentialDataDecryptedObject = {};
 	for (const property of type.properties) {
-		if (property.default !== undefined && property.type !== 'notice') filled[property.name] = property.default as string;
+		if (property.default !== undefined && property.type !== 'notice')
+			filled[property.name] = property.default as string;
 	}
 	return { ...filled, ...data };
 }
@@ -220,7 +235,8 @@ export class N8nHarness {
 		nodes.set(`${HARNESS_NODE_PREFIX}fixtureItems`, new FixtureItemsNode());
 		nodes.set(`${HARNESS_NODE_PREFIX}passThrough`, new PassThroughNode());
 		const credentials = new Map<string, ICredentialType>();
-		for (const [name, { type }] of Object.entries(loader.credentialTypes)) credentials.set(name, type);
+		for (const [name, { type }] of Object.entries(loader.credentialTypes))
+			credentials.set(name, type);
 
 		const binaryConfig = Container.get(BinaryDataConfig);
 		binaryConfig.mode = binaryMode;
@@ -261,7 +277,9 @@ export class N8nHarness {
 
 		const targets = new Set(
 			Object.values(workflowJson.connections).flatMap((outputs) =>
-				Object.values(outputs).flat(2).map((connection) => connection?.node),
+				Object.values(outputs)
+					.flat(2)
+					.map((connection) => connection?.node),
 			),
 		);
 		const startNode = workflowJson.nodes.find((candidate) => !targets.has(candidate.name));
@@ -273,7 +291,11 @@ export class N8nHarness {
 		});
 
 		const started = Date.now();
-		const execution = new WorkflowExecute(additionalData, 'manual', runExecutionData).processRunExecutionData(workflow);
+		const execution = new WorkflowExecute(
+			additionalData,
+			'manual',
+			runExecutionData,
+		).processRunExecutionData(workflow);
 		if (options.cancelAfterMs !== undefined) {
 			const cancelAt = started + options.cancelAfterMs;
 			void (async () => {
@@ -300,9 +322,39 @@ export class N8nHarness {
 			error: run.data.resultData.error,
 			executedNodes,
 			wallTimeMs,
-			output: (nodeName, outputIndex = 0) => runData[nodeName]?.[0]?.data?.main?.[outputIndex] ?? [],
+			output: (nodeName, outputIndex = 0) =>
+				runData[nodeName]?.[0]?.data?.main?.[outputIndex] ?? [],
 			nodeError: (nodeName) => runData[nodeName]?.[0]?.error,
 		};
+	}
+
+	/**
+	 * Calls a node's list-search method the way the editor does when a user opens a "From List"
+	 * resource locator: through n8n-core's LoadOptionsContext, with the node's credentials.
+	 */
+	async listSearch(
+		nodeJson: INode,
+		methodName: string,
+		credentials: Record<string, ICredentialDataDecryptedObject>,
+		filter?: string,
+	): Promise<INodeListSearchResult> {
+		this.credentialsHelper.credentials = credentials;
+		const nodeType = this.types.getByNameAndVersion(nodeJson.type, nodeJson.typeVersion);
+		const method = nodeType.methods?.listSearch?.[methodName];
+		if (!method) throw new Error(`${nodeJson.type} has no list search ${methodName}`);
+		const workflow = new Workflow({
+			nodes: [nodeJson],
+			connections: {},
+			active: false,
+			nodeTypes: this.types,
+		});
+		const context = new LoadOptionsContext(
+			workflow,
+			nodeJson,
+			mockAdditionalData({ credentialsHelper: this.credentialsHelper }),
+			'parameters',
+		);
+		return await method.call(context, filter);
 	}
 
 	/** Bytes of an output binary, wherever the binary data mode stored them. */
@@ -314,10 +366,14 @@ export class N8nHarness {
 	 * Runs a credential's `test` request the way n8n's CredentialsTester does ("Test credential"
 	 * button): a temporary node whose only property routes the test request through RoutingNode.
 	 */
-	async testCredential(type: string, data: ICredentialDataDecryptedObject): Promise<INodeCredentialTestResult> {
+	async testCredential(
+		type: string,
+		data: ICredentialDataDecryptedObject,
+	): Promise<INodeCredentialTestResult> {
 		const credentialType = this.types.credential(type);
 		const testRequest = credentialType.test;
-		if (!testRequest) return { status: 'Error', message: 'No testing function found for this credential.' };
+		if (!testRequest)
+			return { status: 'Error', message: 'No testing function found for this credential.' };
 
 		const nodeType: INodeType = {
 			description: {
@@ -331,7 +387,13 @@ export class N8nHarness {
 				outputs: ['main'],
 				credentials: [{ name: type, required: true }],
 				properties: [
-					{ displayName: 'Temp', name: 'temp', type: 'string', routing: { request: testRequest.request }, default: '' },
+					{
+						displayName: 'Temp',
+						name: 'temp',
+						type: 'string',
+						routing: { request: testRequest.request },
+						default: '',
+					},
 				],
 			},
 		};
@@ -381,7 +443,9 @@ export class N8nHarness {
 			await new RoutingNode(context, nodeType, credentialsDecrypted).runNode();
 		} catch (error) {
 			// Same order of checks as n8n's CredentialsTester.testCredentials.
-			const cause = (error as { cause?: { response?: { status: number; statusText?: string }; code?: string } }).cause;
+			const cause = (
+				error as { cause?: { response?: { status: number; statusText?: string }; code?: string } }
+			).cause;
 			if (cause?.response) {
 				for (const rule of testRequest.rules ?? []) {
 					if (rule.type === 'responseCode' && rule.properties.value === cause.response.status) {
@@ -391,7 +455,8 @@ export class N8nHarness {
 				if (cause.response.status < 199 || cause.response.status > 299) {
 					return {
 						status: 'Error',
-						message: cause.response.statusText || `Received HTTP status code: ${cause.response.status}`,
+						message:
+							cause.response.statusText || `Received HTTP status code: ${cause.response.status}`,
 					};
 				}
 			} else if (cause?.code) {

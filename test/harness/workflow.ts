@@ -1,4 +1,9 @@
-import type { ICredentialDataDecryptedObject, IConnections, INode, INodeParameters } from 'n8n-workflow';
+import type {
+	ICredentialDataDecryptedObject,
+	IConnections,
+	INode,
+	INodeParameters,
+} from 'n8n-workflow';
 
 import type { WorkflowJson } from './n8n';
 import { PACKAGE_NAME } from './n8n';
@@ -17,7 +22,11 @@ export interface NodeOptions {
 	onError?: INode['onError'];
 }
 
-function node(type: string, parameters: INodeParameters, options: NodeOptions & { name: string }): INode {
+function node(
+	type: string,
+	parameters: INodeParameters,
+	options: NodeOptions & { name: string },
+): INode {
 	nodeCounter += 1;
 	return {
 		id: `node-${nodeCounter}`,
@@ -28,7 +37,9 @@ function node(type: string, parameters: INodeParameters, options: NodeOptions & 
 		parameters,
 		...(options.continueOnFail ? { continueOnFail: true } : {}),
 		...(options.onError ? { onError: options.onError } : {}),
-		...(type.startsWith(PACKAGE_NAME) ? { credentials: { photaApi: { id: 'cred-1', name: 'Phota account' } } } : {}),
+		...(type.startsWith(PACKAGE_NAME)
+			? { credentials: { photaApi: { id: 'cred-1', name: 'Phota account' } } }
+			: {}),
 	};
 }
 
@@ -52,11 +63,16 @@ export function waitNode(parameters: INodeParameters, options: NodeOptions = {})
 export function chain(...nodes: INode[]): WorkflowJson {
 	const connections: IConnections = {};
 	for (let index = 0; index + 1 < nodes.length; index++) {
-		connections[nodes[index].name] = { main: [[{ node: nodes[index + 1].name, type: 'main', index: 0 }]] };
+		connections[nodes[index].name] = {
+			main: [[{ node: nodes[index + 1].name, type: 'main', index: 0 }]],
+		};
 	}
 	return { nodes, connections };
 }
 
-export function photaCredentials(baseUrl: string, apiKey: string): Record<string, ICredentialDataDecryptedObject> {
+export function photaCredentials(
+	baseUrl: string,
+	apiKey: string,
+): Record<string, ICredentialDataDecryptedObject> {
 	return { photaApi: { apiKey, baseUrl } };
 }

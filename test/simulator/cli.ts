@@ -43,7 +43,8 @@ async function main(): Promise<void> {
 	const trainingMs = Number(values['training-seconds']) * 1000;
 	const apiKeys = values['api-key']?.length ? values['api-key'] : ['sim-key'];
 	const listFormat = values['list-format'] as SimulatorSettings['listFormat'];
-	if (!['strings', 'objects'].includes(listFormat)) throw new Error('--list-format must be strings or objects');
+	if (!['strings', 'objects'].includes(listFormat))
+		throw new Error('--list-format must be strings or objects');
 
 	const simulator = await startSimulator({
 		port: Number(values.port),
@@ -51,16 +52,24 @@ async function main(): Promise<void> {
 		apiKeys,
 		listFormat,
 		latencyMs: Number(values['latency-ms']),
-		trainingPhasesMs: { validating: trainingMs * 0.1, queuing: trainingMs * 0.1, inProgress: trainingMs * 0.8 },
+		trainingPhasesMs: {
+			validating: trainingMs * 0.1,
+			queuing: trainingMs * 0.1,
+			inProgress: trainingMs * 0.8,
+		},
 		outputBytes: { '1K': 0, '2K': 0, '4K': Number(values['output-bytes-4k']) },
 	});
 	simulator.log.onEntry = (entry) => {
 		const fault = entry.fault ? ` [${entry.fault}]` : '';
-		console.log(`${entry.method} ${entry.path} -> ${entry.status || '-'} ${entry.endedAt - entry.startedAt}ms${fault}`);
+		console.log(
+			`${entry.method} ${entry.path} -> ${entry.status || '-'} ${entry.endedAt - entry.startedAt}ms${fault}`,
+		);
 	};
 
 	console.log(`Phota simulator listening on ${simulator.baseUrl}`);
-	console.log(`In n8n, create a "Phota API" credential with Base URL ${simulator.baseUrl} and API key ${apiKeys.length === 1 ? 'the one you passed with --api-key (default sim-key)' : 'one of the keys passed with --api-key'}.`);
+	console.log(
+		`In n8n, create a "Phota API" credential with Base URL ${simulator.baseUrl} and API key ${apiKeys.length === 1 ? 'the one you passed with --api-key (default sim-key)' : 'one of the keys passed with --api-key'}.`,
+	);
 	console.log(`Profiles train in ${trainingMs / 1000} s. Press Ctrl+C to stop.`);
 
 	const stop = async () => {

@@ -72,8 +72,14 @@ function commentSegment(payload: Buffer): Buffer {
 
 export function sniffImage(bytes: Buffer): 'png' | 'jpeg' | 'webp' | 'heic' | undefined {
 	if (bytes.length > 8 && bytes.readUInt32BE(0) === 0x89504e47) return 'png';
-	if (bytes.length > 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'jpeg';
-	if (bytes.length > 12 && bytes.toString('ascii', 0, 4) === 'RIFF' && bytes.toString('ascii', 8, 12) === 'WEBP') return 'webp';
+	if (bytes.length > 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff)
+		return 'jpeg';
+	if (
+		bytes.length > 12 &&
+		bytes.toString('ascii', 0, 4) === 'RIFF' &&
+		bytes.toString('ascii', 8, 12) === 'WEBP'
+	)
+		return 'webp';
 	if (bytes.length > 12 && bytes.toString('ascii', 4, 8) === 'ftyp') return 'heic';
 	return undefined;
 }

@@ -99,7 +99,10 @@ export class FaultInjector {
 	}
 
 	get pending(): number {
-		return this.faults.reduce((sum, fault) => sum + (Number.isFinite(fault.remaining) ? fault.remaining : 1), 0);
+		return this.faults.reduce(
+			(sum, fault) => sum + (Number.isFinite(fault.remaining) ? fault.remaining : 1),
+			0,
+		);
 	}
 
 	/** Takes the first fault matching `route` and `phase`, counting it down. */
@@ -109,7 +112,9 @@ export class FaultInjector {
 				candidate.remaining > 0 &&
 				Boolean(candidate.afterProcessing) === afterProcessing &&
 				(candidate.route === undefined ||
-					(typeof candidate.route === 'string' ? candidate.route === route : candidate.route.test(route))),
+					(typeof candidate.route === 'string'
+						? candidate.route === route
+						: candidate.route.test(route))),
 		);
 		if (!fault) return undefined;
 		fault.remaining -= 1;

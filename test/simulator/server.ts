@@ -49,7 +49,11 @@ export interface SimJob {
 	clientRequestId?: string;
 	callbackUrl?: string;
 	fail: boolean;
-	result: { known_subjects: { counts: Record<string, number> }; images: string[]; download_urls: string[] };
+	result: {
+		known_subjects: { counts: Record<string, number> };
+		images: string[];
+		download_urls: string[];
+	};
 	status: string;
 	apiKey: string;
 	cost: number;
@@ -150,7 +154,10 @@ export class PhotaSimulator {
 	}
 
 	profiles(): SimProfile[] {
-		return [...this.profileStore.values()].map((profile) => ({ ...profile, status: this.profileStatus(profile) }));
+		return [...this.profileStore.values()].map((profile) => ({
+			...profile,
+			status: this.profileStatus(profile),
+		}));
 	}
 
 	jobs(): SimJob[] {
@@ -179,7 +186,10 @@ export class PhotaSimulator {
 			return;
 		}
 
-		const { route, params } = normaliseRoute(req.method ?? 'GET', url.pathname.slice(API_PREFIX.length));
+		const { route, params } = normaliseRoute(
+			req.method ?? 'GET',
+			url.pathname.slice(API_PREFIX.length),
+		);
 		const requestId = `req_${(++this.seq).toString().padStart(6, '0')}`;
 		const apiKey = headerValue(req.headers['x-api-key']);
 		const entry: LoggedRequest = {
@@ -214,7 +224,10 @@ export class PhotaSimulator {
 		try {
 			reply = await this.process(req, route, params, query, rawBody, apiKey, requestId);
 		} catch (error) {
-			reply = error instanceof HttpError ? error.reply : this.error(500, requestId, 'INTERNAL', String(error));
+			reply =
+				error instanceof HttpError
+					? error.reply
+					: this.error(500, requestId, 'INTERNAL', String(error));
 		}
 
 		const after = this.faults.take(route, true);
@@ -223,7 +236,12 @@ export class PhotaSimulator {
 			if (handled) return;
 		}
 		reply.headers = { ...reply.headers, 'X-Request-Id': requestId };
-		if (reply.status >= 400 && reply.body && typeof reply.body === 'object' && !Array.isArray(reply.body)) {
+		if (
+			reply.status >= 400 &&
+			reply.body &&
+			typeof reply.body === 'object' &&
+			!Array.isArray(reply.body)
+		) {
 			(reply.body as Record<string, unknown>).request_id ??= requestId;
 		}
 		this.send(res, reply, route);
@@ -250,8 +268,21 @@ export class PhotaSimulator {
 			case 'status': {
 				const status = fault.status ?? 500;
 				const headers: Record<string, string> = { 'X-Request-Id': requestId };
-				if (fault.retryAfterSeconds !== undefined) headers['Retry-After'] = String(fault.retryAfterSeconds);
-				this.send(res, { status, headers, body: fault.body ?? { code: 'INJECTED_FAULT', detail: `Injected ${status}`, request_id: requestId } }, 'fault');
+				if (fault.retryAfterSeconds !== undefined)
+					headers['Retry-After'] = String(fault.retryAfterSeconds);
+				this.send(
+					res,
+					{
+						status,
+						headers,
+						body: fault.body ?? {
+							code: 'INJECTED_FAULT',
+							detail: `Injected ${status}`,
+							request_id: requestId,
+						},
+					},
+					'fault',
+				);
 				finish(status, `status ${status}`);
 				return true;
 			}
@@ -276,19 +307,41 @@ export class PhotaSimulator {
 			return { status: this.settings.missingKeyStatus, body: { detail: 'Not authenticated' } };
 		}
 		if (!this.settings.apiKeys.includes(apiKey)) {
-			return { status: 401, body: { detail: 'Missing or invalid API key in the X-API-Key header.' } };
+			return {
+				status: 401,
+				body: { detail: 'Missing or invalid API key in the X-API-Key header.' },
+			};
 		}
 
 		let body: Record<string, unknown> = {};
 		if (req.method === 'POST') {
 			const parsed = parseJson(rawBody);
-			if (parsed === undefined || typeof parsed !== 'object' || Array.isArray(parsed) || parsed === null) {
-				return { status: 422, body: { detail: [{ loc: ['body'], msg: 'Input should be a valid JSON object', type: 'model_attributes_type' }] } };
+			if (
+				parsed === undefined ||
+				typeof parsed !== 'object' ||
+				Array.isArray(parsed) ||
+				parsed === null
+			) {
+				return {
+					status: 422,
+					body: {
+						detail: [
+							{
+								loc: ['body'],
+								msg: 'Input should be a valid JSON object',
+								type: 'model_attributes_type',
+							},
+						],
+					},
+				};
 			}
 			body = parsed as Record<string, unknown>;
 		}
 
-		const latency = typeof this.settings.latencyMs === 'number' ? this.settings.latencyMs : this.settings.latencyMs[route] ?? 0;
+		const latency =
+			typeof this.settings.latencyMs === 'number'
+				? this.settings.latencyMs
+				: (this.settings.latencyMs[route] ?? 0);
 		if (latency > 0) await this.sleep(latency);
 
 		const call: Call = { route, params, query, body, apiKey, requestId };
@@ -321,8 +374,13 @@ export class PhotaSimulator {
 		const limit = this.settings.rateLimit;
 		if (!limit) return undefined;
 		const retryAfter = String(limit.retryAfterSeconds ?? 1);
-		const reply = { status: 429, headers: { 'Retry-After': retryAfter }, body: { detail: 'Rate limit exceeded', request_id: requestId } };
-		if (limit.maxConcurrent !== undefined && this.log.currentInFlight > limit.maxConcurrent) return reply;
+		const reply = {
+			status: 429,
+			headers: { 'Retry-After': retryAfter },
+			body: { detail: 'Rate limit exceeded', request_id: requestId },
+		};
+		if (limit.maxConcurrent !== undefined && this.log.currentInFlight > limit.maxConcurrent)
+			return reply;
 		if (limit.perSecond !== undefined) {
 			const now = Date.now();
 			this.rateWindow = this.rateWindow.filter((at) => now - at < 1000);
@@ -336,12 +394,16 @@ export class PhotaSimulator {
 
 	private listProfiles(call: Call): Reply {
 		const tag = call.query.tag;
-		const profiles = this.profiles().filter((profile) => profile.apiKey === call.apiKey && (tag === undefined || profile.tag === tag));
+		const profiles = this.profiles().filter(
+			(profile) => profile.apiKey === call.apiKey && (tag === undefined || profile.tag === tag),
+		);
 		return {
 			status: 200,
 			body: {
 				profiles: profiles.map((profile) =>
-					this.settings.listFormat === 'objects' ? { profile_id: profile.id, status: profile.status, tag: profile.tag ?? null } : profile.id,
+					this.settings.listFormat === 'objects'
+						? { profile_id: profile.id, status: profile.status, tag: profile.tag ?? null }
+						: profile.id,
 				),
 			},
 		};
@@ -352,17 +414,34 @@ export class PhotaSimulator {
 		const issues = new Issues();
 		const urls = body.image_urls;
 		if (urls === undefined) issues.add(['image_urls'], 'Field required', 'missing');
-		else if (!Array.isArray(urls) || urls.some((url) => typeof url !== 'string')) issues.add(['image_urls'], 'Input should be a valid list of strings', 'list_type');
+		else if (!Array.isArray(urls) || urls.some((url) => typeof url !== 'string'))
+			issues.add(['image_urls'], 'Input should be a valid list of strings', 'list_type');
 		else {
-			if (urls.length < 5) issues.add(['image_urls'], 'List should have at least 5 items after validation', 'too_short');
-			if (urls.length > 50) issues.add(['image_urls'], 'List should have at most 50 items after validation', 'too_long');
+			if (urls.length < 5)
+				issues.add(
+					['image_urls'],
+					'List should have at least 5 items after validation',
+					'too_short',
+				);
+			if (urls.length > 50)
+				issues.add(
+					['image_urls'],
+					'List should have at most 50 items after validation',
+					'too_long',
+				);
 			urls.forEach((url, index) => {
-				if (!/^https?:\/\//.test(url as string)) issues.add(['image_urls', index], 'Input should be a valid URL', 'url_parsing');
+				if (!/^https?:\/\//.test(url as string))
+					issues.add(['image_urls', index], 'Input should be a valid URL', 'url_parsing');
 			});
 		}
 		const tier = body.training_tier ?? 'standard';
-		if (typeof tier !== 'string' || !TIERS[tier]) issues.add(['training_tier'], "Input should be 'standard' or 'fast'", 'enum');
-		if (body.tag !== undefined && body.tag !== null && (typeof body.tag !== 'string' || body.tag.length < 1 || body.tag.length > 128)) {
+		if (typeof tier !== 'string' || !TIERS[tier])
+			issues.add(['training_tier'], "Input should be 'standard' or 'fast'", 'enum');
+		if (
+			body.tag !== undefined &&
+			body.tag !== null &&
+			(typeof body.tag !== 'string' || body.tag.length < 1 || body.tag.length > 128)
+		) {
 			issues.add(['tag'], 'String should have 1 to 128 characters', 'string_length');
 		}
 		issues.throwIfAny();
@@ -371,16 +450,38 @@ export class PhotaSimulator {
 		const [min, max] = TIERS[tier as string];
 		if (imageUrls.length < min || imageUrls.length > max) {
 			// ASSUMPTION (§9.14): tier/count mismatch is a 400 with this code.
-			throw new HttpError(this.error(400, call.requestId, 'TRAINING_IMAGE_COUNT', `The ${tier as string} tier needs ${min}-${max} images, got ${imageUrls.length}.`));
+			throw new HttpError(
+				this.error(
+					400,
+					call.requestId,
+					'TRAINING_IMAGE_COUNT',
+					`The ${tier as string} tier needs ${min}-${max} images, got ${imageUrls.length}.`,
+				),
+			);
 		}
 		if (imageUrls.some((url) => url.includes('no-subject'))) {
-			throw new HttpError(this.error(400, call.requestId, 'NO_SUBJECT_DETECTED', 'No subject was detected in the training images.'));
+			throw new HttpError(
+				this.error(
+					400,
+					call.requestId,
+					'NO_SUBJECT_DETECTED',
+					'No subject was detected in the training images.',
+				),
+			);
 		}
 		this.charge(call, this.settings.prices.perProfile);
 
 		const index = this.profileCount++;
-		const plan = this.settings.profilePlan?.({ index, imageUrls, tag: body.tag as string | undefined, tier: tier as string }) ?? {};
-		const markerOutcome: TrainingOutcome | undefined = imageUrls.some((url) => url.includes('train-error'))
+		const plan =
+			this.settings.profilePlan?.({
+				index,
+				imageUrls,
+				tag: body.tag as string | undefined,
+				tier: tier as string,
+			}) ?? {};
+		const markerOutcome: TrainingOutcome | undefined = imageUrls.some((url) =>
+			url.includes('train-error'),
+		)
 			? 'ERROR'
 			: imageUrls.some((url) => url.includes('train-inactive'))
 				? 'INACTIVE'
@@ -395,7 +496,11 @@ export class PhotaSimulator {
 			createdAt: this.now(),
 			phasesMs: { ...this.settings.trainingPhasesMs, ...plan.phasesMs },
 			outcome,
-			message: plan.message ?? (outcome === 'ERROR' ? 'Training failed: the faces in the photos did not match one person.' : ''),
+			message:
+				plan.message ??
+				(outcome === 'ERROR'
+					? 'Training failed: the faces in the photos did not match one person.'
+					: ''),
 			apiKey: call.apiKey,
 		});
 		return { status: 200, body: { profile_id: id } };
@@ -413,7 +518,9 @@ export class PhotaSimulator {
 	private ownProfile(call: Call): Omit<SimProfile, 'status'> {
 		const profile = this.profileStore.get(call.params[0]);
 		if (!profile || profile.apiKey !== call.apiKey) {
-			throw new HttpError(this.error(404, call.requestId, 'NOT_FOUND', `Profile ${call.params[0]} not found.`));
+			throw new HttpError(
+				this.error(404, call.requestId, 'NOT_FOUND', `Profile ${call.params[0]} not found.`),
+			);
 		}
 		return profile;
 	}
@@ -423,7 +530,14 @@ export class PhotaSimulator {
 		const status = this.profileStatus(profile);
 		return {
 			status: 200,
-			body: { profile_id: profile.id, status, message: status === 'ERROR' || status === 'INACTIVE' ? profile.message || 'Profile is inactive.' : '' },
+			body: {
+				profile_id: profile.id,
+				status,
+				message:
+					status === 'ERROR' || status === 'INACTIVE'
+						? profile.message || 'Profile is inactive.'
+						: '',
+			},
 		};
 	}
 
@@ -446,114 +560,219 @@ export class PhotaSimulator {
 		const isRemix = endpoint === 'remix';
 		const modelEndpoint = endpoint === 'edit' || endpoint === 'generate';
 
-		const defaults = isRemix && !this.settings.remixRequiredFieldsHaveDefaults ? undefined : { num: 1, format: 'png', mode: 'bytes' };
-		for (const [field, fallback] of [['num_output_images', defaults?.num], ['output_format', defaults?.format], ['response_mode', defaults?.mode]] as const) {
-			if (body[field] === undefined && fallback === undefined) issues.add([field], 'Field required', 'missing');
+		const defaults =
+			isRemix && !this.settings.remixRequiredFieldsHaveDefaults
+				? undefined
+				: { num: 1, format: 'png', mode: 'bytes' };
+		for (const [field, fallback] of [
+			['num_output_images', defaults?.num],
+			['output_format', defaults?.format],
+			['response_mode', defaults?.mode],
+		] as const) {
+			if (body[field] === undefined && fallback === undefined)
+				issues.add([field], 'Field required', 'missing');
 		}
 		const num = (body.num_output_images ?? 1) as number;
 		if (body.num_output_images !== undefined && (!Number.isInteger(num) || num < 1 || num > 4)) {
 			issues.add(['num_output_images'], 'Input should be between 1 and 4', 'less_than_equal');
 		}
 		const format = (body.output_format ?? 'png') as string;
-		if (!['png', 'jpg'].includes(format)) issues.add(['output_format'], "Input should be 'png' or 'jpg'", 'enum');
+		if (!['png', 'jpg'].includes(format))
+			issues.add(['output_format'], "Input should be 'png' or 'jpg'", 'enum');
 		const mode = (body.response_mode ?? 'bytes') as string;
-		if (!['bytes', 'urls'].includes(mode)) issues.add(['response_mode'], "Input should be 'bytes' or 'urls'", 'enum');
-		if (body.prompt !== undefined && typeof body.prompt !== 'string') issues.add(['prompt'], 'Input should be a valid string', 'string_type');
-		if (body.profile_ids !== undefined && (!Array.isArray(body.profile_ids) || body.profile_ids.some((id) => typeof id !== 'string'))) {
+		if (!['bytes', 'urls'].includes(mode))
+			issues.add(['response_mode'], "Input should be 'bytes' or 'urls'", 'enum');
+		if (body.prompt !== undefined && typeof body.prompt !== 'string')
+			issues.add(['prompt'], 'Input should be a valid string', 'string_type');
+		if (
+			body.profile_ids !== undefined &&
+			(!Array.isArray(body.profile_ids) || body.profile_ids.some((id) => typeof id !== 'string'))
+		) {
 			issues.add(['profile_ids'], 'Input should be a valid list of strings', 'list_type');
 		}
 		if (modelEndpoint) {
-			if (body.aspect_ratio !== undefined && !ASPECT_RATIOS.includes(body.aspect_ratio as string)) issues.add(['aspect_ratio'], `Input should be ${ASPECT_RATIOS.join(', ')}`, 'enum');
-			if (body.resolution !== undefined && !RESOLUTIONS.includes(body.resolution as string)) issues.add(['resolution'], "Input should be '1K', '2K' or '4K'", 'enum');
-			if (body.quality !== undefined && body.quality !== null && !['auto', 'low', 'medium', 'high'].includes(body.quality as string)) {
+			if (body.aspect_ratio !== undefined && !ASPECT_RATIOS.includes(body.aspect_ratio as string))
+				issues.add(['aspect_ratio'], `Input should be ${ASPECT_RATIOS.join(', ')}`, 'enum');
+			if (body.resolution !== undefined && !RESOLUTIONS.includes(body.resolution as string))
+				issues.add(['resolution'], "Input should be '1K', '2K' or '4K'", 'enum');
+			if (
+				body.quality !== undefined &&
+				body.quality !== null &&
+				!['auto', 'low', 'medium', 'high'].includes(body.quality as string)
+			) {
 				issues.add(['quality'], "Input should be 'auto', 'low', 'medium' or 'high'", 'enum');
 			}
-			if (body.base_model !== undefined && !MODEL_RESOLUTIONS[body.base_model as string] && this.settings.unknownBaseModelStatus === 422) {
-				issues.add(['base_model'], `Input should be ${Object.keys(MODEL_RESOLUTIONS).join(', ')}`, 'enum');
+			if (
+				body.base_model !== undefined &&
+				!MODEL_RESOLUTIONS[body.base_model as string] &&
+				this.settings.unknownBaseModelStatus === 422
+			) {
+				issues.add(
+					['base_model'],
+					`Input should be ${Object.keys(MODEL_RESOLUTIONS).join(', ')}`,
+					'enum',
+				);
 			}
 		}
 		if (endpoint === 'edit') {
-			if (!Array.isArray(body.images) || body.images.length === 0) issues.add(['images'], 'At least one image is required', 'too_short');
-			else if (body.images.length > 10) issues.add(['images'], 'List should have at most 10 items after validation', 'too_long');
+			if (!Array.isArray(body.images) || body.images.length === 0)
+				issues.add(['images'], 'At least one image is required', 'too_short');
+			else if (body.images.length > 10)
+				issues.add(['images'], 'List should have at most 10 items after validation', 'too_long');
 		}
-		if (endpoint === 'enhance' && typeof body.image !== 'string') issues.add(['image'], 'Field required', 'missing');
+		if (endpoint === 'enhance' && typeof body.image !== 'string')
+			issues.add(['image'], 'Field required', 'missing');
 		if (isRemix) {
-			if (typeof body.input_image !== 'string') issues.add(['input_image'], 'Field required', 'missing');
-			if (typeof body.reference_image !== 'string') issues.add(['reference_image'], 'Field required', 'missing');
+			if (typeof body.input_image !== 'string')
+				issues.add(['input_image'], 'Field required', 'missing');
+			if (typeof body.reference_image !== 'string')
+				issues.add(['reference_image'], 'Field required', 'missing');
 		}
 		if (endpoint === 'generate' && this.settings.generateProfileIds === 'reject422') {
 			for (const field of ['profile_ids', 'images']) {
-				if (body[field] !== undefined) issues.add([field], 'Extra inputs are not permitted', 'extra_forbidden');
+				if (body[field] !== undefined)
+					issues.add([field], 'Extra inputs are not permitted', 'extra_forbidden');
 			}
 		}
 		issues.throwIfAny();
 
-		const fail = (code: string, detail: string) => new HttpError(this.error(400, requestId, code, detail));
+		const fail = (code: string, detail: string) =>
+			new HttpError(this.error(400, requestId, code, detail));
 		if (modelEndpoint) {
 			const model = (body.base_model ?? 'nb2') as string;
-			if (!MODEL_RESOLUTIONS[model]) throw fail('INVALID_BASE_MODEL', `Unknown base_model ${model}.`);
+			if (!MODEL_RESOLUTIONS[model])
+				throw fail('INVALID_BASE_MODEL', `Unknown base_model ${model}.`);
 			const resolution = (body.resolution ?? '1K') as string;
-			if (!MODEL_RESOLUTIONS[model].includes(resolution)) throw fail('UNSUPPORTED_RESOLUTION', `${model} does not support resolution ${resolution}.`);
-			if (body.quality !== undefined && body.quality !== null && model !== 'gpt-image-2') throw fail('INVALID_QUALITY', 'quality is only supported with base_model gpt-image-2.');
+			if (!MODEL_RESOLUTIONS[model].includes(resolution))
+				throw fail('UNSUPPORTED_RESOLUTION', `${model} does not support resolution ${resolution}.`);
+			if (body.quality !== undefined && body.quality !== null && model !== 'gpt-image-2')
+				throw fail('INVALID_QUALITY', 'quality is only supported with base_model gpt-image-2.');
 		}
 		if (isRemix && this.settings.remixExtraFields === 'reject400') {
 			for (const field of ['base_model', 'aspect_ratio', 'resolution']) {
-				if (body[field] !== undefined) throw fail('UNSUPPORTED_FIELD', `remix does not accept ${field}.`);
+				if (body[field] !== undefined)
+					throw fail('UNSUPPORTED_FIELD', `remix does not accept ${field}.`);
 			}
 		}
-		if (body.async === true && this.settings.asyncRequiresUrls && mode !== 'urls') throw fail('ASYNC_REQUIRES_URLS', 'async requires response_mode "urls".');
-		if (body.callback_url !== undefined && body.async !== true) throw fail('CALLBACK_REQUIRES_ASYNC', 'callback_url is only allowed with async: true.');
-		if (typeof body.callback_url === 'string' && this.settings.requireHttpsCallback && !body.callback_url.startsWith('https://')) {
+		if (body.async === true && this.settings.asyncRequiresUrls && mode !== 'urls')
+			throw fail('ASYNC_REQUIRES_URLS', 'async requires response_mode "urls".');
+		if (body.callback_url !== undefined && body.async !== true)
+			throw fail('CALLBACK_REQUIRES_ASYNC', 'callback_url is only allowed with async: true.');
+		if (
+			typeof body.callback_url === 'string' &&
+			this.settings.requireHttpsCallback &&
+			!body.callback_url.startsWith('https://')
+		) {
 			throw fail('INVALID_CALLBACK_URL', 'callback_url must use https.');
 		}
 		for (const [field, value] of imageInputs(body)) {
-			if (!this.isImageInput(value)) throw fail('INVALID_IMAGE', `${field} is neither an image URL nor base64 of a JPEG, PNG, WebP or HEIC image.`);
+			if (!this.isImageInput(value))
+				throw fail(
+					'INVALID_IMAGE',
+					`${field} is neither an image URL nor base64 of a JPEG, PNG, WebP or HEIC image.`,
+				);
 		}
 		const prompt = (body.prompt ?? '') as string;
-		if (prompt.includes('__MODERATE__')) throw fail('CONTENT_MODERATION', 'The request was blocked by content moderation.');
+		if (prompt.includes('__MODERATE__'))
+			throw fail('CONTENT_MODERATION', 'The request was blocked by content moderation.');
 
 		const tokenIds = [...prompt.matchAll(TOKEN)].map((match) => match[1].trim());
-		const candidateIds = [...new Set([...(endpoint === 'generate' ? [] : ((body.profile_ids as string[] | undefined) ?? [])), ...tokenIds])];
+		const candidateIds = [
+			...new Set([
+				...(endpoint === 'generate' ? [] : ((body.profile_ids as string[] | undefined) ?? [])),
+				...tokenIds,
+			]),
+		];
 		const readyIds: string[] = [];
 		for (const id of candidateIds) {
 			const profile = this.profileStore.get(id);
-			const ready = profile !== undefined && profile.apiKey === call.apiKey && this.profileStatus(profile) === 'READY';
+			const ready =
+				profile !== undefined &&
+				profile.apiKey === call.apiKey &&
+				this.profileStatus(profile) === 'READY';
 			if (ready) readyIds.push(id);
 			else if (this.settings.unknownProfileIds === 'reject404') {
-				throw new HttpError(this.error(404, requestId, 'PROFILE_NOT_FOUND', `Profile ${id} does not exist or is not READY.`));
+				throw new HttpError(
+					this.error(
+						404,
+						requestId,
+						'PROFILE_NOT_FOUND',
+						`Profile ${id} does not exist or is not READY.`,
+					),
+				);
 			}
 		}
 
 		const cost = num * this.settings.prices.perImage;
 		const resolution = modelEndpoint ? ((body.resolution ?? '1K') as '1K' | '2K' | '4K') : '2K';
-		const result = this.renderImages(requestId, num, format, mode === 'urls' || body.async === true ? 'urls' : 'bytes', resolution, readyIds);
+		const result = this.renderImages(
+			requestId,
+			num,
+			format,
+			mode === 'urls' || body.async === true ? 'urls' : 'bytes',
+			resolution,
+			readyIds,
+		);
 
 		if (body.async === true) return this.submitJob(call, endpoint, result, cost);
 
-		const timedOut = prompt.includes('__TIMEOUT__') || (this.settings.syncTimeLimitMs !== undefined && latency > this.settings.syncTimeLimitMs);
+		const timedOut =
+			prompt.includes('__TIMEOUT__') ||
+			(this.settings.syncTimeLimitMs !== undefined && latency > this.settings.syncTimeLimitMs);
 		if (timedOut) {
-			return { status: 504, body: { detail: 'The request exceeded the synchronous time limit; the reserved cost was refunded.' } };
+			return {
+				status: 504,
+				body: {
+					detail:
+						'The request exceeded the synchronous time limit; the reserved cost was refunded.',
+				},
+			};
 		}
 		this.charge(call, cost);
 		return { status: 200, body: result, headers: { 'X-Phota-Deprecation-Date': '2026-05-08' } };
 	}
 
-	private renderImages(seed: string, count: number, format: string, mode: 'bytes' | 'urls', resolution: '1K' | '2K' | '4K', readyIds: string[]): SimJob['result'] {
+	private renderImages(
+		seed: string,
+		count: number,
+		format: string,
+		mode: 'bytes' | 'urls',
+		resolution: '1K' | '2K' | '4K',
+		readyIds: string[],
+	): SimJob['result'] {
 		const targetBytes = this.settings.outputBytes[resolution] ?? 0;
 		const files = Array.from({ length: count }, (_, index) =>
-			format === 'jpg' ? makeJpeg(`${seed}-${index}`, 16, targetBytes) : makePng(`${seed}-${index}`, 32, targetBytes),
+			format === 'jpg'
+				? makeJpeg(`${seed}-${index}`, 16, targetBytes)
+				: makePng(`${seed}-${index}`, 32, targetBytes),
 		);
 		const counts = Object.fromEntries(readyIds.map((id) => [id, count]));
-		if (mode === 'bytes') return { known_subjects: { counts }, images: files.map((file) => file.toString('base64')), download_urls: [] };
-		return { known_subjects: { counts }, images: [], download_urls: files.map((file) => this.storeFile(file, format)) };
+		if (mode === 'bytes')
+			return {
+				known_subjects: { counts },
+				images: files.map((file) => file.toString('base64')),
+				download_urls: [],
+			};
+		return {
+			known_subjects: { counts },
+			images: [],
+			download_urls: files.map((file) => this.storeFile(file, format)),
+		};
 	}
 
 	private storeFile(bytes: Buffer, format: string): string {
 		const token = randomBytes(8).toString('hex');
 		const expiresAt = this.now() + this.settings.downloadUrlTtlMs;
 		const extension = format === 'jpg' ? 'jpg' : 'png';
-		this.files.set(`${token}.${extension}`, { bytes, mime: format === 'jpg' ? 'image/jpeg' : 'image/png', expiresAt });
-		const sig = createHmac('sha256', this.settings.webhookSecret).update(`${token}${expiresAt}`).digest('hex').slice(0, 16);
+		this.files.set(`${token}.${extension}`, {
+			bytes,
+			mime: format === 'jpg' ? 'image/jpeg' : 'image/png',
+			expiresAt,
+		});
+		const sig = createHmac('sha256', this.settings.webhookSecret)
+			.update(`${token}${expiresAt}`)
+			.digest('hex')
+			.slice(0, 16);
 		return `${this.baseUrl}/files/${token}.${extension}?expires=${expiresAt}&sig=${sig}`;
 	}
 
@@ -583,8 +802,14 @@ export class PhotaSimulator {
 	private submitJob(call: Call, endpoint: string, result: SimJob['result'], cost: number): Reply {
 		const clientRequestId = call.body.client_request_id as string | undefined;
 		if (clientRequestId) {
-			const existing = [...this.jobStore.values()].find((job) => job.apiKey === call.apiKey && job.clientRequestId === clientRequestId);
-			if (existing) return { status: 202, body: { job_id: existing.id, poll_url: `${API_PREFIX}/jobs/${existing.id}` } };
+			const existing = [...this.jobStore.values()].find(
+				(job) => job.apiKey === call.apiKey && job.clientRequestId === clientRequestId,
+			);
+			if (existing)
+				return {
+					status: 202,
+					body: { job_id: existing.id, poll_url: `${API_PREFIX}/jobs/${existing.id}` },
+				};
 		}
 		this.charge(call, cost);
 		const id = `job_${randomBytes(6).toString('hex')}`;
@@ -603,10 +828,13 @@ export class PhotaSimulator {
 		if (job.fail) this.refund(call.apiKey, cost);
 		if (job.callbackUrl) {
 			const { queued, running } = this.settings.jobPhasesMs;
-			const timer = setTimeout(() => {
-				this.timers.delete(timer);
-				this.deliverDueCallbacks();
-			}, queued + running + 5);
+			const timer = setTimeout(
+				() => {
+					this.timers.delete(timer);
+					this.deliverDueCallbacks();
+				},
+				queued + running + 5,
+			);
 			this.timers.add(timer);
 		}
 		return { status: 202, body: { job_id: id, poll_url: `${API_PREFIX}/jobs/${id}` } };
@@ -615,7 +843,8 @@ export class PhotaSimulator {
 	private jobStatus(job: Omit<SimJob, 'status'>): string {
 		const elapsed = this.now() - job.createdAt;
 		if (elapsed < this.settings.jobPhasesMs.queued) return 'queued';
-		if (elapsed < this.settings.jobPhasesMs.queued + this.settings.jobPhasesMs.running) return 'running';
+		if (elapsed < this.settings.jobPhasesMs.queued + this.settings.jobPhasesMs.running)
+			return 'running';
 		return job.fail ? 'failed' : 'succeeded';
 	}
 
@@ -625,13 +854,19 @@ export class PhotaSimulator {
 			job_id: job.id,
 			status,
 			result: status === 'succeeded' ? job.result : null,
-			error: status === 'failed' ? { code: 'GENERATION_FAILED', detail: 'The image could not be generated.' } : null,
+			error:
+				status === 'failed'
+					? { code: 'GENERATION_FAILED', detail: 'The image could not be generated.' }
+					: null,
 		};
 	}
 
 	private getJob(call: Call): Reply {
 		const job = this.jobStore.get(call.params[0]);
-		if (!job || job.apiKey !== call.apiKey) throw new HttpError(this.error(404, call.requestId, 'NOT_FOUND', `Job ${call.params[0]} not found.`));
+		if (!job || job.apiKey !== call.apiKey)
+			throw new HttpError(
+				this.error(404, call.requestId, 'NOT_FOUND', `Job ${call.params[0]} not found.`),
+			);
 		return { status: 200, body: this.jobDocument(job) };
 	}
 
@@ -648,7 +883,9 @@ export class PhotaSimulator {
 
 	private async deliverCallback(job: Omit<SimJob, 'status'>, retriesLeft: number): Promise<void> {
 		const payload = JSON.stringify(this.jobDocument(job));
-		const signature = createHmac('sha256', this.settings.webhookSecret).update(payload).digest('hex');
+		const signature = createHmac('sha256', this.settings.webhookSecret)
+			.update(payload)
+			.digest('hex');
 		try {
 			const response = await undiciRequest(job.callbackUrl as string, {
 				method: 'POST',
@@ -656,7 +893,8 @@ export class PhotaSimulator {
 				body: payload,
 			});
 			await response.body.dump();
-			if (response.statusCode >= 300 && retriesLeft > 0) await this.deliverCallback(job, retriesLeft - 1);
+			if (response.statusCode >= 300 && retriesLeft > 0)
+				await this.deliverCallback(job, retriesLeft - 1);
 		} catch {
 			if (retriesLeft > 0) await this.deliverCallback(job, retriesLeft - 1);
 		}
@@ -668,7 +906,14 @@ export class PhotaSimulator {
 		const balance = this.settings.creditBalance;
 		const spent = this.spent.get(call.apiKey) ?? 0;
 		if (balance !== null && spent + cost > balance) {
-			throw new HttpError(this.error(402, call.requestId, 'INSUFFICIENT_CREDIT', 'Insufficient prepaid credit balance.'));
+			throw new HttpError(
+				this.error(
+					402,
+					call.requestId,
+					'INSUFFICIENT_CREDIT',
+					'Insufficient prepaid credit balance.',
+				),
+			);
 		}
 		this.spent.set(call.apiKey, spent + cost);
 	}
@@ -692,13 +937,20 @@ export class PhotaSimulator {
 		const key = `${method} ${path}`;
 		switch (key) {
 			case 'GET /__sim/log':
-				return { status: 200, body: { entries: this.log.entries, maxInFlight: this.log.maxInFlight } };
+				return {
+					status: 200,
+					body: { entries: this.log.entries, maxInFlight: this.log.maxInFlight },
+				};
 			case 'POST /__sim/reset':
 				this.reset();
 				return { status: 200, body: { ok: true } };
 			case 'POST /__sim/faults': {
 				const { routeRegex, ...spec } = body as unknown as FaultSpec & { routeRegex?: string };
-				this.faults.add({ ...spec, ...(routeRegex ? { route: new RegExp(routeRegex) } : {}), times: spec.times ?? 1 } as FaultSpec);
+				this.faults.add({
+					...spec,
+					...(routeRegex ? { route: new RegExp(routeRegex) } : {}),
+					times: spec.times ?? 1,
+				} as FaultSpec);
 				return { status: 200, body: { pending: this.faults.pending } };
 			}
 			case 'PATCH /__sim/settings':
@@ -708,9 +960,15 @@ export class PhotaSimulator {
 				this.advanceClock(Number(body.advanceMs ?? 0));
 				return { status: 200, body: { now: this.now() } };
 			case 'GET /__sim/profiles':
-				return { status: 200, body: { profiles: this.profiles().map(({ apiKey: _apiKey, ...rest }) => rest) } };
+				return {
+					status: 200,
+					body: { profiles: this.profiles().map(({ apiKey: _apiKey, ...rest }) => rest) },
+				};
 			case 'GET /__sim/jobs':
-				return { status: 200, body: { jobs: this.jobs().map(({ apiKey: _apiKey, ...rest }) => rest) } };
+				return {
+					status: 200,
+					body: { jobs: this.jobs().map(({ apiKey: _apiKey, ...rest }) => rest) },
+				};
 			default:
 				return { status: 404, body: { detail: `Unknown admin endpoint ${key}` } };
 		}
@@ -757,7 +1015,8 @@ class Issues {
 
 function imageInputs(body: Record<string, unknown>): Array<[string, unknown]> {
 	const inputs: Array<[string, unknown]> = [];
-	if (Array.isArray(body.images)) body.images.forEach((image, index) => inputs.push([`images[${index}]`, image]));
+	if (Array.isArray(body.images))
+		body.images.forEach((image, index) => inputs.push([`images[${index}]`, image]));
 	for (const field of ['image', 'input_image', 'reference_image']) {
 		if (body[field] !== undefined) inputs.push([field, body[field]]);
 	}
@@ -776,7 +1035,8 @@ function normaliseRoute(method: string, path: string): { route: string; params: 
 	];
 	for (const [pattern, name] of patterns) {
 		const match = pattern.exec(path);
-		if (match) return { route: `${method} ${name}`, params: match.slice(1).map(decodeURIComponent) };
+		if (match)
+			return { route: `${method} ${name}`, params: match.slice(1).map(decodeURIComponent) };
 	}
 	return { route: `${method} ${path.replace(/\/+$/, '') || '/'}`, params: [] };
 }
@@ -804,7 +1064,12 @@ function redactHeaders(headers: IncomingMessage['headers']): Record<string, stri
 	const redacted: Record<string, string> = {};
 	for (const [name, value] of Object.entries(headers)) {
 		if (value === undefined) continue;
-		redacted[name] = name.toLowerCase() === 'x-api-key' ? '[redacted]' : Array.isArray(value) ? value.join(', ') : value;
+		redacted[name] =
+			name.toLowerCase() === 'x-api-key'
+				? '[redacted]'
+				: Array.isArray(value)
+					? value.join(', ')
+					: value;
 	}
 	return redacted;
 }

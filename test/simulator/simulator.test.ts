@@ -25,18 +25,27 @@ beforeEach(() => sim.reset());
 async function call(method: string, path: string, body?: unknown, key: string | null = KEY) {
 	const response = await fetch(`${sim.baseUrl}${path}`, {
 		method,
-		headers: { ...(key === null ? {} : { 'X-API-Key': key }), ...(body ? { 'content-type': 'application/json' } : {}) },
+		headers: {
+			...(key === null ? {} : { 'X-API-Key': key }),
+			...(body ? { 'content-type': 'application/json' } : {}),
+		},
 		body: body === undefined ? undefined : JSON.stringify(body),
 	});
 	const text = Buffer.from(await response.arrayBuffer());
-	const json = response.headers.get('content-type')?.includes('json') ? (JSON.parse(text.toString()) as Record<string, any>) : undefined;
+	const json = response.headers.get('content-type')?.includes('json')
+		? (JSON.parse(text.toString()) as Record<string, any>)
+		: undefined;
 	return { status: response.status, headers: response.headers, json, bytes: text };
 }
 
-const urls = (count: number) => Array.from({ length: count }, (_, index) => `https://x.org/${index}.jpg`);
+const urls = (count: number) =>
+	Array.from({ length: count }, (_, index) => `https://x.org/${index}.jpg`);
 
 async function readyProfile(tag?: string): Promise<string> {
-	const { json } = await call('POST', '/profiles/add', { image_urls: urls(10), ...(tag ? { tag } : {}) });
+	const { json } = await call('POST', '/profiles/add', {
+		image_urls: urls(10),
+		...(tag ? { tag } : {}),
+	});
 	sim.advanceClock(100_000);
 	return json!.profile_id as string;
 }
@@ -45,7 +54,10 @@ describe('auth', () => {
 	test('wrong key → 401 with the documented body; missing key → 403 (switchable to 401)', async () => {
 		const wrong = await call('GET', '/profiles/ids', undefined, 'nope');
 		expect(wrong.status).toBe(401);
-		expect(wrong.json).toEqual({ detail: 'Missing or invalid API key in the X-API-Key header.', request_id: expect.any(String) });
+		expect(wrong.json).toEqual({
+			detail: 'Missing or invalid API key in the X-API-Key header.',
+			request_id: expect.any(String),
+		});
 		expect(wrong.headers.get('x-request-id')).toBe(wrong.json!.request_id);
 
 		expect((await call('GET', '/profiles/ids', undefined, null)).status).toBe(403);
@@ -62,7 +74,11 @@ describe('auth', () => {
 
 describe('profiles', () => {
 	test('walk VALIDATING → QUEUING → IN_PROGRESS → READY on the simulated clock', async () => {
-		const { json } = await call('POST', '/profiles/add', { image_urls: urls(10), training_tier: 'standard', tag: 'u1' });
+		const { json } = await call('POST', '/profiles/add', {
+			image_urls: urls(10),
+			training_tier: 'standard',
+			tag: 'u1',
+		});
 		const id = json!.profile_id as string;
 		const statuses: string[] = [];
 		for (let step = 0; step < 4; step++) {
@@ -73,11 +89,20 @@ describe('profiles', () => {
 	});
 
 	test('forced ERROR and INACTIVE outcomes, with a message for ERROR', async () => {
-		const error = await call('POST', '/profiles/add', { image_urls: [...urls(9), 'https://x.org/train-error.jpg'] });
-		const inactive = await call('POST', '/profiles/add', { image_urls: [...urls(9), 'https://x.org/train-inactive.jpg'] });
+		const error = await call('POST', '/profiles/add', {
+			image_urls: [...urls(9), 'https://x.org/train-error.jpg'],
+		});
+		const inactive = await call('POST', '/profiles/add', {
+			image_urls: [...urls(9), 'https://x.org/train-inactive.jpg'],
+		});
 		sim.advanceClock(100_000);
-		expect((await call('GET', `/profiles/${error.json!.profile_id}/status`)).json).toMatchObject({ status: 'ERROR', message: expect.stringMatching(/.+/) });
-		expect((await call('GET', `/profiles/${inactive.json!.profile_id}/status`)).json).toMatchObject({ status: 'INACTIVE' });
+		expect((await call('GET', `/profiles/${error.json!.profile_id}/status`)).json).toMatchObject({
+			status: 'ERROR',
+			message: expect.stringMatching(/.+/),
+		});
+		expect((await call('GET', `/profiles/${inactive.json!.profile_id}/status`)).json).toMatchObject(
+			{ status: 'INACTIVE' },
+		);
 	});
 
 	test.each([
@@ -92,8 +117,17 @@ describe('profiles', () => {
 	])('add with %s → %i', async (_label, status, body) => {
 		const response = await call('POST', '/profiles/add', body);
 		expect(response.status).toBe(status);
-		if (status === 422) expect(response.json!.detail[0]).toMatchObject({ loc: expect.arrayContaining(['body']), msg: expect.any(String) });
-		if (status === 400) expect(response.json).toMatchObject({ code: expect.any(String), detail: expect.any(String), request_id: expect.any(String) });
+		if (status === 422)
+			expect(response.json!.detail[0]).toMatchObject({
+				loc: expect.arrayContaining(['body']),
+				msg: expect.any(String),
+			});
+		if (status === 400)
+			expect(response.json).toMatchObject({
+				code: expect.any(String),
+				detail: expect.any(String),
+				request_id: expect.any(String),
+			});
 		expect(sim.profiles()).toHaveLength(0);
 	});
 
@@ -102,14 +136,17 @@ describe('profiles', () => {
 		await readyProfile('t2');
 		expect((await call('GET', '/profiles/ids?tag=t1')).json).toEqual({ profiles: [a] });
 		sim.settings.listFormat = 'objects';
-		expect((await call('GET', '/profiles/ids?tag=t1')).json).toEqual({ profiles: [{ profile_id: a, status: 'READY', tag: 't1' }] });
+		expect((await call('GET', '/profiles/ids?tag=t1')).json).toEqual({
+			profiles: [{ profile_id: a, status: 'READY', tag: 't1' }],
+		});
 
 		const picture = await call('GET', `/profiles/${a}/profile_picture`);
 		expect(picture.headers.get('content-type')).toBe('image/jpeg');
 		expect(jpeg.decode(picture.bytes).width).toBeGreaterThan(0);
 
 		expect((await call('DELETE', `/profiles/${a}`)).json).toEqual({ profile_id: a, status: 'ok' });
-		for (const path of [`/profiles/${a}/status`, `/profiles/${a}/profile_picture`]) expect((await call('GET', path)).status).toBe(404);
+		for (const path of [`/profiles/${a}/status`, `/profiles/${a}/profile_picture`])
+			expect((await call('GET', path)).status).toBe(404);
 		expect((await call('DELETE', `/profiles/${a}`)).status).toBe(404);
 	});
 });
@@ -117,13 +154,26 @@ describe('profiles', () => {
 describe('image endpoints', () => {
 	test('bytes mode returns real images matching output_format, urls mode serves expiring signed URLs', async () => {
 		const id = await readyProfile();
-		const bytes = await call('POST', '/generate', { prompt: `[[${id}]] smiling`, num_output_images: 2, output_format: 'jpg' });
+		const bytes = await call('POST', '/generate', {
+			prompt: `[[${id}]] smiling`,
+			num_output_images: 2,
+			output_format: 'jpg',
+		});
 		expect(bytes.status).toBe(200);
 		expect(bytes.headers.get('x-phota-deprecation-date')).toBe('2026-05-08');
-		expect(bytes.json).toMatchObject({ known_subjects: { counts: { [id]: 2 } }, download_urls: [] });
-		expect(bytes.json!.images.map((image: string) => sniffImage(Buffer.from(image, 'base64')))).toEqual(['jpeg', 'jpeg']);
+		expect(bytes.json).toMatchObject({
+			known_subjects: { counts: { [id]: 2 } },
+			download_urls: [],
+		});
+		expect(
+			bytes.json!.images.map((image: string) => sniffImage(Buffer.from(image, 'base64'))),
+		).toEqual(['jpeg', 'jpeg']);
 
-		const byUrl = await call('POST', '/enhance', { image: makePng('in').toString('base64'), profile_ids: [id], response_mode: 'urls' });
+		const byUrl = await call('POST', '/enhance', {
+			image: makePng('in').toString('base64'),
+			profile_ids: [id],
+			response_mode: 'urls',
+		});
 		expect(byUrl.json).toMatchObject({ images: [], download_urls: [expect.any(String)] });
 		const file = await fetch(byUrl.json!.download_urls[0]);
 		expect(sniffImage(Buffer.from(await file.arrayBuffer()))).toBe('png');
@@ -142,21 +192,53 @@ describe('image endpoints', () => {
 		['/generate', 'quality without gpt-image-2', 400, { prompt: 'x', quality: 'high' }],
 		['/generate', 'a moderated prompt', 400, { prompt: 'x __MODERATE__' }],
 		['/generate', 'async without urls', 400, { prompt: 'x', async: true }],
-		['/generate', 'callback_url without async', 400, { prompt: 'x', callback_url: 'https://h.org/cb' }],
+		[
+			'/generate',
+			'callback_url without async',
+			400,
+			{ prompt: 'x', callback_url: 'https://h.org/cb' },
+		],
 		['/generate', 'an unknown profile token', 404, { prompt: '[[prof_unknown]] here' }],
 		['/enhance', 'no image', 422, {}],
-		['/enhance', 'bytes that are not an image', 400, { image: Buffer.from('not an image').toString('base64') }],
-		['/remix', 'missing required fields', 422, { input_image: 'https://x.org/a.jpg', reference_image: 'https://x.org/b.jpg' }],
-		['/remix', 'a resolution', 400, { input_image: 'https://x.org/a.jpg', reference_image: 'https://x.org/b.jpg', num_output_images: 1, output_format: 'png', response_mode: 'bytes', resolution: '2K' }],
+		[
+			'/enhance',
+			'bytes that are not an image',
+			400,
+			{ image: Buffer.from('not an image').toString('base64') },
+		],
+		[
+			'/remix',
+			'missing required fields',
+			422,
+			{ input_image: 'https://x.org/a.jpg', reference_image: 'https://x.org/b.jpg' },
+		],
+		[
+			'/remix',
+			'a resolution',
+			400,
+			{
+				input_image: 'https://x.org/a.jpg',
+				reference_image: 'https://x.org/b.jpg',
+				num_output_images: 1,
+				output_format: 'png',
+				response_mode: 'bytes',
+				resolution: '2K',
+			},
+		],
 	])('%s with %s → %i', async (path, _label, status, body) => {
 		expect((await call('POST', path, body)).status).toBe(status);
 	});
 
 	test('a 504 sync timeout is refunded; 402 when credit runs out', async () => {
 		sim.settings.creditBalance = 3;
-		expect((await call('POST', '/generate', { prompt: 'slow __TIMEOUT__', num_output_images: 2 })).status).toBe(504);
+		expect(
+			(await call('POST', '/generate', { prompt: 'slow __TIMEOUT__', num_output_images: 2 }))
+				.status,
+		).toBe(504);
 		expect(sim.spentBy(KEY)).toBe(0);
-		expect((await call('POST', '/generate', { prompt: 'x', num_output_images: 3 })).status).toBe(200);
+		expect((await call('POST', '/generate', { prompt: 'x', num_output_images: 3 })).status).toBe(
+			200,
+		);
 		const broke = await call('POST', '/generate', { prompt: 'x' });
 		expect(broke.status).toBe(402);
 		expect(broke.json!.code).toBe('INSUFFICIENT_CREDIT');
@@ -178,14 +260,23 @@ describe('async jobs', () => {
 			const chunks: Buffer[] = [];
 			req.on('data', (chunk: Buffer) => chunks.push(chunk));
 			req.on('end', () => {
-				received.push({ body: Buffer.concat(chunks).toString(), signature: req.headers['x-phota-signature'] as string });
+				received.push({
+					body: Buffer.concat(chunks).toString(),
+					signature: req.headers['x-phota-signature'] as string,
+				});
 				res.end('ok');
 			});
 		});
 		await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
 		const callbackUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/cb`;
 
-		const body = { prompt: 'x', response_mode: 'urls', async: true, client_request_id: 'n8n-1', callback_url: callbackUrl };
+		const body = {
+			prompt: 'x',
+			response_mode: 'urls',
+			async: true,
+			client_request_id: 'n8n-1',
+			callback_url: callbackUrl,
+		};
 		const first = await call('POST', '/generate', body);
 		const again = await call('POST', '/generate', body);
 		expect(first.status).toBe(202);
@@ -193,23 +284,40 @@ describe('async jobs', () => {
 		expect(sim.jobs()).toHaveLength(1);
 		expect(sim.spentBy(KEY)).toBe(1);
 
-		expect((await call('GET', `/jobs/${first.json!.job_id}`)).json).toMatchObject({ status: 'queued', result: null });
+		expect((await call('GET', `/jobs/${first.json!.job_id}`)).json).toMatchObject({
+			status: 'queued',
+			result: null,
+		});
 		sim.advanceClock(30_000);
-		expect((await call('GET', `/jobs/${first.json!.job_id}`)).json).toMatchObject({ status: 'succeeded', result: { download_urls: [expect.any(String)] } });
+		expect((await call('GET', `/jobs/${first.json!.job_id}`)).json).toMatchObject({
+			status: 'succeeded',
+			result: { download_urls: [expect.any(String)] },
+		});
 
-		for (let wait = 0; wait < 50 && received.length === 0; wait++) await new Promise((resolve) => setTimeout(resolve, 20));
+		for (let wait = 0; wait < 50 && received.length === 0; wait++)
+			await new Promise((resolve) => setTimeout(resolve, 20));
 		hook.close();
 		expect(received).toHaveLength(1);
-		const expected = createHmac('sha256', sim.settings.webhookSecret).update(received[0].body).digest('hex');
+		const expected = createHmac('sha256', sim.settings.webhookSecret)
+			.update(received[0].body)
+			.digest('hex');
 		expect(received[0].signature).toBe(expected);
-		expect((await call('GET', '/webhook-secret')).json).toEqual({ secret: sim.settings.webhookSecret });
+		expect((await call('GET', '/webhook-secret')).json).toEqual({
+			secret: sim.settings.webhookSecret,
+		});
 		expect((await call('GET', '/jobs/job_missing')).status).toBe(404);
 	});
 });
 
 describe('faults, rate limits and the request log', () => {
 	test('injected status with Retry-After, counted by times; delay; reset drops the socket', async () => {
-		sim.faults.add({ route: 'GET /profiles/ids', kind: 'status', status: 429, retryAfterSeconds: 2, times: 2 });
+		sim.faults.add({
+			route: 'GET /profiles/ids',
+			kind: 'status',
+			status: 429,
+			retryAfterSeconds: 2,
+			times: 2,
+		});
 		const limited = await call('GET', '/profiles/ids');
 		expect(limited.status).toBe(429);
 		expect(limited.headers.get('retry-after')).toBe('2');
@@ -227,7 +335,12 @@ describe('faults, rate limits and the request log', () => {
 	});
 
 	test('afterProcessing faults create the resource and then fail the answer', async () => {
-		sim.faults.add({ route: 'POST /profiles/add', kind: 'status', status: 502, afterProcessing: true });
+		sim.faults.add({
+			route: 'POST /profiles/add',
+			kind: 'status',
+			status: 502,
+			afterProcessing: true,
+		});
 		expect((await call('POST', '/profiles/add', { image_urls: urls(10) })).status).toBe(502);
 		expect(sim.profiles()).toHaveLength(1);
 	});
@@ -235,23 +348,41 @@ describe('faults, rate limits and the request log', () => {
 	test('rate limit by concurrency answers 429 with Retry-After', async () => {
 		sim.settings.rateLimit = { maxConcurrent: 2, retryAfterSeconds: 1 };
 		sim.settings.latencyMs = 100;
-		const statuses = await Promise.all(Array.from({ length: 5 }, async () => (await call('GET', '/profiles/ids')).status));
+		const statuses = await Promise.all(
+			Array.from({ length: 5 }, async () => (await call('GET', '/profiles/ids')).status),
+		);
 		expect(statuses.filter((status) => status === 429).length).toBeGreaterThan(0);
 		expect(statuses.filter((status) => status === 200).length).toBeGreaterThanOrEqual(2);
 	});
 
 	test('log counts calls per route, keeps bodies and the peak of concurrent requests', async () => {
 		sim.settings.latencyMs = { 'POST /generate': 80 };
-		await Promise.all(Array.from({ length: 3 }, async (_, index) => await call('POST', '/generate', { prompt: `p${index}` })));
+		await Promise.all(
+			Array.from(
+				{ length: 3 },
+				async (_, index) => await call('POST', '/generate', { prompt: `p${index}` }),
+			),
+		);
 		expect(sim.log.count('POST /generate')).toBe(3);
 		expect(sim.log.maxInFlightFor('POST /generate')).toBe(3);
-		expect(sim.log.forRoute('POST /generate').map((entry) => (entry.body as { prompt: string }).prompt).sort()).toEqual(['p0', 'p1', 'p2']);
+		expect(
+			sim.log
+				.forRoute('POST /generate')
+				.map((entry) => (entry.body as { prompt: string }).prompt)
+				.sort(),
+		).toEqual(['p0', 'p1', 'p2']);
 	});
 
 	test('admin endpoints drive a simulator in another process', async () => {
-		await fetch(`${sim.origin}/__sim/faults`, { method: 'POST', body: JSON.stringify({ kind: 'status', status: 503, routeRegex: 'profiles' }) });
+		await fetch(`${sim.origin}/__sim/faults`, {
+			method: 'POST',
+			body: JSON.stringify({ kind: 'status', status: 503, routeRegex: 'profiles' }),
+		});
 		expect((await call('GET', '/profiles/ids')).status).toBe(503);
-		await fetch(`${sim.origin}/__sim/settings`, { method: 'PATCH', body: JSON.stringify({ listFormat: 'objects' }) });
+		await fetch(`${sim.origin}/__sim/settings`, {
+			method: 'PATCH',
+			body: JSON.stringify({ listFormat: 'objects' }),
+		});
 		expect(sim.settings.listFormat).toBe('objects');
 		const log = (await (await fetch(`${sim.origin}/__sim/log`)).json()) as { entries: unknown[] };
 		expect(log.entries).toHaveLength(1);

@@ -6,7 +6,9 @@ import type { RetryPolicy } from '../transport/retryPolicy';
 import { DEFAULT_RETRY_POLICY } from '../transport/retryPolicy';
 
 /** Profile picker: from the input item's profile_ids (default), from a searchable list, or by ID. */
-export function profileLocator(overrides: Partial<INodeProperties> & { multiple?: boolean }): INodeProperties {
+export function profileLocator(
+	overrides: Partial<INodeProperties> & { multiple?: boolean },
+): INodeProperties {
 	const { multiple, ...rest } = overrides;
 	return {
 		displayName: multiple ? 'Profiles' : 'Profile',
@@ -65,14 +67,30 @@ export const maxRetriesOption: INodeProperties = {
 		'How often a request that failed for a passing reason (rate limit, 5xx, dropped connection) is sent again. Paid requests are only resent when Phota certainly did not process them.',
 };
 
-export function requestSettings(
-	options: { parallelRequests?: number; maxRetries?: number },
-): { parallelRequests: number; retryPolicy: RetryPolicy } {
+export function requestSettings(options: { parallelRequests?: number; maxRetries?: number }): {
+	parallelRequests: number;
+	retryPolicy: RetryPolicy;
+} {
 	return {
-		parallelRequests: Math.max(1, Math.floor(options.parallelRequests ?? DEFAULT_PARALLEL_REQUESTS)),
+		parallelRequests: Math.max(
+			1,
+			Math.floor(options.parallelRequests ?? DEFAULT_PARALLEL_REQUESTS),
+		),
 		retryPolicy: {
 			...DEFAULT_RETRY_POLICY,
 			maxRetries: Math.max(0, Math.floor(options.maxRetries ?? DEFAULT_RETRY_POLICY.maxRetries)),
 		},
+	};
+}
+
+/** The "Options" collection every operation ends with. */
+export function optionsCollection(options: INodeProperties[]): INodeProperties {
+	return {
+		displayName: 'Options',
+		name: 'options',
+		type: 'collection',
+		placeholder: 'Add Option',
+		default: {},
+		options,
 	};
 }

@@ -10,14 +10,23 @@ export const binaryPropertyOption: INodeProperties = {
 
 const SIGNATURES: Array<{ mimeType: string; matches: (bytes: Buffer) => boolean }> = [
 	{ mimeType: 'image/png', matches: (b) => b.length > 8 && b.readUInt32BE(0) === 0x89504e47 },
-	{ mimeType: 'image/jpeg', matches: (b) => b.length > 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff },
+	{
+		mimeType: 'image/jpeg',
+		matches: (b) => b.length > 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff,
+	},
 	{
 		mimeType: 'image/webp',
-		matches: (b) => b.length > 12 && b.toString('ascii', 0, 4) === 'RIFF' && b.toString('ascii', 8, 12) === 'WEBP',
+		matches: (b) =>
+			b.length > 12 &&
+			b.toString('ascii', 0, 4) === 'RIFF' &&
+			b.toString('ascii', 8, 12) === 'WEBP',
 	},
 	{
 		mimeType: 'image/heic',
-		matches: (b) => b.length > 12 && b.toString('ascii', 4, 8) === 'ftyp' && /^(heic|heix|hevc|heim|heis|mif1|msf1)$/.test(b.toString('ascii', 8, 12)),
+		matches: (b) =>
+			b.length > 12 &&
+			b.toString('ascii', 4, 8) === 'ftyp' &&
+			/^(heic|heix|hevc|heim|heis|mif1|msf1)$/.test(b.toString('ascii', 8, 12)),
 	},
 ];
 
@@ -27,11 +36,21 @@ export function sniffImageMimeType(bytes: Buffer): string | undefined {
 }
 
 /** MIME type of a file Phota sent: the bytes decide, then the Content-Type header, then the fallback. */
-export function outputMimeType(bytes: Buffer, contentType: string | undefined, fallback: string): string {
+export function outputMimeType(
+	bytes: Buffer,
+	contentType: string | undefined,
+	fallback: string,
+): string {
 	const sniffed = sniffImageMimeType(bytes);
 	if (sniffed) return sniffed;
 	const declared = contentType?.split(';')[0].trim();
 	return declared && declared.startsWith('image/') ? declared : fallback;
 }
 
-export const ACCEPTED_INPUT_MIME_TYPES = ['image/png', 'image/jpeg', 'image/webp', 'image/heic', 'image/heif'];
+export const ACCEPTED_INPUT_MIME_TYPES = [
+	'image/png',
+	'image/jpeg',
+	'image/webp',
+	'image/heic',
+	'image/heif',
+];

@@ -9,7 +9,11 @@ export type ImageSource = { kind: 'binary'; property: string } | { kind: 'url'; 
 export const MAX_EDIT_IMAGES = 10;
 
 /** "Binary field or URL" pair of parameters for one image (enhance input, remix input/reference). */
-export function singleImageProperties(name: string, label: string, description: string): INodeProperties[] {
+export function singleImageProperties(
+	name: string,
+	label: string,
+	description: string,
+): INodeProperties[] {
 	return [
 		{
 			displayName: `${label} Source`,
@@ -51,18 +55,27 @@ export async function readSingleImage(
 ): Promise<ImageSource> {
 	const source = this.getNodeParameter(`${name}Source`, itemIndex) as string;
 	if (source === 'url') {
-		return checkUrl.call(this, this.getNodeParameter(`${name}Url`, itemIndex) as string, `${label} URL`, itemIndex);
+		return checkUrl.call(
+			this,
+			this.getNodeParameter(`${name}Url`, itemIndex) as string,
+			`${label} URL`,
+			itemIndex,
+		);
 	}
 	const property = (this.getNodeParameter(`${name}BinaryProperty`, itemIndex) as string).trim();
 	return await checkBinary.call(this, property, `${label} Binary Field`, itemIndex);
 }
 
 /** Edit's inputs: any number of binary fields plus any number of URLs, 1–10 in total. */
-export async function readEditImages(this: IExecuteFunctions, itemIndex: number): Promise<ImageSource[]> {
+export async function readEditImages(
+	this: IExecuteFunctions,
+	itemIndex: number,
+): Promise<ImageSource[]> {
 	const properties = splitList(this.getNodeParameter('binaryProperties', itemIndex, '') as string);
-	const urls = (this.getNodeParameter('imageUrls', itemIndex, []) as string[] | string);
+	const urls = this.getNodeParameter('imageUrls', itemIndex, []) as string[] | string;
 	const sources: ImageSource[] = [];
-	for (const property of properties) sources.push(await checkBinary.call(this, property, 'Binary Fields', itemIndex));
+	for (const property of properties)
+		sources.push(await checkBinary.call(this, property, 'Binary Fields', itemIndex));
 	sources.push(
 		...(Array.isArray(urls) ? urls : splitList(urls))
 			.map((url) => String(url).trim())
@@ -70,10 +83,15 @@ export async function readEditImages(this: IExecuteFunctions, itemIndex: number)
 			.map((url) => checkUrl.call(this, url, 'Image URLs', itemIndex)),
 	);
 	if (sources.length === 0) {
-		throw new NodeOperationError(this.getNode(), 'No input image: Binary Fields and Image URLs are both empty', {
-			itemIndex,
-			description: 'Name the binary field(s) that hold the photo to edit (usually "data"), or add an image URL.',
-		});
+		throw new NodeOperationError(
+			this.getNode(),
+			'No input image: Binary Fields and Image URLs are both empty',
+			{
+				itemIndex,
+				description:
+					'Name the binary field(s) that hold the photo to edit (usually "data"), or add an image URL.',
+			},
+		);
 	}
 	if (sources.length > MAX_EDIT_IMAGES) {
 		throw new NodeOperationError(
@@ -86,7 +104,11 @@ export async function readEditImages(this: IExecuteFunctions, itemIndex: number)
 }
 
 /** The string Phota expects for an image field: the URL itself, or raw base64 of the file. */
-export async function loadImage(this: IExecuteFunctions, source: ImageSource, itemIndex: number): Promise<string> {
+export async function loadImage(
+	this: IExecuteFunctions,
+	source: ImageSource,
+	itemIndex: number,
+): Promise<string> {
 	if (source.kind === 'url') return source.url;
 	const buffer = await this.helpers.getBinaryDataBuffer(itemIndex, source.property);
 	return buffer.toString('base64');
@@ -118,7 +140,8 @@ async function checkBinary(
 	const metadata = this.helpers.assertBinaryData(itemIndex, property);
 	let mimeType = (metadata.mimeType ?? '').toLowerCase();
 	if (UNTYPED_MIME_TYPES.includes(mimeType)) {
-		mimeType = sniffImageMimeType(await this.helpers.getBinaryDataBuffer(itemIndex, property)) ?? mimeType;
+		mimeType =
+			sniffImageMimeType(await this.helpers.getBinaryDataBuffer(itemIndex, property)) ?? mimeType;
 	}
 	if (!ACCEPTED_INPUT_MIME_TYPES.includes(mimeType)) {
 		throw new NodeOperationError(
@@ -130,13 +153,22 @@ async function checkBinary(
 	return { kind: 'binary', property };
 }
 
-function checkUrl(this: IExecuteFunctions, url: string, fieldLabel: string, itemIndex: number): ImageSource {
+function checkUrl(
+	this: IExecuteFunctions,
+	url: string,
+	fieldLabel: string,
+	itemIndex: number,
+): ImageSource {
 	const trimmed = url.trim();
 	if (!/^https?:\/\/\S+$/i.test(trimmed)) {
-		throw new NodeOperationError(this.getNode(), `${fieldLabel}: "${trimmed}" is not an http(s) URL`, {
-			itemIndex,
-			description: 'Give a publicly reachable image URL, or pass the image as binary data.',
-		});
+		throw new NodeOperationError(
+			this.getNode(),
+			`${fieldLabel}: "${trimmed}" is not an http(s) URL`,
+			{
+				itemIndex,
+				description: 'Give a publicly reachable image URL, or pass the image as binary data.',
+			},
+		);
 	}
 	return { kind: 'url', url: trimmed };
 }
@@ -147,4 +179,3 @@ function splitList(value: string): string[] {
 		.map((entry) => entry.trim())
 		.filter(Boolean);
 }
-

@@ -1,6 +1,7 @@
 import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
+import { optionsCollection } from '../actions/common.descriptions';
 import { binaryPropertyOption } from './binary';
 
 export type ImageEndpoint = 'edit' | 'generate' | 'enhance' | 'remix';
@@ -28,14 +29,20 @@ export interface ImageRequestSettings {
 	binaryPropertyOutput: string;
 }
 
-export function imageOptionsDescription(endpoint: ImageEndpoint, extraOptions: INodeProperties[]): INodeProperties {
+export function imageOptionsDescription(
+	endpoint: ImageEndpoint,
+	extraOptions: INodeProperties[],
+): INodeProperties {
 	const modelOptions: INodeProperties[] = MODEL_ENDPOINTS.includes(endpoint)
 		? [
 				{
 					displayName: 'Aspect Ratio',
 					name: 'aspectRatio',
 					type: 'options',
-					options: ASPECT_RATIOS.map((ratio) => ({ name: ratio === 'auto' ? 'Auto' : ratio, value: ratio })),
+					options: ASPECT_RATIOS.map((ratio) => ({
+						name: ratio === 'auto' ? 'Auto' : ratio,
+						value: ratio,
+					})),
 					default: 'auto',
 				},
 				{
@@ -79,73 +86,74 @@ export function imageOptionsDescription(endpoint: ImageEndpoint, extraOptions: I
 			]
 		: [];
 
-	return {
-		displayName: 'Options',
-		name: 'options',
-		type: 'collection',
-		placeholder: 'Add Option',
-		default: {},
-		options: [
-			...modelOptions,
-			{
-				displayName: 'Async (Return Job ID)',
-				name: 'async',
-				type: 'boolean',
-				default: false,
-				description:
-					'Whether to queue the request and return its job ID at once instead of waiting for the images. Fetch the result with Job → Get. Useful for slow models or many images.',
-			},
-			{
-				displayName: 'Callback URL',
-				name: 'callbackUrl',
-				type: 'string',
-				default: '',
-				placeholder: 'https://your-n8n.example.com/webhook/phota',
-				description: 'HTTPS URL Phota POSTs the finished job to (async only). Job → Get stays the reliable way to read it.',
-				displayOptions: { show: { async: [true] } },
-			},
-			{
-				displayName: 'Image Delivery',
-				name: 'delivery',
-				type: 'options',
-				options: [
-					{ name: 'Binary Files', value: 'binary', description: 'Phota sends the images in its answer' },
-					{
-						name: 'Binary Files (Downloaded From URLs)',
-						value: 'urlsThenBinary',
-						description: 'Phota answers with download URLs which the node downloads one by one; also outputs the URLs',
-					},
-					{
-						name: 'Download URLs Only',
-						value: 'urls',
-						description: 'Output signed URLs (valid 24 hours) without downloading the images',
-					},
-				],
-				default: 'binary',
-				description: 'How the images come back. In async mode Phota always answers with URLs, read later by Job → Get.',
-			},
-			{
-				displayName: 'Number of Images',
-				name: 'numberOfImages',
-				type: 'number',
-				typeOptions: { minValue: 1, maxValue: 4 },
-				default: 1,
-				description: 'How many variations to make for each input item (1–4); each becomes its own output item',
-			},
-			{
-				displayName: 'Output Format',
-				name: 'outputFormat',
-				type: 'options',
-				options: [
-					{ name: 'PNG', value: 'png' },
-					{ name: 'JPEG', value: 'jpg' },
-				],
-				default: 'png',
-			},
-			binaryPropertyOption,
-			...extraOptions,
-		],
-	};
+	return optionsCollection([
+		...modelOptions,
+		{
+			displayName: 'Async (Return Job ID)',
+			name: 'async',
+			type: 'boolean',
+			default: false,
+			description:
+				'Whether to queue the request and return its job ID at once instead of waiting for the images. Fetch the result with Job → Get. Useful for slow models or many images.',
+		},
+		{
+			displayName: 'Callback URL',
+			name: 'callbackUrl',
+			type: 'string',
+			default: '',
+			placeholder: 'https://your-n8n.example.com/webhook/phota',
+			description:
+				'HTTPS URL Phota POSTs the finished job to (async only). Job → Get stays the reliable way to read it.',
+			displayOptions: { show: { async: [true] } },
+		},
+		{
+			displayName: 'Image Delivery',
+			name: 'delivery',
+			type: 'options',
+			options: [
+				{
+					name: 'Binary Files',
+					value: 'binary',
+					description: 'Phota sends the images in its answer',
+				},
+				{
+					name: 'Binary Files (Downloaded From URLs)',
+					value: 'urlsThenBinary',
+					description:
+						'Phota answers with download URLs which the node downloads one by one; also outputs the URLs',
+				},
+				{
+					name: 'Download URLs Only',
+					value: 'urls',
+					description: 'Output signed URLs (valid 24 hours) without downloading the images',
+				},
+			],
+			default: 'binary',
+			description:
+				'How the images come back. In async mode Phota always answers with URLs, read later by Job → Get.',
+		},
+		{
+			displayName: 'Number of Images',
+			name: 'numberOfImages',
+			type: 'number',
+			typeOptions: { minValue: 1, maxValue: 4 },
+			default: 1,
+			description:
+				'How many variations to make for each input item (1–4); each becomes its own output item',
+		},
+		{
+			displayName: 'Output Format',
+			name: 'outputFormat',
+			type: 'options',
+			options: [
+				{ name: 'PNG', value: 'png' },
+				{ name: 'JPEG', value: 'jpg' },
+			],
+			default: 'png',
+		},
+		binaryPropertyOption,
+		...extraOptions,
+	]);
 }
 
 /** Reads and checks the Options collection of item `itemIndex`; throws before any request is made. */
@@ -160,21 +168,30 @@ export function readImageSettings(
 
 	const numberOfImages = Number(options.numberOfImages ?? 1);
 	if (!Number.isInteger(numberOfImages) || numberOfImages < 1 || numberOfImages > 4) {
-		throw fail(`Number of Images must be a whole number from 1 to 4, got ${String(options.numberOfImages)}`);
+		throw fail(
+			`Number of Images must be a whole number from 1 to 4, got ${String(options.numberOfImages)}`,
+		);
 	}
 	const outputFormat = String(options.outputFormat ?? 'png');
-	if (!['png', 'jpg'].includes(outputFormat)) throw fail(`Output Format "${outputFormat}" is not one of png, jpg`);
+	if (!['png', 'jpg'].includes(outputFormat))
+		throw fail(`Output Format "${outputFormat}" is not one of png, jpg`);
 
 	const isAsync = options.async === true;
 	const callbackUrl = String(options.callbackUrl ?? '').trim();
 	if (callbackUrl && !isAsync) {
-		throw fail('Callback URL only works with the Async option', 'Turn on "Async (Return Job ID)" or remove the Callback URL.');
+		throw fail(
+			'Callback URL only works with the Async option',
+			'Turn on "Async (Return Job ID)" or remove the Callback URL.',
+		);
 	}
 	if (callbackUrl && !/^https:\/\/\S+$/i.test(callbackUrl)) {
 		throw fail(`Callback URL must be an https:// URL, got "${callbackUrl}"`);
 	}
-	const delivery = (isAsync ? 'urls' : (options.delivery as Delivery | undefined) ?? 'binary') as Delivery;
-	if (!['binary', 'urlsThenBinary', 'urls'].includes(delivery)) throw fail(`Image Delivery "${delivery}" is not supported`);
+	const delivery = (
+		isAsync ? 'urls' : ((options.delivery as Delivery | undefined) ?? 'binary')
+	) as Delivery;
+	if (!['binary', 'urlsThenBinary', 'urls'].includes(delivery))
+		throw fail(`Image Delivery "${delivery}" is not supported`);
 
 	const body: IDataObject = {
 		num_output_images: numberOfImages,
@@ -186,7 +203,10 @@ export function readImageSettings(
 	} else {
 		for (const pinned of ['baseModel', 'resolution', 'aspectRatio', 'quality']) {
 			if (options[pinned] !== undefined) {
-				throw fail(`The ${endpoint} operation does not take the option "${pinned}"`, 'Phota runs it on Nano Banana 2 at 2K.');
+				throw fail(
+					`The ${endpoint} operation does not take the option "${pinned}"`,
+					'Phota runs it on Nano Banana 2 at 2K.',
+				);
 			}
 		}
 	}
@@ -203,11 +223,16 @@ export function readImageSettings(
 	};
 }
 
-function readModelSettings(options: IDataObject, fail: (message: string, description?: string) => Error): IDataObject {
+function readModelSettings(
+	options: IDataObject,
+	fail: (message: string, description?: string) => Error,
+): IDataObject {
 	const baseModel = String(options.baseModel ?? 'nb2');
 	const resolutions = BASE_MODEL_RESOLUTIONS[baseModel];
 	if (!resolutions) {
-		throw fail(`Base Model "${baseModel}" is not one of ${Object.keys(BASE_MODEL_RESOLUTIONS).join(', ')}`);
+		throw fail(
+			`Base Model "${baseModel}" is not one of ${Object.keys(BASE_MODEL_RESOLUTIONS).join(', ')}`,
+		);
 	}
 	const resolution = String(options.resolution ?? '1K');
 	if (!resolutions.includes(resolution)) {
@@ -217,12 +242,16 @@ function readModelSettings(options: IDataObject, fail: (message: string, descrip
 		);
 	}
 	const aspectRatio = String(options.aspectRatio ?? 'auto');
-	if (!ASPECT_RATIOS.includes(aspectRatio)) throw fail(`Aspect Ratio "${aspectRatio}" is not one of ${ASPECT_RATIOS.join(', ')}`);
+	if (!ASPECT_RATIOS.includes(aspectRatio))
+		throw fail(`Aspect Ratio "${aspectRatio}" is not one of ${ASPECT_RATIOS.join(', ')}`);
 
 	const settings: IDataObject = { base_model: baseModel, resolution, aspect_ratio: aspectRatio };
 	if (options.quality !== undefined) {
 		if (baseModel !== QUALITY_MODEL) {
-			throw fail(`Quality only works with the GPT Image 2 base model, not ${baseModel}`, 'Remove the Quality option or switch Base Model to GPT Image 2.');
+			throw fail(
+				`Quality only works with the GPT Image 2 base model, not ${baseModel}`,
+				'Remove the Quality option or switch Base Model to GPT Image 2.',
+			);
 		}
 		if (!['auto', 'low', 'medium', 'high'].includes(String(options.quality))) {
 			throw fail(`Quality "${String(options.quality)}" is not one of auto, low, medium, high`);

@@ -105,7 +105,17 @@ export async function imageResultItems(
 	const items: INodeExecutionData[] = [];
 	for (const [position, encoded] of base64Images.entries()) {
 		const data = Buffer.from(encoded, 'base64');
-		items.push(await binaryItem.call(this, data, undefined, fallbackMime, `phota-${stamp}-${position + 1}`, describe(position), context));
+		items.push(
+			await binaryItem.call(
+				this,
+				data,
+				undefined,
+				fallbackMime,
+				`phota-${stamp}-${position + 1}`,
+				describe(position),
+				context,
+			),
+		);
 	}
 	for (const [position, url] of urls.entries()) {
 		const json = { ...describe(position), download_url: url };
@@ -114,9 +124,22 @@ export async function imageResultItems(
 			continue;
 		}
 		try {
-			const download = await downloadSignedUrl.call(this, url, context.itemIndex, context.retryPolicy);
+			const download = await downloadSignedUrl.call(
+				this,
+				url,
+				context.itemIndex,
+				context.retryPolicy,
+			);
 			items.push(
-				await binaryItem.call(this, download.body, download.headers['content-type'], fallbackMime, `phota-${stamp}-${position + 1}`, json, context),
+				await binaryItem.call(
+					this,
+					download.body,
+					download.headers['content-type'],
+					fallbackMime,
+					`phota-${stamp}-${position + 1}`,
+					json,
+					context,
+				),
 			);
 		} catch (error) {
 			items.push({ json: { ...json, download_error: (error as Error).message } });
@@ -138,6 +161,12 @@ async function binaryItem(
 	const fileName = `${baseName}.${mimeType === 'image/jpeg' ? 'jpg' : mimeType.split('/')[1]}`;
 	return {
 		json: { ...json, file_name: fileName, mime_type: mimeType },
-		binary: { [context.binaryPropertyOutput]: await this.helpers.prepareBinaryData(data, fileName, mimeType) },
+		binary: {
+			[context.binaryPropertyOutput]: await this.helpers.prepareBinaryData(
+				data,
+				fileName,
+				mimeType,
+			),
+		},
 	};
 }

@@ -1,6 +1,13 @@
 import type { IDataObject } from 'n8n-workflow';
 
-export const PROFILE_STATUSES = ['VALIDATING', 'QUEUING', 'IN_PROGRESS', 'READY', 'ERROR', 'INACTIVE'] as const;
+export const PROFILE_STATUSES = [
+	'VALIDATING',
+	'QUEUING',
+	'IN_PROGRESS',
+	'READY',
+	'ERROR',
+	'INACTIVE',
+] as const;
 export type ProfileStatus = (typeof PROFILE_STATUSES)[number];
 
 export interface ProfileStatusResponse {
@@ -10,7 +17,9 @@ export interface ProfileStatusResponse {
 }
 
 /** `GET /profiles/ids` items: bare ids, or objects on API versions that return them. */
-export type ProfileListEntry = string | { profile_id: string; status?: string; tag?: string | null };
+export type ProfileListEntry =
+	| string
+	| { profile_id: string; status?: string; tag?: string | null };
 
 export interface ProfileListResponse {
 	profiles: ProfileListEntry[];

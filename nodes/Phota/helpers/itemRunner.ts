@@ -56,7 +56,10 @@ export async function runItems<TPlan>(
 
 	return outcomes.flatMap((outcome, itemIndex) =>
 		'items' in outcome
-			? outcome.items.map((item) => ({ ...item, pairedItem: item.pairedItem ?? { item: itemIndex } }))
+			? outcome.items.map((item) => ({
+					...item,
+					pairedItem: item.pairedItem ?? { item: itemIndex },
+				}))
 			: [errorItem(outcome.error, itemIndex, this.getInputData()[itemIndex]?.json)],
 	);
 }
@@ -78,7 +81,11 @@ export async function forEachConcurrently<K>(
 }
 
 /** The output of a failed item under Continue On Fail; keeps the item's profile_ids for chaining. */
-export function errorItem(error: Error, itemIndex: number, inputJson?: IDataObject): INodeExecutionData {
+export function errorItem(
+	error: Error,
+	itemIndex: number,
+	inputJson?: IDataObject,
+): INodeExecutionData {
 	const description = (error as { description?: unknown }).description;
 	const json: IDataObject = { error: error.message };
 	if (typeof description === 'string' && description) json.errorDescription = description;

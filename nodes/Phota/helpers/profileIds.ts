@@ -8,10 +8,15 @@ export const DEFAULT_PROFILE_FIELD = 'profile_ids';
 
 /** Accepts an array, a comma/space separated string or a single id; returns distinct trimmed ids. */
 export function normaliseProfileIds(value: unknown): string[] {
-	const raw: unknown[] = Array.isArray(value) ? value : typeof value === 'string' ? value.split(/[\s,]+/) : [value];
+	const raw: unknown[] = Array.isArray(value)
+		? value
+		: typeof value === 'string'
+			? value.split(/[\s,]+/)
+			: [value];
 	const ids = raw
 		.map((entry) => {
-			if (entry && typeof entry === 'object' && 'profile_id' in entry) return String((entry as IDataObject).profile_id);
+			if (entry && typeof entry === 'object' && 'profile_id' in entry)
+				return String((entry as IDataObject).profile_id);
 			return entry === undefined || entry === null ? '' : String(entry).trim();
 		})
 		.filter((id) => id !== '');
@@ -24,7 +29,8 @@ export function normaliseProfileIds(value: unknown): string[] {
  */
 export function profileIdsFromItem(json: IDataObject, field: string): string[] | undefined {
 	const fieldName = field.trim() || DEFAULT_PROFILE_FIELD;
-	const value = getPath(json, fieldName) ?? (fieldName === DEFAULT_PROFILE_FIELD ? json.profile_id : undefined);
+	const value =
+		getPath(json, fieldName) ?? (fieldName === DEFAULT_PROFILE_FIELD ? json.profile_id : undefined);
 	if (value === undefined || value === null || value === '') return undefined;
 	return normaliseProfileIds(value);
 }
@@ -37,11 +43,15 @@ export function assertProfileIds(
 ): string[] {
 	for (const id of ids) {
 		if (!PROFILE_ID_PATTERN.test(id)) {
-			throw new NodeOperationError(this.getNode(), `"${id}" in ${fieldLabel} is not a Phota profile ID`, {
-				itemIndex,
-				description:
-					'Profile IDs are the profile_id values returned by Profile → Create or Profile → Get Many (letters, digits, _ and -).',
-			});
+			throw new NodeOperationError(
+				this.getNode(),
+				`"${id}" in ${fieldLabel} is not a Phota profile ID`,
+				{
+					itemIndex,
+					description:
+						'Profile IDs are the profile_id values returned by Profile → Create or Profile → Get Many (letters, digits, _ and -).',
+				},
+			);
 		}
 	}
 	return ids;

@@ -34,18 +34,26 @@ export function resolvePrompt(
 				throw new NodeOperationError(
 					this.getNode(),
 					`Prompt uses [[${content}]] but ${profileIds.length === 0 ? 'no profile is' : `only ${profileIds.length} profile(s) are`} chosen`,
-					{ itemIndex, description: 'Choose the profiles in the Profiles field, or write the profile ID itself as [[profile_id]].' },
+					{
+						itemIndex,
+						description:
+							'Choose the profiles in the Profiles field, or write the profile ID itself as [[profile_id]].',
+					},
 				);
 			}
 			tokenIds.push(id);
 			return `[[${id}]]`;
 		}
 		if (!PROFILE_ID_PATTERN.test(content)) {
-			throw new NodeOperationError(this.getNode(), `Prompt token [[${inner}]] is not a profile ID`, {
-				itemIndex,
-				description:
-					'Inside [[ ]] write a profile ID (e.g. [[prof_a1]]) or [[profile]] for the chosen profile. Use plain words for everything else.',
-			});
+			throw new NodeOperationError(
+				this.getNode(),
+				`Prompt token [[${inner}]] is not a profile ID`,
+				{
+					itemIndex,
+					description:
+						'Inside [[ ]] write a profile ID (e.g. [[prof_a1]]) or [[profile]] for the chosen profile. Use plain words for everything else.',
+				},
+			);
 		}
 		tokenIds.push(content);
 		return `[[${content}]]`;
@@ -66,18 +74,28 @@ export interface IdentityPlan {
 export function planIdentity(
 	this: IExecuteFunctions,
 	itemIndex: number,
-	options: { chosenProfileIds: string[]; rawPrompt: string; promptRequired: boolean; promptOnly: boolean },
+	options: {
+		chosenProfileIds: string[];
+		rawPrompt: string;
+		promptRequired: boolean;
+		promptOnly: boolean;
+	},
 ): IdentityPlan {
 	const { chosenProfileIds, rawPrompt, promptRequired, promptOnly } = options;
 	if (promptRequired && rawPrompt.trim() === '') {
 		throw new NodeOperationError(this.getNode(), 'Prompt is empty', {
 			itemIndex,
-			description: 'Describe the image you want, e.g. "Studio headshot of [[profile]], grey backdrop".',
+			description:
+				'Describe the image you want, e.g. "Studio headshot of [[profile]], grey backdrop".',
 		});
 	}
 	const { prompt, tokenIds } = resolvePrompt.call(this, rawPrompt, chosenProfileIds, itemIndex);
 
-	if (promptOnly && chosenProfileIds.length > 0 && !chosenProfileIds.some((id) => tokenIds.includes(id))) {
+	if (
+		promptOnly &&
+		chosenProfileIds.length > 0 &&
+		!chosenProfileIds.some((id) => tokenIds.includes(id))
+	) {
 		throw new NodeOperationError(this.getNode(), 'The prompt does not mention the chosen profile', {
 			itemIndex,
 			description: `Generate only puts people in the image where the prompt names them. Write [[profile]] where the person should appear (it becomes [[${chosenProfileIds[0]}]]), or set Profiles to "By ID" and leave it empty for an image without a known person.`,

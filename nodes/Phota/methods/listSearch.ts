@@ -14,7 +14,9 @@ export async function searchProfiles(
 	const needle = filter?.trim().toLowerCase() ?? '';
 	const profiles = (await listProfiles.call(this)).filter(
 		(profile) =>
-			!needle || profile.profile_id.toLowerCase().includes(needle) || profile.tag?.toLowerCase().includes(needle),
+			!needle ||
+			profile.profile_id.toLowerCase().includes(needle) ||
+			profile.tag?.toLowerCase().includes(needle),
 	);
 
 	const shown = profiles.slice(0, STATUS_LOOKUPS_PER_PAGE);
@@ -23,7 +25,9 @@ export async function searchProfiles(
 		5,
 		async (profile) => {
 			try {
-				profile.status = (await getProfileStatus.call(this, profile.profile_id, { retryPolicy: NO_RETRIES })).status;
+				profile.status = (
+					await getProfileStatus.call(this, profile.profile_id, { retryPolicy: NO_RETRIES })
+				).status;
 			} catch {
 				profile.status = 'status unknown';
 			}
@@ -41,6 +45,8 @@ export async function searchProfiles(
 const NO_RETRIES = { maxRetries: 0, baseDelayMs: 0, maxDelayMs: 0 };
 
 function describeProfile(profile: ProfileSummary): string {
-	const details = [profile.status, profile.tag ? `tag ${profile.tag}` : undefined].filter(Boolean).join(', ');
+	const details = [profile.status, profile.tag ? `tag ${profile.tag}` : undefined]
+		.filter(Boolean)
+		.join(', ');
 	return details ? `${profile.profile_id} (${details})` : profile.profile_id;
 }

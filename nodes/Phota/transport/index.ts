@@ -108,7 +108,8 @@ async function withRetries<T>(
 	send: () => Promise<RawResponse>,
 ): Promise<PhotaResponse<T>> {
 	const policy = request.retryPolicy ?? DEFAULT_RETRY_POLICY;
-	const cancelSignal = 'getExecutionCancelSignal' in this ? this.getExecutionCancelSignal() : undefined;
+	const cancelSignal =
+		'getExecutionCancelSignal' in this ? this.getExecutionCancelSignal() : undefined;
 
 	for (let attempt = 0; ; attempt++) {
 		let failure: FailureFacts;
@@ -141,7 +142,9 @@ function photaHttpError(
 	request: PhotaRequest,
 ): NodeApiError {
 	const payload = (body && typeof body === 'object' ? body : {}) as IDataObject;
-	const detail = describeDetail(payload.detail ?? payload.message ?? (typeof body === 'string' ? body : undefined));
+	const detail = describeDetail(
+		payload.detail ?? payload.message ?? (typeof body === 'string' ? body : undefined),
+	);
 	const code = typeof payload.code === 'string' ? payload.code : undefined;
 	const requestId = (payload.request_id as string | undefined) ?? headers['x-request-id'];
 
@@ -154,7 +157,12 @@ function photaHttpError(
 
 	return new NodeApiError(
 		this.getNode(),
-		{ status, code: code ?? null, detail: detail ?? null, request_id: requestId ?? null } as JsonObject,
+		{
+			status,
+			code: code ?? null,
+			detail: detail ?? null,
+			request_id: requestId ?? null,
+		} as JsonObject,
 		{
 			message,
 			description: notes.join(' '),
@@ -248,8 +256,10 @@ function describeDetail(detail: unknown): string | undefined {
 		return detail
 			.map((entry) => {
 				const issue = entry as { loc?: unknown[]; msg?: string };
-				const field = Array.isArray(issue.loc) ? issue.loc.filter((part) => part !== 'body').join('.') : '';
-				return field ? `${field}: ${issue.msg ?? 'invalid'}` : issue.msg ?? JSON.stringify(entry);
+				const field = Array.isArray(issue.loc)
+					? issue.loc.filter((part) => part !== 'body').join('.')
+					: '';
+				return field ? `${field}: ${issue.msg ?? 'invalid'}` : (issue.msg ?? JSON.stringify(entry));
 			})
 			.join('; ');
 	}
@@ -278,7 +288,8 @@ function toBuffer(body: unknown): Buffer {
 function normaliseHeaders(headers: RawResponse['headers']): Record<string, string> {
 	const normalised: Record<string, string> = {};
 	for (const [name, value] of Object.entries(headers ?? {})) {
-		if (value !== undefined) normalised[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
+		if (value !== undefined)
+			normalised[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
 	}
 	return normalised;
 }

@@ -20,7 +20,8 @@ const properties: INodeProperties[] = [
 		typeOptions: { multipleValues: true, multipleValueButtonText: 'Add Image URL' },
 		default: [],
 		placeholder: 'https://example.com/photo.jpg',
-		description: 'Publicly reachable photos to edit, in addition to the binary fields (1–10 images in total)',
+		description:
+			'Publicly reachable photos to edit, in addition to the binary fields (1–10 images in total)',
 	},
 	profilesProperty,
 	promptProperty({

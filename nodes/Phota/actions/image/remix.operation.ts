@@ -6,7 +6,11 @@ import { executeImageOperation, imageOptions, profilesProperty, promptProperty }
 
 const properties: INodeProperties[] = [
 	...singleImageProperties('input', 'Input Image', 'The photo whose content is kept'),
-	...singleImageProperties('reference', 'Reference Image', 'The photo whose style and look are applied'),
+	...singleImageProperties(
+		'reference',
+		'Reference Image',
+		'The photo whose style and look are applied',
+	),
 	profilesProperty,
 	promptProperty({
 		placeholder: 'e.g. keep the red scarf',
@@ -26,7 +30,12 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		async readImages(itemIndex) {
 			return {
 				input_image: await readSingleImage.call(this, 'input', 'Input Image', itemIndex),
-				reference_image: await readSingleImage.call(this, 'reference', 'Reference Image', itemIndex),
+				reference_image: await readSingleImage.call(
+					this,
+					'reference',
+					'Reference Image',
+					itemIndex,
+				),
 			};
 		},
 	});

@@ -1,4 +1,9 @@
-import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	INodeExecutionData,
+	INodeProperties,
+} from 'n8n-workflow';
 
 import type { ImageEndpoint, ImageRequestSettings } from '../../helpers/imageOptions';
 import { readImageSettings } from '../../helpers/imageOptions';
@@ -9,7 +14,12 @@ import { runItems } from '../../helpers/itemRunner';
 import type { IdentityPlan } from '../../helpers/prompt';
 import { planIdentity } from '../../helpers/prompt';
 import { resolveProfileLocator } from '../../helpers/profileIds';
-import { maxRetriesOption, parallelRequestsOption, profileLocator, requestSettings } from '../common.descriptions';
+import {
+	maxRetriesOption,
+	parallelRequestsOption,
+	profileLocator,
+	requestSettings,
+} from '../common.descriptions';
 import { imageOptionsDescription } from '../../helpers/imageOptions';
 
 export const profilesProperty: INodeProperties = profileLocator({
@@ -49,7 +59,9 @@ export async function executeImageOperation(
 	this: IExecuteFunctions,
 	spec: ImageOperationSpec,
 ): Promise<INodeExecutionData[]> {
-	const { parallelRequests, retryPolicy } = requestSettings(this.getNodeParameter('options', 0, {}) as IDataObject);
+	const { parallelRequests, retryPolicy } = requestSettings(
+		this.getNodeParameter('options', 0, {}) as IDataObject,
+	);
 	const promptOnly = spec.endpoint === 'generate';
 
 	return await runItems.call(
@@ -76,7 +88,9 @@ export async function executeImageOperation(
 				if (plan.identity.profileIds.length) body.profile_ids = plan.identity.profileIds;
 				for (const [field, source] of Object.entries(plan.images)) {
 					body[field] = Array.isArray(source)
-						? await Promise.all(source.map(async (image) => await loadImage.call(this, image, itemIndex)))
+						? await Promise.all(
+								source.map(async (image) => await loadImage.call(this, image, itemIndex)),
+							)
 						: await loadImage.call(this, source, itemIndex);
 				}
 				return await sendImageRequest.call(

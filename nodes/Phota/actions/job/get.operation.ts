@@ -1,4 +1,9 @@
-import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	INodeExecutionData,
+	INodeProperties,
+} from 'n8n-workflow';
 import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
 
 import { binaryPropertyOption } from '../../helpers/binary';
@@ -8,7 +13,12 @@ import { runItems } from '../../helpers/itemRunner';
 import { normaliseProfileIds } from '../../helpers/profileIds';
 import type { PhotaResponse } from '../../transport';
 import { photaApiRequest } from '../../transport';
-import { maxRetriesOption, parallelRequestsOption, requestSettings } from '../common.descriptions';
+import {
+	maxRetriesOption,
+	optionsCollection,
+	parallelRequestsOption,
+	requestSettings,
+} from '../common.descriptions';
 
 const properties: INodeProperties[] = [
 	{
@@ -19,25 +29,19 @@ const properties: INodeProperties[] = [
 		required: true,
 		description: 'The job_id an image operation returned in Async mode',
 	},
-	{
-		displayName: 'Options',
-		name: 'options',
-		type: 'collection',
-		placeholder: 'Add Option',
-		default: {},
-		options: [
-			{
-				displayName: 'Download Images',
-				name: 'download',
-				type: 'boolean',
-				default: true,
-				description: 'Whether to download the finished images as binary files (otherwise only their URLs are output)',
-			},
-			binaryPropertyOption,
-			parallelRequestsOption,
-			maxRetriesOption,
-		],
-	},
+	optionsCollection([
+		{
+			displayName: 'Download Images',
+			name: 'download',
+			type: 'boolean',
+			default: true,
+			description:
+				'Whether to download the finished images as binary files (otherwise only their URLs are output)',
+		},
+		binaryPropertyOption,
+		parallelRequestsOption,
+		maxRetriesOption,
+	]),
 ];
 
 const displayOptions = { show: { resource: ['job'], operation: ['get'] } };
@@ -56,10 +60,13 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 				if (!jobId) {
 					throw new NodeOperationError(this.getNode(), 'Job ID is empty', {
 						itemIndex,
-						description: 'Connect this node after an image operation run in Async mode (it outputs "job_id"), or enter the ID.',
+						description:
+							'Connect this node after an image operation run in Async mode (it outputs "job_id"), or enter the ID.',
 					});
 				}
-				const profileIds = normaliseProfileIds(this.getInputData()[itemIndex]?.json.profile_ids ?? []);
+				const profileIds = normaliseProfileIds(
+					this.getInputData()[itemIndex]?.json.profile_ids ?? [],
+				);
 				return { jobId, profileIds };
 			},
 			async run({ jobId, profileIds }: { jobId: string; profileIds: string[] }, itemIndex: number) {
@@ -69,7 +76,11 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 					itemIndex,
 					retryPolicy,
 				})) as PhotaResponse<JobDocument>;
-				const summary: IDataObject = { job_id: job.job_id ?? jobId, status: job.status, profile_ids: profileIds };
+				const summary: IDataObject = {
+					job_id: job.job_id ?? jobId,
+					status: job.status,
+					profile_ids: profileIds,
+				};
 
 				if (job.status === 'succeeded' && job.result) {
 					return await imageResultItems.call(this, job.result, {

@@ -19,7 +19,8 @@ export const description: INodeProperties[] = [
 			{
 				name: 'Create',
 				value: 'create',
-				description: 'Create a profile of one person from 5–50 reference photos and start training it',
+				description:
+					'Create a profile of one person from 5–50 reference photos and start training it',
 				action: 'Create a profile',
 			},
 			{

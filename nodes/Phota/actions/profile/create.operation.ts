@@ -1,11 +1,21 @@
-import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	INodeExecutionData,
+	INodeProperties,
+} from 'n8n-workflow';
 import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
 
 import { errorItem, runItems } from '../../helpers/itemRunner';
 import type { PhotaResponse } from '../../transport';
 import { photaApiRequest } from '../../transport';
 import type { RetryPolicy } from '../../transport/retryPolicy';
-import { maxRetriesOption, parallelRequestsOption, requestSettings } from '../common.descriptions';
+import {
+	maxRetriesOption,
+	parallelRequestsOption,
+	requestSettings,
+	optionsCollection,
+} from '../common.descriptions';
 
 /** Photo counts per training tier (Phota guides/profiles: standard 10–50, fast 5–10). */
 export const TRAINING_TIERS = {
@@ -41,7 +51,8 @@ const properties: INodeProperties[] = [
 			{
 				name: 'Collect From All Items',
 				value: 'allItems',
-				description: 'Each input item holds one photo URL; all of them together create a single profile',
+				description:
+					'Each input item holds one photo URL; all of them together create a single profile',
 			},
 		],
 		default: 'list',
@@ -93,14 +104,7 @@ const properties: INodeProperties[] = [
 		description:
 			'Optional label (1–128 characters) to find the profile later with Get Many, for example your own ID for the person. Cannot be changed later.',
 	},
-	{
-		displayName: 'Options',
-		name: 'options',
-		type: 'collection',
-		placeholder: 'Add Option',
-		default: {},
-		options: [parallelRequestsOption, maxRetriesOption],
-	},
+	optionsCollection([parallelRequestsOption, maxRetriesOption]),
 ];
 
 const displayOptions = { show: { resource: ['profile'], operation: ['create'] } };
@@ -114,7 +118,9 @@ interface CreatePlan {
 }
 
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
-	const { parallelRequests, retryPolicy } = requestSettings(this.getNodeParameter('options', 0, {}));
+	const { parallelRequests, retryPolicy } = requestSettings(
+		this.getNodeParameter('options', 0, {}),
+	);
 	const imageSource = this.getNodeParameter('imageSource', 0) as string;
 
 	if (imageSource === 'allItems') return await createFromAllItems.call(this, retryPolicy);
@@ -125,7 +131,11 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			async plan(itemIndex) {
 				const urls =
 					imageSource === 'field'
-						? urlsFromField.call(this, this.getNodeParameter('imageUrlsField', itemIndex) as string, itemIndex)
+						? urlsFromField.call(
+								this,
+								this.getNodeParameter('imageUrlsField', itemIndex) as string,
+								itemIndex,
+							)
 						: urlList(this.getNodeParameter('imageUrls', itemIndex, []));
 				return createPlan.call(this, urls, itemIndex);
 			},
@@ -137,7 +147,10 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	);
 }
 
-async function createFromAllItems(this: IExecuteFunctions, retryPolicy: RetryPolicy): Promise<INodeExecutionData[]> {
+async function createFromAllItems(
+	this: IExecuteFunctions,
+	retryPolicy: RetryPolicy,
+): Promise<INodeExecutionData[]> {
 	const items = this.getInputData();
 	const pairedItem = items.map((_, item) => ({ item }));
 	try {
@@ -145,10 +158,14 @@ async function createFromAllItems(this: IExecuteFunctions, retryPolicy: RetryPol
 			const field = this.getNodeParameter('imageUrlField', itemIndex) as string;
 			const value = item.json[field];
 			if (typeof value !== 'string' || value.trim() === '') {
-				throw new NodeOperationError(this.getNode(), `Input item ${itemIndex} has no photo URL in the field "${field}"`, {
-					itemIndex,
-					description: 'With "Collect From All Items" every input item must hold one photo URL.',
-				});
+				throw new NodeOperationError(
+					this.getNode(),
+					`Input item ${itemIndex} has no photo URL in the field "${field}"`,
+					{
+						itemIndex,
+						description: 'With "Collect From All Items" every input item must hold one photo URL.',
+					},
+				);
 			}
 			return value.trim();
 		});
@@ -165,15 +182,24 @@ function createPlan(this: IExecuteFunctions, urls: string[], itemIndex: number):
 	const tag = (this.getNodeParameter('tag', itemIndex, '') as string).trim();
 	const bounds = TRAINING_TIERS[tier];
 	if (!bounds) {
-		throw new NodeOperationError(this.getNode(), `Training Tier "${tier}" is not one of standard, fast`, { itemIndex });
+		throw new NodeOperationError(
+			this.getNode(),
+			`Training Tier "${tier}" is not one of standard, fast`,
+			{ itemIndex },
+		);
 	}
 
 	urls.forEach((url, position) => {
 		if (!/^https?:\/\/\S+$/i.test(url)) {
-			throw new NodeOperationError(this.getNode(), `Photo URL ${position + 1} is not an http(s) URL: "${truncate(url)}"`, {
-				itemIndex,
-				description: 'Phota trains profiles from URLs only. Upload binary photos somewhere public (or signed) first.',
-			});
+			throw new NodeOperationError(
+				this.getNode(),
+				`Photo URL ${position + 1} is not an http(s) URL: "${truncate(url)}"`,
+				{
+					itemIndex,
+					description:
+						'Phota trains profiles from URLs only. Upload binary photos somewhere public (or signed) first.',
+				},
+			);
 		}
 	});
 	const distinct = [...new Set(urls)];
@@ -193,9 +219,13 @@ function createPlan(this: IExecuteFunctions, urls: string[], itemIndex: number):
 		);
 	}
 	if (tag.length > 128) {
-		throw new NodeOperationError(this.getNode(), `Tag is ${tag.length} characters long; Phota allows at most 128`, {
-			itemIndex,
-		});
+		throw new NodeOperationError(
+			this.getNode(),
+			`Tag is ${tag.length} characters long; Phota allows at most 128`,
+			{
+				itemIndex,
+			},
+		);
 	}
 	return { image_urls: distinct, training_tier: tier, ...(tag ? { tag } : {}) };
 }
@@ -226,18 +256,28 @@ async function createProfile(
 function urlsFromField(this: IExecuteFunctions, field: string, itemIndex: number): string[] {
 	const value = this.getInputData()[itemIndex]?.json[field];
 	if (value === undefined || value === null || value === '') {
-		throw new NodeOperationError(this.getNode(), `Input item ${itemIndex} has no "${field}" field with photo URLs`, {
-			itemIndex,
-			description: 'Set List Field to the input field that holds the array of photo URLs.',
-		});
+		throw new NodeOperationError(
+			this.getNode(),
+			`Input item ${itemIndex} has no "${field}" field with photo URLs`,
+			{
+				itemIndex,
+				description: 'Set List Field to the input field that holds the array of photo URLs.',
+			},
+		);
 	}
 	return urlList(value);
 }
 
 function urlList(value: unknown): string[] {
-	const entries: unknown[] = Array.isArray(value) ? value : typeof value === 'string' ? value.split(/[\s,]+/) : [value];
+	const entries: unknown[] = Array.isArray(value)
+		? value
+		: typeof value === 'string'
+			? value.split(/[\s,]+/)
+			: [value];
 	return entries
-		.map((entry) => (entry && typeof entry === 'object' && 'url' in entry ? (entry as IDataObject).url : entry))
+		.map((entry) =>
+			entry && typeof entry === 'object' && 'url' in entry ? (entry as IDataObject).url : entry,
+		)
 		.map((entry) => (entry === undefined || entry === null ? '' : String(entry).trim()))
 		.filter((url) => url !== '');
 }

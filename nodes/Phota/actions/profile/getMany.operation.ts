@@ -1,9 +1,19 @@
-import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	INodeExecutionData,
+	INodeProperties,
+} from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
 import { forEachConcurrently, runItems } from '../../helpers/itemRunner';
 import { getProfileStatus, listProfiles } from '../../helpers/profileApi';
-import { maxRetriesOption, parallelRequestsOption, requestSettings } from '../common.descriptions';
+import {
+	maxRetriesOption,
+	optionsCollection,
+	parallelRequestsOption,
+	requestSettings,
+} from '../common.descriptions';
 
 const properties: INodeProperties[] = [
 	{
@@ -39,25 +49,18 @@ const properties: INodeProperties[] = [
 			},
 		],
 	},
-	{
-		displayName: 'Options',
-		name: 'options',
-		type: 'collection',
-		placeholder: 'Add Option',
-		default: {},
-		options: [
-			{
-				displayName: 'Include Training Status',
-				name: 'includeStatus',
-				type: 'boolean',
-				default: true,
-				description:
-					'Whether to add each profile\'s training status. Costs one extra (free) status request per profile when the list does not include it.',
-			},
-			parallelRequestsOption,
-			maxRetriesOption,
-		],
-	},
+	optionsCollection([
+		{
+			displayName: 'Include Training Status',
+			name: 'includeStatus',
+			type: 'boolean',
+			default: true,
+			description:
+				"Whether to add each profile's training status. Costs one extra (free) status request per profile when the list does not include it.",
+		},
+		parallelRequestsOption,
+		maxRetriesOption,
+	]),
 ];
 
 const displayOptions = { show: { resource: ['profile'], operation: ['getMany'] } };
@@ -74,12 +77,17 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		{
 			async plan(itemIndex) {
 				const returnAll = this.getNodeParameter('returnAll', itemIndex, false) as boolean;
-				const limit = returnAll ? Infinity : (this.getNodeParameter('limit', itemIndex, 50) as number);
+				const limit = returnAll
+					? Infinity
+					: (this.getNodeParameter('limit', itemIndex, 50) as number);
 				const { tag } = this.getNodeParameter('filters', itemIndex, {}) as { tag?: string };
 				return { limit, tag: tag?.trim() || undefined };
 			},
 			async run({ limit, tag }: { limit: number; tag?: string }, itemIndex: number) {
-				const profiles = (await listProfiles.call(this, { tag, itemIndex, retryPolicy })).slice(0, limit);
+				const profiles = (await listProfiles.call(this, { tag, itemIndex, retryPolicy })).slice(
+					0,
+					limit,
+				);
 				if (includeStatus) {
 					await forEachConcurrently(
 						profiles.filter((profile) => profile.status === undefined),

@@ -1,4 +1,9 @@
-import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	INodeExecutionData,
+	INodeProperties,
+} from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
 import { binaryPropertyOption, outputMimeType } from '../../helpers/binary';
@@ -6,18 +11,17 @@ import { runItems } from '../../helpers/itemRunner';
 import { resolveProfileLocator } from '../../helpers/profileIds';
 import type { PhotaResponse } from '../../transport';
 import { photaApiRequest } from '../../transport';
-import { maxRetriesOption, parallelRequestsOption, profileLocator, requestSettings } from '../common.descriptions';
+import {
+	maxRetriesOption,
+	parallelRequestsOption,
+	profileLocator,
+	requestSettings,
+	optionsCollection,
+} from '../common.descriptions';
 
 const properties: INodeProperties[] = [
 	profileLocator({ required: true }),
-	{
-		displayName: 'Options',
-		name: 'options',
-		type: 'collection',
-		placeholder: 'Add Option',
-		default: {},
-		options: [binaryPropertyOption, parallelRequestsOption, maxRetriesOption],
-	},
+	optionsCollection([binaryPropertyOption, parallelRequestsOption, maxRetriesOption]),
 ];
 
 const displayOptions = { show: { resource: ['profile'], operation: ['getPicture'] } };
@@ -33,7 +37,10 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		this,
 		{
 			async plan(itemIndex) {
-				return resolveProfileLocator.call(this, 'profile', itemIndex, { required: true, fieldLabel: 'Profile' });
+				return resolveProfileLocator.call(this, 'profile', itemIndex, {
+					required: true,
+					fieldLabel: 'Profile',
+				});
 			},
 			async run(profileIds: string[], itemIndex: number) {
 				const pictures: INodeExecutionData[] = [];
@@ -49,7 +56,12 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 					const mimeType = outputMimeType(data, headers['content-type'], 'image/jpeg');
 					const extension = mimeType === 'image/png' ? 'png' : 'jpg';
 					pictures.push({
-						json: { profile_id: profileId, profile_ids: [profileId], mimeType, fileSize: data.length },
+						json: {
+							profile_id: profileId,
+							profile_ids: [profileId],
+							mimeType,
+							fileSize: data.length,
+						},
 						binary: {
 							[binaryProperty]: await this.helpers.prepareBinaryData(
 								data,

@@ -1,22 +1,26 @@
-import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	INodeExecutionData,
+	INodeProperties,
+} from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
 import type { ProfileStatusResponse } from '../../helpers/interfaces';
 import { runItems } from '../../helpers/itemRunner';
 import { getProfileStatus } from '../../helpers/profileApi';
 import { resolveProfileLocator } from '../../helpers/profileIds';
-import { maxRetriesOption, parallelRequestsOption, profileLocator, requestSettings } from '../common.descriptions';
+import {
+	maxRetriesOption,
+	parallelRequestsOption,
+	profileLocator,
+	requestSettings,
+	optionsCollection,
+} from '../common.descriptions';
 
 const properties: INodeProperties[] = [
 	profileLocator({ required: true }),
-	{
-		displayName: 'Options',
-		name: 'options',
-		type: 'collection',
-		placeholder: 'Add Option',
-		default: {},
-		options: [parallelRequestsOption, maxRetriesOption],
-	},
+	optionsCollection([parallelRequestsOption, maxRetriesOption]),
 ];
 
 const displayOptions = { show: { resource: ['profile'], operation: ['getStatus'] } };
@@ -24,13 +28,18 @@ const displayOptions = { show: { resource: ['profile'], operation: ['getStatus']
 export const description = updateDisplayOptions(displayOptions, properties);
 
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
-	const { parallelRequests, retryPolicy } = requestSettings(this.getNodeParameter('options', 0, {}));
+	const { parallelRequests, retryPolicy } = requestSettings(
+		this.getNodeParameter('options', 0, {}),
+	);
 
 	return await runItems.call(
 		this,
 		{
 			async plan(itemIndex) {
-				return resolveProfileLocator.call(this, 'profile', itemIndex, { required: true, fieldLabel: 'Profile' });
+				return resolveProfileLocator.call(this, 'profile', itemIndex, {
+					required: true,
+					fieldLabel: 'Profile',
+				});
 			},
 			async run(profileIds: string[], itemIndex: number) {
 				const statuses: INodeExecutionData[] = [];
