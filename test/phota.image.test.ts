@@ -366,3 +366,44 @@ describe('Parallel items', () => {
 		expect(new Set(prompts)).toEqual(new Set(items.map((item) => item.json.caption)));
 	});
 });
+
+describe('Chaining without expressions', () => {
+	test('Create → Generate in one workflow: the new profile_ids flow into [[profile]]', async () => {
+		env.sim.settings.trainingPhasesMs = { validating: 0, queuing: 0, inProgress: 0 };
+		const result = await env.run(
+			chain(
+				fixtureNode([{ json: { image_urls: photoUrls(10) } }]),
+				photaNode(
+					{ resource: 'profile', operation: 'create', imageSource: 'field' },
+					{ name: 'Create' },
+				),
+				photaNode(
+					{ resource: 'image', operation: 'generate', prompt: 'Portrait of [[profile]]' },
+					{ name: 'Generate' },
+				),
+			),
+		);
+		const id = result.output('Create')[0].json.profile_id as string;
+		const [image] = result.output('Generate');
+		expect(image.json).toMatchObject({ profile_ids: [id], known_subjects: { [id]: 1 } });
+		expect(image.pairedItem).toEqual({ item: 0 });
+	});
+
+	test('a profile that is still training gets a hint to wait for it', async () => {
+		const created = await env.run(
+			chain(
+				fixtureNode([{ json: { image_urls: photoUrls(10) } }]),
+				photaNode(
+					{ resource: 'profile', operation: 'create', imageSource: 'field' },
+					{ name: 'Create' },
+				),
+				photaNode(
+					{ resource: 'image', operation: 'generate', prompt: 'Portrait of [[profile]]' },
+					{ name: 'Generate' },
+				),
+			),
+		);
+		expect(created.error?.message).toMatch(/could not find the resource \(404\)/);
+		expect(created.error?.description).toMatch(/still be training.*Wait for Profile Ready/);
+	});
+});

@@ -235,9 +235,13 @@ function hintForStatus(status: number, request: PhotaRequest): string | undefine
 		case 402:
 			return 'Top up your prepaid balance at platform.photalabs.com.';
 		case 404:
-			return request.endpoint.includes('/profiles/') || request.body?.profile_ids
-				? 'Check the profile ID, and that the profile finished training (status READY) and was not deleted.'
-				: undefined;
+			if (request.endpoint.startsWith('/profiles/')) {
+				return 'Check the profile ID; deleted profiles are gone for good.';
+			}
+			if (request.body?.profile_ids || String(request.body?.prompt ?? '').includes('[[')) {
+				return 'A profile named in this request may still be training, have failed, or have been deleted. Check it with Profile → Get Status, or put a "Wait for Profile Ready" node before this one.';
+			}
+			return undefined;
 		case 504:
 			return 'Phota refunded this request. For long jobs turn on the Async option and fetch the result with Job → Get.';
 		case 429:
