@@ -46,6 +46,13 @@ interface RawResponse {
 	headers: Record<string, string | string[] | undefined>;
 }
 
+/** Why a request failed, for callers with their own retry rules (the Wait node's poll loop). */
+const failureByError = new WeakMap<object, FailureFacts>();
+
+export function failureOf(error: unknown): FailureFacts | undefined {
+	return error && typeof error === 'object' ? failureByError.get(error) : undefined;
+}
+
 /** The one authenticated call to the Phota API. Retries transient failures per the retry policy. */
 export async function photaApiRequest<T = IDataObject>(
 	this: PhotaContext,
@@ -128,7 +135,10 @@ async function withRetries<T>(
 			apiError = photaNetworkError.call(this, error, failure.code, request);
 		}
 
-		if (attempt >= policy.maxRetries || !mayResend(failure, safety)) throw apiError;
+		if (attempt >= policy.maxRetries || !mayResend(failure, safety)) {
+			failureByError.set(apiError, failure);
+			throw apiError;
+		}
 		await sleepWithAbort(retryDelayMs(attempt + 1, failure, policy), cancelSignal);
 	}
 }
