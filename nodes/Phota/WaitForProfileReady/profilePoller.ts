@@ -16,7 +16,7 @@ export interface ProfileWatch {
 	message: string;
 	polls: number;
 	transientErrors: number;
-	/** Status changes, with seconds since waiting started. */
+	/** Every poll's result (a status, or the transient failure that was ridden out), with seconds since waiting started. */
 	history: Array<{ status: string; after_seconds: number }>;
 	/** A failure that ends the wait for this profile at once (404, 401, 403...). */
 	fatalError?: Error;
@@ -126,6 +126,10 @@ async function pollOnce(
 		const failure = failureOf(error) ?? {};
 		if (isTransient(failure)) {
 			watch.transientErrors += 1;
+			watch.history.push({
+				status: `retrying after ${failure.status ?? failure.code ?? 'error'}`,
+				after_seconds: secondsSince(startedAt),
+			});
 			const backoff = Math.min(
 				settings.maxBackoffMs,
 				settings.intervalMs * 2 ** (watch.transientErrors - 1),
@@ -140,4 +144,8 @@ async function pollOnce(
 		watch.message = (error as Error).message;
 		watch.fatalError = error as Error;
 	}
+}
+
+function secondsSince(startedAt: number): number {
+	return Math.round((Date.now() - startedAt) / 100) / 10;
 }
