@@ -407,3 +407,66 @@ describe('Chaining without expressions', () => {
 		expect(created.error?.description).toMatch(/still be training.*Wait for Profile Ready/);
 	});
 });
+
+describe('Model options', () => {
+	test('GPT Image 2 with quality and 4K is sent as chosen', async () => {
+		const result = await env.run(
+			chain(
+				fixtureNode([{ json: {} }]),
+				photaNode({
+					resource: 'image',
+					operation: 'generate',
+					profiles: { __rl: true, mode: 'id', value: '' },
+					prompt: 'A poster',
+					options: {
+						baseModel: 'gpt-image-2',
+						quality: 'high',
+						resolution: '4K',
+						aspectRatio: '16:9',
+					},
+				}),
+			),
+		);
+		expect(result.status).toBe('success');
+		expect(env.sim.log.forRoute('POST /generate')[0].body).toMatchObject({
+			base_model: 'gpt-image-2',
+			quality: 'high',
+			resolution: '4K',
+			aspect_ratio: '16:9',
+		});
+	});
+
+	test('Max Retries 0 surfaces a 503 at once; the default resends it', async () => {
+		const generate = (options: Record<string, number>) =>
+			chain(
+				fixtureNode([{ json: {} }]),
+				photaNode({
+					resource: 'image',
+					operation: 'generate',
+					profiles: { __rl: true, mode: 'id', value: '' },
+					prompt: 'x',
+					options,
+				}),
+			);
+		env.sim.faults.add({
+			route: 'POST /generate',
+			kind: 'status',
+			status: 503,
+			retryAfterSeconds: 0,
+		});
+		const noRetry = await env.run(generate({ maxRetries: 0 }));
+		expect(noRetry.error?.message).toMatch(/temporarily unavailable \(503\)/);
+
+		env.sim.faults.add({
+			route: 'POST /generate',
+			kind: 'status',
+			status: 503,
+			retryAfterSeconds: 0,
+		});
+		const withRetry = await env.run(generate({}));
+		expect(withRetry.status).toBe('success');
+		expect(env.sim.log.forRoute('POST /generate').map((entry) => entry.status)).toEqual([
+			503, 503, 200,
+		]);
+	});
+});
