@@ -1,10 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import type { INodeExecutionData, IRun } from 'n8n-workflow';
+import { fetch } from 'undici';
 
 import type { PhotaSimulator } from '../test/simulator';
-import { sniffImage, startSimulator } from '../test/simulator';
+import { makeJpeg, makePng, sniffImage, startSimulator } from '../test/simulator';
 import type { N8nInstance } from './n8nCli';
 import {
 	ROOT,
@@ -82,4 +83,85 @@ test('flagship example: reference photos → profile → wait → 4 campaign ima
 		prompt: expect.stringContaining(`[[${profileId}]]`),
 	});
 	expect(JSON.stringify(run)).not.toContain(API_KEY);
+});
+
+/** Example workflows use Docker's /home/node/.n8n-files; point them at this n8n's files folder. */
+function withFilesFolder<T>(workflow: T): T {
+	const filesFolder = path.join(n8n.userFolder, '.n8n-files');
+	return JSON.parse(JSON.stringify(workflow).split('/home/node/.n8n-files').join(filesFolder)) as T;
+}
+
+async function readyProfileId(): Promise<string> {
+	const response = await fetch(`${sim.baseUrl}/profiles/add`, {
+		method: 'POST',
+		headers: { 'X-API-Key': API_KEY, 'content-type': 'application/json' },
+		body: JSON.stringify({
+			image_urls: Array.from({ length: 10 }, (_, i) => `https://x.org/${i}.jpg`),
+		}),
+	});
+	sim.advanceClock(600_000);
+	return ((await response.json()) as { profile_id: string }).profile_id;
+}
+
+test('edit example: photos read from disk are edited with a profile and written back', async () => {
+	const profileId = await readyProfileId();
+	const photos = path.join(n8n.userFolder, '.n8n-files', 'photos');
+	mkdirSync(photos, { recursive: true });
+	mkdirSync(path.join(n8n.userFolder, '.n8n-files', 'edited'), { recursive: true });
+	writeFileSync(path.join(photos, 'team-1.jpg'), makeJpeg('team-1'));
+	writeFileSync(path.join(photos, 'team-2.jpg'), makeJpeg('team-2'));
+	const workflow = withFilesFolder(example('edit-photos-with-profile.json'));
+	await importWorkflow(n8n, {
+		...JSON.parse(JSON.stringify(workflow).split('prof_replace_me').join(profileId)),
+		id: 'edit',
+	});
+
+	const run = await executeWorkflow(n8n, 'edit');
+
+	expect(run.status).toBe('success');
+	const edited = output(run, 'Edit With Profile');
+	expect(edited).toHaveLength(2);
+	expect(edited.map((item) => item.json.profile_ids)).toEqual([[profileId], [profileId]]);
+	const requests = sim.log.forRoute('POST /edit');
+	expect(
+		requests.map((entry) =>
+			sniffImage(Buffer.from((entry.body as { images: string[] }).images[0], 'base64')),
+		),
+	).toEqual(['jpeg', 'jpeg']);
+	const written = readdirSync(path.join(n8n.userFolder, '.n8n-files', 'edited'));
+	expect(written.sort()).toEqual(['phota-edit-1-1.jpg', 'phota-edit-2-1.jpg']);
+});
+
+test('enhance example: a batch runs in parallel; a failed item goes to the error output, the rest are saved', async () => {
+	const batch = path.join(n8n.userFolder, '.n8n-files', 'batch');
+	mkdirSync(batch, { recursive: true });
+	mkdirSync(path.join(n8n.userFolder, '.n8n-files', 'enhanced'), { recursive: true });
+	for (let index = 1; index <= 3; index++)
+		writeFileSync(path.join(batch, `p${index}.png`), makePng(`p${index}`));
+	sim.settings.latencyMs = { 'POST /enhance': 200 };
+	sim.faults.add({
+		route: 'POST /enhance',
+		kind: 'status',
+		status: 400,
+		body: { code: 'CONTENT_MODERATION', detail: 'Blocked' },
+	});
+	await importWorkflow(n8n, { ...withFilesFolder(example('enhance-batch.json')), id: 'enhance' });
+
+	const run = await executeWorkflow(n8n, 'enhance');
+
+	expect(run.status).toBe('success');
+	expect(output(run, 'Enhance', 0)).toHaveLength(2);
+	const failed = output(run, 'Enhance', 1);
+	expect(failed).toHaveLength(1);
+	expect(failed[0].json.error).toMatch(/Blocked/);
+	expect(sim.log.maxInFlightFor('POST /enhance')).toBeGreaterThanOrEqual(2);
+	expect(readdirSync(path.join(n8n.userFolder, '.n8n-files', 'enhanced'))).toHaveLength(2);
+});
+
+test('AI agent example: imports, and n8n knows the Phota node as an AI tool (needs an OpenAI key to run)', async () => {
+	await importWorkflow(n8n, { ...example('ai-agent-phota-tool.json'), id: 'agent' });
+	const run = await executeWorkflow(n8n, 'agent').catch((error: Error) => error);
+	const text = run instanceof Error ? run.message : JSON.stringify(run.data.resultData.error ?? {});
+	expect(text).not.toMatch(/Unrecognized node type: n8n-nodes-phota/);
+	expect(sim.log.count()).toBe(0);
 });

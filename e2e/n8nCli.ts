@@ -77,6 +77,8 @@ export function createN8n(
 			// `n8n execute --rawOutput` prints the run through the logger at level info.
 			N8N_LOG_LEVEL: 'info',
 			NODE_OPTIONS: '--max-old-space-size=4096',
+			// Read/Write Files from Disk may only touch this folder (n8n's default is ~/.n8n-files).
+			N8N_RESTRICT_FILE_ACCESS_TO: path.join(userFolder, '.n8n-files'),
 		},
 	};
 }

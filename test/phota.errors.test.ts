@@ -339,6 +339,31 @@ describe('API errors', () => {
 		expect(env.sim.log.count('POST /generate')).toBe(3);
 	});
 
+	test('"Continue (using error output)" routes failed items to the error output', async () => {
+		const result = await env.run(
+			chain(
+				fixtureNode([{ json: { prompt: 'a cat' } }, { json: { prompt: '__MODERATE__' } }]),
+				photaNode(
+					{
+						resource: 'image',
+						operation: 'generate',
+						profiles: noProfiles,
+						prompt: '={{ $json.prompt }}',
+					},
+					{ onError: 'continueErrorOutput' },
+				),
+			),
+		);
+		expect(result.status).toBe('success');
+		expect(result.output('Phota', 0)).toHaveLength(1);
+		const [failed] = result.output('Phota', 1);
+		expect(failed.json).toMatchObject({
+			error: expect.stringMatching(/content moderation/),
+			prompt: '__MODERATE__',
+		});
+		expect(failed.pairedItem).toEqual({ item: 1 });
+	});
+
 	test('429 with Retry-After is honoured and the request then succeeds', async () => {
 		env.sim.faults.add({
 			route: 'POST /generate',

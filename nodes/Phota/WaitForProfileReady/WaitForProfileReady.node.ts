@@ -172,7 +172,7 @@ export class WaitForProfileReady implements INodeType {
 
 		for (const [itemIndex, ids] of idsByItem.entries()) {
 			if (ids instanceof Error) {
-				outputs[0].push(errorItem(ids, itemIndex, items[itemIndex].json));
+				outputs[0].push(errorItem.call(this, ids, itemIndex, items[itemIndex].json));
 				continue;
 			}
 			const profileWatches = ids.map((id) => watches.get(id) as ProfileWatch);

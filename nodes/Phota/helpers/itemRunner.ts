@@ -60,7 +60,7 @@ export async function runItems<TPlan>(
 					...item,
 					pairedItem: item.pairedItem ?? { item: itemIndex },
 				}))
-			: [errorItem(outcome.error, itemIndex, this.getInputData()[itemIndex]?.json)],
+			: [errorItem.call(this, outcome.error, itemIndex, this.getInputData()[itemIndex]?.json)],
 	);
 }
 
@@ -80,22 +80,29 @@ export async function forEachConcurrently<K>(
 	await Promise.all(lanes);
 }
 
-/** The output of a failed item under Continue On Fail; keeps the item's profile_ids for chaining. */
+/**
+ * The output of a failed item under Continue On Fail.
+ * "Continue (using error output)": n8n routes an item whose JSON is only `{ error }` to the error
+ * output and merges it into the input item's JSON, so the input's profile_ids stay. (An item-level
+ * `error` field would also route it, but n8n then drops everything but the message.)
+ * "Continue (using regular output)": the item stays on the main output with the details and the
+ * input's profile_ids, for the next node to chain on or inspect.
+ */
 export function errorItem(
+	this: IExecuteFunctions,
 	error: Error,
 	itemIndex: number,
 	inputJson?: IDataObject,
 ): INodeExecutionData {
-	const description = (error as { description?: unknown }).description;
+	if (this.getNode().onError === 'continueErrorOutput') {
+		return { json: { error: error.message }, pairedItem: { item: itemIndex } };
+	}
 	const json: IDataObject = { error: error.message };
+	const description = (error as { description?: unknown }).description;
 	if (typeof description === 'string' && description) json.errorDescription = description;
 	const httpCode = (error as { httpCode?: unknown }).httpCode;
 	if (typeof httpCode === 'string') json.httpCode = httpCode;
-	const partial = (error as { partialResult?: IDataObject }).partialResult;
-	if (partial) Object.assign(json, partial);
-	if (json.profile_ids === undefined && Array.isArray(inputJson?.profile_ids)) {
-		json.profile_ids = inputJson?.profile_ids;
-	}
+	if (Array.isArray(inputJson?.profile_ids)) json.profile_ids = inputJson?.profile_ids;
 	return { json, pairedItem: { item: itemIndex } };
 }
 

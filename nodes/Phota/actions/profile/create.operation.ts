@@ -173,7 +173,7 @@ async function createFromAllItems(
 		return [{ json: await createProfile.call(this, plan, 0, retryPolicy), pairedItem }];
 	} catch (error) {
 		if (!this.continueOnFail()) throw error;
-		return [{ ...errorItem(error as Error, 0), pairedItem }];
+		return [{ ...errorItem.call(this, error as Error, 0), pairedItem }];
 	}
 }
 

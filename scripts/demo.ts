@@ -1,0 +1,156 @@
+/**
+ * npm run demo: the flagship workflow (reference photos → profile → wait → campaign images) in a
+ * real n8n, against the local Phota simulator, or against the real API when PHOTA_API_KEY is set.
+ * Writes the generated images to demo-output/ and prints what happened.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+import type { INodeExecutionData, IRun } from 'n8n-workflow';
+
+import {
+	ROOT,
+	createN8n,
+	executeWorkflow,
+	importCredential,
+	importWorkflow,
+	packPackage,
+	removeN8n,
+} from '../e2e/n8nCli';
+import type { PhotaSimulator } from '../test/simulator';
+import { startSimulator } from '../test/simulator';
+
+const OUTPUT_DIR = path.join(ROOT, 'demo-output');
+const SIMULATED_TRAINING_SECONDS = 20;
+
+function step(message: string) {
+	console.log(`\n▶ ${message}`);
+}
+
+function outputOf(run: IRun, nodeName: string, outputIndex = 0): INodeExecutionData[] {
+	return run.data.resultData.runData[nodeName]?.[0]?.data?.main?.[outputIndex] ?? [];
+}
+
+async function main() {
+	const realApiKey = process.env.PHOTA_API_KEY;
+	const photoUrls = process.env.PHOTA_PHOTO_URLS?.split(',')
+		.map((url) => url.trim())
+		.filter(Boolean);
+	if (realApiKey && !photoUrls?.length) {
+		throw new Error(
+			'With PHOTA_API_KEY set, also set PHOTA_PHOTO_URLS to 10–50 comma-separated public URLs of photos of one person.',
+		);
+	}
+
+	step('Preparing n8n 2.8.4 (installed once into e2e/, a few minutes the first time)');
+	execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'ensure-e2e.js')], {
+		stdio: 'inherit',
+	});
+
+	step('Building and packing n8n-nodes-phota, installing it into a fresh n8n user folder');
+	const n8n = createN8n(packPackage());
+
+	let sim: PhotaSimulator | undefined;
+	let baseUrl = process.env.PHOTA_BASE_URL ?? 'https://api.photalabs.com/v1/phota';
+	let apiKey = realApiKey ?? 'demo-key';
+	if (!realApiKey) {
+		const trainingMs = SIMULATED_TRAINING_SECONDS * 1000;
+		sim = await startSimulator({
+			apiKeys: [apiKey],
+			trainingPhasesMs: {
+				validating: trainingMs * 0.15,
+				queuing: trainingMs * 0.15,
+				inProgress: trainingMs * 0.7,
+			},
+		});
+		baseUrl = sim.baseUrl;
+		apiKey = 'demo-key';
+		step(
+			`Local Phota simulator on ${baseUrl} (profiles train in ${SIMULATED_TRAINING_SECONDS} s; set PHOTA_API_KEY to use the real API)`,
+		);
+	} else {
+		step(`Using the real Phota API at ${baseUrl}`);
+	}
+
+	try {
+		await importCredential(n8n, {
+			id: 'phota-credential',
+			name: 'Phota account',
+			type: 'photaApi',
+			data: { apiKey, baseUrl },
+		});
+		const workflow = JSON.parse(
+			readFileSync(path.join(ROOT, 'examples', 'profile-to-campaign-images.json'), 'utf8'),
+		);
+		for (const node of workflow.nodes) {
+			if (node.name === 'Create Profile' && photoUrls) node.parameters.imageUrls = photoUrls;
+			if (node.name === 'Wait for Profile Ready' && sim) node.parameters.pollIntervalSeconds = 2;
+		}
+		await importWorkflow(n8n, { ...workflow, id: 'demo' });
+
+		step(
+			'Running the workflow in n8n: Create Profile → Wait for Profile Ready → Generate Campaign Images',
+		);
+		const started = Date.now();
+		const progress = setInterval(() => {
+			const seconds = Math.round((Date.now() - started) / 1000);
+			const profile = sim?.profiles()[0];
+			const detail = profile ? `profile ${profile.id}: ${profile.status}` : 'running';
+			console.log(`  … ${seconds}s ${detail}`);
+		}, 3000);
+		let run: IRun;
+		try {
+			run = await executeWorkflow(n8n, 'demo');
+		} finally {
+			clearInterval(progress);
+		}
+
+		if (run.data.resultData.error) {
+			throw new Error(`The workflow failed: ${run.data.resultData.error.message}`);
+		}
+		const created = outputOf(run, 'Create Profile')[0]?.json;
+		const waited = outputOf(run, 'Wait for Profile Ready')[0]?.json;
+		const failed = outputOf(run, 'Wait for Profile Ready', 1)[0]?.json;
+		const images = outputOf(run, 'Generate Campaign Images');
+
+		rmSync(OUTPUT_DIR, { recursive: true, force: true });
+		mkdirSync(OUTPUT_DIR, { recursive: true });
+		const written = images.map((image) => {
+			const binary = image.binary!.data;
+			const file = path.join(OUTPUT_DIR, binary.fileName ?? `image-${image.json.image_number}.jpg`);
+			writeFileSync(file, Buffer.from(binary.data, 'base64'));
+			return { file, bytes: Buffer.from(binary.data, 'base64').length };
+		});
+
+		step('Summary');
+		console.log(`  Profile:        ${created?.profile_id}`);
+		const profileReport = (
+			(waited ?? failed)?.profiles as
+				| Array<{ status_history: Array<{ status: string; after_seconds: number }> }>
+				| undefined
+		)?.[0];
+		const timeline: string[] = [];
+		for (const entry of profileReport?.status_history ?? []) {
+			if (timeline.at(-1)?.startsWith(entry.status)) continue;
+			timeline.push(`${entry.status} (${entry.after_seconds}s)`);
+		}
+		console.log(`  Status:         ${timeline.join(' → ') || String((waited ?? failed)?.status)}`);
+		if (failed) console.log(`  Training failed: ${failed.message}`);
+		console.log(
+			`  Images written: ${written.length} in ${path.relative(process.cwd(), OUTPUT_DIR) || OUTPUT_DIR}/`,
+		);
+		for (const { file, bytes } of written)
+			console.log(`    ${path.basename(file)}  ${bytes} bytes`);
+		console.log(`  Wall time:      ${Math.round((Date.now() - started) / 1000)} s`);
+		if (!written.length) process.exitCode = 1;
+	} finally {
+		await sim?.close();
+		removeN8n(n8n);
+	}
+}
+
+main().catch((error: unknown) => {
+	console.error(`\n✖ ${error instanceof Error ? error.message : String(error)}`);
+	process.exit(1);
+});
