@@ -31,9 +31,11 @@ export function makePng(seed: string, size = 32, targetBytes = 0): Buffer {
 	header.writeUInt32BE(size, 4);
 	header[8] = 8; // bit depth
 	header[9] = 2; // truecolour
-	const row = Buffer.alloc(1 + size * 3);
-	for (let x = 0; x < size; x++) row.set([r, g, (b + x * 4) & 0xff], 1 + x * 3);
-	const pixels = Buffer.concat(Array.from({ length: size }, () => row));
+	const pixels = Buffer.alloc(size * (1 + size * 3));
+	for (let y = 0; y < size; y++) {
+		const rowStart = y * (1 + size * 3);
+		for (let x = 0; x < size; x++) pixels.set(shade(r, g, b, x, y, size), rowStart + 1 + x * 3);
+	}
 	const parts = [
 		Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
 		pngChunk('IHDR', header),
@@ -52,7 +54,10 @@ export function makePng(seed: string, size = 32, targetBytes = 0): Buffer {
 export function makeJpeg(seed: string, size = 16, targetBytes = 0): Buffer {
 	const [r, g, b] = colourFor(seed);
 	const pixels = Buffer.alloc(size * size * 4);
-	for (let offset = 0; offset < pixels.length; offset += 4) pixels.set([r, g, b, 255], offset);
+	for (let y = 0; y < size; y++) {
+		for (let x = 0; x < size; x++)
+			pixels.set([...shade(r, g, b, x, y, size), 255], (y * size + x) * 4);
+	}
 	const encoded = Buffer.from(jpeg.encode({ data: pixels, width: size, height: size }, 80).data);
 	const segments = [commentSegment(Buffer.from(`phota-sim ${seed}`))];
 	let total = encoded.length + segments[0].length;
@@ -82,6 +87,24 @@ export function sniffImage(bytes: Buffer): 'png' | 'jpeg' | 'webp' | 'heic' | un
 		return 'webp';
 	if (bytes.length > 12 && bytes.toString('ascii', 4, 8) === 'ftyp') return 'heic';
 	return undefined;
+}
+
+/** A soft diagonal gradient with a round "subject" in the middle, so outputs look like pictures. */
+function shade(
+	r: number,
+	g: number,
+	b: number,
+	x: number,
+	y: number,
+	size: number,
+): [number, number, number] {
+	const t = (x + y) / (2 * size);
+	const dx = x - size / 2;
+	const dy = y - size * 0.45;
+	const inSubject = dx * dx + dy * dy < (size * 0.22) ** 2;
+	const mix = (channel: number) =>
+		Math.round(inSubject ? 255 - channel * 0.6 : channel * (0.55 + 0.45 * t));
+	return [mix(r), mix(g), mix(b)];
 }
 
 function colourFor(seed: string): [number, number, number] {

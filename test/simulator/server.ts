@@ -741,10 +741,12 @@ export class PhotaSimulator {
 		readyIds: string[],
 	): SimJob['result'] {
 		const targetBytes = this.settings.outputBytes[resolution] ?? 0;
+		// Real images, drawn small (128/192/256 px for 1K/2K/4K) so tests stay fast.
+		const pixels = { '1K': 128, '2K': 192, '4K': 256 }[resolution];
 		const files = Array.from({ length: count }, (_, index) =>
 			format === 'jpg'
-				? makeJpeg(`${seed}-${index}`, 16, targetBytes)
-				: makePng(`${seed}-${index}`, 32, targetBytes),
+				? makeJpeg(`${seed}-${index}`, pixels, targetBytes)
+				: makePng(`${seed}-${index}`, pixels, targetBytes),
 		);
 		const counts = Object.fromEntries(readyIds.map((id) => [id, count]));
 		if (mode === 'bytes')
