@@ -54,14 +54,16 @@ export function createN8n(
 			stdio: 'ignore',
 		},
 	);
-	const n8nDir = options.n8nDir ?? path.join(E2E_DIR, 'node_modules', 'n8n');
+	// The compatibility matrix (scripts/compat.js) points these at other n8n installs and Node.js binaries.
+	const n8nDir =
+		options.n8nDir ?? process.env.PHOTA_E2E_N8N_DIR ?? path.join(E2E_DIR, 'node_modules', 'n8n');
 	const binary = path.join(n8nDir, 'bin', 'n8n');
 	if (!existsSync(binary))
 		throw new Error(`n8n is not installed at ${n8nDir}; run "npm run e2e:install"`);
 	return {
 		userFolder,
 		binary,
-		nodeBinary: options.nodeBinary ?? process.execPath,
+		nodeBinary: options.nodeBinary ?? process.env.PHOTA_E2E_NODE ?? process.execPath,
 		env: {
 			PATH: process.env.PATH,
 			HOME: userFolder,

@@ -1,8 +1,8 @@
 import type { IExecuteFunctions } from 'n8n-workflow';
-import { sleepWithAbort } from 'n8n-workflow';
 
 import type { ProfileStatus } from '../helpers/interfaces';
 import { forEachConcurrently } from '../helpers/itemRunner';
+import { sleepUnlessCancelled } from '../helpers/sleep';
 import { getProfileStatus } from '../helpers/profileApi';
 import { failureOf } from '../transport';
 import { isTransient, parseRetryAfter } from '../transport/retryPolicy';
@@ -89,7 +89,7 @@ export async function pollUntilSettled(
 			break;
 		}
 		const nextPoll = Math.min(...waiting.map((watch) => watch.nextPollAt), settings.deadline);
-		await sleepWithAbort(Math.max(0, nextPoll - Date.now()), cancelSignal);
+		await sleepUnlessCancelled(Math.max(0, nextPoll - Date.now()), cancelSignal);
 	}
 	return watches;
 }

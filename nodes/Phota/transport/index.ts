@@ -6,7 +6,9 @@ import type {
 	ILoadOptionsFunctions,
 	JsonObject,
 } from 'n8n-workflow';
-import { NodeApiError, sleepWithAbort } from 'n8n-workflow';
+import { NodeApiError } from 'n8n-workflow';
+
+import { sleepUnlessCancelled } from '../helpers/sleep';
 
 import type { FailureFacts, ResendSafety, RetryPolicy } from './retryPolicy';
 import { DEFAULT_RETRY_POLICY, mayResend, retryDelayMs } from './retryPolicy';
@@ -139,7 +141,7 @@ async function withRetries<T>(
 			failureByError.set(apiError, failure);
 			throw apiError;
 		}
-		await sleepWithAbort(retryDelayMs(attempt + 1, failure, policy), cancelSignal);
+		await sleepUnlessCancelled(retryDelayMs(attempt + 1, failure, policy), cancelSignal);
 	}
 }
 

