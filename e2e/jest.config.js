@@ -7,7 +7,7 @@ module.exports = {
 	transform: {
 		'^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }],
 	},
-	modulePathIgnorePatterns: ['<rootDir>/e2e/node_modules'],
+	modulePathIgnorePatterns: ['<rootDir>/e2e/node_modules', '<rootDir>/e2e/compat/.*/node_modules'],
 	testTimeout: 300_000,
 	maxWorkers: 1,
 	watchman: false,
