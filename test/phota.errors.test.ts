@@ -182,7 +182,7 @@ const badInputs: BadInputCase[] = [
 		name: 'a profile id with spaces in profile_ids',
 		items: [{ json: { profile_ids: ['prof a1'] } }],
 		parameters: { resource: 'image', operation: 'generate', prompt: '[[profile]]' },
-		message: /"prof" in Profiles is not a Phota profile ID|"prof a1"/,
+		message: /^"prof a1" in Profiles is not a Phota profile ID$/,
 		itemIndex: 0,
 	},
 	{

@@ -209,6 +209,36 @@ describe('Wait for Profile Ready', () => {
 	});
 });
 
+describe('Wait for Profile Ready: bad input is refused before any status request', () => {
+	test.each([
+		[
+			'a profile id with spaces',
+			[{ json: { profile_ids: ['prof one'] } }],
+			{},
+			/^"prof one" in Profiles is not a Phota profile ID$/,
+		],
+		[
+			'profile_ids holding an object',
+			[{ json: { profile_ids: [{ name: 'Ada' }] } }],
+			{},
+			/^"\{"name":"Ada"\}" in Profiles is not a Phota profile ID$/,
+		],
+		[
+			'a custom field that is missing',
+			[{ json: { ids: ['prof_a'] } }],
+			{ profiles: { __rl: true, mode: 'fromInput', value: 'profileList' } },
+			/has no "profileList" field/,
+		],
+	])('%s', async (_name, items, parameters, message) => {
+		const result = await env.run(
+			chain(fixtureNode(items), waitNode({ ...fastWait, ...parameters }, { name: 'Wait' })),
+		);
+		expect(result.status).toBe('error');
+		expect(result.error?.message).toMatch(message);
+		expect(env.sim.log.count()).toBe(0);
+	});
+});
+
 describe('Wait for Profile Ready → Check Once and Route', () => {
 	test('routes items to Ready, Still Training and Failed with one status call per profile', async () => {
 		env.sim.settings.profilePlan = ({ index }) =>

@@ -17,7 +17,8 @@ export function normaliseProfileIds(value: unknown): string[] {
 		.map((entry) => {
 			if (entry && typeof entry === 'object' && 'profile_id' in entry)
 				return String((entry as IDataObject).profile_id);
-			return entry === undefined || entry === null ? '' : String(entry).trim();
+			if (entry === undefined || entry === null) return '';
+			return typeof entry === 'object' ? JSON.stringify(entry) : String(entry).trim();
 		})
 		.filter((id) => id !== '');
 	return [...new Set(ids)];
