@@ -1,5 +1,5 @@
 import jpeg from 'jpeg-js';
-import type { INodeExecutionData } from 'n8n-workflow';
+import type { INodeExecutionData, INodeParameters } from 'n8n-workflow';
 
 import type { PhotaTestEnvironment } from './harness/environment';
 import { photoUrls, usePhotaEnvironment } from './harness/environment';
@@ -37,6 +37,18 @@ function photoItem(json: FixtureItem['json'] = {}, property = 'data'): FixtureIt
 
 async function bytesOf(item: INodeExecutionData, property = 'data'): Promise<Buffer> {
 	return await env.n8n.binaryBuffer(item.binary![property]);
+}
+
+/** A READY profile, then one Generate item chained on its profile_ids. */
+async function generateWithProfile(prompt: string, options: INodeParameters) {
+	const id = await readyProfile(env);
+	const result = await env.run(
+		chain(
+			fixtureNode([{ json: { profile_ids: [id] } }]),
+			photaNode({ resource: 'image', operation: 'generate', prompt, options }),
+		),
+	);
+	return { id, result };
 }
 
 describe('Phota → Image → Generate', () => {
@@ -110,18 +122,10 @@ describe('Phota → Image → Generate', () => {
 	});
 
 	test('URL delivery outputs signed download URLs without downloading them', async () => {
-		const id = await readyProfile(env);
-		const result = await env.run(
-			chain(
-				fixtureNode([{ json: { profile_ids: [id] } }]),
-				photaNode({
-					resource: 'image',
-					operation: 'generate',
-					prompt: '[[profile]] hiking',
-					options: { delivery: 'urls', numberOfImages: 2 },
-				}),
-			),
-		);
+		const { result } = await generateWithProfile('[[profile]] hiking', {
+			delivery: 'urls',
+			numberOfImages: 2,
+		});
 		const items = result.output('Phota');
 		expect(items.map((item) => item.json.download_url)).toEqual([
 			expect.stringContaining(`${env.sim.baseUrl}/files/`),
@@ -133,18 +137,10 @@ describe('Phota → Image → Generate', () => {
 	});
 
 	test('URL delivery with download fetches each file without sending the API key', async () => {
-		const id = await readyProfile(env);
-		const result = await env.run(
-			chain(
-				fixtureNode([{ json: { profile_ids: [id] } }]),
-				photaNode({
-					resource: 'image',
-					operation: 'generate',
-					prompt: '[[profile]] hiking',
-					options: { delivery: 'urlsThenBinary', numberOfImages: 2 },
-				}),
-			),
-		);
+		const { result } = await generateWithProfile('[[profile]] hiking', {
+			delivery: 'urlsThenBinary',
+			numberOfImages: 2,
+		});
 		const items = result.output('Phota');
 		expect(items).toHaveLength(2);
 		for (const item of items) {
