@@ -10,4 +10,7 @@ module.exports = {
 	// Workflow tests start servers and run real HTTP; two workers suit the 2-core CI machine.
 	maxWorkers: 2,
 	watchman: false,
+	// API-key leak check over everything the suite ran (test/harness/leakCheck.ts).
+	globalSetup: '<rootDir>/test/harness/globalSetup.ts',
+	globalTeardown: '<rootDir>/test/harness/globalTeardown.ts',
 };

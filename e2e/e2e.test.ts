@@ -9,6 +9,7 @@ import { makeJpeg, makePng, sniffImage, startSimulator } from '../test/simulator
 import type { N8nInstance } from './n8nCli';
 import {
 	ROOT,
+	cliTranscript,
 	createN8n,
 	executeWorkflow,
 	importCredential,
@@ -47,6 +48,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+	// Key-leak check: nothing n8n printed (logs, run data, errors) contains the API key.
+	expect(cliTranscript.join('').length).toBeGreaterThan(0);
+	expect(cliTranscript.join('\n')).not.toContain(API_KEY);
 	await sim?.close();
 	if (n8n) removeN8n(n8n);
 });

@@ -85,6 +85,9 @@ export function createN8n(
 	};
 }
 
+/** Everything the n8n CLI printed in this process, for the API-key leak check. */
+export const cliTranscript: string[] = [];
+
 export async function n8nCli(
 	n8n: N8nInstance,
 	args: string[],
@@ -96,6 +99,7 @@ export async function n8nCli(
 			[n8n.binary, ...args],
 			{ env: n8n.env, timeout: timeoutMs, maxBuffer: 512 * 1024 * 1024 },
 			(error, stdout, stderr) => {
+				cliTranscript.push(stdout, stderr);
 				if (error)
 					reject(new Error(`n8n ${args.join(' ')} failed: ${error.message}\n${stdout}\n${stderr}`));
 				else resolve(stdout);

@@ -1,4 +1,5 @@
 import type { BinaryMode, RunOptions, RunResult, WorkflowJson } from './n8n';
+import { recordArtifact } from './leakCheck';
 import { N8nHarness } from './n8n';
 import { photaCredentials } from './workflow';
 import type { PhotaSimulator, StartOptions } from '../simulator';
@@ -36,6 +37,8 @@ export function usePhotaEnvironment(
 	});
 
 	afterAll(async () => {
+		// The simulator's request log (headers included) is scanned for keys too.
+		if (sim) recordArtifact('simulator request log', sim.log.entries);
 		await sim?.close();
 		await N8nHarness.shutdown();
 	});

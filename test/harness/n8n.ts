@@ -57,6 +57,7 @@ import {
 	isExpression,
 } from 'n8n-workflow';
 
+import { recordArtifact, recordKeys } from './leakCheck';
 import { FixtureItemsNode, HARNESS_NODE_PREFIX, PassThroughNode } from './testNodes';
 
 export const PACKAGE_DIR = path.resolve(__dirname, '..', '..');
@@ -314,6 +315,8 @@ export class N8nHarness {
 			]);
 		}
 		const wallTimeMs = Date.now() - started;
+		recordKeys(Object.values(options.credentials ?? {}).map((credential) => credential.apiKey));
+		recordArtifact('workflow run', run);
 
 		const runData = run.data.resultData.runData;
 		return {
@@ -354,7 +357,15 @@ export class N8nHarness {
 			mockAdditionalData({ credentialsHelper: this.credentialsHelper }),
 			'parameters',
 		);
-		return await method.call(context, filter);
+		recordKeys(Object.values(credentials).map((credential) => credential.apiKey));
+		try {
+			const result = await method.call(context, filter);
+			recordArtifact('list search', result);
+			return result;
+		} catch (error) {
+			recordArtifact('list search error', error);
+			throw error;
+		}
 	}
 
 	/** Bytes of an output binary, wherever the binary data mode stored them. */
@@ -367,6 +378,16 @@ export class N8nHarness {
 	 * button): a temporary node whose only property routes the test request through RoutingNode.
 	 */
 	async testCredential(
+		type: string,
+		data: ICredentialDataDecryptedObject,
+	): Promise<INodeCredentialTestResult> {
+		recordKeys([data.apiKey]);
+		const result = await this.runCredentialTest(type, data);
+		recordArtifact('credential test', result);
+		return result;
+	}
+
+	private async runCredentialTest(
 		type: string,
 		data: ICredentialDataDecryptedObject,
 	): Promise<INodeCredentialTestResult> {

@@ -1,0 +1,5 @@
+import { startLeakCheck } from './leakCheck';
+
+export default function globalSetup(): void {
+	startLeakCheck();
+}

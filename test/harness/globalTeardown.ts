@@ -1,0 +1,5 @@
+import { finishLeakCheck } from './leakCheck';
+
+export default function globalTeardown(): void {
+	finishLeakCheck();
+}
