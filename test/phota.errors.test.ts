@@ -249,6 +249,59 @@ const badInputs: BadInputCase[] = [
 	},
 ];
 
+badInputs.push(
+	{
+		name: 'create profile whose 12 URLs hold only 9 distinct photos',
+		items: [{ json: {} }],
+		parameters: {
+			resource: 'profile',
+			operation: 'create',
+			imageUrls: [...photoUrls(9), ...photoUrls(3)],
+		},
+		message: /standard tier needs 10–50 distinct photos, got 9/,
+		itemIndex: 0,
+	},
+	{
+		name: 'create profile from a list field the item does not have',
+		items: [{ json: { photos: [] } }],
+		parameters: { resource: 'profile', operation: 'create', imageSource: 'field' },
+		message: /Input item 0 has no "image_urls" field with photo URLs/,
+		itemIndex: 0,
+	},
+	{
+		name: 'edit with an empty prompt',
+		items: [{ json: {}, binary: { data: png } }],
+		parameters: { resource: 'image', operation: 'edit', profiles: noProfiles, prompt: '  ' },
+		message: /^Prompt is empty$/,
+		itemIndex: 0,
+	},
+	{
+		name: 'remix without the input binary',
+		items: [{ json: {} }],
+		parameters: {
+			resource: 'image',
+			operation: 'remix',
+			profiles: noProfiles,
+			referenceSource: 'url',
+			referenceUrl: 'https://x.org/r.jpg',
+		},
+		message: /Input Image Binary Field: input item 0 has no binary field "data"/,
+		itemIndex: 0,
+	},
+	{
+		name: 'generate with [[profile]] but no profile chosen',
+		items: [{ json: {} }],
+		parameters: {
+			resource: 'image',
+			operation: 'generate',
+			profiles: noProfiles,
+			prompt: 'Portrait of [[profile]]',
+		},
+		message: /Prompt uses \[\[profile\]\] but no profile is chosen/,
+		itemIndex: 0,
+	},
+);
+
 describe('bad input is refused before any request, naming the field and the item', () => {
 	test.each(badInputs.map((badInput) => [badInput.name, badInput] as const))(
 		'%s',
