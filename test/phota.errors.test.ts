@@ -306,9 +306,7 @@ describe('bad input is refused before any request, naming the field and the item
 	test.each(badInputs.map((badInput) => [badInput.name, badInput] as const))(
 		'%s',
 		async (_name, badInput) => {
-			const result = await env.run(
-				chain(fixtureNode(badInput.items), photaNode(badInput.parameters)),
-			);
+			const result = await env.runPhota(badInput.items, badInput.parameters);
 
 			expect(result.status).toBe('error');
 			expect(result.error?.name).toBe('NodeOperationError');
@@ -323,17 +321,12 @@ describe('bad input is refused before any request, naming the field and the item
 
 describe('API errors', () => {
 	test("a Phota 400 becomes a NodeApiError with Phota's message, code, request id and status", async () => {
-		const result = await env.run(
-			chain(
-				fixtureNode([{ json: {} }]),
-				photaNode({
-					resource: 'image',
-					operation: 'generate',
-					profiles: noProfiles,
-					prompt: 'x __MODERATE__',
-				}),
-			),
-		);
+		const result = await env.runPhota([{ json: {} }], {
+			resource: 'image',
+			operation: 'generate',
+			profiles: noProfiles,
+			prompt: 'x __MODERATE__',
+		});
 		expect(result.error?.name).toBe('NodeApiError');
 		expect(result.error?.message).toBe(
 			'Phota rejected the request (400): The request was blocked by content moderation.',
@@ -355,24 +348,20 @@ describe('API errors', () => {
 	});
 
 	test('Continue On Fail: a failed item becomes { error } and the other items complete', async () => {
-		const result = await env.run(
-			chain(
-				fixtureNode([
-					{ json: { prompt: 'a cat' } },
-					{ json: { prompt: '__MODERATE__' } },
-					{ json: { prompt: '' } },
-					{ json: { prompt: 'a dog' } },
-				]),
-				photaNode(
-					{
-						resource: 'image',
-						operation: 'generate',
-						profiles: noProfiles,
-						prompt: '={{ $json.prompt }}',
-					},
-					{ continueOnFail: true },
-				),
-			),
+		const result = await env.runPhota(
+			[
+				{ json: { prompt: 'a cat' } },
+				{ json: { prompt: '__MODERATE__' } },
+				{ json: { prompt: '' } },
+				{ json: { prompt: 'a dog' } },
+			],
+			{
+				resource: 'image',
+				operation: 'generate',
+				profiles: noProfiles,
+				prompt: '={{ $json.prompt }}',
+			},
+			{ continueOnFail: true },
 		);
 		expect(result.status).toBe('success');
 		const items = result.output('Phota');
@@ -393,19 +382,15 @@ describe('API errors', () => {
 	});
 
 	test('"Continue (using error output)" routes failed items to the error output', async () => {
-		const result = await env.run(
-			chain(
-				fixtureNode([{ json: { prompt: 'a cat' } }, { json: { prompt: '__MODERATE__' } }]),
-				photaNode(
-					{
-						resource: 'image',
-						operation: 'generate',
-						profiles: noProfiles,
-						prompt: '={{ $json.prompt }}',
-					},
-					{ onError: 'continueErrorOutput' },
-				),
-			),
+		const result = await env.runPhota(
+			[{ json: { prompt: 'a cat' } }, { json: { prompt: '__MODERATE__' } }],
+			{
+				resource: 'image',
+				operation: 'generate',
+				profiles: noProfiles,
+				prompt: '={{ $json.prompt }}',
+			},
+			{ onError: 'continueErrorOutput' },
 		);
 		expect(result.status).toBe('success');
 		expect(result.output('Phota', 0)).toHaveLength(1);
@@ -425,12 +410,12 @@ describe('API errors', () => {
 			retryAfterSeconds: 1,
 		});
 		const started = Date.now();
-		const result = await env.run(
-			chain(
-				fixtureNode([{ json: {} }]),
-				photaNode({ resource: 'image', operation: 'generate', profiles: noProfiles, prompt: 'x' }),
-			),
-		);
+		const result = await env.runPhota([{ json: {} }], {
+			resource: 'image',
+			operation: 'generate',
+			profiles: noProfiles,
+			prompt: 'x',
+		});
 		expect(result.status).toBe('success');
 		expect(env.sim.log.forRoute('POST /generate').map((entry) => entry.status)).toEqual([429, 200]);
 		expect(Date.now() - started).toBeGreaterThanOrEqual(950);
@@ -438,12 +423,11 @@ describe('API errors', () => {
 
 	test('a paid request is not resent after a dropped connection (it may have been processed)', async () => {
 		env.sim.faults.add({ route: 'POST /profiles/add', kind: 'reset', afterProcessing: true });
-		const result = await env.run(
-			chain(
-				fixtureNode([{ json: {} }]),
-				photaNode({ resource: 'profile', operation: 'create', imageUrls: photoUrls(10) }),
-			),
-		);
+		const result = await env.runPhota([{ json: {} }], {
+			resource: 'profile',
+			operation: 'create',
+			imageUrls: photoUrls(10),
+		});
 		expect(result.status).toBe('error');
 		expect(result.error?.message).toMatch(/Could not reach Phota/);
 		expect(result.error?.description).toMatch(/may or may not have been processed/);
@@ -458,12 +442,11 @@ describe('API errors', () => {
 			retryAfterSeconds: 0,
 		});
 		env.sim.faults.add({ route: 'GET /profiles/ids', kind: 'reset' });
-		const result = await env.run(
-			chain(
-				fixtureNode([{ json: {} }]),
-				photaNode({ resource: 'profile', operation: 'getMany', options: { includeStatus: false } }),
-			),
-		);
+		const result = await env.runPhota([{ json: {} }], {
+			resource: 'profile',
+			operation: 'getMany',
+			options: { includeStatus: false },
+		});
 		expect(result.error?.message).toBeUndefined();
 		expect(env.sim.log.count('GET /profiles/ids')).toBe(3);
 	});

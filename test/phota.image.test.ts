@@ -42,29 +42,24 @@ async function bytesOf(item: INodeExecutionData, property = 'data'): Promise<Buf
 /** A READY profile, then one Generate item chained on its profile_ids. */
 async function generateWithProfile(prompt: string, options: INodeParameters) {
 	const id = await readyProfile(env);
-	const result = await env.run(
-		chain(
-			fixtureNode([{ json: { profile_ids: [id] } }]),
-			photaNode({ resource: 'image', operation: 'generate', prompt, options }),
-		),
-	);
+	const result = await env.runPhota([{ json: { profile_ids: [id] } }], {
+		resource: 'image',
+		operation: 'generate',
+		prompt,
+		options,
+	});
 	return { id, result };
 }
 
 describe('Phota → Image → Generate', () => {
 	test('Create → Generate chains on profile_ids: [[profile]] becomes the id, one item per image', async () => {
 		const id = await readyProfile(env);
-		const result = await env.run(
-			chain(
-				fixtureNode([{ json: { profile_ids: [id] } }]),
-				photaNode({
-					resource: 'image',
-					operation: 'generate',
-					prompt: 'Studio headshot of [[profile]], grey backdrop',
-					options: { numberOfImages: 3, aspectRatio: '3:4', resolution: '2K' },
-				}),
-			),
-		);
+		const result = await env.runPhota([{ json: { profile_ids: [id] } }], {
+			resource: 'image',
+			operation: 'generate',
+			prompt: 'Studio headshot of [[profile]], grey backdrop',
+			options: { numberOfImages: 3, aspectRatio: '3:4', resolution: '2K' },
+		});
 
 		expect(result.status).toBe('success');
 		const items = result.output('Phota');
@@ -100,18 +95,13 @@ describe('Phota → Image → Generate', () => {
 	});
 
 	test('JPEG output is a decodable JPEG with the jpg extension', async () => {
-		const result = await env.run(
-			chain(
-				fixtureNode([{ json: {} }]),
-				photaNode({
-					resource: 'image',
-					operation: 'generate',
-					profiles: { __rl: true, mode: 'id', value: '' },
-					prompt: 'A lighthouse at dusk',
-					options: { outputFormat: 'jpg' },
-				}),
-			),
-		);
+		const result = await env.runPhota([{ json: {} }], {
+			resource: 'image',
+			operation: 'generate',
+			profiles: { __rl: true, mode: 'id', value: '' },
+			prompt: 'A lighthouse at dusk',
+			options: { outputFormat: 'jpg' },
+		});
 		const [item] = result.output('Phota');
 		expect(item.json).toMatchObject({
 			mime_type: 'image/jpeg',
@@ -153,12 +143,11 @@ describe('Phota → Image → Generate', () => {
 	});
 
 	test('a prompt that never names the chosen profile is refused with a hint, before any request', async () => {
-		const result = await env.run(
-			chain(
-				fixtureNode([{ json: { profile_ids: ['prof_abc'] } }]),
-				photaNode({ resource: 'image', operation: 'generate', prompt: 'A woman on a beach' }),
-			),
-		);
+		const result = await env.runPhota([{ json: { profile_ids: ['prof_abc'] } }], {
+			resource: 'image',
+			operation: 'generate',
+			prompt: 'A woman on a beach',
+		});
 		expect(result.status).toBe('error');
 		expect(result.error?.message).toBe('The prompt does not mention the chosen profile');
 		expect(result.error?.description).toContain('[[profile]]');
@@ -169,18 +158,13 @@ describe('Phota → Image → Generate', () => {
 describe('Phota → Image → Edit, Enhance, Remix', () => {
 	test('Edit sends the binary photo as base64 plus URLs, and profile_ids', async () => {
 		const id = await readyProfile(env);
-		const result = await env.run(
-			chain(
-				fixtureNode([photoItem({ profile_ids: [id] })]),
-				photaNode({
-					resource: 'image',
-					operation: 'edit',
-					binaryProperties: 'data',
-					imageUrls: ['https://x.org/second.jpg'],
-					prompt: 'Put [[profile]] on a sunny beach',
-				}),
-			),
-		);
+		const result = await env.runPhota([photoItem({ profile_ids: [id] })], {
+			resource: 'image',
+			operation: 'edit',
+			binaryProperties: 'data',
+			imageUrls: ['https://x.org/second.jpg'],
+			prompt: 'Put [[profile]] on a sunny beach',
+		});
 		expect(result.status).toBe('success');
 		const [request] = env.sim.log.forRoute('POST /edit');
 		expect(request.body).toMatchObject({
@@ -197,17 +181,12 @@ describe('Phota → Image → Edit, Enhance, Remix', () => {
 
 	test('Enhance takes a URL and an optional prompt', async () => {
 		const id = await readyProfile(env);
-		const result = await env.run(
-			chain(
-				fixtureNode([{ json: { profile_ids: [id] } }]),
-				photaNode({
-					resource: 'image',
-					operation: 'enhance',
-					imageSource: 'url',
-					imageUrl: 'https://x.org/p.jpg',
-				}),
-			),
-		);
+		const result = await env.runPhota([{ json: { profile_ids: [id] } }], {
+			resource: 'image',
+			operation: 'enhance',
+			imageSource: 'url',
+			imageUrl: 'https://x.org/p.jpg',
+		});
 		expect(result.status).toBe('success');
 		expect(env.sim.log.forRoute('POST /enhance')[0].body).toEqual({
 			image: 'https://x.org/p.jpg',
@@ -219,27 +198,25 @@ describe('Phota → Image → Edit, Enhance, Remix', () => {
 	});
 
 	test('Remix sends input and reference images and all three required fields', async () => {
-		const result = await env.run(
-			chain(
-				fixtureNode([
-					{
-						...photoItem({}, 'photo'),
-						binary: {
-							...photoItem({}, 'photo').binary,
-							style: photoItem({}, 'style').binary!.style,
-						},
+		const result = await env.runPhota(
+			[
+				{
+					...photoItem({}, 'photo'),
+					binary: {
+						...photoItem({}, 'photo').binary,
+						style: photoItem({}, 'style').binary!.style,
 					},
-				]),
-				photaNode({
-					resource: 'image',
-					operation: 'remix',
-					profiles: { __rl: true, mode: 'id', value: '' },
-					inputBinaryProperty: 'photo',
-					referenceSource: 'url',
-					referenceUrl: 'https://x.org/noir.jpg',
-					prompt: 'keep the red scarf',
-				}),
-			),
+				},
+			],
+			{
+				resource: 'image',
+				operation: 'remix',
+				profiles: { __rl: true, mode: 'id', value: '' },
+				inputBinaryProperty: 'photo',
+				referenceSource: 'url',
+				referenceUrl: 'https://x.org/noir.jpg',
+				prompt: 'keep the red scarf',
+			},
 		);
 		expect(result.status).toBe('success');
 		expect(env.sim.log.forRoute('POST /remix')[0].body).toEqual({
@@ -256,17 +233,12 @@ describe('Phota → Image → Edit, Enhance, Remix', () => {
 describe('Async mode and Job → Get', () => {
 	test('returns the job id at once, then Job → Get returns the images when the job succeeded', async () => {
 		const id = await readyProfile(env);
-		const submit = await env.run(
-			chain(
-				fixtureNode([{ json: { profile_ids: [id] } }]),
-				photaNode({
-					resource: 'image',
-					operation: 'generate',
-					prompt: '[[profile]] at work',
-					options: { async: true, numberOfImages: 2 },
-				}),
-			),
-		);
+		const submit = await env.runPhota([{ json: { profile_ids: [id] } }], {
+			resource: 'image',
+			operation: 'generate',
+			prompt: '[[profile]] at work',
+			options: { async: true, numberOfImages: 2 },
+		});
 		const [handle] = submit.output('Phota');
 		expect(handle.json).toMatchObject({
 			operation: 'generate',
@@ -282,9 +254,10 @@ describe('Async mode and Job → Get', () => {
 		});
 
 		env.sim.advanceClock(600_000);
-		const fetched = await env.run(
-			chain(fixtureNode([{ json: handle.json }]), photaNode({ resource: 'job', operation: 'get' })),
-		);
+		const fetched = await env.runPhota([{ json: handle.json }], {
+			resource: 'job',
+			operation: 'get',
+		});
 		const images = fetched.output('Phota');
 		expect(images).toHaveLength(2);
 		for (const image of images) {
@@ -298,31 +271,23 @@ describe('Async mode and Job → Get', () => {
 	});
 
 	test('Job → Get reports a running job and a failed job without failing the node', async () => {
-		const submit = await env.run(
-			chain(
-				fixtureNode([{ json: {} }, { json: {} }]),
-				photaNode({
-					resource: 'image',
-					operation: 'generate',
-					profiles: { __rl: true, mode: 'id', value: '' },
-					prompt: '={{ $itemIndex === 0 ? "A calm sea" : "__JOB_FAIL__ storm" }}',
-					options: { async: true },
-				}),
-			),
-		);
+		const submit = await env.runPhota([{ json: {} }, { json: {} }], {
+			resource: 'image',
+			operation: 'generate',
+			profiles: { __rl: true, mode: 'id', value: '' },
+			prompt: '={{ $itemIndex === 0 ? "A calm sea" : "__JOB_FAIL__ storm" }}',
+			options: { async: true },
+		});
 		const handles = submit.output('Phota').map((item) => ({ json: item.json }));
-		const running = await env.run(
-			chain(fixtureNode(handles), photaNode({ resource: 'job', operation: 'get' })),
-		);
+		const running = await env.runPhota(handles, { resource: 'job', operation: 'get' });
 		expect(running.output('Phota').map((item) => item.json.status)).toEqual(['queued', 'queued']);
 
 		env.sim.advanceClock(600_000);
-		const done = await env.run(
-			chain(
-				fixtureNode(handles),
-				photaNode({ resource: 'job', operation: 'get', options: { download: false } }),
-			),
-		);
+		const done = await env.runPhota(handles, {
+			resource: 'job',
+			operation: 'get',
+			options: { download: false },
+		});
 		const [succeeded, failed] = done.output('Phota');
 		expect(succeeded.json).toMatchObject({ status: 'succeeded', download_url: expect.any(String) });
 		expect(failed.json).toMatchObject({
@@ -339,18 +304,13 @@ describe('Parallel items', () => {
 		const items = Array.from({ length: 8 }, (_, index) => ({
 			json: { caption: `scene ${index}` },
 		}));
-		const result = await env.run(
-			chain(
-				fixtureNode(items),
-				photaNode({
-					resource: 'image',
-					operation: 'generate',
-					profiles: { __rl: true, mode: 'id', value: '' },
-					prompt: '={{ $json.caption }}',
-					options: { parallelRequests: 4 },
-				}),
-			),
-		);
+		const result = await env.runPhota(items, {
+			resource: 'image',
+			operation: 'generate',
+			profiles: { __rl: true, mode: 'id', value: '' },
+			prompt: '={{ $json.caption }}',
+			options: { parallelRequests: 4 },
+		});
 		expect(result.status).toBe('success');
 		expect(env.sim.log.maxInFlightFor('POST /generate')).toBe(4);
 		expect(result.output('Phota').map((item) => item.pairedItem)).toEqual(
@@ -406,23 +366,18 @@ describe('Chaining without expressions', () => {
 
 describe('Model options', () => {
 	test('GPT Image 2 with quality and 4K is sent as chosen', async () => {
-		const result = await env.run(
-			chain(
-				fixtureNode([{ json: {} }]),
-				photaNode({
-					resource: 'image',
-					operation: 'generate',
-					profiles: { __rl: true, mode: 'id', value: '' },
-					prompt: 'A poster',
-					options: {
-						baseModel: 'gpt-image-2',
-						quality: 'high',
-						resolution: '4K',
-						aspectRatio: '16:9',
-					},
-				}),
-			),
-		);
+		const result = await env.runPhota([{ json: {} }], {
+			resource: 'image',
+			operation: 'generate',
+			profiles: { __rl: true, mode: 'id', value: '' },
+			prompt: 'A poster',
+			options: {
+				baseModel: 'gpt-image-2',
+				quality: 'high',
+				resolution: '4K',
+				aspectRatio: '16:9',
+			},
+		});
 		expect(result.status).toBe('success');
 		expect(env.sim.log.forRoute('POST /generate')[0].body).toMatchObject({
 			base_model: 'gpt-image-2',

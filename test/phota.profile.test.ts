@@ -6,18 +6,13 @@ const env = usePhotaEnvironment();
 describe('Phota → Profile → Create', () => {
 	test('creates one profile per item from the entered URLs and outputs profile_ids', async () => {
 		const urls = photoUrls(12);
-		const result = await env.run(
-			chain(
-				fixtureNode([{ json: { person: 'ada' } }]),
-				photaNode({
-					resource: 'profile',
-					operation: 'create',
-					imageSource: 'list',
-					imageUrls: urls,
-					tag: 'user_42',
-				}),
-			),
-		);
+		const result = await env.runPhota([{ json: { person: 'ada' } }], {
+			resource: 'profile',
+			operation: 'create',
+			imageSource: 'list',
+			imageUrls: urls,
+			tag: 'user_42',
+		});
 
 		expect(result.status).toBe('success');
 		const [item] = result.output('Phota');
@@ -38,20 +33,18 @@ describe('Phota → Profile → Create', () => {
 	});
 
 	test('reads a list field per item (one profile per item) with the fast tier', async () => {
-		const result = await env.run(
-			chain(
-				fixtureNode([
-					{ json: { image_urls: photoUrls(6, 'https://x.org/a') } },
-					{ json: { image_urls: photoUrls(7, 'https://x.org/b') } },
-				]),
-				photaNode({
-					resource: 'profile',
-					operation: 'create',
-					imageSource: 'field',
-					imageUrlsField: 'image_urls',
-					trainingTier: 'fast',
-				}),
-			),
+		const result = await env.runPhota(
+			[
+				{ json: { image_urls: photoUrls(6, 'https://x.org/a') } },
+				{ json: { image_urls: photoUrls(7, 'https://x.org/b') } },
+			],
+			{
+				resource: 'profile',
+				operation: 'create',
+				imageSource: 'field',
+				imageUrlsField: 'image_urls',
+				trainingTier: 'fast',
+			},
 		);
 
 		const items = result.output('Phota');
@@ -63,16 +56,14 @@ describe('Phota → Profile → Create', () => {
 
 	test('collects one URL from each of all items into a single profile paired with every item', async () => {
 		const urls = photoUrls(10);
-		const result = await env.run(
-			chain(
-				fixtureNode(urls.map((url) => ({ json: { url } }))),
-				photaNode({
-					resource: 'profile',
-					operation: 'create',
-					imageSource: 'allItems',
-					imageUrlField: 'url',
-				}),
-			),
+		const result = await env.runPhota(
+			urls.map((url) => ({ json: { url } })),
+			{
+				resource: 'profile',
+				operation: 'create',
+				imageSource: 'allItems',
+				imageUrlField: 'url',
+			},
 		);
 
 		const items = result.output('Phota');
@@ -89,18 +80,13 @@ describe('Phota → Profile → Create', () => {
 	])(
 		'refuses the %s tier with %i photos before calling Phota',
 		async (trainingTier, count, message) => {
-			const result = await env.run(
-				chain(
-					fixtureNode([{ json: {} }]),
-					photaNode({
-						resource: 'profile',
-						operation: 'create',
-						imageSource: 'list',
-						imageUrls: photoUrls(count),
-						trainingTier,
-					}),
-				),
-			);
+			const result = await env.runPhota([{ json: {} }], {
+				resource: 'profile',
+				operation: 'create',
+				imageSource: 'list',
+				imageUrls: photoUrls(count),
+				trainingTier,
+			});
 
 			expect(result.status).toBe('error');
 			expect(result.error?.message).toMatch(message);
@@ -157,11 +143,9 @@ describe('Phota → Profile → Get Status / Get Many / Get Picture / Delete', (
 		const [readyId, failedId] = await createProfiles(2);
 		env.sim.advanceClock(600_000);
 
-		const result = await env.run(
-			chain(
-				fixtureNode([{ json: { profile_ids: [readyId] } }, { json: { profile_id: failedId } }]),
-				photaNode({ resource: 'profile', operation: 'getStatus' }),
-			),
+		const result = await env.runPhota(
+			[{ json: { profile_ids: [readyId] } }, { json: { profile_id: failedId } }],
+			{ resource: 'profile', operation: 'getStatus' },
 		);
 
 		expect(result.output('Phota').map((item) => item.json)).toEqual([
@@ -180,17 +164,12 @@ describe('Phota → Profile → Get Status / Get Many / Get Picture / Delete', (
 		await createProfiles(2, 'team_a');
 		await createProfiles(1, 'team_b');
 
-		const tagged = await env.run(
-			chain(
-				fixtureNode([{ json: {} }]),
-				photaNode({
-					resource: 'profile',
-					operation: 'getMany',
-					returnAll: true,
-					filters: { tag: 'team_a' },
-				}),
-			),
-		);
+		const tagged = await env.runPhota([{ json: {} }], {
+			resource: 'profile',
+			operation: 'getMany',
+			returnAll: true,
+			filters: { tag: 'team_a' },
+		});
 		expect(tagged.output('Phota')).toHaveLength(2);
 		for (const item of tagged.output('Phota')) {
 			expect(item.json).toMatchObject({
@@ -201,12 +180,11 @@ describe('Phota → Profile → Get Status / Get Many / Get Picture / Delete', (
 		}
 		expect(env.sim.log.forRoute('GET /profiles/ids').at(-1)?.query).toEqual({ tag: 'team_a' });
 
-		const limited = await env.run(
-			chain(
-				fixtureNode([{ json: {} }]),
-				photaNode({ resource: 'profile', operation: 'getMany', limit: 2 }),
-			),
-		);
+		const limited = await env.runPhota([{ json: {} }], {
+			resource: 'profile',
+			operation: 'getMany',
+			limit: 2,
+		});
 		expect(limited.output('Phota')).toHaveLength(2);
 	});
 
@@ -215,12 +193,11 @@ describe('Phota → Profile → Get Status / Get Many / Get Picture / Delete', (
 		const [id] = await createProfiles(1, 'obj');
 		env.sim.log.clear();
 
-		const result = await env.run(
-			chain(
-				fixtureNode([{ json: {} }]),
-				photaNode({ resource: 'profile', operation: 'getMany', returnAll: true }),
-			),
-		);
+		const result = await env.runPhota([{ json: {} }], {
+			resource: 'profile',
+			operation: 'getMany',
+			returnAll: true,
+		});
 
 		expect(result.output('Phota').map((item) => item.json)).toEqual([
 			{ profile_id: id, status: 'VALIDATING', tag: 'obj', profile_ids: [id] },
@@ -230,12 +207,10 @@ describe('Phota → Profile → Get Status / Get Many / Get Picture / Delete', (
 
 	test('Get Picture outputs the JPEG as binary data', async () => {
 		const [id] = await createProfiles(1);
-		const result = await env.run(
-			chain(
-				fixtureNode([{ json: { profile_ids: [id] } }]),
-				photaNode({ resource: 'profile', operation: 'getPicture' }),
-			),
-		);
+		const result = await env.runPhota([{ json: { profile_ids: [id] } }], {
+			resource: 'profile',
+			operation: 'getPicture',
+		});
 
 		const [item] = result.output('Phota');
 		expect(item.json).toMatchObject({ profile_id: id, profile_ids: [id], mimeType: 'image/jpeg' });
@@ -272,11 +247,9 @@ describe('Phota → Profile → Get Status / Get Many / Get Picture / Delete', (
 	});
 
 	test('a missing profile_ids field names the field and the item, with no request made', async () => {
-		const result = await env.run(
-			chain(
-				fixtureNode([{ json: { profile_ids: ['prof_1'] } }, { json: { name: 'no id' } }]),
-				photaNode({ resource: 'profile', operation: 'getStatus' }),
-			),
+		const result = await env.runPhota(
+			[{ json: { profile_ids: ['prof_1'] } }, { json: { name: 'no id' } }],
+			{ resource: 'profile', operation: 'getStatus' },
 		);
 
 		expect(result.status).toBe('error');
@@ -288,16 +261,11 @@ describe('Phota → Profile → Get Status / Get Many / Get Picture / Delete', (
 
 	test('profiles chosen By ID accept several comma-separated IDs', async () => {
 		const ids = await createProfiles(2);
-		const result = await env.run(
-			chain(
-				fixtureNode([{ json: {} }]),
-				photaNode({
-					resource: 'profile',
-					operation: 'getStatus',
-					profile: { __rl: true, mode: 'id', value: ids.join(', ') },
-				}),
-			),
-		);
+		const result = await env.runPhota([{ json: {} }], {
+			resource: 'profile',
+			operation: 'getStatus',
+			profile: { __rl: true, mode: 'id', value: ids.join(', ') },
+		});
 		expect(result.output('Phota').map((item) => item.json.profile_id)).toEqual(ids);
 	});
 });

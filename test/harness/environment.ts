@@ -1,7 +1,11 @@
 import type { BinaryMode, RunOptions, RunResult, WorkflowJson } from './n8n';
 import { recordArtifact } from './leakCheck';
 import { N8nHarness } from './n8n';
-import { photaCredentials } from './workflow';
+import type { INodeParameters } from 'n8n-workflow';
+
+import type { FixtureItem } from './testNodes';
+import type { NodeOptions } from './workflow';
+import { chain, fixtureNode, photaCredentials, photaNode } from './workflow';
 import type { PhotaSimulator, StartOptions } from '../simulator';
 import { startSimulator } from '../simulator';
 
@@ -12,6 +16,12 @@ export interface PhotaTestEnvironment {
 	readonly n8n: N8nHarness;
 	/** Runs a workflow with the Phota credential pointing at the simulator. */
 	run(workflow: WorkflowJson, options?: RunOptions): Promise<RunResult>;
+	/** Runs fixture items → one Phota node (named "Phota") with these parameters. */
+	runPhota(
+		items: FixtureItem[],
+		parameters: INodeParameters,
+		nodeOptions?: NodeOptions,
+	): Promise<RunResult>;
 }
 
 /**
@@ -53,6 +63,9 @@ export function usePhotaEnvironment(
 		get n8n() {
 			if (!n8n) throw new Error('harness not started');
 			return n8n;
+		},
+		async runPhota(items, parameters, nodeOptions) {
+			return await environment.run(chain(fixtureNode(items), photaNode(parameters, nodeOptions)));
 		},
 		async run(workflow, runOptions = {}) {
 			return await environment.n8n.run(workflow, {
