@@ -9,6 +9,7 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import {
 	maxRetriesOption,
+	requestTimeoutOption,
 	optionsCollection,
 	profileLocator,
 	requestSettings,
@@ -134,6 +135,11 @@ export class WaitForProfileReady implements INodeType {
 					description: 'How many profiles are checked at the same time',
 				},
 				{ ...maxRetriesOption, displayOptions: { show: { '/mode': ['checkOnce'] } } },
+				{
+					...requestTimeoutOption,
+					description:
+						'How long one status request may take before it counts as failed and is tried again. 0 means 30 seconds (never past the timeout).',
+				},
 			]),
 		],
 	};
@@ -237,6 +243,7 @@ async function waitUntilSettled(
 			deadline: Date.now() + timeoutMs,
 			parallelRequests: Number(options.parallelRequests ?? DEFAULT_PARALLEL_POLLS),
 			maxBackoffMs: Math.max(intervalMs, MAX_BACKOFF_MS),
+			attemptTimeoutMs: requestSettings(options).retryPolicy.attemptTimeoutMs,
 		},
 		(watch) =>
 			this.sendMessageToUI(

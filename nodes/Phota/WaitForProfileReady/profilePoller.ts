@@ -33,7 +33,11 @@ export interface PollSettings {
 	parallelRequests: number;
 	/** Longest pause after repeated transient failures. */
 	maxBackoffMs: number;
+	/** Longest one status request may take; unset: 30 s. Never past the deadline. */
+	attemptTimeoutMs?: number;
 }
+
+const DEFAULT_POLL_TIMEOUT_MS = 30_000;
 
 /**
  * Polls all profiles in one loop until each is READY, ERROR or INACTIVE, or the deadline passes.
@@ -103,8 +107,17 @@ async function pollOnce(
 	watch.polls += 1;
 	try {
 		// Retries are this loop's job: one attempt per poll, then wait for the next one.
+		const untilDeadline = Math.max(1_000, settings.deadline - Date.now());
 		const result = await getProfileStatus.call(this, watch.profileId, {
-			retryPolicy: { maxRetries: 0, baseDelayMs: 0, maxDelayMs: 0 },
+			retryPolicy: {
+				maxRetries: 0,
+				baseDelayMs: 0,
+				maxDelayMs: 0,
+				attemptTimeoutMs: Math.min(
+					settings.attemptTimeoutMs ?? DEFAULT_POLL_TIMEOUT_MS,
+					untilDeadline,
+				),
+			},
 		});
 		watch.transientErrors = 0;
 		if (watch.history.at(-1)?.status !== result.status) {

@@ -67,10 +67,34 @@ export const maxRetriesOption: INodeProperties = {
 		'How often a request that failed for a passing reason (rate limit, 5xx, dropped connection) is sent again. Paid requests are only resent when Phota certainly did not process them.',
 };
 
-export function requestSettings(options: { parallelRequests?: number; maxRetries?: number }): {
+export const requestTimeoutOption: INodeProperties = {
+	displayName: 'Request Timeout (Seconds)',
+	name: 'requestTimeoutSeconds',
+	type: 'number',
+	typeOptions: { minValue: 0, numberPrecision: 1 },
+	default: 0,
+	description:
+		'How long one request may take before it counts as failed (and is sent again when that is safe). 0 uses Phota\'s own limits: 610 seconds for image requests, 60 for everything else.',
+};
+
+/** Parallelism, retries and timeout: the options every Phota operation ends with. */
+export const requestOptions: INodeProperties[] = [
+	parallelRequestsOption,
+	maxRetriesOption,
+	requestTimeoutOption,
+];
+
+export interface RequestSettingsOptions {
+	parallelRequests?: number;
+	maxRetries?: number;
+	requestTimeoutSeconds?: number;
+}
+
+export function requestSettings(options: RequestSettingsOptions): {
 	parallelRequests: number;
 	retryPolicy: RetryPolicy;
 } {
+	const timeoutSeconds = Number(options.requestTimeoutSeconds ?? 0);
 	return {
 		parallelRequests: Math.max(
 			1,
@@ -79,6 +103,7 @@ export function requestSettings(options: { parallelRequests?: number; maxRetries
 		retryPolicy: {
 			...DEFAULT_RETRY_POLICY,
 			maxRetries: Math.max(0, Math.floor(options.maxRetries ?? DEFAULT_RETRY_POLICY.maxRetries)),
+			...(timeoutSeconds > 0 ? { attemptTimeoutMs: Math.round(timeoutSeconds * 1000) } : {}),
 		},
 	};
 }

@@ -11,7 +11,12 @@ import { NodeApiError } from 'n8n-workflow';
 import { sleepUnlessCancelled } from '../helpers/sleep';
 
 import type { FailureFacts, ResendSafety, RetryPolicy } from './retryPolicy';
-import { DEFAULT_RETRY_POLICY, mayResend, retryDelayMs } from './retryPolicy';
+import {
+	DEFAULT_RETRY_POLICY,
+	certainlyNotProcessed,
+	mayResend,
+	retryDelayMs,
+} from './retryPolicy';
 
 export const CREDENTIAL_TYPE = 'photaApi';
 export const DEFAULT_BASE_URL = 'https://api.photalabs.com/v1/phota';
@@ -34,6 +39,11 @@ export interface PhotaRequest {
 	safety?: ResendSafety;
 	itemIndex?: number;
 	retryPolicy?: RetryPolicy;
+	/**
+	 * A 404 on a resend, after an attempt that may have run, means that attempt did the work (a
+	 * DELETE whose answer was lost): the 404 is returned as the response instead of thrown.
+	 */
+	notFoundOnResendMeansDone?: boolean;
 }
 
 export interface PhotaResponse<T> {
@@ -72,7 +82,9 @@ export async function photaApiRequest<T = IDataObject>(
 		encoding: request.encoding ?? 'json',
 		returnFullResponse: true,
 		ignoreHttpStatusErrors: true,
-		timeout: request.method === 'POST' ? SYNC_REQUEST_TIMEOUT_MS : READ_REQUEST_TIMEOUT_MS,
+		timeout:
+			request.retryPolicy?.attemptTimeoutMs ??
+			(request.method === 'POST' ? SYNC_REQUEST_TIMEOUT_MS : READ_REQUEST_TIMEOUT_MS),
 	};
 	const safety = request.safety ?? (request.method === 'POST' ? 'paid' : 'idempotent');
 
@@ -104,7 +116,7 @@ export async function downloadSignedUrl(
 			json: false,
 			returnFullResponse: true,
 			ignoreHttpStatusErrors: true,
-			timeout: READ_REQUEST_TIMEOUT_MS,
+			timeout: retryPolicy?.attemptTimeoutMs ?? READ_REQUEST_TIMEOUT_MS,
 		})) as RawResponse;
 	});
 	return { ...response, body: toBuffer(response.body) };
@@ -120,13 +132,19 @@ async function withRetries<T>(
 	const cancelSignal =
 		'getExecutionCancelSignal' in this ? this.getExecutionCancelSignal() : undefined;
 
+	// Whether an earlier attempt may have reached Phota and run before its answer was lost.
+	let earlierAttemptMayHaveRun = false;
 	for (let attempt = 0; ; attempt++) {
 		let failure: FailureFacts;
 		let apiError: NodeApiError;
 		try {
 			const raw = await send();
 			const headers = normaliseHeaders(raw.headers);
-			if (raw.statusCode < 400) {
+			const doneByEarlierAttempt =
+				earlierAttemptMayHaveRun &&
+				raw.statusCode === 404 &&
+				request.notFoundOnResendMeansDone === true;
+			if (raw.statusCode < 400 || doneByEarlierAttempt) {
 				return { body: raw.body as T, statusCode: raw.statusCode, headers };
 			}
 			failure = { status: raw.statusCode, retryAfterHeader: headers['retry-after'] };
@@ -137,6 +155,7 @@ async function withRetries<T>(
 			apiError = photaNetworkError.call(this, error, failure.code, request);
 		}
 
+		earlierAttemptMayHaveRun ||= !certainlyNotProcessed(failure);
 		if (attempt >= policy.maxRetries || !mayResend(failure, safety)) {
 			failureByError.set(apiError, failure);
 			throw apiError;

@@ -13,6 +13,8 @@ export interface RetryPolicy {
 	baseDelayMs: number;
 	/** No single wait is longer than this, including a server's Retry-After. */
 	maxDelayMs: number;
+	/** How long one attempt may take before it counts as timed out; unset: the transport's default. */
+	attemptTimeoutMs?: number;
 }
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = {

@@ -15,8 +15,7 @@ import type { IdentityPlan } from '../../helpers/prompt';
 import { planIdentity } from '../../helpers/prompt';
 import { resolveProfileLocator } from '../../helpers/profileIds';
 import {
-	maxRetriesOption,
-	parallelRequestsOption,
+	requestOptions,
 	profileLocator,
 	requestSettings,
 } from '../common.descriptions';
@@ -109,5 +108,5 @@ export async function executeImageOperation(
 }
 
 export function imageOptions(endpoint: ImageEndpoint): INodeProperties {
-	return imageOptionsDescription(endpoint, [parallelRequestsOption, maxRetriesOption]);
+	return imageOptionsDescription(endpoint, requestOptions);
 }

@@ -14,9 +14,8 @@ import { normaliseProfileIds } from '../../helpers/profileIds';
 import type { PhotaResponse } from '../../transport';
 import { photaApiRequest } from '../../transport';
 import {
-	maxRetriesOption,
 	optionsCollection,
-	parallelRequestsOption,
+	requestOptions,
 	requestSettings,
 } from '../common.descriptions';
 
@@ -39,8 +38,7 @@ const properties: INodeProperties[] = [
 				'Whether to download the finished images as binary files (otherwise only their URLs are output)',
 		},
 		binaryPropertyOption,
-		parallelRequestsOption,
-		maxRetriesOption,
+		...requestOptions,
 	]),
 ];
 

@@ -11,8 +11,7 @@ import type { PhotaResponse } from '../../transport';
 import { photaApiRequest } from '../../transport';
 import type { RetryPolicy } from '../../transport/retryPolicy';
 import {
-	maxRetriesOption,
-	parallelRequestsOption,
+	requestOptions,
 	requestSettings,
 	optionsCollection,
 } from '../common.descriptions';
@@ -104,7 +103,7 @@ const properties: INodeProperties[] = [
 		description:
 			'Optional label (1–128 characters) to find the profile later with Get Many, for example your own ID for the person. Cannot be changed later.',
 	},
-	optionsCollection([parallelRequestsOption, maxRetriesOption]),
+	optionsCollection(requestOptions),
 ];
 
 const displayOptions = { show: { resource: ['profile'], operation: ['create'] } };

@@ -20,17 +20,20 @@ export const description = updateDisplayOptions(displayOptions, [
 
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
 	return await executePerProfile.call(this, async function ({ profileId, itemIndex, retryPolicy }) {
-		const { body } = (await photaApiRequest.call(this, {
+		const { body, statusCode } = (await photaApiRequest.call(this, {
 			method: 'DELETE',
 			endpoint: `/profiles/${encodeURIComponent(profileId)}`,
 			itemIndex,
 			retryPolicy,
+			notFoundOnResendMeansDone: true,
 		})) as PhotaResponse<IDataObject>;
+		// 404 here: the connection dropped after Phota deleted the profile, and the resend found it gone.
+		const deletedByEarlierAttempt = statusCode === 404;
 		return {
 			json: {
-				profile_id: (body.profile_id as string) ?? profileId,
+				profile_id: (!deletedByEarlierAttempt && (body.profile_id as string)) || profileId,
 				deleted: true,
-				status: body.status ?? 'ok',
+				status: deletedByEarlierAttempt ? 'ok' : (body.status ?? 'ok'),
 				profile_ids: [profileId],
 			},
 		};

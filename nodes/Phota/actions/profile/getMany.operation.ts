@@ -9,9 +9,8 @@ import { updateDisplayOptions } from 'n8n-workflow';
 import { forEachConcurrently, runItems } from '../../helpers/itemRunner';
 import { getProfileStatus, listProfiles } from '../../helpers/profileApi';
 import {
-	maxRetriesOption,
 	optionsCollection,
-	parallelRequestsOption,
+	requestOptions,
 	requestSettings,
 } from '../common.descriptions';
 
@@ -58,8 +57,7 @@ const properties: INodeProperties[] = [
 			description:
 				"Whether to add each profile's training status. Costs one extra (free) status request per profile when the list does not include it.",
 		},
-		parallelRequestsOption,
-		maxRetriesOption,
+		...requestOptions,
 	]),
 ];
 

@@ -9,9 +9,8 @@ import { runItems } from '../../helpers/itemRunner';
 import { resolveProfileLocator } from '../../helpers/profileIds';
 import type { RetryPolicy } from '../../transport/retryPolicy';
 import {
-	maxRetriesOption,
 	optionsCollection,
-	parallelRequestsOption,
+	requestOptions,
 	profileLocator,
 	requestSettings,
 } from '../common.descriptions';
@@ -20,7 +19,7 @@ import {
 export function perProfileProperties(extraOptions: INodeProperties[] = []): INodeProperties[] {
 	return [
 		profileLocator({ required: true }),
-		optionsCollection([...extraOptions, parallelRequestsOption, maxRetriesOption]),
+		optionsCollection([...extraOptions, ...requestOptions]),
 	];
 }
 
