@@ -22,6 +22,8 @@ export interface PhotaTestEnvironment {
 		parameters: INodeParameters,
 		nodeOptions?: NodeOptions,
 	): Promise<RunResult>;
+	/** Creates `count` profiles through the node, finishes their training and clears the request log. */
+	readyProfiles(count: number, tag?: string): Promise<string[]>;
 }
 
 /**
@@ -66,6 +68,21 @@ export function usePhotaEnvironment(
 		},
 		async runPhota(items, parameters, nodeOptions) {
 			return await environment.run(chain(fixtureNode(items), photaNode(parameters, nodeOptions)));
+		},
+		async readyProfiles(count, tag) {
+			const items = Array.from({ length: count }, (_, index) => ({
+				json: { image_urls: photoUrls(10, `https://x.org/${tag ?? 'p'}${index}`) },
+			}));
+			const result = await environment.runPhota(items, {
+				resource: 'profile',
+				operation: 'create',
+				imageSource: 'field',
+				...(tag ? { tag } : {}),
+			});
+			if (result.error) throw result.error;
+			environment.sim.advanceClock(600_000);
+			environment.sim.log.clear();
+			return result.output('Phota').map((item) => item.json.profile_id as string);
 		},
 		async run(workflow, runOptions = {}) {
 			return await environment.n8n.run(workflow, {

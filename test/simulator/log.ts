@@ -16,6 +16,8 @@ export interface LoggedRequest {
 	startedAt: number;
 	endedAt: number;
 	fault?: string;
+	/** Whether the simulator did the work (created, charged, answered < 400), even if a fault then hid the answer. */
+	processed: boolean;
 }
 
 export class RequestLog {

@@ -205,6 +205,7 @@ export class PhotaSimulator {
 			status: 0,
 			startedAt: Date.now(),
 			endedAt: 0,
+			processed: false,
 		};
 		this.log.started(route);
 		const finish = (status: number, fault?: string) => {
@@ -230,6 +231,7 @@ export class PhotaSimulator {
 					: this.error(500, requestId, 'INTERNAL', String(error));
 		}
 
+		entry.processed = reply.status < 400;
 		const after = this.faults.take(route, true);
 		if (after) {
 			const handled = await this.applyFault(after, res, requestId, finish);

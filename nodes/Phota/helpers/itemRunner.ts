@@ -52,7 +52,7 @@ export async function runItems<TPlan>(
 			if (!continueOnFail) firstFailure ??= itemError;
 		}
 	});
-	if (firstFailure) throw firstFailure;
+	if (firstFailure) throw noteFinishedItems(firstFailure, outcomes);
 
 	return outcomes.flatMap((outcome, itemIndex) =>
 		'items' in outcome
@@ -104,6 +104,38 @@ export function errorItem(
 	if (typeof httpCode === 'string') json.httpCode = httpCode;
 	if (Array.isArray(inputJson?.profile_ids)) json.profile_ids = inputJson?.profile_ids;
 	return { json, pairedItem: { item: itemIndex } };
+}
+
+/**
+ * The node is about to fail and n8n passes on nothing, so the error itself names what other items
+ * already received (profile IDs, job IDs, download URLs): paid work stays findable.
+ */
+function noteFinishedItems(error: Error, outcomes: ItemOutcome[]): Error {
+	const finished = outcomes.flatMap((outcome, itemIndex) =>
+		outcome && 'items' in outcome && outcome.items.length > 0
+			? [`item ${itemIndex}: ${summariseResult(outcome.items)}`]
+			: [],
+	);
+	if (finished.length === 0) return error;
+	const withDescription = error as Error & { description?: string | null };
+	withDescription.description = [
+		withDescription.description,
+		`${finished.length} other item(s) had already finished when the node stopped, and their results are not passed on: ${finished.join('; ')}. To keep finished items when one fails, set the node's Settings → On Error to "Continue".`,
+	]
+		.filter(Boolean)
+		.join(' ');
+	return error;
+}
+
+function summariseResult(items: INodeExecutionData[]): string {
+	const first = items[0].json;
+	if (typeof first.job_id === 'string') return `job ${first.job_id}`;
+	if (typeof first.download_url === 'string') {
+		return items.map((item) => String(item.json.download_url)).join(', ');
+	}
+	if (items.some((item) => item.binary)) return `${items.length} image(s)`;
+	if (typeof first.profile_id === 'string') return `profile ${first.profile_id}`;
+	return `${items.length} result(s)`;
 }
 
 function attachItemIndex(this: IExecuteFunctions, error: unknown, itemIndex: number): Error {
