@@ -337,3 +337,329 @@ describe('every fault class on every endpoint family', () => {
 		}
 	});
 });
+
+/** The same order every run: a small LCG-driven Fisher–Yates shuffle. */
+function shuffled<T>(values: T[], seed = 7): T[] {
+	const result = [...values];
+	let state = seed;
+	for (let index = result.length - 1; index > 0; index--) {
+		state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
+		const other = state % (index + 1);
+		[result[index], result[other]] = [result[other], result[index]];
+	}
+	return result;
+}
+
+/**
+ * `count` single-use faults of each class named on `route`, shuffled in a fixed order among
+ * `cleanRequests` requests that pass untouched (so faults spread over the batch, not all up front).
+ */
+function injectMixedFaults(
+	route: string,
+	counts: Record<string, number>,
+	cleanRequests = 0,
+): number {
+	const faults = Object.entries(counts).flatMap(([name, count]) => {
+		const fault = faultClasses.find((candidate) => candidate.name === name);
+		if (!fault) throw new Error(`unknown fault class ${name}`);
+		return Array.from({ length: count }, () => fault.spec);
+	});
+	const passes = Array.from({ length: cleanRequests }, () => ({ kind: 'delay' as const }));
+	for (const spec of shuffled([...faults, ...passes])) env.sim.faults.add({ ...spec, route });
+	return faults.length;
+}
+
+const anyFaultMessage = new RegExp(faultClasses.map((fault) => fault.message.source).join('|'));
+
+describe('large batches with mixed faults lose nothing', () => {
+	jest.setTimeout(60_000);
+
+	test('60 sync Generate items: each ends with its image or its own error, nothing paid twice or dropped', async () => {
+		const [profileId] = await env.readyProfiles(1);
+		const spentBefore = env.sim.spentBy(TEST_API_KEY);
+		const injected = injectMixedFaults(
+			'POST /generate',
+			{
+				'429 with Retry-After': 6,
+				'503 with Retry-After': 6,
+				'502 before processing': 3,
+				'502 after processing': 3,
+				'504': 2,
+				'connection reset before processing': 3,
+				'connection reset after processing': 3,
+				'request timeout (no answer)': 2,
+			},
+			30,
+		);
+		const items = Array.from({ length: 60 }, (_, index) => ({
+			json: { shot: index, profile_ids: [profileId] },
+		}));
+
+		const result = await env.runPhota(
+			items,
+			{
+				resource: 'image',
+				operation: 'generate',
+				prompt: '=Portrait of [[profile]], shot {{ $json.shot }}.',
+				options: { ...fastTimeout, parallelRequests: 5 },
+			},
+			{ continueOnFail: true },
+		);
+
+		expect(result.status).toBe('success');
+		const output = result.output('Phota');
+		expect(output.map((item) => item.pairedItem)).toEqual(items.map((_, item) => ({ item })));
+		const attempts = env.sim.log.forRoute('POST /generate');
+		let imagesDelivered = 0;
+		for (const [index, item] of output.entries()) {
+			const mine = attempts.filter((attempt) =>
+				String((attempt.body as { prompt: string }).prompt).endsWith(`shot ${index}.`),
+			);
+			// Paid work happened at most once per item, however many attempts it took.
+			expect(mine.filter((attempt) => attempt.processed).length).toBeLessThanOrEqual(1);
+			const answered = mine.some((attempt) => attempt.processed && !attempt.fault);
+			if (answered) {
+				expect(item.binary?.data?.mimeType).toBe('image/png');
+				expect(item.json.profile_ids).toEqual([profileId]);
+				imagesDelivered += 1;
+			} else {
+				expect(item.json.error).toMatch(anyFaultMessage);
+				expect(item.json.profile_ids).toEqual([profileId]);
+				if (mine.some((attempt) => attempt.processed)) {
+					expect(item.json.errorDescription).toMatch(/may or may not have (been )?processed/);
+				}
+			}
+		}
+		// Every charge is either an image in the output or a request whose answer a fault destroyed.
+		const lostAnswers = attempts.filter((attempt) => attempt.processed && attempt.fault).length;
+		expect(env.sim.spentBy(TEST_API_KEY) - spentBefore).toBe(imagesDelivered + lostAnswers);
+		const failed = output.length - imagesDelivered;
+		expect(failed).toBeGreaterThan(0);
+		expect(failed).toBeLessThanOrEqual(injected - 12);
+		// Only the injected 429s: retries never caused a storm of their own.
+		expect(attempts.filter((attempt) => attempt.status === 429)).toHaveLength(6);
+		expect(env.sim.log.maxInFlightFor('POST /generate')).toBeLessThanOrEqual(5);
+	});
+
+	test('40 async Generate items then Job → Get under faults: 40 jobs, none duplicated, 40 images', async () => {
+		const [profileId] = await env.readyProfiles(1);
+		injectMixedFaults(
+			'POST /generate',
+			{
+				'429 with Retry-After': 4,
+				'503 with Retry-After': 4,
+				'502 before processing': 3,
+				'502 after processing': 4,
+				'connection reset before processing': 3,
+				'connection reset after processing': 4,
+				'request timeout (no answer)': 2,
+			},
+			30,
+		);
+		const items = Array.from({ length: 40 }, (_, index) => ({
+			json: { shot: index, profile_ids: [profileId] },
+		}));
+		const submitted = await env.runPhota(items, {
+			resource: 'image',
+			operation: 'generate',
+			prompt: '=Portrait of [[profile]], shot {{ $json.shot }}.',
+			// Eight in flight meet 24 faults: one item can meet several in a row, so allow more resends.
+			options: { ...fastTimeout, async: true, parallelRequests: 8, maxRetries: 10 },
+		});
+
+		expect(submitted.error?.message).toBeUndefined();
+		const handles = submitted.output('Phota').map((item) => item.json);
+		const jobs = env.sim.jobs();
+		expect(jobs).toHaveLength(40);
+		expect(new Set(handles.map((handle) => handle.job_id))).toEqual(
+			new Set(jobs.map((job) => job.id)),
+		);
+		for (const handle of handles) {
+			const job = jobs.find((candidate) => candidate.id === handle.job_id);
+			expect(job?.clientRequestId).toBe(handle.client_request_id);
+		}
+
+		env.sim.advanceClock(600_000);
+		injectMixedFaults(
+			'GET /jobs/:id',
+			{ '503 with Retry-After': 5, '502 before processing': 5 },
+			30,
+		);
+		injectMixedFaults(
+			'GET /files/:name',
+			{ 'connection reset before processing': 5, 'request timeout (no answer)': 2 },
+			30,
+		);
+		const fetched = await env.runPhota(
+			handles.map((json) => ({ json })),
+			{
+				resource: 'job',
+				operation: 'get',
+				jobId: '={{ $json.job_id }}',
+				options: { ...fastTimeout, parallelRequests: 8, maxRetries: 10 },
+			},
+		);
+		expect(fetched.error?.message).toBeUndefined();
+		const images = fetched.output('Phota');
+		expect(images).toHaveLength(40);
+		expect(images.every((item) => item.binary?.data?.mimeType === 'image/png')).toBe(true);
+		expect(images.map((item) => item.json.job_id)).toEqual(handles.map((handle) => handle.job_id));
+	});
+
+	test('30 Create Profile items under faults: zero duplicate profiles, every created id reported or explained', async () => {
+		injectMixedFaults('POST /profiles/add', {
+			'429 with Retry-After': 4,
+			'503 with Retry-After': 4,
+			'502 before processing': 2,
+			'502 after processing': 2,
+			'connection reset before processing': 2,
+			'connection reset after processing': 3,
+			'request timeout (no answer)': 1,
+		});
+		const items = Array.from({ length: 30 }, (_, index) => ({
+			json: { person: index, image_urls: photoUrls(10, `https://x.org/person${index}`) },
+		}));
+
+		const result = await env.runPhota(
+			items,
+			{
+				resource: 'profile',
+				operation: 'create',
+				imageSource: 'field',
+				options: { ...fastTimeout, parallelRequests: 6 },
+			},
+			{ continueOnFail: true },
+		);
+
+		const profiles = env.sim.profiles();
+		const profilesPerPerson = new Map<string, number>();
+		for (const profile of profiles) {
+			const person = profile.imageUrls[0].split('/')[3];
+			profilesPerPerson.set(person, (profilesPerPerson.get(person) ?? 0) + 1);
+		}
+		expect(Math.max(...profilesPerPerson.values())).toBe(1);
+
+		const output = result.output('Phota');
+		expect(output).toHaveLength(30);
+		const created = output.filter((item) => typeof item.json.profile_id === 'string');
+		for (const item of created) {
+			expect(profiles.map((profile) => profile.id)).toContain(item.json.profile_id);
+		}
+		const failed = output.filter((item) => item.json.error);
+		expect(created.length + failed.length).toBe(30);
+		// A profile made by a request whose answer was lost is not reported, but its item says so.
+		const attempts = env.sim.log.forRoute('POST /profiles/add');
+		let lostAnswers = 0;
+		for (const [index, item] of output.entries()) {
+			const processed = attempts.filter(
+				(attempt) =>
+					attempt.processed &&
+					(attempt.body as { image_urls: string[] }).image_urls[0] ===
+						items[index].json.image_urls[0],
+			);
+			expect(processed.length).toBeLessThanOrEqual(1);
+			if (item.json.error && processed.length === 1) {
+				lostAnswers += 1;
+				expect(item.json.errorDescription).toMatch(/may or may not have (been )?processed/);
+			}
+		}
+		expect(profiles.length).toBe(created.length + lostAnswers);
+	});
+
+	test('Wait for 10 profiles under 30 mixed faults on the status route: all 10 reach Ready', async () => {
+		const profileIds = await env.readyProfiles(10);
+		injectMixedFaults('GET /profiles/:id/status', {
+			'429 with Retry-After': 6,
+			'503 with Retry-After': 6,
+			'502 before processing': 6,
+			'504': 4,
+			'connection reset before processing': 6,
+			'request timeout (no answer)': 2,
+		});
+		const result = await env.run(
+			chain(
+				fixtureNode(profileIds.map((id) => ({ json: { profile_ids: [id] } }))),
+				waitNode(
+					{ pollIntervalSeconds: 0.05, timeoutMinutes: 1, options: fastTimeout },
+					{ name: 'Wait' },
+				),
+			),
+		);
+		expect(result.output('Wait', 0).map((item) => item.json.profile_ids)).toEqual(
+			profileIds.map((id) => [id]),
+		);
+		expect(result.output('Wait', 1)).toHaveLength(0);
+		expect(env.sim.faults.pending).toBe(0);
+	});
+});
+
+describe('cancellation', () => {
+	test('stopping the execution during a Retry-After wait ends it at once, with no resend', async () => {
+		const [profileId] = await env.readyProfiles(1);
+		env.sim.faults.add({
+			route: 'POST /generate',
+			kind: 'status',
+			status: 429,
+			retryAfterSeconds: 30,
+		});
+		const result = await env.runPhota(
+			[{ json: { profile_ids: [profileId] } }],
+			{ resource: 'image', operation: 'generate', prompt: '[[profile]]' },
+			undefined,
+			{ cancelAfterMs: 300 },
+		);
+		expect(result.status).toBe('canceled');
+		expect(result.wallTimeMs).toBeLessThan(300 + 1_000);
+		expect(env.sim.log.count('POST /generate')).toBe(1);
+	});
+
+	test('stopping a 20-item batch starts no new request after the stop', async () => {
+		const [profileId] = await env.readyProfiles(1);
+		env.sim.settings.latencyMs = { 'POST /generate': 300 };
+		const items = Array.from({ length: 20 }, () => ({ json: { profile_ids: [profileId] } }));
+		const started = Date.now();
+		const result = await env.runPhota(
+			items,
+			{
+				resource: 'image',
+				operation: 'generate',
+				prompt: '[[profile]]',
+				options: { parallelRequests: 5 },
+			},
+			undefined,
+			{ cancelAfterMs: 450 },
+		);
+		expect(result.status).toBe('canceled');
+		await new Promise((resolve) => setTimeout(resolve, 400));
+		const attempts = env.sim.log.forRoute('POST /generate');
+		// Two waves of five at most (the second started at ~300 ms), none after the stop.
+		expect(attempts.length).toBeLessThanOrEqual(10);
+		expect(Math.max(...attempts.map((attempt) => attempt.startedAt))).toBeLessThan(
+			started + 450 + 100,
+		);
+	});
+});
+
+describe('a node that fails still names what other items already received', () => {
+	test('async job ids of finished items are listed in the error', async () => {
+		const [profileId] = await env.readyProfiles(1);
+		const result = await env.runPhota(
+			['one', 'two', '__MODERATE__'].map((scene) => ({
+				json: { scene, profile_ids: [profileId] },
+			})),
+			{
+				resource: 'image',
+				operation: 'generate',
+				prompt: '=[[profile]] {{ $json.scene }}',
+				options: { async: true, parallelRequests: 1 },
+			},
+		);
+		expect(result.status).toBe('error');
+		expect(result.error?.message).toMatch(/content moderation/);
+		const jobIds = env.sim.jobs().map((job) => job.id);
+		expect(jobIds).toHaveLength(2);
+		expect(result.error?.description).toContain(
+			`item 0: job ${jobIds[0]}; item 1: job ${jobIds[1]}`,
+		);
+	});
+});

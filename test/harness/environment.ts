@@ -21,6 +21,7 @@ export interface PhotaTestEnvironment {
 		items: FixtureItem[],
 		parameters: INodeParameters,
 		nodeOptions?: NodeOptions,
+		runOptions?: RunOptions,
 	): Promise<RunResult>;
 	/** Creates `count` profiles through the node, finishes their training and clears the request log. */
 	readyProfiles(count: number, tag?: string): Promise<string[]>;
@@ -66,8 +67,11 @@ export function usePhotaEnvironment(
 			if (!n8n) throw new Error('harness not started');
 			return n8n;
 		},
-		async runPhota(items, parameters, nodeOptions) {
-			return await environment.run(chain(fixtureNode(items), photaNode(parameters, nodeOptions)));
+		async runPhota(items, parameters, nodeOptions, runOptions) {
+			return await environment.run(
+				chain(fixtureNode(items), photaNode(parameters, nodeOptions)),
+				runOptions,
+			);
 		},
 		async readyProfiles(count, tag) {
 			const items = Array.from({ length: count }, (_, index) => ({

@@ -273,6 +273,11 @@ function hintForStatus(status: number, request: PhotaRequest): string | undefine
 				return 'A profile named in this request may still be training, have failed, or have been deleted. Check it with Profile → Get Status, or put a "Wait for Profile Ready" node before this one.';
 			}
 			return undefined;
+		case 500:
+		case 502:
+			return request.method === 'POST' && request.safety !== 'deduplicated'
+				? 'Phota may or may not have processed this request before the failure, so it was not sent again. Check your profiles or balance before running it again, or use async mode so a resend is deduplicated.'
+				: undefined;
 		case 504:
 			return 'Phota refunded this request. For long jobs turn on the Async option and fetch the result with Job → Get.';
 		case 429:
