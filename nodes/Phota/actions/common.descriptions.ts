@@ -74,7 +74,7 @@ export const requestTimeoutOption: INodeProperties = {
 	typeOptions: { minValue: 0, numberPrecision: 1 },
 	default: 0,
 	description:
-		'How long one request may take before it counts as failed (and is sent again when that is safe). 0 uses Phota\'s own limits: 610 seconds for image requests, 60 for everything else.',
+		"How long one request may take before it counts as failed (and is sent again when that is safe). 0 uses Phota's own limits: 610 seconds for image requests, 60 for everything else.",
 };
 
 /** Parallelism, retries and timeout: the options every Phota operation ends with. */

@@ -14,11 +14,7 @@ import { runItems } from '../../helpers/itemRunner';
 import type { IdentityPlan } from '../../helpers/prompt';
 import { planIdentity } from '../../helpers/prompt';
 import { resolveProfileLocator } from '../../helpers/profileIds';
-import {
-	requestOptions,
-	profileLocator,
-	requestSettings,
-} from '../common.descriptions';
+import { requestOptions, profileLocator, requestSettings } from '../common.descriptions';
 import { imageOptionsDescription } from '../../helpers/imageOptions';
 
 export const profilesProperty: INodeProperties = profileLocator({

@@ -13,11 +13,7 @@ import { runItems } from '../../helpers/itemRunner';
 import { normaliseProfileIds } from '../../helpers/profileIds';
 import type { PhotaResponse } from '../../transport';
 import { photaApiRequest } from '../../transport';
-import {
-	optionsCollection,
-	requestOptions,
-	requestSettings,
-} from '../common.descriptions';
+import { optionsCollection, requestOptions, requestSettings } from '../common.descriptions';
 
 const properties: INodeProperties[] = [
 	{

@@ -10,11 +10,7 @@ import { errorItem, runItems } from '../../helpers/itemRunner';
 import type { PhotaResponse } from '../../transport';
 import { photaApiRequest } from '../../transport';
 import type { RetryPolicy } from '../../transport/retryPolicy';
-import {
-	requestOptions,
-	requestSettings,
-	optionsCollection,
-} from '../common.descriptions';
+import { requestOptions, requestSettings, optionsCollection } from '../common.descriptions';
 
 /** Photo counts per training tier (Phota guides/profiles: standard 10–50, fast 5–10). */
 export const TRAINING_TIERS = {

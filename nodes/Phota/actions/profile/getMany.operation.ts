@@ -8,11 +8,7 @@ import { updateDisplayOptions } from 'n8n-workflow';
 
 import { forEachConcurrently, runItems } from '../../helpers/itemRunner';
 import { getProfileStatus, listProfiles } from '../../helpers/profileApi';
-import {
-	optionsCollection,
-	requestOptions,
-	requestSettings,
-} from '../common.descriptions';
+import { optionsCollection, requestOptions, requestSettings } from '../common.descriptions';
 
 const properties: INodeProperties[] = [
 	{
