@@ -141,18 +141,6 @@ describe('Phota → Image → Generate', () => {
 		expect(downloads).toHaveLength(2);
 		expect(downloads.every((entry) => entry.headers['x-api-key'] === undefined)).toBe(true);
 	});
-
-	test('a prompt that never names the chosen profile is refused with a hint, before any request', async () => {
-		const result = await env.runPhota([{ json: { profile_ids: ['prof_abc'] } }], {
-			resource: 'image',
-			operation: 'generate',
-			prompt: 'A woman on a beach',
-		});
-		expect(result.status).toBe('error');
-		expect(result.error?.message).toBe('The prompt does not mention the chosen profile');
-		expect(result.error?.description).toContain('[[profile]]');
-		expect(env.sim.log.count()).toBe(0);
-	});
 });
 
 describe('Phota → Image → Edit, Enhance, Remix', () => {

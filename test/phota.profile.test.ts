@@ -72,27 +72,6 @@ describe('Phota → Profile → Create', () => {
 		expect(env.sim.profiles()).toHaveLength(1);
 		expect(env.sim.profiles()[0].imageUrls).toEqual(urls);
 	});
-
-	test.each([
-		['standard', 9, /standard tier needs 10–50 distinct photos, got 9/],
-		['fast', 11, /fast tier needs 5–10 distinct photos, got 11/],
-		['standard', 51, /standard tier needs 10–50 distinct photos, got 51/],
-	])(
-		'refuses the %s tier with %i photos before calling Phota',
-		async (trainingTier, count, message) => {
-			const result = await env.runPhota([{ json: {} }], {
-				resource: 'profile',
-				operation: 'create',
-				imageSource: 'list',
-				imageUrls: photoUrls(count),
-				trainingTier,
-			});
-
-			expect(result.status).toBe('error');
-			expect(result.error?.message).toMatch(message);
-			expect(env.sim.log.count()).toBe(0);
-		},
-	);
 });
 
 describe('Phota → Profile → Get Status / Get Many / Get Picture / Delete', () => {
@@ -244,19 +223,6 @@ describe('Phota → Profile → Get Status / Get Many / Get Picture / Delete', (
 		expect(second.error?.name).toBe('NodeApiError');
 		expect(second.error?.message).toMatch(`Profile ${id} not found`);
 		expect((second.error as unknown as { httpCode: string }).httpCode).toBe('404');
-	});
-
-	test('a missing profile_ids field names the field and the item, with no request made', async () => {
-		const result = await env.runPhota(
-			[{ json: { profile_ids: ['prof_1'] } }, { json: { name: 'no id' } }],
-			{ resource: 'profile', operation: 'getStatus' },
-		);
-
-		expect(result.status).toBe('error');
-		expect(result.error?.message).toBe(
-			'Input item 1 has no "profile_ids" field to take the profile ID from',
-		);
-		expect(env.sim.log.count()).toBe(0);
 	});
 
 	test('profiles chosen By ID accept several comma-separated IDs', async () => {

@@ -206,46 +206,6 @@ describe('Wait for Profile Ready', () => {
 		expect(result.status).toBe('canceled');
 		expect(result.wallTimeMs).toBeLessThan(400 + 1_000);
 	});
-
-	test('an item without profile_ids is refused before any status request', async () => {
-		const result = await env.run(
-			chain(fixtureNode([{ json: { name: 'x' } }]), waitNode(fastWait, { name: 'Wait' })),
-		);
-		expect(result.error?.message).toBe(
-			'Input item 0 has no "profile_ids" field to take the profile ID from',
-		);
-		expect(env.sim.log.count()).toBe(0);
-	});
-});
-
-describe('Wait for Profile Ready: bad input is refused before any status request', () => {
-	test.each([
-		[
-			'a profile id with spaces',
-			[{ json: { profile_ids: ['prof one'] } }],
-			{},
-			/^"prof one" in Profiles is not a Phota profile ID$/,
-		],
-		[
-			'profile_ids holding an object',
-			[{ json: { profile_ids: [{ name: 'Ada' }] } }],
-			{},
-			/^"\{"name":"Ada"\}" in Profiles is not a Phota profile ID$/,
-		],
-		[
-			'a custom field that is missing',
-			[{ json: { ids: ['prof_a'] } }],
-			{ profiles: { __rl: true, mode: 'fromInput', value: 'profileList' } },
-			/has no "profileList" field/,
-		],
-	])('%s', async (_name, items, parameters, message) => {
-		const result = await env.run(
-			chain(fixtureNode(items), waitNode({ ...fastWait, ...parameters }, { name: 'Wait' })),
-		);
-		expect(result.status).toBe('error');
-		expect(result.error?.message).toMatch(message);
-		expect(env.sim.log.count()).toBe(0);
-	});
 });
 
 describe('Wait for Profile Ready → Check Once and Route', () => {
