@@ -375,6 +375,22 @@ describe('Model options', () => {
 		});
 	});
 
+	test('four 3 MB 4K images in bytes mode arrive whole (streamed and decoded on the fly)', async () => {
+		env.sim.settings.outputBytes = { '1K': 0, '2K': 0, '4K': 3 * 1024 * 1024 };
+		const { result } = await generateWithProfile('[[profile]] on a poster', {
+			numberOfImages: 4,
+			resolution: '4K',
+		});
+		const items = result.output('Phota');
+		expect(items).toHaveLength(4);
+		for (const item of items) {
+			const bytes = await bytesOf(item);
+			expect(bytes.length).toBeGreaterThanOrEqual(3 * 1024 * 1024);
+			expect(sniffImage(bytes)).toBe('png');
+			expect(item.binary?.data?.fileName).toMatch(/\.png$/);
+		}
+	});
+
 	test('Max Retries 0 surfaces a 503 at once; the default resends it', async () => {
 		const generate = (options: Record<string, number>) =>
 			chain(

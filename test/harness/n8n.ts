@@ -15,7 +15,6 @@ process.env.N8N_ENCRYPTION_KEY ??= 'phota-harness-encryption-key';
 process.env.N8N_DIAGNOSTICS_ENABLED = 'false';
 
 import { Container } from '@n8n/di';
-import { mock } from 'jest-mock-extended';
 import {
 	BinaryDataConfig,
 	BinaryDataService,
@@ -191,17 +190,29 @@ class HarnessCredentialsHelper extends ICredentialsHelper {
 	}
 }
 
-/** The parts of n8n's additional data that workflow execution does not need are mock functions. */
-function mockAdditionalData(
+/**
+ * An object whose fields are `fields` and whose every other property is a function returning
+ * undefined: the parts of n8n's additional data that running a workflow does not need. (No jest
+ * mocks, so the benchmark can run the same harness outside jest.)
+ */
+function stub<T>(fields: Record<string, unknown> = {}): T {
+	return new Proxy(fields, {
+		get(target, property) {
+			if (typeof property === 'symbol' || property === 'then') return undefined;
+			return property in target ? target[property] : () => undefined;
+		},
+	}) as T;
+}
+
+function additionalDataWith(
 	fields: Partial<IWorkflowExecuteAdditionalData>,
 ): IWorkflowExecuteAdditionalData {
-	const additionalData = mock<Record<string, unknown>>({
+	return stub<IWorkflowExecuteAdditionalData>({
 		currentNodeParameters: undefined,
 		executionTimeoutTimestamp: undefined,
 		restartExecutionId: undefined,
-	}) as unknown as IWorkflowExecuteAdditionalData;
-	Object.assign(additionalData, fields);
-	return additionalData;
+		...fields,
+	});
 }
 
 function withDefaults(
@@ -265,7 +276,7 @@ export class N8nHarness {
 			active: false,
 		});
 
-		const hooks = new ExecutionLifecycleHooks('manual', `harness-${Date.now()}`, mock());
+		const hooks = new ExecutionLifecycleHooks('manual', `harness-${Date.now()}`, stub());
 		const executedNodes: string[] = [];
 		hooks.addHandler('nodeExecuteAfter', (nodeName) => {
 			executedNodes.push(nodeName);
@@ -273,7 +284,7 @@ export class N8nHarness {
 		const finished = createDeferredPromise<IRun>();
 		hooks.addHandler('workflowExecuteAfter', (fullRunData) => finished.resolve(fullRunData));
 
-		const additionalData = mockAdditionalData({ hooks });
+		const additionalData = additionalDataWith({ hooks });
 		additionalData.credentialsHelper = this.credentialsHelper;
 
 		const targets = new Set(
@@ -354,7 +365,7 @@ export class N8nHarness {
 		const context = new LoadOptionsContext(
 			workflow,
 			nodeJson,
-			mockAdditionalData({ credentialsHelper: this.credentialsHelper }),
+			additionalDataWith({ credentialsHelper: this.credentialsHelper }),
 			'parameters',
 		);
 		recordKeys(Object.values(credentials).map((credential) => credential.apiKey));
@@ -444,7 +455,7 @@ export class N8nHarness {
 			data: withDefaults(credentialType, data),
 		};
 		this.credentialsHelper.credentials = { [type]: credentialsDecrypted.data! };
-		const additionalData = mockAdditionalData({});
+		const additionalData = additionalDataWith({});
 		additionalData.credentialsHelper = this.credentialsHelper;
 		const executeData: IExecuteData = { node, data: {}, source: null };
 		const context = new ExecuteContext(

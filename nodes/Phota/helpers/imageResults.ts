@@ -1,4 +1,5 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import type { Readable } from 'stream';
 
 import type { PhotaResponse } from '../transport';
 import { downloadSignedUrl, photaApiRequest } from '../transport';
@@ -62,6 +63,7 @@ export async function sendImageRequest(
 		endpoint: `/${endpoint}`,
 		body,
 		safety: 'paid',
+		encoding: 'jsonWithBlobs',
 		itemIndex,
 		retryPolicy,
 	})) as PhotaResponse<ImageResponse>;
@@ -103,14 +105,17 @@ export async function imageResultItems(
 	});
 
 	const items: INodeExecutionData[] = [];
-	for (const [position, encoded] of base64Images.entries()) {
-		const data = Buffer.from(encoded, 'base64');
+	for (let position = 0; position < base64Images.length; position++) {
+		const image = base64Images[position];
+		const data = Buffer.isBuffer(image) ? image : Buffer.from(image, 'base64');
+		// Let go of each image once it is handed to n8n's binary store (which may write it to disk).
+		base64Images[position] = '';
+		const mimeType = outputMimeType(data, undefined, fallbackMime);
 		items.push(
 			await binaryItem.call(
 				this,
 				data,
-				undefined,
-				fallbackMime,
+				mimeType,
 				`phota-${stamp}-${position + 1}`,
 				describe(position),
 				context,
@@ -130,12 +135,12 @@ export async function imageResultItems(
 				context.itemIndex,
 				context.retryPolicy,
 			);
+			const mimeType = declaredImageType(download.headers['content-type']) ?? fallbackMime;
 			items.push(
 				await binaryItem.call(
 					this,
 					download.body,
-					download.headers['content-type'],
-					fallbackMime,
+					mimeType,
 					`phota-${stamp}-${position + 1}`,
 					json,
 					context,
@@ -148,16 +153,20 @@ export async function imageResultItems(
 	return items;
 }
 
+function declaredImageType(contentType: string | undefined): string | undefined {
+	const declared = contentType?.split(';')[0].trim();
+	return declared?.startsWith('image/') ? declared : undefined;
+}
+
+/** An output item holding one image; a stream goes to n8n's binary store without being buffered here. */
 async function binaryItem(
 	this: IExecuteFunctions,
-	data: Buffer,
-	contentType: string | undefined,
-	fallbackMime: string,
+	data: Buffer | Readable,
+	mimeType: string,
 	baseName: string,
 	json: IDataObject,
 	context: ImageResultContext,
 ): Promise<INodeExecutionData> {
-	const mimeType = outputMimeType(data, contentType, fallbackMime);
 	const fileName = `${baseName}.${mimeType === 'image/jpeg' ? 'jpg' : mimeType.split('/')[1]}`;
 	return {
 		json: { ...json, file_name: fileName, mime_type: mimeType },

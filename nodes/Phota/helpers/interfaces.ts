@@ -31,7 +31,8 @@ export interface KnownSubjects {
 
 export interface ImageResponse {
 	known_subjects?: KnownSubjects | null;
-	images?: string[];
+	/** Base64 in Phota's JSON; already decoded to Buffers when the response was streamed. */
+	images?: Array<string | Buffer>;
 	download_urls?: string[];
 }
 

@@ -7,10 +7,12 @@ import type {
 	JsonObject,
 } from 'n8n-workflow';
 import { NodeApiError } from 'n8n-workflow';
+import { Readable } from 'stream';
 
 import { sleepUnlessCancelled } from '../helpers/sleep';
 
 import type { FailureFacts, ResendSafety, RetryPolicy } from './retryPolicy';
+import { parseJsonWithBase64Blobs } from './streamedJson';
 import {
 	DEFAULT_RETRY_POLICY,
 	certainlyNotProcessed,
@@ -24,6 +26,7 @@ export const DEFAULT_BASE_URL = 'https://api.photalabs.com/v1/phota';
 /** Phota allows sync requests to run for 600 s; give the socket a little more. */
 const SYNC_REQUEST_TIMEOUT_MS = 610_000;
 const READ_REQUEST_TIMEOUT_MS = 60_000;
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
 type PhotaContext = IExecuteFunctions | ILoadOptionsFunctions;
 
@@ -33,8 +36,11 @@ export interface PhotaRequest {
 	endpoint: string;
 	body?: IDataObject;
 	qs?: IDataObject;
-	/** `arraybuffer` for binary responses (profile picture). */
-	encoding?: 'json' | 'arraybuffer';
+	/**
+	 * `arraybuffer` for binary responses (profile picture); `jsonWithBlobs` for JSON carrying large
+	 * base64 images, which are decoded to Buffers while the response streams in.
+	 */
+	encoding?: 'json' | 'arraybuffer' | 'jsonWithBlobs';
 	/** How a resend could affect billing; GET/DELETE default to idempotent, POST to paid. */
 	safety?: ResendSafety;
 	itemIndex?: number;
@@ -78,8 +84,8 @@ export async function photaApiRequest<T = IDataObject>(
 		url: request.endpoint,
 		qs: request.qs,
 		body: request.body,
-		json: request.encoding !== 'arraybuffer',
-		encoding: request.encoding ?? 'json',
+		json: request.encoding === undefined || request.encoding === 'json',
+		encoding: request.encoding === 'jsonWithBlobs' ? 'stream' : (request.encoding ?? 'json'),
 		returnFullResponse: true,
 		ignoreHttpStatusErrors: true,
 		timeout:
@@ -89,16 +95,24 @@ export async function photaApiRequest<T = IDataObject>(
 	const safety = request.safety ?? (request.method === 'POST' ? 'paid' : 'idempotent');
 
 	return (await withRetries.call(this, request, safety, async () => {
-		return (await this.helpers.httpRequestWithAuthentication.call(
+		const raw = (await this.helpers.httpRequestWithAuthentication.call(
 			this,
 			CREDENTIAL_TYPE,
 			options,
 		)) as RawResponse;
+		if (request.encoding === 'jsonWithBlobs') {
+			raw.body =
+				raw.statusCode < 400
+					? await parseJsonWithBase64Blobs(raw.body as Readable)
+					: await readErrorBody(raw.body);
+		}
+		return raw;
 	})) as PhotaResponse<T>;
 }
 
 /**
- * Downloads a signed URL that Phota returned (an output image). These URLs carry their own
+ * Downloads a signed URL that Phota returned (an output image) as a stream, so n8n's binary data
+ * store can write it to disk without holding the whole file in memory. These URLs carry their own
  * signature, so the API key is deliberately not sent with them.
  */
 export async function downloadSignedUrl(
@@ -106,20 +120,34 @@ export async function downloadSignedUrl(
 	url: string,
 	itemIndex: number,
 	retryPolicy?: RetryPolicy,
-): Promise<PhotaResponse<Buffer>> {
+): Promise<PhotaResponse<Readable>> {
 	const request: PhotaRequest = { method: 'GET', endpoint: url, itemIndex, retryPolicy };
-	const response = await withRetries.call(this, request, 'idempotent', async () => {
-		return (await this.helpers.httpRequest({
+	return (await withRetries.call(this, request, 'idempotent', async () => {
+		const raw = (await this.helpers.httpRequest({
 			method: 'GET',
 			url,
-			encoding: 'arraybuffer',
+			encoding: 'stream',
 			json: false,
 			returnFullResponse: true,
 			ignoreHttpStatusErrors: true,
 			timeout: retryPolicy?.attemptTimeoutMs ?? READ_REQUEST_TIMEOUT_MS,
 		})) as RawResponse;
-	});
-	return { ...response, body: toBuffer(response.body) };
+		// An error answer is small: read it so the error can quote it.
+		if (raw.statusCode >= 400) raw.body = await readErrorBody(raw.body);
+		return raw;
+	})) as PhotaResponse<Readable>;
+}
+
+async function readErrorBody(body: unknown): Promise<unknown> {
+	if (!(body instanceof Readable)) return body;
+	const chunks: Buffer[] = [];
+	let size = 0;
+	for await (const chunk of body) {
+		const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
+		if (size < MAX_ERROR_BODY_BYTES) chunks.push(buffer);
+		size += buffer.length;
+	}
+	return Buffer.concat(chunks).subarray(0, MAX_ERROR_BODY_BYTES);
 }
 
 async function withRetries<T>(
