@@ -1,5 +1,6 @@
 import type {
-	IAuthenticateGeneric,
+	ICredentialDataDecryptedObject,
+	IHttpRequestOptions,
 	Icon,
 	ICredentialTestRequest,
 	ICredentialType,
@@ -39,14 +40,19 @@ export class PhotaApi implements ICredentialType {
 		},
 	];
 
-	authenticate: IAuthenticateGeneric = {
-		type: 'generic',
-		properties: {
-			headers: {
-				'X-API-Key': '={{$credentials.apiKey}}',
-			},
-		},
-	};
+	/**
+	 * Adds the X-API-Key header. A function rather than a generic `={{$credentials.apiKey}}` block:
+	 * n8n then need not evaluate an expression (and build its date context) for every request.
+	 */
+	async authenticate(
+		credentials: ICredentialDataDecryptedObject,
+		requestOptions: IHttpRequestOptions,
+	): Promise<IHttpRequestOptions> {
+		return {
+			...requestOptions,
+			headers: { ...requestOptions.headers, 'X-API-Key': String(credentials.apiKey ?? '') },
+		};
+	}
 
 	test: ICredentialTestRequest = {
 		request: {

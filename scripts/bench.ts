@@ -115,14 +115,17 @@ async function measureOverhead(sim: PhotaSimulator) {
 		return (performance.now() - started) / requests;
 	};
 
-	// Warm up all three, then alternate so drift hits each equally; report medians.
-	await nodeRound();
-	await helperRound();
-	await undiciRound();
+	// Warm up all three (the JIT settles after a few rounds), then alternate so drift hits each
+	// equally; report medians.
+	for (let round = 0; round < 3; round++) {
+		await nodeRound();
+		await helperRound();
+		await undiciRound();
+	}
 	const node: number[] = [];
 	const helper: number[] = [];
 	const bare: number[] = [];
-	for (let round = 0; round < (quick ? 3 : 5); round++) {
+	for (let round = 0; round < (quick ? 3 : 7); round++) {
 		node.push(await nodeRound());
 		helper.push(await helperRound());
 		bare.push(await undiciRound());
@@ -459,7 +462,7 @@ async function measureMemory(sim: PhotaSimulator) {
 	const sizes = quick ? [8] : [8, 24];
 	const cases: Array<{ delivery: string; binaryMode: string; label: string }> = [
 		{
-			delivery: 'bytes',
+			delivery: 'binary',
 			binaryMode: 'filesystem',
 			label: 'bytes, filesystem binary data (n8n 2.x default)',
 		},

@@ -71,13 +71,28 @@ export function failureOf(error: unknown): FailureFacts | undefined {
 	return error && typeof error === 'object' ? failureByError.get(error) : undefined;
 }
 
+/** The credential's base URL, read once per node run (reading a credential decrypts it). */
+const baseUrlByContext = new WeakMap<object, Promise<string>>();
+
+async function baseUrlOf(context: PhotaContext): Promise<string> {
+	let baseUrl = baseUrlByContext.get(context);
+	if (!baseUrl) {
+		baseUrl = context
+			.getCredentials<{ baseUrl?: string }>(CREDENTIAL_TYPE)
+			.then((credentials) => (credentials.baseUrl || DEFAULT_BASE_URL).replace(/\/+$/, ''));
+		baseUrlByContext.set(context, baseUrl);
+		// A failed read (e.g. missing credential) is not remembered.
+		baseUrl.catch(() => baseUrlByContext.delete(context));
+	}
+	return await baseUrl;
+}
+
 /** The one authenticated call to the Phota API. Retries transient failures per the retry policy. */
 export async function photaApiRequest<T = IDataObject>(
 	this: PhotaContext,
 	request: PhotaRequest,
 ): Promise<PhotaResponse<T>> {
-	const credentials = await this.getCredentials<{ baseUrl?: string }>(CREDENTIAL_TYPE);
-	const baseURL = (credentials.baseUrl || DEFAULT_BASE_URL).replace(/\/+$/, '');
+	const baseURL = await baseUrlOf(this);
 	const options: IHttpRequestOptions = {
 		method: request.method,
 		baseURL,
