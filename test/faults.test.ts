@@ -109,6 +109,15 @@ async function readyProfile(): Promise<Prepared> {
 	return { profileIds: await env.readyProfiles(1) };
 }
 
+/** One item with these profile_ids through a Profile operation. */
+async function onProfiles(profileIds: string[], operation: string) {
+	return await env.runPhota([{ json: { profile_ids: profileIds } }], {
+		resource: 'profile',
+		operation,
+		options: fastTimeout,
+	});
+}
+
 function expectOneImage(result: RunResult) {
 	const [item, ...rest] = result.output('Phota');
 	expect(rest).toHaveLength(0);
@@ -136,13 +145,7 @@ const families: Family[] = [
 		route: 'GET /profiles/:id/status',
 		safety: 'read',
 		prepare: readyProfile,
-		run: async ({ profileIds }) => {
-			return await env.runPhota([{ json: { profile_ids: profileIds } }], {
-				resource: 'profile',
-				operation: 'getStatus',
-				options: fastTimeout,
-			});
-		},
+		run: async ({ profileIds }) => await onProfiles(profileIds, 'getStatus'),
 		expectSuccess(result) {
 			expect(result.output('Phota')[0].json.status).toBe('READY');
 		},
@@ -168,13 +171,7 @@ const families: Family[] = [
 		route: 'GET /profiles/:id/profile_picture',
 		safety: 'read',
 		prepare: readyProfile,
-		run: async ({ profileIds }) => {
-			return await env.runPhota([{ json: { profile_ids: profileIds } }], {
-				resource: 'profile',
-				operation: 'getPicture',
-				options: fastTimeout,
-			});
-		},
+		run: async ({ profileIds }) => await onProfiles(profileIds, 'getPicture'),
 		expectSuccess(result) {
 			expect(result.output('Phota')[0].binary?.data?.mimeType).toBe('image/jpeg');
 		},
@@ -184,13 +181,7 @@ const families: Family[] = [
 		route: 'DELETE /profiles/:id',
 		safety: 'read',
 		prepare: readyProfile,
-		run: async ({ profileIds }) => {
-			return await env.runPhota([{ json: { profile_ids: profileIds } }], {
-				resource: 'profile',
-				operation: 'deleteProfile',
-				options: fastTimeout,
-			});
-		},
+		run: async ({ profileIds }) => await onProfiles(profileIds, 'deleteProfile'),
 		expectSuccess(result) {
 			expect(result.output('Phota')[0].json).toMatchObject({ deleted: true });
 			expect(env.sim.profiles()).toHaveLength(0);

@@ -57,7 +57,12 @@ import {
 } from 'n8n-workflow';
 
 import { recordArtifact, recordKeys } from './leakCheck';
-import { FixtureItemsNode, HARNESS_NODE_PREFIX, PassThroughNode } from './testNodes';
+import {
+	AuthenticatedGetNode,
+	FixtureItemsNode,
+	HARNESS_NODE_PREFIX,
+	PassThroughNode,
+} from './testNodes';
 
 export const PACKAGE_DIR = path.resolve(__dirname, '..', '..');
 export const PACKAGE_NAME = 'n8n-nodes-phota';
@@ -246,6 +251,7 @@ export class N8nHarness {
 		}
 		nodes.set(`${HARNESS_NODE_PREFIX}fixtureItems`, new FixtureItemsNode());
 		nodes.set(`${HARNESS_NODE_PREFIX}passThrough`, new PassThroughNode());
+		nodes.set(`${HARNESS_NODE_PREFIX}authenticatedGet`, new AuthenticatedGetNode());
 		const credentials = new Map<string, ICredentialType>();
 		for (const [name, { type }] of Object.entries(loader.credentialTypes))
 			credentials.set(name, type);

@@ -75,3 +75,35 @@ export class PassThroughNode implements INodeType {
 }
 
 export const HARNESS_NODE_PREFIX = 'harness.';
+
+/**
+ * The least a node can do per item with the Phota credential: one authenticated GET of the URL
+ * in "url", one item out. The benchmark's floor for "a node calling Phota through n8n".
+ */
+export class AuthenticatedGetNode implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Authenticated GET',
+		name: 'authenticatedGet',
+		group: ['transform'],
+		version: 1,
+		description: 'GETs each item\'s "url" with the Phota credential, one at a time',
+		defaults: { name: 'Authenticated GET' },
+		inputs: ['main'],
+		outputs: ['main'],
+		credentials: [{ name: 'photaApi', required: true }],
+		properties: [],
+	};
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const output: INodeExecutionData[] = [];
+		for (const [index, item] of this.getInputData().entries()) {
+			const body = (await this.helpers.httpRequestWithAuthentication.call(this, 'photaApi', {
+				method: 'GET',
+				url: String(item.json.url),
+				json: true,
+			})) as IDataObject;
+			output.push({ json: body, pairedItem: { item: index } });
+		}
+		return [output];
+	}
+}

@@ -47,6 +47,12 @@ export function fixtureNode(items: FixtureItem[], name = 'Input'): INode {
 	return node(`${HARNESS_NODE_PREFIX}fixtureItems`, { items: JSON.stringify(items) }, { name });
 }
 
+/** One authenticated GET per item (its "url"): the benchmark's minimal node. */
+export function authenticatedGetNode(name = 'Authenticated GET'): INode {
+	const get = node(`${HARNESS_NODE_PREFIX}authenticatedGet`, {}, { name });
+	return { ...get, credentials: { photaApi: { id: 'cred-1', name: 'Phota account' } } };
+}
+
 export function passThroughNode(name = 'Next'): INode {
 	return node(`${HARNESS_NODE_PREFIX}passThrough`, {}, { name });
 }
