@@ -360,6 +360,11 @@ function injectMixedFaults(
 	return faults.length;
 }
 
+/** `count` items asking for numbered shots of one profile (the prompt names the shot). */
+function shots(count: number, profileId: string) {
+	return Array.from({ length: count }, (_, shot) => ({ json: { shot, profile_ids: [profileId] } }));
+}
+
 const anyFaultMessage = new RegExp(faultClasses.map((fault) => fault.message.source).join('|'));
 
 describe('large batches with mixed faults lose nothing', () => {
@@ -382,9 +387,7 @@ describe('large batches with mixed faults lose nothing', () => {
 			},
 			30,
 		);
-		const items = Array.from({ length: 60 }, (_, index) => ({
-			json: { shot: index, profile_ids: [profileId] },
-		}));
+		const items = shots(60, profileId);
 
 		const result = await env.runPhota(
 			items,
@@ -447,9 +450,7 @@ describe('large batches with mixed faults lose nothing', () => {
 			},
 			30,
 		);
-		const items = Array.from({ length: 40 }, (_, index) => ({
-			json: { shot: index, profile_ids: [profileId] },
-		}));
+		const items = shots(40, profileId);
 		const submitted = await env.runPhota(items, {
 			resource: 'image',
 			operation: 'generate',
