@@ -1,3 +1,4 @@
+import { UserError } from 'n8n-workflow';
 import type {
 	ICredentialDataDecryptedObject,
 	IHttpRequestOptions,
@@ -6,6 +7,8 @@ import type {
 	ICredentialType,
 	INodeProperties,
 } from 'n8n-workflow';
+
+import { checkedBaseUrl, DEFAULT_BASE_URL, originOf } from '../nodes/Phota/transport/baseUrl';
 
 export class PhotaApi implements ICredentialType {
 	name = 'photaApi';
@@ -33,21 +36,44 @@ export class PhotaApi implements ICredentialType {
 			displayName: 'Base URL',
 			name: 'baseUrl',
 			type: 'string',
-			default: 'https://api.photalabs.com/v1/phota',
+			default: DEFAULT_BASE_URL,
 			required: true,
 			description:
-				'Change only to go through a proxy or to try the nodes against the local Phota simulator (for example http://127.0.0.1:8787/v1/phota)',
+				'Change only to go through a proxy or to try the nodes against the local Phota simulator (for example http://127.0.0.1:8787/v1/phota). Must be https://, except on this machine (localhost, 127.0.0.1).',
+		},
+		{
+			displayName:
+				'Plain http:// sends the API key unencrypted: the nodes accept it only for this machine (localhost, 127.0.0.1, ::1), such as the local Phota simulator. Use https:// for anything else.',
+			name: 'plainHttpNotice',
+			type: 'notice',
+			default: '',
+			displayOptions: { show: { baseUrl: [{ _cnd: { startsWith: 'http://' } }] } },
 		},
 	];
 
 	/**
-	 * Adds the X-API-Key header. A function rather than a generic `={{$credentials.apiKey}}` block:
-	 * n8n then need not evaluate an expression (and build its date context) for every request.
+	 * Adds the X-API-Key header, only for the Base URL's own origin over https (or loopback http).
+	 * A function rather than a generic `={{$credentials.apiKey}}` block: n8n then need not evaluate
+	 * an expression (and build its date context) for every request, and the key's destination is
+	 * checked on every request, the credential test included.
 	 */
 	async authenticate(
 		credentials: ICredentialDataDecryptedObject,
 		requestOptions: IHttpRequestOptions,
 	): Promise<IHttpRequestOptions> {
+		let origin: string;
+		let target: string;
+		try {
+			origin = originOf(checkedBaseUrl(credentials.baseUrl as string | undefined));
+			target = new URL(requestOptions.url, requestOptions.baseURL).origin;
+		} catch (error) {
+			throw new UserError((error as Error).message);
+		}
+		if (target !== origin) {
+			throw new UserError(
+				`The Phota API key is only sent to ${origin}, not to ${target}. Check the Base URL in the Phota credential.`,
+			);
+		}
 		return {
 			...requestOptions,
 			headers: { ...requestOptions.headers, 'X-API-Key': String(credentials.apiKey ?? '') },
@@ -59,6 +85,8 @@ export class PhotaApi implements ICredentialType {
 			baseURL: '={{$credentials.baseUrl.replace(/\\/+$/, "")}}',
 			url: '/profiles/ids',
 			method: 'GET',
+			// A redirect would carry the X-API-Key header to wherever it points.
+			disableFollowRedirect: true,
 		},
 		rules: [
 			{

@@ -5,7 +5,7 @@ import type {
 	INodeType,
 	INodeTypeDescription,
 } from 'n8n-workflow';
-import { NodeOperationError } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import {
 	maxRetriesOption,
@@ -14,16 +14,36 @@ import {
 	profileLocator,
 	requestSettings,
 } from '../actions/common.descriptions';
-import { errorItem } from '../helpers/itemRunner';
+import { forEachConcurrently } from '../helpers/itemRunner';
+import type { NumberRule } from '../helpers/numberParameter';
+import { readNumber } from '../helpers/numberParameter';
 import { getProfileStatus } from '../helpers/profileApi';
 import { resolveProfileLocator } from '../helpers/profileIds';
 import { listSearch } from '../methods';
-import type { ProfileWatch } from './profilePoller';
+import { failureOf } from '../transport';
+import type { RetryPolicy } from '../transport/retryPolicy';
+import type { PollSettings, ProfileWatch } from './profilePoller';
 import { pollUntilSettled, TERMINAL_STATUSES } from './profilePoller';
 
-const DEFAULT_POLL_SECONDS = 15;
-const DEFAULT_TIMEOUT_MINUTES = 45;
-const DEFAULT_PARALLEL_POLLS = 10;
+const POLL_INTERVAL_SECONDS: NumberRule = {
+	label: 'Poll Interval (Seconds)',
+	min: 0.05,
+	max: 3600,
+	fallback: 15,
+};
+const TIMEOUT_MINUTES: NumberRule = {
+	label: 'Timeout (Minutes)',
+	min: 0.001,
+	max: 1440,
+	fallback: 45,
+};
+const PARALLEL_STATUS_REQUESTS: NumberRule = {
+	label: 'Parallel Status Requests',
+	min: 1,
+	max: 50,
+	integer: true,
+	fallback: 10,
+};
 const MAX_BACKOFF_MS = 60_000;
 
 /** Evaluated by n8n from the node's parameters: which outputs the node shows. */
@@ -89,8 +109,12 @@ export class WaitForProfileReady implements INodeType {
 				displayName: 'Poll Interval (Seconds)',
 				name: 'pollIntervalSeconds',
 				type: 'number',
-				typeOptions: { minValue: 0.05, numberPrecision: 2 },
-				default: DEFAULT_POLL_SECONDS,
+				typeOptions: {
+					minValue: POLL_INTERVAL_SECONDS.min,
+					maxValue: POLL_INTERVAL_SECONDS.max,
+					numberPrecision: 2,
+				},
+				default: 15,
 				hint: 'Phota advises checking every 10–30 seconds; training takes about 20 minutes',
 				displayOptions: { show: { mode: ['wait'] } },
 			},
@@ -98,8 +122,12 @@ export class WaitForProfileReady implements INodeType {
 				displayName: 'Timeout (Minutes)',
 				name: 'timeoutMinutes',
 				type: 'number',
-				typeOptions: { minValue: 0.01, numberPrecision: 2 },
-				default: DEFAULT_TIMEOUT_MINUTES,
+				typeOptions: {
+					minValue: TIMEOUT_MINUTES.min,
+					maxValue: TIMEOUT_MINUTES.max,
+					numberPrecision: 3,
+				},
+				default: 45,
 				description: 'How long to wait at most, for all profiles together',
 				displayOptions: { show: { mode: ['wait'] } },
 			},
@@ -130,8 +158,11 @@ export class WaitForProfileReady implements INodeType {
 					displayName: 'Parallel Status Requests',
 					name: 'parallelRequests',
 					type: 'number',
-					typeOptions: { minValue: 1, maxValue: 50 },
-					default: DEFAULT_PARALLEL_POLLS,
+					typeOptions: {
+						minValue: PARALLEL_STATUS_REQUESTS.min,
+						maxValue: PARALLEL_STATUS_REQUESTS.max,
+					},
+					default: 10,
 					description: 'How many profiles are checked at the same time',
 				},
 				{ ...maxRetriesOption, displayOptions: { show: { '/mode': ['checkOnce'] } } },
@@ -149,10 +180,11 @@ export class WaitForProfileReady implements INodeType {
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const items = this.getInputData();
 		const mode = this.getNodeParameter('mode', 0) as 'wait' | 'checkOnce';
-		const options = this.getNodeParameter('options', 0, {}) as IDataObject;
+		const onFailure = mode === 'checkOnce' ? 'route' : this.getNodeParameter('onFailure', 0);
 		const continueOnFail = this.continueOnFail();
+		// Every setting and every item's profiles are read before the first request.
+		const settings = readWaitSettings.call(this, mode);
 
-		// Read every item's profiles before the first request, so bad input costs no polling.
 		const idsByItem: Array<string[] | Error> = items.map((_, itemIndex) => {
 			try {
 				return resolveProfileLocator.call(this, 'profiles', itemIndex, {
@@ -168,22 +200,47 @@ export class WaitForProfileReady implements INodeType {
 
 		const watches =
 			mode === 'checkOnce'
-				? await checkOnce.call(this, distinctIds, options)
-				: await waitUntilSettled.call(this, distinctIds, options);
+				? await checkOnce.call(this, distinctIds, settings)
+				: await pollUntilSettled.call(
+						this,
+						distinctIds,
+						{ ...settings.poll, deadline: Date.now() + settings.timeoutMs },
+						// Without Continue On Fail, a wrong key or a refused request ends the wait at once.
+						{ stopOnFatalError: !continueOnFail, onChange: reportProgress.bind(this) },
+					);
 
-		const outputCount =
-			mode === 'checkOnce' ? 3 : this.getNodeParameter('onFailure', 0) === 'error' ? 1 : 2;
-		const outputs: INodeExecutionData[][] = Array.from({ length: outputCount }, () => []);
+		const outputs: INodeExecutionData[][] = Array.from(
+			{ length: mode === 'checkOnce' ? 3 : onFailure === 'error' ? 1 : 2 },
+			() => [],
+		);
+		const failedOutput = mode === 'checkOnce' ? 2 : onFailure === 'error' ? undefined : 1;
+		/** A failed item goes to the Failed output, or, with only a Ready output, is an error item. */
+		const fail = (item: INodeExecutionData, error: Error) => {
+			if (failedOutput !== undefined) {
+				outputs[failedOutput].push(item);
+				return;
+			}
+			if (!continueOnFail) throw error;
+			item.json.error ??= error.message;
+			outputs[0].push(failedItem.call(this, item, error));
+		};
 		const timedOut: number[] = [];
 
 		for (const [itemIndex, ids] of idsByItem.entries()) {
 			if (ids instanceof Error) {
-				outputs[0].push(errorItem.call(this, ids, itemIndex, items[itemIndex].json));
+				const input = { json: items[itemIndex].json, pairedItem: { item: itemIndex } };
+				fail(
+					{
+						...input,
+						json: { ...input.json, status: 'INVALID_INPUT', ready: false, error: ids.message },
+					},
+					ids,
+				);
 				continue;
 			}
 			const profileWatches = ids.map((id) => watches.get(id) as ProfileWatch);
 			const fatal = profileWatches.find(
-				(watch) => watch.fatalError && !['NOT_FOUND'].includes(watch.status),
+				(watch) => watch.fatalError && watch.status !== 'NOT_FOUND',
 			);
 			if (fatal?.fatalError && !continueOnFail) throw fatal.fatalError;
 
@@ -191,22 +248,22 @@ export class WaitForProfileReady implements INodeType {
 			const outcome = item.json.status as string;
 			if (outcome === 'TIMEOUT') timedOut.push(itemIndex);
 
-			if (outcome === 'READY') outputs[0].push(item);
-			else if (mode === 'checkOnce')
-				outputs[
-					TERMINAL_STATUSES.includes(outcome as never) || outcome === 'NOT_FOUND' || fatal ? 2 : 1
-				].push(item);
-			else if (outputCount === 2) outputs[1].push(item);
-			else if (continueOnFail)
-				outputs[0].push({ ...item, json: { ...item.json, error: item.json.message } });
-			else {
-				throw new NodeOperationError(
-					this.getNode(),
-					`Profile training did not finish: ${item.json.message as string}`,
-					{
-						itemIndex,
-						description: `Status: ${outcome}. Choose "Send Item to the Failed Output" to let the other items continue.`,
-					},
+			if (outcome === 'READY' && !fatal) {
+				outputs[0].push(item);
+			} else if (mode === 'checkOnce' && !fatal && !isFinal(outcome)) {
+				outputs[1].push(item);
+			} else {
+				fail(
+					item,
+					fatal?.fatalError ??
+						new NodeOperationError(
+							this.getNode(),
+							`Profile training did not finish: ${item.json.message as string}`,
+							{
+								itemIndex,
+								description: `Status: ${outcome}. Choose "Send Item to the Failed Output" to let the other items continue.`,
+							},
+						),
 				);
 			}
 		}
@@ -222,73 +279,119 @@ export class WaitForProfileReady implements INodeType {
 	}
 }
 
-async function waitUntilSettled(
+function isFinal(outcome: string): boolean {
+	return TERMINAL_STATUSES.includes(outcome as never) || outcome === 'NOT_FOUND';
+}
+
+/**
+ * A failed item under Continue On Fail when the node has only a Ready output. With "Continue (using
+ * error output)" n8n moves an item with `error` set to the error output and keeps its JSON; with
+ * "Continue (using regular output)" it stays on the output, marked with `error` and `ready: false`.
+ */
+function failedItem(
 	this: IExecuteFunctions,
-	profileIds: string[],
-	options: IDataObject,
-): Promise<Map<string, ProfileWatch>> {
-	const intervalMs = Math.max(
-		50,
-		(this.getNodeParameter('pollIntervalSeconds', 0, DEFAULT_POLL_SECONDS) as number) * 1000,
-	);
-	const timeoutMs = Math.max(
-		10,
-		(this.getNodeParameter('timeoutMinutes', 0, DEFAULT_TIMEOUT_MINUTES) as number) * 60_000,
-	);
-	return await pollUntilSettled.call(
-		this,
-		profileIds,
-		{
-			intervalMs,
-			deadline: Date.now() + timeoutMs,
-			parallelRequests: Number(options.parallelRequests ?? DEFAULT_PARALLEL_POLLS),
-			maxBackoffMs: Math.max(intervalMs, MAX_BACKOFF_MS),
-			attemptTimeoutMs: requestSettings(options).retryPolicy.attemptTimeoutMs,
-		},
-		(watch) =>
-			this.sendMessageToUI(
-				`Phota profile ${watch.profileId}: ${watch.status}${watch.message ? ` (${watch.message})` : ''}`,
-			),
+	item: INodeExecutionData,
+	error: Error,
+): INodeExecutionData {
+	if (this.getNode().onError !== 'continueErrorOutput') return item;
+	return {
+		...item,
+		error:
+			error instanceof NodeOperationError || error instanceof NodeApiError
+				? error
+				: new NodeOperationError(this.getNode(), error),
+	};
+}
+
+function reportProgress(this: IExecuteFunctions, watch: ProfileWatch): void {
+	this.sendMessageToUI(
+		`Phota profile ${watch.profileId}: ${watch.status}${watch.message ? ` (${watch.message})` : ''}`,
 	);
 }
 
+interface WaitSettings {
+	poll: Omit<PollSettings, 'deadline'>;
+	timeoutMs: number;
+	retryPolicy: RetryPolicy;
+}
+
+function readWaitSettings(this: IExecuteFunctions, mode: 'wait' | 'checkOnce'): WaitSettings {
+	const options = this.getNodeParameter('options', 0, {}) as IDataObject;
+	const { parallelRequests, retryPolicy } = requestSettings.call(
+		this,
+		options,
+		PARALLEL_STATUS_REQUESTS,
+	);
+	if (mode === 'checkOnce') {
+		return {
+			poll: { intervalMs: 0, parallelRequests, maxBackoffMs: 0 },
+			timeoutMs: 0,
+			retryPolicy,
+		};
+	}
+	const intervalMs =
+		readNumber.call(
+			this,
+			this.getNodeParameter('pollIntervalSeconds', 0, POLL_INTERVAL_SECONDS.fallback),
+			POLL_INTERVAL_SECONDS,
+			0,
+		) * 1000;
+	const timeoutMs =
+		readNumber.call(
+			this,
+			this.getNodeParameter('timeoutMinutes', 0, TIMEOUT_MINUTES.fallback),
+			TIMEOUT_MINUTES,
+			0,
+		) * 60_000;
+	return {
+		poll: {
+			intervalMs,
+			parallelRequests,
+			maxBackoffMs: Math.max(intervalMs, MAX_BACKOFF_MS),
+			attemptTimeoutMs: retryPolicy.attemptTimeoutMs,
+		},
+		timeoutMs,
+		retryPolicy,
+	};
+}
+
+/** One status request per profile, at most Parallel Status Requests at a time. */
 async function checkOnce(
 	this: IExecuteFunctions,
 	profileIds: string[],
-	options: IDataObject,
+	settings: WaitSettings,
 ): Promise<Map<string, ProfileWatch>> {
-	const { retryPolicy } = requestSettings(options);
 	const watches = new Map<string, ProfileWatch>();
 	const now = Date.now();
-	await Promise.all(
-		profileIds.map(async (profileId) => {
-			const watch: ProfileWatch = {
-				profileId,
-				status: 'UNKNOWN',
-				message: '',
-				polls: 1,
-				transientErrors: 0,
-				history: [],
-				done: true,
-				startedAt: now,
-				nextPollAt: now,
-				finishedAt: now,
-			};
-			try {
-				const status = await getProfileStatus.call(this, profileId, { retryPolicy });
-				Object.assign(watch, { status: status.status, message: status.message ?? '' });
-				watch.history.push({ status: status.status, after_seconds: 0 });
-			} catch (error) {
-				const httpCode = (error as { httpCode?: string }).httpCode;
-				Object.assign(watch, {
-					status: httpCode === '404' ? 'NOT_FOUND' : 'UNKNOWN',
-					message: (error as Error).message,
-				});
-				if (httpCode !== '404') watch.fatalError = error as Error;
-			}
-			watches.set(profileId, watch);
-		}),
-	);
+	await forEachConcurrently(profileIds, settings.poll.parallelRequests, async (profileId) => {
+		const watch: ProfileWatch = {
+			profileId,
+			status: 'UNKNOWN',
+			message: '',
+			polls: 1,
+			transientErrors: 0,
+			history: [],
+			done: true,
+			startedAt: now,
+			nextPollAt: now,
+			finishedAt: now,
+		};
+		try {
+			const status = await getProfileStatus.call(this, profileId, {
+				retryPolicy: settings.retryPolicy,
+			});
+			Object.assign(watch, { status: status.status, message: status.message ?? '' });
+			watch.history.push({ status: status.status, after_seconds: 0 });
+		} catch (error) {
+			const notFound = failureOf(error)?.status === 404;
+			Object.assign(watch, {
+				status: notFound ? 'NOT_FOUND' : 'UNKNOWN',
+				message: (error as Error).message,
+			});
+			if (!notFound) watch.fatalError = error as Error;
+		}
+		watches.set(profileId, watch);
+	});
 	return watches;
 }
 

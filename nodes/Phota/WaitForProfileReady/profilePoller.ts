@@ -49,8 +49,13 @@ export async function pollUntilSettled(
 	this: IExecuteFunctions,
 	profileIds: string[],
 	settings: PollSettings,
-	onChange?: (watch: ProfileWatch) => void,
+	handling: {
+		/** Throw a non-transient failure other than 404 (401, 403, 422) at once instead of waiting on. */
+		stopOnFatalError: boolean;
+		onChange?: (watch: ProfileWatch) => void;
+	},
 ): Promise<Map<string, ProfileWatch>> {
+	const { onChange } = handling;
 	const startedAt = Date.now();
 	const cancelSignal = this.getExecutionCancelSignal();
 	const watches = new Map<string, ProfileWatch>(
@@ -79,6 +84,10 @@ export async function pollUntilSettled(
 			await pollOnce.call(this, watch, settings, startedAt);
 			if (watch.status !== before) onChange?.(watch);
 		});
+		const fatal = [...watches.values()].find(
+			(watch) => watch.fatalError && watch.status !== 'NOT_FOUND',
+		);
+		if (fatal?.fatalError && handling.stopOnFatalError) throw fatal.fatalError;
 
 		const waiting = pending();
 		if (waiting.length === 0) break;

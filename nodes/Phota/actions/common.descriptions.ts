@@ -1,6 +1,9 @@
-import type { INodeProperties } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 
 import { DEFAULT_PARALLEL_REQUESTS } from '../helpers/itemRunner';
+import type { NumberRule } from '../helpers/numberParameter';
+import { readNumber } from '../helpers/numberParameter';
+import { limitConcurrentRequests } from '../transport/limiter';
 import { DEFAULT_PROFILE_FIELD, FROM_INPUT_MODE } from '../helpers/profileIds';
 import type { RetryPolicy } from '../transport/retryPolicy';
 import { DEFAULT_RETRY_POLICY } from '../transport/retryPolicy';
@@ -47,11 +50,32 @@ export function profileLocator(
 	};
 }
 
+export const PARALLEL_REQUESTS: NumberRule = {
+	label: 'Parallel Requests',
+	min: 1,
+	max: 20,
+	integer: true,
+	fallback: DEFAULT_PARALLEL_REQUESTS,
+};
+export const MAX_RETRIES: NumberRule = {
+	label: 'Max Retries',
+	min: 0,
+	max: 10,
+	integer: true,
+	fallback: DEFAULT_RETRY_POLICY.maxRetries,
+};
+export const REQUEST_TIMEOUT_SECONDS: NumberRule = {
+	label: 'Request Timeout (Seconds)',
+	min: 0,
+	max: 3600,
+	fallback: 0,
+};
+
 export const parallelRequestsOption: INodeProperties = {
 	displayName: 'Parallel Requests',
 	name: 'parallelRequests',
 	type: 'number',
-	typeOptions: { minValue: 1, maxValue: 20 },
+	typeOptions: { minValue: PARALLEL_REQUESTS.min, maxValue: PARALLEL_REQUESTS.max },
 	default: 5,
 	description:
 		'How many input items are sent to Phota at the same time. Results keep the input order. Lower it if Phota answers 429 (rate limited).',
@@ -61,7 +85,7 @@ export const maxRetriesOption: INodeProperties = {
 	displayName: 'Max Retries',
 	name: 'maxRetries',
 	type: 'number',
-	typeOptions: { minValue: 0, maxValue: 10 },
+	typeOptions: { minValue: MAX_RETRIES.min, maxValue: MAX_RETRIES.max },
 	default: 3,
 	description:
 		'How often a request that failed for a passing reason (rate limit, 5xx, dropped connection) is sent again. Paid requests are only resent when Phota certainly did not process them.',
@@ -71,7 +95,11 @@ export const requestTimeoutOption: INodeProperties = {
 	displayName: 'Request Timeout (Seconds)',
 	name: 'requestTimeoutSeconds',
 	type: 'number',
-	typeOptions: { minValue: 0, numberPrecision: 1 },
+	typeOptions: {
+		minValue: REQUEST_TIMEOUT_SECONDS.min,
+		maxValue: REQUEST_TIMEOUT_SECONDS.max,
+		numberPrecision: 1,
+	},
 	default: 0,
 	description:
 		"How long one request may take before it counts as failed (and is sent again when that is safe). 0 uses Phota's own limits: 610 seconds for image requests, 60 for everything else.",
@@ -85,24 +113,38 @@ export const requestOptions: INodeProperties[] = [
 ];
 
 export interface RequestSettingsOptions {
-	parallelRequests?: number;
-	maxRetries?: number;
-	requestTimeoutSeconds?: number;
+	parallelRequests?: unknown;
+	maxRetries?: unknown;
+	requestTimeoutSeconds?: unknown;
 }
 
-export function requestSettings(options: RequestSettingsOptions): {
+/**
+ * Parallel Requests, Max Retries and Request Timeout of the node's Options (read at item 0: they
+ * govern the whole run). Parallel Requests also bounds the run's Phota requests in total, however
+ * an operation nests them.
+ */
+export function requestSettings(
+	this: IExecuteFunctions,
+	options: RequestSettingsOptions,
+	parallelRule: NumberRule = PARALLEL_REQUESTS,
+): {
 	parallelRequests: number;
 	retryPolicy: RetryPolicy;
 } {
-	const timeoutSeconds = Number(options.requestTimeoutSeconds ?? 0);
+	const parallelRequests = readNumber.call(this, options.parallelRequests, parallelRule, 0);
+	const maxRetries = readNumber.call(this, options.maxRetries, MAX_RETRIES, 0);
+	const timeoutSeconds = readNumber.call(
+		this,
+		options.requestTimeoutSeconds,
+		REQUEST_TIMEOUT_SECONDS,
+		0,
+	);
+	limitConcurrentRequests(this, parallelRequests);
 	return {
-		parallelRequests: Math.max(
-			1,
-			Math.floor(options.parallelRequests ?? DEFAULT_PARALLEL_REQUESTS),
-		),
+		parallelRequests,
 		retryPolicy: {
 			...DEFAULT_RETRY_POLICY,
-			maxRetries: Math.max(0, Math.floor(options.maxRetries ?? DEFAULT_RETRY_POLICY.maxRetries)),
+			maxRetries,
 			...(timeoutSeconds > 0 ? { attemptTimeoutMs: Math.round(timeoutSeconds * 1000) } : {}),
 		},
 	};

@@ -77,7 +77,7 @@ export async function readEditImages(
 	for (const property of properties)
 		sources.push(await checkBinary.call(this, property, 'Binary Fields', itemIndex));
 	sources.push(
-		...(Array.isArray(urls) ? urls : splitList(urls))
+		...(Array.isArray(urls) ? urls : splitUrls(urls))
 			.map((url) => String(url).trim())
 			.filter(Boolean)
 			.map((url) => checkUrl.call(this, url, 'Image URLs', itemIndex)),
@@ -139,7 +139,11 @@ async function checkBinary(
 	}
 	const metadata = this.helpers.assertBinaryData(itemIndex, property);
 	let mimeType = (metadata.mimeType ?? '').toLowerCase();
-	if (UNTYPED_MIME_TYPES.includes(mimeType)) {
+	// Untyped files, and image types under a non-standard name (image/jpg), are told by their bytes.
+	if (
+		UNTYPED_MIME_TYPES.includes(mimeType) ||
+		(mimeType.startsWith('image/') && !ACCEPTED_INPUT_MIME_TYPES.includes(mimeType))
+	) {
 		mimeType =
 			sniffImageMimeType(await this.helpers.getBinaryDataBuffer(itemIndex, property)) ?? mimeType;
 	}
@@ -171,6 +175,17 @@ function checkUrl(
 		);
 	}
 	return { kind: 'url', url: trimmed };
+}
+
+/**
+ * URLs written in one text: separated by whitespace or new lines, or by commas that start a new
+ * http(s) URL. A comma inside a URL (Cloudinary's `w_400,h_400`) stays part of it.
+ */
+export function splitUrls(value: string): string[] {
+	return value
+		.split(/\s+|,\s*(?=https?:\/\/)/i)
+		.map((entry) => entry.trim())
+		.filter(Boolean);
 }
 
 function splitList(value: string): string[] {

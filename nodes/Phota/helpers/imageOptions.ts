@@ -3,6 +3,8 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import { optionsCollection } from '../actions/common.descriptions';
 import { binaryPropertyOption } from './binary';
+import type { NumberRule } from './numberParameter';
+import { readNumber } from './numberParameter';
 
 export type ImageEndpoint = 'edit' | 'generate' | 'enhance' | 'remix';
 export type Delivery = 'binary' | 'urlsThenBinary' | 'urls';
@@ -27,7 +29,16 @@ export interface ImageRequestSettings {
 	delivery: Delivery;
 	async: boolean;
 	binaryPropertyOutput: string;
+	allowOtherProfiles: boolean;
 }
+
+const NUMBER_OF_IMAGES: NumberRule = {
+	label: 'Number of Images',
+	min: 1,
+	max: 4,
+	integer: true,
+	fallback: 1,
+};
 
 export function imageOptionsDescription(
 	endpoint: ImageEndpoint,
@@ -89,6 +100,14 @@ export function imageOptionsDescription(
 	return optionsCollection([
 		...modelOptions,
 		{
+			displayName: 'Allow Other Profiles in Prompt',
+			name: 'allowOtherProfilesInPrompt',
+			type: 'boolean',
+			default: false,
+			description:
+				"Whether the prompt may name profiles ([[profile_id]]) that are not chosen in Profiles. Off, text mapped into the prompt cannot bring in another person's profile.",
+		},
+		{
 			displayName: 'Async (Return Job ID)',
 			name: 'async',
 			type: 'boolean',
@@ -136,7 +155,7 @@ export function imageOptionsDescription(
 			displayName: 'Number of Images',
 			name: 'numberOfImages',
 			type: 'number',
-			typeOptions: { minValue: 1, maxValue: 4 },
+			typeOptions: { minValue: NUMBER_OF_IMAGES.min, maxValue: NUMBER_OF_IMAGES.max },
 			default: 1,
 			description:
 				'How many variations to make for each input item (1–4); each becomes its own output item',
@@ -166,12 +185,7 @@ export function readImageSettings(
 	const fail = (message: string, description?: string) =>
 		new NodeOperationError(this.getNode(), message, { itemIndex, description });
 
-	const numberOfImages = Number(options.numberOfImages ?? 1);
-	if (!Number.isInteger(numberOfImages) || numberOfImages < 1 || numberOfImages > 4) {
-		throw fail(
-			`Number of Images must be a whole number from 1 to 4, got ${String(options.numberOfImages)}`,
-		);
-	}
+	const numberOfImages = readNumber.call(this, options.numberOfImages, NUMBER_OF_IMAGES, itemIndex);
 	const outputFormat = String(options.outputFormat ?? 'png');
 	if (!['png', 'jpg'].includes(outputFormat))
 		throw fail(`Output Format "${outputFormat}" is not one of png, jpg`);
@@ -220,6 +234,7 @@ export function readImageSettings(
 		delivery,
 		async: isAsync,
 		binaryPropertyOutput: String(options.binaryPropertyOutput ?? '') || 'data',
+		allowOtherProfiles: options.allowOtherProfilesInPrompt === true,
 	};
 }
 

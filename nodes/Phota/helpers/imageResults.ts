@@ -1,8 +1,9 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
-import type { Readable } from 'stream';
+import { randomString } from 'n8n-workflow';
 
-import type { PhotaResponse } from '../transport';
+import type { BodyStream, PhotaResponse } from '../transport';
 import { downloadSignedUrl, photaApiRequest } from '../transport';
+import { incompleteAnswerError } from '../transport/errors';
 import type { RetryPolicy } from '../transport/retryPolicy';
 import { outputMimeType } from './binary';
 import type { ImageEndpoint, ImageRequestSettings } from './imageOptions';
@@ -20,6 +21,20 @@ export interface ImageResultContext {
 	extraJson?: IDataObject;
 }
 
+/** What n8n's binary data store accepts: a Buffer or a stream. */
+type BinarySource = Parameters<IExecuteFunctions['helpers']['prepareBinaryData']>[0];
+
+/**
+ * Identifies one logical request: random per call, reused only by the transport's resends of that
+ * same request. A node that runs again in the same execution (a loop, an agent's second tool call)
+ * therefore never gets an earlier run's job back.
+ */
+export function newClientRequestId(this: IExecuteFunctions): string {
+	const executionId = this.getExecutionId();
+	const prefix = typeof executionId === 'string' && executionId ? `n8n-${executionId}` : 'n8n';
+	return `${prefix}-${randomString(16).toLowerCase()}`;
+}
+
 /**
  * Sends one image request. Sync requests return one output item per image; async requests return
  * the job handle at once, with a client_request_id so that a resend after a dropped connection
@@ -35,7 +50,7 @@ export async function sendImageRequest(
 	retryPolicy: RetryPolicy,
 ): Promise<INodeExecutionData[]> {
 	if (settings.async) {
-		const clientRequestId = `n8n-${this.getExecutionId() ?? 'manual'}-${this.getNode().id}-${itemIndex}`;
+		const clientRequestId = newClientRequestId.call(this);
 		const { body: handle } = (await photaApiRequest.call(this, {
 			method: 'POST',
 			endpoint: `/${endpoint}`,
@@ -44,6 +59,15 @@ export async function sendImageRequest(
 			itemIndex,
 			retryPolicy,
 		})) as PhotaResponse<JobHandle>;
+		if (typeof handle.job_id !== 'string' || handle.job_id === '') {
+			throw incompleteAnswerError(
+				this.getNode(),
+				'job_id',
+				handle,
+				itemIndex,
+				`The job was queued; look it up by its client_request_id ${clientRequestId}.`,
+			);
+		}
 		return [
 			{
 				json: {
@@ -89,8 +113,19 @@ export async function imageResultItems(
 	context: ImageResultContext,
 ): Promise<INodeExecutionData[]> {
 	const counts = result.known_subjects?.counts ?? {};
-	const base64Images = result.images ?? [];
-	const urls = result.download_urls ?? [];
+	const base64Images = Array.isArray(result.images) ? result.images : [];
+	const urls = (Array.isArray(result.download_urls) ? result.download_urls : []).filter(
+		(url): url is string => typeof url === 'string' && url !== '',
+	);
+	if (base64Images.length === 0 && urls.length === 0) {
+		throw incompleteAnswerError(
+			this.getNode(),
+			'images and no download URLs',
+			result,
+			context.itemIndex,
+			'The request was processed (and may have been charged).',
+		);
+	}
 	const total = base64Images.length || urls.length;
 	const fallbackMime = context.outputFormat === 'jpg' ? 'image/jpeg' : 'image/png';
 	const stamp = `${context.operation}-${context.itemIndex + 1}`;
@@ -129,22 +164,22 @@ export async function imageResultItems(
 			continue;
 		}
 		try {
-			const download = await downloadSignedUrl.call(
-				this,
-				url,
-				context.itemIndex,
-				context.retryPolicy,
-			);
-			const mimeType = declaredImageType(download.headers['content-type']) ?? fallbackMime;
 			items.push(
-				await binaryItem.call(
+				(await downloadSignedUrl.call(
 					this,
-					download.body,
-					mimeType,
-					`phota-${stamp}-${position + 1}`,
-					json,
-					context,
-				),
+					url,
+					context.itemIndex,
+					context.retryPolicy,
+					async (body: BodyStream, headers) =>
+						await binaryItem.call(
+							this,
+							body as unknown as BinarySource,
+							declaredImageType(headers['content-type']) ?? fallbackMime,
+							`phota-${stamp}-${position + 1}`,
+							json,
+							context,
+						),
+				)) as INodeExecutionData,
 			);
 		} catch (error) {
 			items.push({ json: { ...json, download_error: (error as Error).message } });
@@ -161,7 +196,7 @@ function declaredImageType(contentType: string | undefined): string | undefined 
 /** An output item holding one image; a stream goes to n8n's binary store without being buffered here. */
 async function binaryItem(
 	this: IExecuteFunctions,
-	data: Buffer | Readable,
+	data: BinarySource,
 	mimeType: string,
 	baseName: string,
 	json: IDataObject,

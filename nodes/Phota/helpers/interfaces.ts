@@ -41,7 +41,7 @@ export interface JobHandle extends IDataObject {
 	poll_url?: string;
 }
 
-export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed';
+export type JobStatus = string;
 
 export interface JobDocument {
 	job_id: string;

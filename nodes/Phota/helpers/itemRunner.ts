@@ -11,6 +11,8 @@ export const DEFAULT_PARALLEL_REQUESTS = 5;
 export interface ItemOperation<TPlan> {
 	plan(this: IExecuteFunctions, itemIndex: number): Promise<TPlan>;
 	run(this: IExecuteFunctions, plan: TPlan, itemIndex: number): Promise<INodeExecutionData[]>;
+	/** The profiles a planned item works on, kept on its error item when it fails. */
+	profileIdsOf?(plan: TPlan): string[];
 }
 
 type ItemOutcome = { items: INodeExecutionData[] } | { error: Error };
@@ -54,14 +56,34 @@ export async function runItems<TPlan>(
 	});
 	if (firstFailure) throw noteFinishedItems(firstFailure, outcomes);
 
-	return outcomes.flatMap((outcome, itemIndex) =>
-		'items' in outcome
-			? outcome.items.map((item) => ({
-					...item,
-					pairedItem: item.pairedItem ?? { item: itemIndex },
-				}))
-			: [errorItem.call(this, outcome.error, itemIndex, this.getInputData()[itemIndex]?.json)],
-	);
+	const inputItems = this.getInputData();
+	return Array.from({ length: itemCount }, (_, itemIndex) => {
+		const outcome = outcomes[itemIndex];
+		if (!outcome) {
+			throw new NodeOperationError(this.getNode(), `Item ${itemIndex} got no result`, {
+				itemIndex,
+				description: 'This is a bug in the Phota node; please report it.',
+			});
+		}
+		if ('items' in outcome) {
+			return outcome.items.map((item) => ({
+				...item,
+				pairedItem: item.pairedItem ?? { item: itemIndex },
+			}));
+		}
+		const plan = plans.get(itemIndex);
+		const inputJson = inputItems[itemIndex]?.json ?? {};
+		const profileIds =
+			plan !== undefined && operation.profileIdsOf ? operation.profileIdsOf(plan) : undefined;
+		return [
+			errorItem.call(
+				this,
+				outcome.error,
+				itemIndex,
+				profileIds ? { ...inputJson, profile_ids: profileIds } : inputJson,
+			),
+		];
+	}).flat();
 }
 
 /** Runs `worker` over `keys` with at most `limit` promises pending at once. */
@@ -71,7 +93,8 @@ export async function forEachConcurrently<K>(
 	worker: (key: K) => Promise<void>,
 ): Promise<void> {
 	let next = 0;
-	const lanes = Array.from({ length: Math.max(1, Math.min(limit, keys.length)) }, async () => {
+	if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`Concurrency limit ${limit}`);
+	const lanes = Array.from({ length: Math.min(limit, keys.length) }, async () => {
 		while (next < keys.length) {
 			const key = keys[next++];
 			await worker(key);

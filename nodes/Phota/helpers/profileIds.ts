@@ -1,8 +1,11 @@
 import type { IDataObject, IExecuteFunctions, INodeParameterResourceLocator } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-/** Phota does not publish an id format; ids seen are short tokens of letters, digits, `_` and `-`. */
-export const PROFILE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+/**
+ * Phota does not publish an id format; ids seen are short tokens of letters, digits, `_` and `-`
+ * (`.` and `:` are let through too, in case other id schemes appear).
+ */
+export const PROFILE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 export const FROM_INPUT_MODE = 'fromInput';
 export const DEFAULT_PROFILE_FIELD = 'profile_ids';
 
@@ -15,8 +18,10 @@ export function normaliseProfileIds(value: unknown): string[] {
 			: [value];
 	const ids = raw
 		.map((entry) => {
-			if (entry && typeof entry === 'object' && 'profile_id' in entry)
-				return String((entry as IDataObject).profile_id);
+			if (entry && typeof entry === 'object' && 'profile_id' in entry) {
+				const id = (entry as IDataObject).profile_id;
+				return id === undefined || id === null ? '' : String(id).trim();
+			}
 			if (entry === undefined || entry === null) return '';
 			return typeof entry === 'object' ? JSON.stringify(entry) : String(entry).trim();
 		})

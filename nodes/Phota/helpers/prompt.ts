@@ -30,6 +30,17 @@ export function resolvePrompt(
 		if (placeholder) {
 			const position = placeholder[1] ? Number(placeholder[1]) : 1;
 			const id = profileIds[position - 1];
+			if (position < 1) {
+				throw new NodeOperationError(
+					this.getNode(),
+					`Prompt uses [[${content}]], but profiles are counted from 1`,
+					{
+						itemIndex,
+						description:
+							'Write [[profile]] or [[profile_1]] for the first chosen profile, [[profile_2]] for the second.',
+					},
+				);
+			}
 			if (!id) {
 				throw new NodeOperationError(
 					this.getNode(),
@@ -79,9 +90,11 @@ export function planIdentity(
 		rawPrompt: string;
 		promptRequired: boolean;
 		promptOnly: boolean;
+		/** Let `[[id]]` name profiles beyond the chosen ones (off: text mapped into the prompt cannot). */
+		allowOtherProfiles: boolean;
 	},
 ): IdentityPlan {
-	const { chosenProfileIds, rawPrompt, promptRequired, promptOnly } = options;
+	const { chosenProfileIds, rawPrompt, promptRequired, promptOnly, allowOtherProfiles } = options;
 	if (promptRequired && rawPrompt.trim() === '') {
 		throw new NodeOperationError(this.getNode(), 'Prompt is empty', {
 			itemIndex,
@@ -90,6 +103,18 @@ export function planIdentity(
 		});
 	}
 	const { prompt, tokenIds } = resolvePrompt.call(this, rawPrompt, chosenProfileIds, itemIndex);
+	const outsiders = tokenIds.filter((id) => !chosenProfileIds.includes(id));
+	if (chosenProfileIds.length > 0 && outsiders.length > 0 && !allowOtherProfiles) {
+		throw new NodeOperationError(
+			this.getNode(),
+			`Prompt names ${outsiders.map((id) => `[[${id}]]`).join(', ')}, which is not among the chosen profiles`,
+			{
+				itemIndex,
+				description:
+					'A prompt may only name the profiles chosen in the Profiles field, so text mapped into it (a caption, a form answer) cannot bring in another person. Pass only the profiles of the person whose images these are; to name others on purpose, add them to Profiles or turn on Options → Allow Other Profiles in Prompt.',
+			},
+		);
+	}
 
 	if (
 		promptOnly &&

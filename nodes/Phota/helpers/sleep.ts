@@ -1,25 +1,59 @@
 import * as n8nWorkflow from 'n8n-workflow';
 
-type SleepWithAbort = (ms: number, signal?: AbortSignal) => Promise<void>;
+type AbortableSleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 
 /**
- * Waits `ms`, ending early (with an error) when the execution is cancelled.
- * n8n-workflow's `sleepWithAbort` does exactly this but is gone from the newest n8n 2.x, whose
- * n8n-workflow only has `sleep`; there the abort signal is raced against `sleep`. Community nodes
- * may not call setTimeout themselves.
+ * n8n-workflow's timer that a signal can cut short (community nodes may not call setTimeout).
+ * Older n8n-workflow has `sleepWithAbort`; from 2.34 it is gone and `sleep` takes the signal.
+ */
+const abortableSleep: AbortableSleep =
+	(n8nWorkflow as unknown as { sleepWithAbort?: AbortableSleep }).sleepWithAbort ??
+	raceSleepWithSignal;
+
+/** `sleep` (which newer n8n-workflow versions let a signal end) raced with the signal itself. */
+async function raceSleepWithSignal(ms: number, signal?: AbortSignal): Promise<void> {
+	if (signal?.aborted) throw new Error('Execution was cancelled');
+	let onAbort = () => {};
+	const aborted = new Promise<never>((_resolve, reject) => {
+		onAbort = () => reject(new Error('Execution was cancelled'));
+		signal?.addEventListener('abort', onAbort, { once: true });
+	});
+	try {
+		await Promise.race([(n8nWorkflow.sleep as AbortableSleep)(ms, signal), aborted]);
+	} finally {
+		signal?.removeEventListener('abort', onAbort);
+	}
+}
+
+/**
+ * Waits `ms`, ending early (with n8n's cancellation error) when the execution is cancelled.
+ * The timer runs on a signal of its own, linked to the execution's for this wait only: n8n-workflow's
+ * helpers leave their listener on the signal after a normal wake-up, and a long wait sleeps
+ * hundreds of times on the same execution signal.
  */
 export async function sleepUnlessCancelled(ms: number, signal?: AbortSignal): Promise<void> {
-	const sleepWithAbort = (n8nWorkflow as unknown as { sleepWithAbort?: SleepWithAbort })
-		.sleepWithAbort;
-	if (sleepWithAbort) return await sleepWithAbort(ms, signal);
+	const timer = new AbortController();
+	const onAbort = () => timer.abort();
+	if (signal?.aborted) timer.abort();
+	else signal?.addEventListener('abort', onAbort, { once: true });
+	try {
+		await abortableSleep(Math.max(0, ms), timer.signal);
+	} finally {
+		signal?.removeEventListener('abort', onAbort);
+	}
+}
 
-	if (signal?.aborted) throw new Error('Execution was cancelled');
-	await new Promise<void>((resolve, reject) => {
-		const onAbort = () => reject(new Error('Execution was cancelled'));
-		signal?.addEventListener('abort', onAbort, { once: true });
-		void n8nWorkflow.sleep(ms).then(() => {
-			signal?.removeEventListener('abort', onAbort);
-			resolve();
-		});
-	});
+/**
+ * Calls `onFire` after `ms` unless disarmed first; disarming clears the timer at once, so a
+ * finished request leaves no pending timer behind.
+ */
+export function armTimer(ms: number, onFire: () => void): () => void {
+	const timer = new AbortController();
+	abortableSleep(Math.max(0, ms), timer.signal).then(
+		() => {
+			if (!timer.signal.aborted) onFire();
+		},
+		() => {},
+	);
+	return () => timer.abort();
 }

@@ -4,29 +4,51 @@ import type {
 	IHttpRequestMethods,
 	IHttpRequestOptions,
 	ILoadOptionsFunctions,
-	JsonObject,
 } from 'n8n-workflow';
-import { NodeApiError } from 'n8n-workflow';
-import { Readable } from 'stream';
+import { NodeOperationError } from 'n8n-workflow';
 
 import { sleepUnlessCancelled } from '../helpers/sleep';
 
-import type { FailureFacts, ResendSafety, RetryPolicy } from './retryPolicy';
-import { parseJsonWithBase64Blobs } from './streamedJson';
+import type { BodyStream } from './attempt';
+import { AttemptDeadline, discardBody, readAll, readHead } from './attempt';
+import { checkedBaseUrl, originOf } from './baseUrl';
+import type { RequestLimiter } from './limiter';
+import { requestLimiterOf } from './limiter';
+import type { RequestFacts } from './errors';
 import {
+	networkErrorCode,
+	photaHttpError,
+	photaNetworkError,
+	redirectError,
+	rememberFailure,
+	unreadableAnswerError,
+} from './errors';
+import type { FailureFacts, ResendSafety, RetryPolicy } from './retryPolicy';
+import {
+	ANSWER_UNREADABLE,
 	DEFAULT_RETRY_POLICY,
 	certainlyNotProcessed,
 	mayResend,
 	retryDelayMs,
 } from './retryPolicy';
+import { parseJsonWithBase64Blobs } from './streamedJson';
+
+export { failureOf } from './errors';
+export { DEFAULT_BASE_URL } from './baseUrl';
+export type { BodyStream } from './attempt';
 
 export const CREDENTIAL_TYPE = 'photaApi';
-export const DEFAULT_BASE_URL = 'https://api.photalabs.com/v1/phota';
 
-/** Phota allows sync requests to run for 600 s; give the socket a little more. */
+/** Phota allows sync requests to run for 600 s; give each attempt a little more. */
 const SYNC_REQUEST_TIMEOUT_MS = 610_000;
 const READ_REQUEST_TIMEOUT_MS = 60_000;
+/** A signed-URL download is one image (up to tens of MB for 4K). */
+const DOWNLOAD_TIMEOUT_MS = 300_000;
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
+/** JSON answers other than images (profiles, jobs) are small; a runaway answer is cut here. */
+const MAX_JSON_BYTES = 16 * 1024 * 1024;
+const MAX_PICTURE_BYTES = 64 * 1024 * 1024;
+const MAX_SAME_ORIGIN_REDIRECTS = 5;
 
 type PhotaContext = IExecuteFunctions | ILoadOptionsFunctions;
 
@@ -37,8 +59,8 @@ export interface PhotaRequest {
 	body?: IDataObject;
 	qs?: IDataObject;
 	/**
-	 * `arraybuffer` for binary responses (profile picture); `jsonWithBlobs` for JSON carrying large
-	 * base64 images, which are decoded to Buffers while the response streams in.
+	 * `arraybuffer` for binary responses (profile picture, as a Buffer); `jsonWithBlobs` for JSON
+	 * carrying base64 images, which are decoded to Buffers while the response streams in.
 	 */
 	encoding?: 'json' | 'arraybuffer' | 'jsonWithBlobs';
 	/** How a resend could affect billing; GET/DELETE default to idempotent, POST to paid. */
@@ -64,308 +86,292 @@ interface RawResponse {
 	headers: Record<string, string | string[] | undefined>;
 }
 
-/** Why a request failed, for callers with their own retry rules (the Wait node's poll loop). */
-const failureByError = new WeakMap<object, FailureFacts>();
+/** The outcome of one attempt that got an answer. */
+interface Answer<T> {
+	statusCode: number;
+	headers: Record<string, string>;
+	/** Set when the status is a success. */
+	body?: T;
+	/** Set when the status is an error: the first bytes of the answer, for the message. */
+	errorBody?: Buffer;
+	/** Set for a redirect that is not followed (another origin): where it pointed. */
+	refusedRedirect?: { location?: string };
+}
 
-export function failureOf(error: unknown): FailureFacts | undefined {
-	return error && typeof error === 'object' ? failureByError.get(error) : undefined;
+class UnreadableAnswer extends Error {
+	constructor(
+		readonly statusCode: number,
+		readonly cause: unknown,
+	) {
+		super(cause instanceof Error ? cause.message : String(cause));
+	}
 }
 
 /** The credential's base URL, read once per node run (reading a credential decrypts it). */
 const baseUrlByContext = new WeakMap<object, Promise<string>>();
 
-async function baseUrlOf(context: PhotaContext): Promise<string> {
+async function baseUrlOf(context: PhotaContext, itemIndex?: number): Promise<string> {
 	let baseUrl = baseUrlByContext.get(context);
 	if (!baseUrl) {
 		baseUrl = context
 			.getCredentials<{ baseUrl?: string }>(CREDENTIAL_TYPE)
-			.then((credentials) => (credentials.baseUrl || DEFAULT_BASE_URL).replace(/\/+$/, ''));
+			.then((credentials) => checkedBaseUrl(credentials.baseUrl));
 		baseUrlByContext.set(context, baseUrl);
 		// A failed read (e.g. missing credential) is not remembered.
 		baseUrl.catch(() => baseUrlByContext.delete(context));
 	}
-	return await baseUrl;
+	try {
+		return await baseUrl;
+	} catch (error) {
+		throw new NodeOperationError(context.getNode(), (error as Error).message, {
+			itemIndex,
+			description: 'Change the Base URL in the Phota credential.',
+		});
+	}
 }
 
-/** The one authenticated call to the Phota API. Retries transient failures per the retry policy. */
+/**
+ * The one authenticated call to the Phota API. Retries transient failures per the retry policy.
+ * Redirects are followed only within the Base URL's origin: the API key never goes elsewhere.
+ */
 export async function photaApiRequest<T = IDataObject>(
 	this: PhotaContext,
 	request: PhotaRequest,
 ): Promise<PhotaResponse<T>> {
-	const baseURL = await baseUrlOf(this);
-	const options: IHttpRequestOptions = {
-		method: request.method,
-		baseURL,
-		url: request.endpoint,
-		qs: request.qs,
-		body: request.body,
-		json: request.encoding === undefined || request.encoding === 'json',
-		encoding: request.encoding === 'jsonWithBlobs' ? 'stream' : (request.encoding ?? 'json'),
-		returnFullResponse: true,
-		ignoreHttpStatusErrors: true,
-		timeout:
-			request.retryPolicy?.attemptTimeoutMs ??
-			(request.method === 'POST' ? SYNC_REQUEST_TIMEOUT_MS : READ_REQUEST_TIMEOUT_MS),
-	};
+	const baseURL = await baseUrlOf(this, request.itemIndex);
+	const origin = originOf(baseURL);
 	const safety = request.safety ?? (request.method === 'POST' ? 'paid' : 'idempotent');
+	const timeoutMs =
+		request.retryPolicy?.attemptTimeoutMs ??
+		(request.method === 'POST' ? SYNC_REQUEST_TIMEOUT_MS : READ_REQUEST_TIMEOUT_MS);
 
-	return (await withRetries.call(this, request, safety, async () => {
-		const raw = (await this.helpers.httpRequestWithAuthentication.call(
-			this,
-			CREDENTIAL_TYPE,
-			options,
-		)) as RawResponse;
-		if (request.encoding === 'jsonWithBlobs') {
-			raw.body =
-				raw.statusCode < 400
-					? await parseJsonWithBase64Blobs(raw.body as Readable)
-					: await readErrorBody(raw.body);
+	const sendOnce = async (deadline: AttemptDeadline): Promise<Answer<T>> => {
+		let url = request.endpoint;
+		for (let hop = 0; ; hop++) {
+			const raw = await deadline.race(
+				this.helpers.httpRequestWithAuthentication.call(this, CREDENTIAL_TYPE, {
+					method: request.method,
+					baseURL,
+					url,
+					qs: request.qs,
+					body: request.body,
+					headers: { accept: request.encoding === 'arraybuffer' ? '*/*' : 'application/json' },
+					encoding: 'stream',
+					json: false,
+					returnFullResponse: true,
+					ignoreHttpStatusErrors: true,
+					disableFollowRedirect: true,
+					timeout: timeoutMs,
+				} as IHttpRequestOptions) as Promise<RawResponse>,
+			);
+			deadline.watch(raw.body);
+			const headers = normaliseHeaders(raw.headers);
+			if (raw.statusCode >= 300 && raw.statusCode < 400) {
+				discardBody(raw);
+				const next = followableRedirect(raw.statusCode, headers.location, request, baseURL, url);
+				if (next === undefined || next.origin !== origin || hop >= MAX_SAME_ORIGIN_REDIRECTS) {
+					return {
+						statusCode: raw.statusCode,
+						headers,
+						refusedRedirect: { location: headers.location },
+					};
+				}
+				url = next.href;
+				continue;
+			}
+			return await readAnswer<T>(raw, headers, request.encoding ?? 'json');
 		}
-		return raw;
-	})) as PhotaResponse<T>;
+	};
+	return (await withRetries.call(
+		this,
+		request,
+		safety,
+		{ timeoutMs, limiter: requestLimiterOf(this) },
+		sendOnce,
+	)) as PhotaResponse<T>;
 }
 
 /**
- * Downloads a signed URL that Phota returned (an output image) as a stream, so n8n's binary data
- * store can write it to disk without holding the whole file in memory. These URLs carry their own
- * signature, so the API key is deliberately not sent with them.
+ * Where a redirect within the API's own origin leads: any redirect of a read, and 307/308 (which
+ * keep the method and body) of anything else. Undefined when it is not to be followed.
  */
-export async function downloadSignedUrl(
+function followableRedirect(
+	status: number,
+	location: string | undefined,
+	request: PhotaRequest,
+	baseURL: string,
+	currentUrl: string,
+): URL | undefined {
+	if (!location) return undefined;
+	const keepsMethod = status === 307 || status === 308;
+	if (!keepsMethod && request.method !== 'GET') return undefined;
+	try {
+		const current = new URL(currentUrl.startsWith('/') ? baseURL + currentUrl : currentUrl);
+		return new URL(location, current);
+	} catch {
+		return undefined;
+	}
+}
+
+async function readAnswer<T>(
+	raw: RawResponse,
+	headers: Record<string, string>,
+	encoding: NonNullable<PhotaRequest['encoding']>,
+): Promise<Answer<T>> {
+	if (raw.statusCode >= 400) {
+		return {
+			statusCode: raw.statusCode,
+			headers,
+			errorBody: await readHead(raw.body, MAX_ERROR_BODY_BYTES).catch(() => Buffer.alloc(0)),
+		};
+	}
+	try {
+		let body: unknown;
+		if (encoding === 'arraybuffer') body = await readAll(raw.body, MAX_PICTURE_BYTES);
+		else if (encoding === 'jsonWithBlobs') body = await parseJsonWithBase64Blobs(raw.body as never);
+		else body = parseJsonText(await readAll(raw.body, MAX_JSON_BYTES));
+		return { statusCode: raw.statusCode, headers, body: body as T };
+	} catch (error) {
+		throw new UnreadableAnswer(raw.statusCode, error);
+	}
+}
+
+function parseJsonText(bytes: Buffer): unknown {
+	const text = bytes.toString('utf8');
+	// DELETE and other answers may come without a body.
+	if (text.trim() === '') return {};
+	try {
+		return JSON.parse(text) as unknown;
+	} catch {
+		throw new Error(`the answer is not JSON: ${text.slice(0, 80)}`);
+	}
+}
+
+/**
+ * Downloads a signed URL that Phota returned (an output image) and hands the stream to `consume`
+ * (n8n's binary data store), so the file is never held whole in memory. These URLs carry their own
+ * signature, so the API key is deliberately not sent with them. Stop cancels a download, and the
+ * attempt bound covers the whole transfer, which a failed attempt repeats.
+ */
+export async function downloadSignedUrl<R>(
 	this: IExecuteFunctions,
 	url: string,
 	itemIndex: number,
-	retryPolicy?: RetryPolicy,
-): Promise<PhotaResponse<Readable>> {
+	retryPolicy: RetryPolicy | undefined,
+	consume: (body: BodyStream, headers: Record<string, string>) => Promise<R>,
+): Promise<R> {
 	const request: PhotaRequest = { method: 'GET', endpoint: url, itemIndex, retryPolicy };
-	return (await withRetries.call(this, request, 'idempotent', async () => {
-		const raw = (await this.helpers.httpRequest({
-			method: 'GET',
-			url,
-			encoding: 'stream',
-			json: false,
-			returnFullResponse: true,
-			ignoreHttpStatusErrors: true,
-			timeout: retryPolicy?.attemptTimeoutMs ?? READ_REQUEST_TIMEOUT_MS,
-		})) as RawResponse;
-		// An error answer is small: read it so the error can quote it.
-		if (raw.statusCode >= 400) raw.body = await readErrorBody(raw.body);
-		return raw;
-	})) as PhotaResponse<Readable>;
+	const timeoutMs = retryPolicy?.attemptTimeoutMs ?? DOWNLOAD_TIMEOUT_MS;
+	const { body } = await withRetries.call(
+		this,
+		request,
+		'idempotent',
+		{ timeoutMs },
+		async (deadline) => {
+			const raw = await deadline.race(
+				this.helpers.httpRequest({
+					method: 'GET',
+					url,
+					encoding: 'stream',
+					json: false,
+					returnFullResponse: true,
+					ignoreHttpStatusErrors: true,
+					timeout: timeoutMs,
+					abortSignal: this.getExecutionCancelSignal(),
+				}) as Promise<RawResponse>,
+			);
+			deadline.watch(raw.body);
+			const headers = normaliseHeaders(raw.headers);
+			if (raw.statusCode >= 400) return await readAnswer<R>(raw, headers, 'json');
+			try {
+				const result = await deadline.race(consume(raw.body as BodyStream, headers));
+				return { statusCode: raw.statusCode, headers, body: result };
+			} catch (error) {
+				throw new UnreadableAnswer(raw.statusCode, error);
+			}
+		},
+	);
+	return body as R;
 }
 
-async function readErrorBody(body: unknown): Promise<unknown> {
-	if (!(body instanceof Readable)) return body;
-	const chunks: Buffer[] = [];
-	let size = 0;
-	for await (const chunk of body) {
-		const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
-		if (size < MAX_ERROR_BODY_BYTES) chunks.push(buffer);
-		size += buffer.length;
-	}
-	return Buffer.concat(chunks).subarray(0, MAX_ERROR_BODY_BYTES);
+function requestFacts(request: PhotaRequest, safety: ResendSafety): RequestFacts {
+	return {
+		method: request.method,
+		endpoint: request.endpoint,
+		body: request.body,
+		deduplicated: safety === 'deduplicated',
+		itemIndex: request.itemIndex,
+	};
 }
 
 async function withRetries<T>(
 	this: PhotaContext,
 	request: PhotaRequest,
 	safety: ResendSafety,
-	send: () => Promise<RawResponse>,
+	bounds: { timeoutMs: number; limiter?: RequestLimiter },
+	attempt: (deadline: AttemptDeadline) => Promise<Answer<T>>,
 ): Promise<PhotaResponse<T>> {
 	const policy = request.retryPolicy ?? DEFAULT_RETRY_POLICY;
 	const cancelSignal =
 		'getExecutionCancelSignal' in this ? this.getExecutionCancelSignal() : undefined;
+	const facts = requestFacts(request, safety);
+	const node = this.getNode();
 
 	// Whether an earlier attempt may have reached Phota and run before its answer was lost.
 	let earlierAttemptMayHaveRun = false;
-	for (let attempt = 0; ; attempt++) {
+	for (let attemptNumber = 0; ; attemptNumber++) {
 		let failure: FailureFacts;
-		let apiError: NodeApiError;
+		let apiError: Error;
+		// The bound starts once the request may go out, not while it waits for a permit.
+		const boundedAttempt = async () => {
+			const deadline = new AttemptDeadline(bounds.timeoutMs);
+			try {
+				return await attempt(deadline);
+			} finally {
+				deadline.end();
+			}
+		};
 		try {
-			const raw = await send();
-			const headers = normaliseHeaders(raw.headers);
+			const answer = await (bounds.limiter ? bounds.limiter.run(boundedAttempt) : boundedAttempt());
 			const doneByEarlierAttempt =
 				earlierAttemptMayHaveRun &&
-				raw.statusCode === 404 &&
+				answer.statusCode === 404 &&
 				request.notFoundOnResendMeansDone === true;
-			if (raw.statusCode < 400 || doneByEarlierAttempt) {
-				return { body: raw.body as T, statusCode: raw.statusCode, headers };
+			if (answer.refusedRedirect) {
+				failure = { status: answer.statusCode };
+				apiError = redirectError(node, answer.statusCode, answer.refusedRedirect.location, facts);
+			} else if (answer.errorBody === undefined || doneByEarlierAttempt) {
+				return {
+					body: (answer.body ?? {}) as T,
+					statusCode: answer.statusCode,
+					headers: answer.headers,
+				};
+			} else {
+				failure = { status: answer.statusCode, retryAfterHeader: answer.headers['retry-after'] };
+				apiError = photaHttpError(node, answer.statusCode, answer.errorBody, answer.headers, facts);
 			}
-			failure = { status: raw.statusCode, retryAfterHeader: headers['retry-after'] };
-			apiError = photaHttpError.call(this, raw.statusCode, decodeBody(raw.body), headers, request);
 		} catch (error) {
 			if (cancelSignal?.aborted) throw error;
-			failure = { code: networkErrorCode(error) };
-			apiError = photaNetworkError.call(this, error, failure.code, request);
+			if (error instanceof UnreadableAnswer) {
+				failure = { code: ANSWER_UNREADABLE };
+				apiError = unreadableAnswerError(node, error.statusCode, error.cause, facts);
+			} else {
+				failure = { code: networkErrorCode(error) };
+				apiError = photaNetworkError(node, error, failure.code, facts);
+			}
 		}
 
 		earlierAttemptMayHaveRun ||= !certainlyNotProcessed(failure);
-		if (attempt >= policy.maxRetries || !mayResend(failure, safety)) {
-			failureByError.set(apiError, failure);
+		const delay =
+			attemptNumber < policy.maxRetries && mayResend(failure, safety)
+				? retryDelayMs(attemptNumber + 1, failure, policy)
+				: undefined;
+		if (delay === undefined) {
+			rememberFailure(apiError, failure);
 			throw apiError;
 		}
-		await sleepUnlessCancelled(retryDelayMs(attempt + 1, failure, policy), cancelSignal);
+		await sleepUnlessCancelled(delay, cancelSignal);
 	}
-}
-
-/** Phota's own words for a failed request: `detail` (string or validation list), `code`, `request_id`. */
-function photaHttpError(
-	this: PhotaContext,
-	status: number,
-	body: unknown,
-	headers: Record<string, string>,
-	request: PhotaRequest,
-): NodeApiError {
-	const payload = (body && typeof body === 'object' ? body : {}) as IDataObject;
-	const detail = describeDetail(
-		payload.detail ?? payload.message ?? (typeof body === 'string' ? body : undefined),
-	);
-	const code = typeof payload.code === 'string' ? payload.code : undefined;
-	const requestId = (payload.request_id as string | undefined) ?? headers['x-request-id'];
-
-	const message = `Phota ${statusSummary(status)}${detail ? `: ${detail}` : ''}`;
-	const notes = [
-		code ? `Phota error code: ${code}.` : undefined,
-		hintForStatus(status, request),
-		requestId ? `Request ID: ${requestId} (quote it to Phota support).` : undefined,
-	].filter(Boolean);
-
-	return new NodeApiError(
-		this.getNode(),
-		{
-			status,
-			code: code ?? null,
-			detail: detail ?? null,
-			request_id: requestId ?? null,
-		} as JsonObject,
-		{
-			message,
-			description: notes.join(' '),
-			httpCode: String(status),
-			itemIndex: request.itemIndex,
-		},
-	);
-}
-
-function photaNetworkError(
-	this: PhotaContext,
-	error: unknown,
-	code: string | undefined,
-	request: PhotaRequest,
-): NodeApiError {
-	const reason = code ?? (error instanceof Error ? error.message : 'unknown network error');
-	const howToRetry =
-		request.safety === 'deduplicated'
-			? 'It was resent with the same client_request_id as far as the retry limit allowed.'
-			: 'Check your Phota account before running it again, or use async mode so a resend is deduplicated.';
-	// In words: n8n swaps a message containing a socket error code for a generic text.
-	const message = `Could not reach Phota: ${NETWORK_FAILURES[code ?? ''] ?? 'the connection failed'}`;
-	return new NodeApiError(
-		this.getNode(),
-		// Not under "code": NodeApiError would replace our message with its generic one for that code.
-		{ network_error_code: code ?? null, message: reason } as JsonObject,
-		{
-			message,
-			description:
-				request.method === 'POST'
-					? `${reason}: the connection failed before Phota answered, so the request may or may not have been processed. ${howToRetry}`
-					: `${reason}: the connection failed before Phota answered. Check the Base URL in the Phota credential and your network or proxy.`,
-			itemIndex: request.itemIndex,
-		},
-	);
-}
-
-const NETWORK_FAILURES: Record<string, string> = {
-	ECONNRESET: 'the connection was reset',
-	ECONNREFUSED: 'the connection was refused',
-	ETIMEDOUT: 'the request timed out',
-	ECONNABORTED: 'the request timed out',
-	ENOTFOUND: 'the host name was not found',
-	EAI_AGAIN: 'the host name could not be resolved',
-	EPIPE: 'the connection was closed',
-};
-
-function statusSummary(status: number): string {
-	const summaries: Record<number, string> = {
-		400: 'rejected the request (400)',
-		401: 'rejected the API key (401)',
-		402: 'reports insufficient credit (402)',
-		403: 'received no API key (403)',
-		404: 'could not find the resource (404)',
-		422: 'found invalid fields in the request (422)',
-		429: 'is rate limiting requests (429)',
-		500: 'had an internal error (500)',
-		502: 'returned a gateway error (502)',
-		503: 'is temporarily unavailable (503)',
-		504: 'timed out processing the request (504)',
-	};
-	return summaries[status] ?? `answered with HTTP ${status}`;
-}
-
-function hintForStatus(status: number, request: PhotaRequest): string | undefined {
-	switch (status) {
-		case 401:
-		case 403:
-			return 'Check the API key in the Phota credential.';
-		case 402:
-			return 'Top up your prepaid balance at platform.photalabs.com.';
-		case 404:
-			if (request.endpoint.startsWith('/profiles/')) {
-				return 'Check the profile ID; deleted profiles are gone for good.';
-			}
-			if (request.body?.profile_ids || String(request.body?.prompt ?? '').includes('[[')) {
-				return 'A profile named in this request may still be training, have failed, or have been deleted. Check it with Profile → Get Status, or put a "Wait for Profile Ready" node before this one.';
-			}
-			return undefined;
-		case 500:
-		case 502:
-			return request.method === 'POST' && request.safety !== 'deduplicated'
-				? 'Phota may or may not have processed this request before the failure, so it was not sent again. Check your profiles or balance before running it again, or use async mode so a resend is deduplicated.'
-				: undefined;
-		case 504:
-			return 'Phota refunded this request. For long jobs turn on the Async option and fetch the result with Job → Get.';
-		case 429:
-		case 503:
-			return 'Lower the Parallel Requests option or try again later.';
-		default:
-			return undefined;
-	}
-}
-
-function describeDetail(detail: unknown): string | undefined {
-	if (detail === undefined || detail === null || detail === '') return undefined;
-	if (typeof detail === 'string') return detail;
-	if (Array.isArray(detail)) {
-		// FastAPI validation errors: [{ loc: ['body', 'field'], msg: '...' }]
-		return detail
-			.map((entry) => {
-				const issue = entry as { loc?: unknown[]; msg?: string };
-				const field = Array.isArray(issue.loc)
-					? issue.loc.filter((part) => part !== 'body').join('.')
-					: '';
-				return field ? `${field}: ${issue.msg ?? 'invalid'}` : (issue.msg ?? JSON.stringify(entry));
-			})
-			.join('; ');
-	}
-	return JSON.stringify(detail);
-}
-
-function decodeBody(body: unknown): unknown {
-	if (Buffer.isBuffer(body) || body instanceof ArrayBuffer) {
-		const text = toBuffer(body).toString('utf8');
-		try {
-			return JSON.parse(text) as unknown;
-		} catch {
-			return text;
-		}
-	}
-	return body;
-}
-
-function toBuffer(body: unknown): Buffer {
-	if (Buffer.isBuffer(body)) return body;
-	if (body instanceof ArrayBuffer) return Buffer.from(body);
-	if (typeof body === 'string') return Buffer.from(body, 'binary');
-	return Buffer.from(JSON.stringify(body ?? ''));
 }
 
 function normaliseHeaders(headers: RawResponse['headers']): Record<string, string> {
@@ -375,26 +381,4 @@ function normaliseHeaders(headers: RawResponse['headers']): Record<string, strin
 			normalised[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
 	}
 	return normalised;
-}
-
-/** n8n wraps network failures in NodeApiError; the socket error code sits on the wrapped error. */
-function networkErrorCode(error: unknown): string | undefined {
-	const pending: unknown[] = [error];
-	for (let visited = 0; pending.length && visited < 10; visited++) {
-		const current = pending.shift();
-		if (!current || typeof current !== 'object') continue;
-		const candidate = current as {
-			code?: unknown;
-			httpCode?: unknown;
-			cause?: unknown;
-			errorResponse?: unknown;
-			reason?: unknown;
-		};
-		// NodeApiError keeps a socket error's code in httpCode (e.g. "ECONNRESET").
-		for (const code of [candidate.code, candidate.httpCode]) {
-			if (typeof code === 'string' && /^(E[A-Z_]+|UND_ERR\w*|ERR_\w+)$/.test(code)) return code;
-		}
-		pending.push(candidate.cause, candidate.errorResponse, candidate.reason);
-	}
-	return undefined;
 }

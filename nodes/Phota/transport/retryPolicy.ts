@@ -2,8 +2,9 @@
  * When a failed Phota request may be sent again, and after how long.
  *
  * Phota bills image requests and profile training. A request is resent only when it certainly was
- * not processed (429, 503, connection refused), when it is a read, or when it carries an idempotency
- * key (`client_request_id`) that makes a resend return the original job instead of a second one.
+ * not processed (429, 503 with Retry-After, connection refused), when it is a read, or when it
+ * carries an idempotency key (`client_request_id`) that makes a resend return the original job
+ * instead of a second one.
  */
 
 export interface RetryPolicy {
@@ -11,7 +12,7 @@ export interface RetryPolicy {
 	maxRetries: number;
 	/** First backoff step in ms; doubles each attempt (with jitter). */
 	baseDelayMs: number;
-	/** No single wait is longer than this, including a server's Retry-After. */
+	/** No single backoff is longer than this; a longer Retry-After ends the retries instead. */
 	maxDelayMs: number;
 	/** How long one attempt may take before it counts as timed out; unset: the transport's default. */
 	attemptTimeoutMs?: number;
@@ -40,7 +41,9 @@ export interface FailureFacts {
 	retryAfterHeader?: string;
 }
 
-const NOT_PROCESSED_STATUSES = new Set([429, 503]);
+/** Phota answered with a success status but the answer could not be read: the request ran. */
+export const ANSWER_UNREADABLE = 'ANSWER_UNREADABLE';
+
 const TRANSIENT_STATUSES = new Set([429, 500, 502, 503, 504]);
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
 const TRANSIENT_CODES = new Set([
@@ -53,6 +56,7 @@ const TRANSIENT_CODES = new Set([
 	'EAI_AGAIN',
 	'UND_ERR_SOCKET',
 	'ERR_BAD_RESPONSE',
+	ANSWER_UNREADABLE,
 ]);
 
 export function isTransient(failure: FailureFacts): boolean {
@@ -60,9 +64,15 @@ export function isTransient(failure: FailureFacts): boolean {
 	return failure.code !== undefined && TRANSIENT_CODES.has(failure.code);
 }
 
-/** True when the server certainly did not act on the request, so even a paid request may be resent. */
+/**
+ * True when the server certainly did not act on the request, so even a paid request may be resent:
+ * a 429, a 503 that says when to come back (a gateway's bare 503 can follow a request that reached
+ * Phota), or a connection that was never made.
+ */
 export function certainlyNotProcessed(failure: FailureFacts): boolean {
-	if (failure.status !== undefined) return NOT_PROCESSED_STATUSES.has(failure.status);
+	if (failure.status === 429) return true;
+	if (failure.status === 503) return failure.retryAfterHeader !== undefined;
+	if (failure.status !== undefined) return false;
 	return failure.code !== undefined && NOT_SENT_CODES.has(failure.code);
 }
 
@@ -78,17 +88,17 @@ export function mayResend(failure: FailureFacts, safety: ResendSafety): boolean 
 /** Retry-After as delta-seconds or an HTTP date, in ms; undefined when absent or unreadable. */
 export function parseRetryAfter(header: string | undefined, nowMs: number): number | undefined {
 	if (header === undefined || header.trim() === '') return undefined;
-	const seconds = Number(header);
-	if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+	if (/^\s*\d+\s*$/.test(header)) return Number(header) * 1000;
 	const date = Date.parse(header);
 	if (Number.isNaN(date)) return undefined;
 	return Math.max(0, date - nowMs);
 }
 
 /**
- * Wait before resend number `attempt` (1-based): the server's Retry-After when it gave one,
- * otherwise exponential backoff with "equal jitter" (half fixed, half random) so parallel items
- * do not resend in lockstep.
+ * Wait before resend number `attempt` (1-based): the server's Retry-After when it gave one (plus up
+ * to a tenth, so parallel items do not resend in lockstep), otherwise exponential backoff with
+ * "equal jitter" (half fixed, half random). Undefined when the server asks for a longer wait than
+ * the policy allows: resending earlier would only be refused again.
  */
 export function retryDelayMs(
 	attempt: number,
@@ -96,9 +106,12 @@ export function retryDelayMs(
 	policy: RetryPolicy,
 	random: () => number = Math.random,
 	nowMs: number = Date.now(),
-): number {
+): number | undefined {
 	const serverDelay = parseRetryAfter(failure.retryAfterHeader, nowMs);
-	if (serverDelay !== undefined) return Math.min(serverDelay, policy.maxDelayMs);
+	if (serverDelay !== undefined) {
+		if (serverDelay > policy.maxDelayMs) return undefined;
+		return Math.round(Math.min(policy.maxDelayMs, serverDelay * (1 + random() / 10)));
+	}
 	const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
 	return Math.round(ceiling / 2 + (random() * ceiling) / 2);
 }

@@ -54,7 +54,8 @@ export async function executeImageOperation(
 	this: IExecuteFunctions,
 	spec: ImageOperationSpec,
 ): Promise<INodeExecutionData[]> {
-	const { parallelRequests, retryPolicy } = requestSettings(
+	const { parallelRequests, retryPolicy } = requestSettings.call(
+		this,
 		this.getNodeParameter('options', 0, {}) as IDataObject,
 	);
 	const promptOnly = spec.endpoint === 'generate';
@@ -73,6 +74,7 @@ export async function executeImageOperation(
 					rawPrompt: this.getNodeParameter('prompt', itemIndex, '') as string,
 					promptRequired: spec.promptRequired,
 					promptOnly,
+					allowOtherProfiles: settings.allowOtherProfiles,
 				});
 				const images = spec.readImages ? await spec.readImages.call(this, itemIndex) : {};
 				return { identity, settings, images };
@@ -98,6 +100,7 @@ export async function executeImageOperation(
 					retryPolicy,
 				);
 			},
+			profileIdsOf: (plan: ImagePlan) => plan.identity.usedProfileIds,
 		},
 		parallelRequests,
 	);

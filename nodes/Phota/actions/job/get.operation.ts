@@ -8,11 +8,12 @@ import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
 
 import { binaryPropertyOption } from '../../helpers/binary';
 import { imageResultItems } from '../../helpers/imageResults';
-import type { JobDocument } from '../../helpers/interfaces';
+import type { ImageResponse, JobDocument } from '../../helpers/interfaces';
 import { runItems } from '../../helpers/itemRunner';
 import { normaliseProfileIds } from '../../helpers/profileIds';
 import type { PhotaResponse } from '../../transport';
 import { photaApiRequest } from '../../transport';
+import { incompleteAnswerError } from '../../transport/errors';
 import { optionsCollection, requestOptions, requestSettings } from '../common.descriptions';
 
 const properties: INodeProperties[] = [
@@ -42,11 +43,24 @@ const displayOptions = { show: { resource: ['job'], operation: ['get'] } };
 
 export const description = updateDisplayOptions(displayOptions, properties);
 
+const KNOWN_STATUSES = ['queued', 'running', 'succeeded', 'failed'];
+
+function holdsImages(result: JobDocument['result']): result is ImageResponse {
+	return (
+		!!result &&
+		typeof result === 'object' &&
+		((Array.isArray(result.images) && result.images.length > 0) ||
+			(Array.isArray(result.download_urls) && result.download_urls.length > 0))
+	);
+}
+
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
 	const options = this.getNodeParameter('options', 0, {}) as IDataObject;
-	const { parallelRequests, retryPolicy } = requestSettings(options);
+	const { parallelRequests, retryPolicy } = requestSettings.call(this, options);
+	/** Job documents whose status this node does not know (the job schema is not published). */
+	const unrecognised = new Map<number, string>();
 
-	return await runItems.call(
+	const output = await runItems.call(
 		this,
 		{
 			async plan(itemIndex: number) {
@@ -70,13 +84,31 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 					itemIndex,
 					retryPolicy,
 				})) as PhotaResponse<JobDocument>;
+				const status = typeof job.status === 'string' ? job.status.toLowerCase() : '';
+				const known = KNOWN_STATUSES.includes(status);
+				if (!known) unrecognised.set(itemIndex, String(job.status));
 				const summary: IDataObject = {
 					job_id: job.job_id ?? jobId,
-					status: job.status,
+					status: known ? status : (job.status ?? null),
 					profile_ids: profileIds,
 				};
+				if (!known) {
+					// Whatever the document holds stays visible: the result may be paid for.
+					summary.result = (job.result ?? null) as IDataObject;
+					summary.job_error = (job.error ?? null) as IDataObject;
+					summary.status_recognised = false;
+				}
 
-				if (job.status === 'succeeded' && job.result) {
+				if (status === 'succeeded' && !holdsImages(job.result)) {
+					throw incompleteAnswerError(
+						this.getNode(),
+						'images or download URLs although the job succeeded',
+						job,
+						itemIndex,
+						'The job ran (and may have been charged).',
+					);
+				}
+				if ((status === 'succeeded' || !known) && holdsImages(job.result)) {
 					return await imageResultItems.call(this, job.result, {
 						operation: 'job',
 						profileIds,
@@ -85,16 +117,36 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 						downloadUrls: options.download !== false,
 						itemIndex,
 						retryPolicy,
-						extraJson: { job_id: summary.job_id, status: job.status },
+						extraJson: known
+							? { job_id: summary.job_id, status }
+							: {
+									job_id: summary.job_id,
+									status: summary.status,
+									status_recognised: false,
+									job_error: summary.job_error,
+								},
 					});
 				}
-				if (job.status === 'failed') {
+				if (status === 'failed') {
 					summary.job_error = job.error?.detail ?? 'The job failed without a reason';
 					if (job.error?.code) summary.job_error_code = job.error.code;
 				}
 				return [{ json: summary }];
 			},
+			profileIdsOf: ({ profileIds }: { profileIds: string[] }) => profileIds,
 		},
 		parallelRequests,
 	);
+	if (unrecognised.size > 0) {
+		const examples = [...unrecognised.entries()]
+			.slice(0, 5)
+			.map(([itemIndex, status]) => `item ${itemIndex}: "${status}"`)
+			.join(', ');
+		this.addExecutionHints({
+			message: `Phota answered with a job status this node does not know (${examples}). The document's status, result and error are passed on as they are, and any images in it were downloaded; check them before relying on the job.`,
+			type: 'warning',
+			location: 'outputPane',
+		});
+	}
+	return output;
 }

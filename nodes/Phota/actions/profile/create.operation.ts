@@ -8,7 +8,9 @@ import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
 
 import { errorItem, runItems } from '../../helpers/itemRunner';
 import type { PhotaResponse } from '../../transport';
+import { splitUrls } from '../../helpers/imageInputs';
 import { photaApiRequest } from '../../transport';
+import { incompleteAnswerError } from '../../transport/errors';
 import type { RetryPolicy } from '../../transport/retryPolicy';
 import { requestOptions, requestSettings, optionsCollection } from '../common.descriptions';
 
@@ -113,7 +115,8 @@ interface CreatePlan {
 }
 
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
-	const { parallelRequests, retryPolicy } = requestSettings(
+	const { parallelRequests, retryPolicy } = requestSettings.call(
+		this,
 		this.getNodeParameter('options', 0, {}),
 	);
 	const imageSource = this.getNodeParameter('imageSource', 0) as string;
@@ -238,7 +241,16 @@ async function createProfile(
 		safety: 'paid',
 		itemIndex,
 		retryPolicy,
-	})) as PhotaResponse<{ profile_id: string }>;
+	})) as PhotaResponse<{ profile_id?: unknown }>;
+	if (typeof body.profile_id !== 'string' || body.profile_id === '') {
+		throw incompleteAnswerError(
+			this.getNode(),
+			'profile_id',
+			body,
+			itemIndex,
+			'Phota may have created (and charged for) the profile; look for it with Profile → Get Many before creating it again.',
+		);
+	}
 	return {
 		profile_id: body.profile_id,
 		profile_ids: [body.profile_id],
@@ -267,7 +279,7 @@ function urlList(value: unknown): string[] {
 	const entries: unknown[] = Array.isArray(value)
 		? value
 		: typeof value === 'string'
-			? value.split(/[\s,]+/)
+			? splitUrls(value)
 			: [value];
 	return entries
 		.map((entry) =>

@@ -7,8 +7,13 @@ import type {
 import { updateDisplayOptions } from 'n8n-workflow';
 
 import { forEachConcurrently, runItems } from '../../helpers/itemRunner';
+import type { NumberRule } from '../../helpers/numberParameter';
+import { readNumber } from '../../helpers/numberParameter';
 import { getProfileStatus, listProfiles } from '../../helpers/profileApi';
+import { failureOf } from '../../transport';
 import { optionsCollection, requestOptions, requestSettings } from '../common.descriptions';
+
+const LIMIT: NumberRule = { label: 'Limit', min: 1, max: 100_000, integer: true, fallback: 50 };
 
 const properties: INodeProperties[] = [
 	{
@@ -22,7 +27,7 @@ const properties: INodeProperties[] = [
 		displayName: 'Limit',
 		name: 'limit',
 		type: 'number',
-		typeOptions: { minValue: 1 },
+		typeOptions: { minValue: LIMIT.min },
 		default: 50,
 		description: 'Max number of results to return',
 		displayOptions: { show: { returnAll: [false] } },
@@ -63,7 +68,7 @@ export const description = updateDisplayOptions(displayOptions, properties);
 
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
 	const options = this.getNodeParameter('options', 0, {}) as IDataObject;
-	const { parallelRequests, retryPolicy } = requestSettings(options);
+	const { parallelRequests, retryPolicy } = requestSettings.call(this, options);
 	const includeStatus = options.includeStatus !== false;
 
 	return await runItems.call(
@@ -73,7 +78,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 				const returnAll = this.getNodeParameter('returnAll', itemIndex, false) as boolean;
 				const limit = returnAll
 					? Infinity
-					: (this.getNodeParameter('limit', itemIndex, 50) as number);
+					: readNumber.call(this, this.getNodeParameter('limit', itemIndex, 50), LIMIT, itemIndex);
 				const { tag } = this.getNodeParameter('filters', itemIndex, {}) as { tag?: string };
 				return { limit, tag: tag?.trim() || undefined };
 			},
@@ -87,11 +92,20 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 						profiles.filter((profile) => profile.status === undefined),
 						parallelRequests,
 						async (profile) => {
-							const { status, message } = await getProfileStatus.call(this, profile.profile_id, {
-								itemIndex,
-								retryPolicy,
-							});
-							Object.assign(profile, { status, message: message ?? '' });
+							try {
+								const { status, message } = await getProfileStatus.call(this, profile.profile_id, {
+									itemIndex,
+									retryPolicy,
+								});
+								Object.assign(profile, { status, message: message ?? '' });
+							} catch (error) {
+								// Deleted between the list and its status request: the rest of the list stands.
+								if (failureOf(error)?.status !== 404) throw error;
+								Object.assign(profile, {
+									status: 'NOT_FOUND',
+									message: 'Deleted after it was listed',
+								});
+							}
 						},
 					);
 				}

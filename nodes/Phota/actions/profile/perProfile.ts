@@ -5,7 +5,7 @@ import type {
 	INodeProperties,
 } from 'n8n-workflow';
 
-import { runItems } from '../../helpers/itemRunner';
+import { errorItem, runItems } from '../../helpers/itemRunner';
 import { resolveProfileLocator } from '../../helpers/profileIds';
 import type { RetryPolicy } from '../../transport/retryPolicy';
 import {
@@ -39,7 +39,7 @@ export async function executePerProfile(
 	handle: (this: IExecuteFunctions, call: ProfileCall) => Promise<INodeExecutionData>,
 ): Promise<INodeExecutionData[]> {
 	const options = this.getNodeParameter('options', 0, {}) as IDataObject;
-	const { parallelRequests, retryPolicy } = requestSettings(options);
+	const { parallelRequests, retryPolicy } = requestSettings.call(this, options);
 
 	return await runItems.call(
 		this,
@@ -53,11 +53,38 @@ export async function executePerProfile(
 			async run(profileIds: string[], itemIndex: number) {
 				const results: INodeExecutionData[] = [];
 				for (const profileId of profileIds) {
-					results.push(await handle.call(this, { profileId, itemIndex, retryPolicy, options }));
+					try {
+						results.push(await handle.call(this, { profileId, itemIndex, retryPolicy, options }));
+					} catch (error) {
+						if (profileIds.length === 1) throw error;
+						// Several profiles in one item: the ones already handled (deleted, say) stay known.
+						if (!this.continueOnFail()) throw noteHandledProfiles(error as Error, results);
+						results.push(
+							errorItem.call(this, error as Error, itemIndex, { profile_ids: [profileId] }),
+						);
+					}
 				}
 				return results;
 			},
+			profileIdsOf: (profileIds: string[]) => profileIds,
 		},
 		parallelRequests,
 	);
+}
+
+function noteHandledProfiles(error: Error, results: INodeExecutionData[]): Error {
+	if (results.length === 0) return error;
+	const handled = results
+		.map(
+			(item) => `${String(item.json.profile_id)}${item.json.deleted === true ? ' (deleted)' : ''}`,
+		)
+		.join(', ');
+	const withDescription = error as Error & { description?: string | null };
+	withDescription.description = [
+		withDescription.description,
+		`The item's other profiles were already handled: ${handled}.`,
+	]
+		.filter(Boolean)
+		.join(' ');
+	return error;
 }

@@ -1,0 +1,43 @@
+import type { IExecuteFunctions } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+
+export interface NumberRule {
+	/** The field's name in the editor, for the error. */
+	label: string;
+	min: number;
+	max: number;
+	/** Whole numbers only. */
+	integer?: boolean;
+	/** Used when the field is not set. */
+	fallback: number;
+}
+
+/**
+ * Reads a number field the way every option of both nodes is read: an expression may give a string
+ * or nothing at all, and n8n passes either through unchecked. A value that is not a number, or is
+ * out of range, fails with the field and the item named, before any request is made.
+ */
+export function readNumber(
+	this: IExecuteFunctions,
+	value: unknown,
+	rule: NumberRule,
+	itemIndex: number,
+): number {
+	if (value === undefined || value === null || value === '') return rule.fallback;
+	const number = typeof value === 'string' ? Number(value.trim()) : value;
+	const range = `${rule.integer ? 'a whole number' : 'a number'} from ${rule.min} to ${rule.max}`;
+	if (
+		typeof number !== 'number' ||
+		!Number.isFinite(number) ||
+		(rule.integer && !Number.isInteger(number)) ||
+		number < rule.min ||
+		number > rule.max
+	) {
+		const shown = typeof value === 'string' ? `"${value}"` : JSON.stringify(value);
+		throw new NodeOperationError(this.getNode(), `${rule.label} must be ${range}, got ${shown}`, {
+			itemIndex,
+			description: `Set ${rule.label} to ${range}; if it comes from an expression, check what the expression gives for item ${itemIndex}.`,
+		});
+	}
+	return number;
+}

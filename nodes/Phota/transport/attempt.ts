@@ -1,0 +1,123 @@
+import { armTimer } from '../helpers/sleep';
+
+/** A response body n8n hands over as a stream (`encoding: 'stream'`). */
+export interface BodyStream extends AsyncIterable<unknown> {
+	destroy(error?: Error): unknown;
+}
+
+export function isBodyStream(body: unknown): body is BodyStream {
+	return (
+		!!body &&
+		typeof body === 'object' &&
+		Symbol.asyncIterator in body &&
+		typeof (body as { destroy?: unknown }).destroy === 'function'
+	);
+}
+
+/** Raised when one attempt took longer than its bound; the code makes it a timeout for the retry policy. */
+export class AttemptTimeoutError extends Error {
+	readonly code = 'ETIMEDOUT';
+
+	constructor(timeoutMs: number) {
+		super(`no complete answer within ${Math.round(timeoutMs / 100) / 10} s`);
+	}
+}
+
+/**
+ * A wall-clock bound on one attempt, headers and body together. n8n's `timeout` only ends an idle
+ * socket, and without redirects followed not even a stalled body; so the bound races the request
+ * and destroys any body stream still open when it passes.
+ */
+export class AttemptDeadline {
+	private fired = false;
+	private readonly streams = new Set<BodyStream>();
+	private rejectRace: (error: Error) => void = () => {};
+	private readonly passed: Promise<never>;
+	private readonly disarm: () => void;
+
+	constructor(private readonly timeoutMs: number) {
+		this.passed = new Promise<never>((_resolve, reject) => {
+			this.rejectRace = reject;
+		});
+		this.passed.catch(() => {});
+		this.disarm = armTimer(timeoutMs, () => this.fire());
+	}
+
+	/** Settles with `work`, or fails once the deadline passes; a late answer's body is discarded. */
+	async race<T>(work: Promise<T>): Promise<T> {
+		work.then(
+			(late) => {
+				if (this.fired) discardBody(late);
+			},
+			() => {},
+		);
+		return await Promise.race([work, this.passed]);
+	}
+
+	/** Destroys `stream` if it is still being read when the deadline passes. */
+	watch(stream: unknown): void {
+		if (!isBodyStream(stream)) return;
+		if (this.fired) stream.destroy(new AttemptTimeoutError(this.timeoutMs));
+		else this.streams.add(stream);
+	}
+
+	end(): void {
+		this.disarm();
+		this.streams.clear();
+	}
+
+	private fire(): void {
+		this.fired = true;
+		const error = new AttemptTimeoutError(this.timeoutMs);
+		for (const stream of this.streams) stream.destroy(error);
+		this.rejectRace(error);
+	}
+}
+
+/** Frees the connection behind a response whose body nobody will read. */
+export function discardBody(response: unknown): void {
+	const body = (response as { body?: unknown } | undefined)?.body;
+	if (isBodyStream(body)) body.destroy();
+}
+
+/** Reads a whole body stream into one Buffer, failing once it grows past `limitBytes`. */
+export async function readAll(body: unknown, limitBytes: number): Promise<Buffer> {
+	if (!isBodyStream(body)) return toBuffer(body);
+	const chunks: Buffer[] = [];
+	let size = 0;
+	for await (const chunk of body) {
+		const buffer = toBuffer(chunk);
+		size += buffer.length;
+		if (size > limitBytes) {
+			body.destroy();
+			throw new Error(`the answer is larger than ${Math.round(limitBytes / 1048576)} MB`);
+		}
+		chunks.push(buffer);
+	}
+	return Buffer.concat(chunks);
+}
+
+/** The first `limitBytes` of a body (error answers are quoted, never held whole). */
+export async function readHead(body: unknown, limitBytes: number): Promise<Buffer> {
+	if (!isBodyStream(body)) return toBuffer(body).subarray(0, limitBytes);
+	const chunks: Buffer[] = [];
+	let size = 0;
+	for await (const chunk of body) {
+		const buffer = toBuffer(chunk);
+		chunks.push(buffer);
+		size += buffer.length;
+		if (size >= limitBytes) {
+			body.destroy();
+			break;
+		}
+	}
+	return Buffer.concat(chunks).subarray(0, limitBytes);
+}
+
+export function toBuffer(body: unknown): Buffer {
+	if (Buffer.isBuffer(body)) return body;
+	if (body instanceof ArrayBuffer || body instanceof Uint8Array) return Buffer.from(body as never);
+	if (typeof body === 'string') return Buffer.from(body, 'utf8');
+	if (body === undefined || body === null) return Buffer.alloc(0);
+	return Buffer.from(JSON.stringify(body));
+}
