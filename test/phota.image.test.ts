@@ -118,8 +118,8 @@ describe('Phota → Image → Generate', () => {
 		});
 		const items = result.output('Phota');
 		expect(items.map((item) => item.json.download_url)).toEqual([
-			expect.stringContaining(`${env.sim.baseUrl}/files/`),
-			expect.stringContaining(`${env.sim.baseUrl}/files/`),
+			expect.stringContaining(`${env.sim.otherHost.baseUrl}/files/`),
+			expect.stringContaining(`${env.sim.otherHost.baseUrl}/files/`),
 		]);
 		expect(items.every((item) => item.binary === undefined)).toBe(true);
 		expect(env.sim.log.forRoute('POST /generate')[0].body).toMatchObject({ response_mode: 'urls' });

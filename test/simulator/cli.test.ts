@@ -5,7 +5,7 @@ import { fetch } from 'undici';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
-test('npm run simulator: answers an authenticated GET /profiles/ids and a wrong key with 401', async () => {
+test('npm run simulator: answers an authenticated GET /profiles/ids and a wrong key with 401, prints the other host', async () => {
 	const child = spawn(
 		process.execPath,
 		[
@@ -22,12 +22,12 @@ test('npm run simulator: answers an authenticated GET /profiles/ids and a wrong 
 		{ cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
 	);
 	try {
-		const baseUrl = await new Promise<string>((resolve, reject) => {
+		const [baseUrl, otherHost] = await new Promise<[string, string]>((resolve, reject) => {
 			let output = '';
 			child.stdout.on('data', (chunk: Buffer) => {
 				output += chunk.toString();
-				const match = /listening on (http:\/\/\S+)/.exec(output);
-				if (match) resolve(match[1]);
+				const match = /listening on (http:\/\/\S+)\n.*Other host.* on (http:\/\/\S+)/.exec(output);
+				if (match) resolve([match[1], match[2]]);
 			});
 			child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
 			child.on('exit', (code) => reject(new Error(`simulator exited with ${code}: ${output}`)));
@@ -39,6 +39,11 @@ test('npm run simulator: answers an authenticated GET /profiles/ids and a wrong 
 		expect(
 			(await fetch(`${baseUrl}/profiles/ids`, { headers: { 'X-API-Key': 'other' } })).status,
 		).toBe(401);
+		expect(new URL(otherHost).origin).not.toBe(new URL(baseUrl).origin);
+		expect(await (await fetch(`${otherHost}/anything`)).json()).toEqual({
+			ok: true,
+			host: 'other',
+		});
 	} finally {
 		child.kill('SIGTERM');
 	}

@@ -11,6 +11,8 @@ const HELP = `Local Phota API simulator
 
 Options:
   --port <n>               Port to listen on (default 8787)
+  --other-port <n>         Port of the other host serving signed download URLs (default: a free one)
+  --download-origin <o>    Signed download URLs on the other host (otherHost, default) or the API (api)
   --host <addr>            Address to bind (default 127.0.0.1)
   --api-key <key>          Accepted API key; repeat for several (default sim-key)
   --training-seconds <n>   Total profile training time (default 20; real Phota takes about 1200)
@@ -26,6 +28,8 @@ async function main(): Promise<void> {
 	const { values } = parseArgs({
 		options: {
 			port: { type: 'string', default: '8787' },
+			'other-port': { type: 'string', default: '0' },
+			'download-origin': { type: 'string', default: 'otherHost' },
 			host: { type: 'string', default: '127.0.0.1' },
 			'api-key': { type: 'string', multiple: true },
 			'training-seconds': { type: 'string', default: '20' },
@@ -45,10 +49,15 @@ async function main(): Promise<void> {
 	const listFormat = values['list-format'] as SimulatorSettings['listFormat'];
 	if (!['strings', 'objects'].includes(listFormat))
 		throw new Error('--list-format must be strings or objects');
+	const downloadOrigin = values['download-origin'] as SimulatorSettings['downloadOrigin'];
+	if (!['otherHost', 'api'].includes(downloadOrigin))
+		throw new Error('--download-origin must be otherHost or api');
 
 	const simulator = await startSimulator({
 		port: Number(values.port),
+		otherPort: Number(values['other-port']),
 		host: values.host,
+		downloadOrigin,
 		apiKeys,
 		listFormat,
 		latencyMs: Number(values['latency-ms']),
@@ -61,12 +70,16 @@ async function main(): Promise<void> {
 	});
 	simulator.log.onEntry = (entry) => {
 		const fault = entry.fault ? ` [${entry.fault}]` : '';
+		const host = entry.host === 'other' ? `${simulator.otherHost.baseUrl} ` : '';
 		console.log(
-			`${entry.method} ${entry.path} -> ${entry.status || '-'} ${entry.endedAt - entry.startedAt}ms${fault}`,
+			`${entry.method} ${host}${entry.path} -> ${entry.status || '-'} ${entry.endedAt - entry.startedAt}ms${fault}`,
 		);
 	};
 
 	console.log(`Phota simulator listening on ${simulator.baseUrl}`);
+	console.log(
+		`Other host (signed download URLs${downloadOrigin === 'api' ? ' are on the API host instead' : ''}) on ${simulator.otherHost.baseUrl}`,
+	);
 	console.log(
 		`In n8n, create a "Phota API" credential with Base URL ${simulator.baseUrl} and API key ${apiKeys.length === 1 ? 'the one you passed with --api-key (default sim-key)' : 'one of the keys passed with --api-key'}.`,
 	);

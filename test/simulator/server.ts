@@ -2,12 +2,13 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { gzipSync } from 'node:zlib';
 
 import { request as undiciRequest } from 'undici';
 
 import { makeJpeg, makePng, sniffImage } from './images';
 import type { FaultSpec, LoggedRequest } from './log';
-import { FaultInjector, RequestLog } from './log';
+import { FAULT_KINDS, FaultInjector, RequestLog } from './log';
 import type { SimulatorSettings, TrainingOutcome, TrainingPhasesMs } from './settings';
 import { defaultSettings } from './settings';
 
@@ -23,10 +24,53 @@ const MODEL_RESOLUTIONS: Record<string, string[]> = {
 };
 const TIERS: Record<string, [number, number]> = { standard: [10, 50], fast: [5, 10] };
 const TOKEN = /\[\[([^[\]]+)\]\]/g;
+const IMAGE_ROUTES = new Set(['POST /edit', 'POST /generate', 'POST /enhance', 'POST /remix']);
+/** §3.8 / §10: sent on every answer of the image endpoints (202 and errors included). */
+const DEPRECATION_DATE = '2026-05-08';
 
 export interface StartOptions extends Partial<SimulatorSettings> {
 	port?: number;
 	host?: string;
+	/** Port of the other host (signed download URLs); a free one when omitted. */
+	otherPort?: number;
+}
+
+/** One request received by the other host. The key itself is never stored. */
+export interface OtherHostRequest {
+	method: string;
+	/** Path without the query string. */
+	path: string;
+	query: Record<string, string>;
+	/** Whether an X-API-Key header arrived (a key sent to a CDN host is a leak). */
+	apiKeyPresent: boolean;
+	/** Whether it was one of the simulator's keys. */
+	apiKeyValid: boolean;
+	/** Request headers with x-api-key redacted to '[redacted]'. */
+	headers: Record<string, string>;
+}
+
+/**
+ * A second origin (like Phota's CDN): same address, its own port. It serves the signed download
+ * URLs (GET /files/<name>, logged in sim.log as `GET /files/:name`, faults apply) and answers any
+ * other path with 200 {"ok": true, "host": "other"}. Every request is recorded in `requests`.
+ */
+export class OtherHost {
+	readonly requests: OtherHostRequest[] = [];
+	private origin_ = '';
+
+	/** Origin, no path, e.g. http://127.0.0.1:40123. */
+	get baseUrl(): string {
+		return this.origin_;
+	}
+
+	clear(): void {
+		this.requests.length = 0;
+	}
+
+	/** @internal */
+	setOrigin(origin: string): void {
+		this.origin_ = origin;
+	}
 }
 
 export interface SimProfile {
@@ -76,6 +120,22 @@ interface Call {
 	requestId: string;
 }
 
+interface Encoded {
+	status: number;
+	headers: Record<string, string>;
+	payload: Buffer;
+}
+
+/** What applyFault needs to know about the request it answers. */
+interface FaultContext {
+	req: IncomingMessage;
+	res: ServerResponse;
+	requestId: string;
+	/** Origin of the listener that received the request. */
+	origin: string;
+	finish: (status: number, fault?: string) => void;
+}
+
 class HttpError extends Error {
 	constructor(readonly reply: Reply) {
 		super(`HTTP ${reply.status}`);
@@ -85,9 +145,11 @@ class HttpError extends Error {
 export class PhotaSimulator {
 	readonly log = new RequestLog();
 	readonly faults = new FaultInjector();
+	readonly otherHost = new OtherHost();
 	settings: SimulatorSettings;
 
 	private server: Server;
+	private otherServer: Server;
 	private sockets = new Set<Socket>();
 	private clockOffset = 0;
 	private seq = 0;
@@ -95,7 +157,10 @@ export class PhotaSimulator {
 	private profileStore = new Map<string, Omit<SimProfile, 'status'>>();
 	private jobStore = new Map<string, Omit<SimJob, 'status'>>();
 	private callbacksSent = new Set<string>();
-	private files = new Map<string, { bytes: Buffer; mime: string; expiresAt: number }>();
+	private files = new Map<
+		string,
+		{ bytes: Buffer; mime: string; expiresAt: number; host: 'api' | 'other' }
+	>();
 	private spent = new Map<string, number>();
 	private rateWindow: number[] = [];
 	private timers = new Set<NodeJS.Timeout>();
@@ -104,10 +169,13 @@ export class PhotaSimulator {
 	constructor(private readonly initialSettings: SimulatorSettings) {
 		this.settings = { ...initialSettings };
 		this.server = createServer((req, res) => void this.handle(req, res));
-		this.server.on('connection', (socket) => {
-			this.sockets.add(socket);
-			socket.on('close', () => this.sockets.delete(socket));
-		});
+		this.otherServer = createServer((req, res) => void this.handleOther(req, res));
+		for (const server of [this.server, this.otherServer]) {
+			server.on('connection', (socket) => {
+				this.sockets.add(socket);
+				socket.on('close', () => this.sockets.delete(socket));
+			});
+		}
 	}
 
 	get origin(): string {
@@ -122,12 +190,21 @@ export class PhotaSimulator {
 		return (this.server.address() as AddressInfo).port;
 	}
 
-	async listen(port: number, host: string): Promise<void> {
-		await new Promise<void>((resolve, reject) => {
-			this.server.once('error', reject);
-			this.server.listen(port, host, () => resolve());
-		});
+	async listen(port: number, host: string, otherPort = 0): Promise<void> {
+		for (const [server, wanted] of [
+			[this.server, port],
+			[this.otherServer, otherPort],
+		] as const) {
+			await new Promise<void>((resolve, reject) => {
+				server.once('error', reject);
+				server.listen(wanted, host, () => {
+					server.off('error', reject);
+					resolve();
+				});
+			});
+		}
 		this.origin_ = `http://${host}:${this.port}`;
+		this.otherHost.setOrigin(`http://${host}:${(this.otherServer.address() as AddressInfo).port}`);
 	}
 
 	now(): number {
@@ -151,6 +228,7 @@ export class PhotaSimulator {
 		this.files.clear();
 		this.spent.clear();
 		this.rateWindow = [];
+		this.otherHost.clear();
 	}
 
 	profiles(): SimProfile[] {
@@ -166,8 +244,13 @@ export class PhotaSimulator {
 
 	async close(): Promise<void> {
 		for (const timer of this.timers) clearTimeout(timer);
+		this.timers.clear();
 		for (const socket of this.sockets) socket.destroy();
-		await new Promise<void>((resolve) => this.server.close(() => resolve()));
+		await Promise.all(
+			[this.server, this.otherServer].map(
+				async (server) => await new Promise<void>((resolve) => server.close(() => resolve())),
+			),
+		);
 	}
 
 	// ---------------------------------------------------------------- request pipeline
@@ -178,11 +261,11 @@ export class PhotaSimulator {
 		const rawBody = await readBody(req);
 
 		if (url.pathname.startsWith('/__sim/')) {
-			this.send(res, await this.admin(req.method ?? 'GET', url.pathname, rawBody), 'admin');
+			this.send(res, await this.admin(req.method ?? 'GET', url.pathname, rawBody));
 			return;
 		}
 		if (!url.pathname.startsWith(API_PREFIX)) {
-			this.send(res, { status: 404, body: { detail: 'Not Found' } }, 'none');
+			this.send(res, { status: 404, body: { detail: 'Not Found' } }, req);
 			return;
 		}
 
@@ -190,14 +273,55 @@ export class PhotaSimulator {
 			req.method ?? 'GET',
 			url.pathname.slice(API_PREFIX.length),
 		);
+		await this.pipeline(req, res, url, rawBody, 'api', route, (requestId, apiKey) =>
+			this.process(req, route, params, query, rawBody, apiKey, requestId),
+		);
+	}
+
+	/** The other host: signed downloads go through the pipeline, anything else gets a plain 200. */
+	private async handleOther(req: IncomingMessage, res: ServerResponse): Promise<void> {
+		const url = new URL(req.url ?? '/', 'http://simulator');
+		const query = Object.fromEntries(url.searchParams.entries());
+		const rawBody = await readBody(req);
+		const apiKey = headerValue(req.headers['x-api-key']);
+		this.otherHost.requests.push({
+			method: req.method ?? 'GET',
+			path: url.pathname,
+			query,
+			apiKeyPresent: apiKey !== undefined,
+			apiKeyValid: apiKey !== undefined && this.settings.apiKeys.includes(apiKey),
+			headers: redactHeaders(req.headers),
+		});
+		const file = req.method === 'GET' ? /^\/files\/([^/]+)$/.exec(url.pathname) : null;
+		if (file) {
+			const name = decodeURIComponent(file[1]);
+			await this.pipeline(req, res, url, rawBody, 'other', 'GET /files/:name', async () =>
+				this.serveFile(name, query, 'other'),
+			);
+			return;
+		}
+		this.send(res, { status: 200, body: { ok: true, host: 'other' } }, req);
+	}
+
+	/** Logs the request, applies faults before and after processing, and sends the answer. */
+	private async pipeline(
+		req: IncomingMessage,
+		res: ServerResponse,
+		url: URL,
+		rawBody: Buffer,
+		host: 'api' | 'other',
+		route: string,
+		run: (requestId: string, apiKey: string | undefined) => Promise<Reply>,
+	): Promise<void> {
 		const requestId = `req_${(++this.seq).toString().padStart(6, '0')}`;
 		const apiKey = headerValue(req.headers['x-api-key']);
 		const entry: LoggedRequest = {
 			seq: this.seq,
 			method: req.method ?? 'GET',
+			host,
 			path: url.pathname,
 			route,
-			query,
+			query: Object.fromEntries(url.searchParams.entries()),
 			body: parseJson(rawBody),
 			bodyBytes: rawBody.length,
 			apiKeyValid: apiKey !== undefined && this.settings.apiKeys.includes(apiKey),
@@ -208,22 +332,32 @@ export class PhotaSimulator {
 			processed: false,
 		};
 		this.log.started(route);
+		let finished = false;
 		const finish = (status: number, fault?: string) => {
+			if (finished) return;
+			finished = true;
 			entry.status = status;
 			entry.endedAt = Date.now();
 			if (fault) entry.fault = fault;
 			this.log.finished(entry);
 		};
+		const context: FaultContext = {
+			req,
+			res,
+			requestId,
+			origin: host === 'api' ? this.origin_ : this.otherHost.baseUrl,
+			finish,
+		};
 
 		const before = this.faults.take(route, false);
 		if (before) {
-			const handled = await this.applyFault(before, res, requestId, finish);
+			const handled = await this.applyFault(before, context);
 			if (handled) return;
 		}
 
 		let reply: Reply;
 		try {
-			reply = await this.process(req, route, params, query, rawBody, apiKey, requestId);
+			reply = await run(requestId, apiKey);
 		} catch (error) {
 			reply =
 				error instanceof HttpError
@@ -232,12 +366,8 @@ export class PhotaSimulator {
 		}
 
 		entry.processed = reply.status < 400;
-		const after = this.faults.take(route, true);
-		if (after) {
-			const handled = await this.applyFault(after, res, requestId, finish);
-			if (handled) return;
-		}
 		reply.headers = { ...reply.headers, 'X-Request-Id': requestId };
+		if (IMAGE_ROUTES.has(route)) reply.headers['X-Phota-Deprecation-Date'] = DEPRECATION_DATE;
 		if (
 			reply.status >= 400 &&
 			reply.body &&
@@ -246,16 +376,37 @@ export class PhotaSimulator {
 		) {
 			(reply.body as Record<string, unknown>).request_id ??= requestId;
 		}
-		this.send(res, reply, route);
+		const after = this.faults.take(route, true);
+		if (after) {
+			const handled = await this.applyFault(after, context, reply);
+			if (handled) return;
+		}
+		this.send(res, reply, req);
 		finish(reply.status);
 	}
 
+	/**
+	 * Answers with `fault` instead of the real answer (true), or lets the request go on (false,
+	 * `delay`). `real` is the processed answer for afterProcessing faults.
+	 */
 	private async applyFault(
 		fault: FaultSpec,
-		res: ServerResponse,
-		requestId: string,
-		finish: (status: number, fault?: string) => void,
+		context: FaultContext,
+		real?: Reply,
 	): Promise<boolean> {
+		const { req, res, requestId, finish } = context;
+		const injected = (defaultStatus: number, label: string): Reply => {
+			const status = fault.status ?? defaultStatus;
+			return {
+				status,
+				headers: { 'X-Request-Id': requestId },
+				body: fault.body ?? {
+					code: 'INJECTED_FAULT',
+					detail: label === 'status' ? `Injected ${status}` : `Injected ${status} (${label})`,
+					request_id: requestId,
+				},
+			};
+		};
 		switch (fault.kind) {
 			case 'delay':
 				await this.sleep(fault.delayMs ?? 0);
@@ -268,24 +419,87 @@ export class PhotaSimulator {
 				finish(0, 'hang');
 				return true;
 			case 'status': {
-				const status = fault.status ?? 500;
-				const headers: Record<string, string> = { 'X-Request-Id': requestId };
+				const reply = injected(500, 'status');
 				if (fault.retryAfterSeconds !== undefined)
-					headers['Retry-After'] = String(fault.retryAfterSeconds);
+					(reply.headers as Record<string, string>)['Retry-After'] = retryAfterValue(
+						fault.retryAfterSeconds,
+						fault.retryAfterDate ? 'date' : 'seconds',
+					);
+				this.send(res, reply, req);
+				finish(reply.status, `status ${reply.status}`);
+				return true;
+			}
+			case 'redirect': {
+				const status = fault.status ?? 307;
+				const target = fault.redirectTo ?? 'otherHost';
+				const origin = target === 'otherHost' ? this.otherHost.baseUrl : context.origin;
+				const location = `${origin}${req.url ?? '/'}`;
 				this.send(
 					res,
 					{
 						status,
-						headers,
-						body: fault.body ?? {
-							code: 'INJECTED_FAULT',
-							detail: `Injected ${status}`,
-							request_id: requestId,
-						},
+						headers: { 'X-Request-Id': requestId, Location: location },
+						body: { detail: `Moved to ${location}`, request_id: requestId },
 					},
-					'fault',
+					req,
 				);
-				finish(status, `status ${status}`);
+				finish(status, `redirect ${status} ${target}`);
+				return true;
+			}
+			case 'html': {
+				const status = fault.status ?? 502;
+				this.send(
+					res,
+					{
+						status,
+						headers: { 'X-Request-Id': requestId },
+						raw: gatewayPage(status, fault.bodyBytes ?? 6000),
+						contentType: 'text/html',
+					},
+					req,
+				);
+				finish(status, `html ${status}`);
+				return true;
+			}
+			case 'cut': {
+				const { status, headers, payload } = this.encode(real ?? injected(200, 'cut'));
+				res.writeHead(status, headers);
+				res.write(payload.subarray(0, Math.floor(payload.length / 2)), () => res.socket?.destroy());
+				finish(status, 'cut');
+				return true;
+			}
+			case 'stall': {
+				const { status, headers, payload } = this.encode(real ?? injected(200, 'stall'));
+				res.writeHead(status, headers);
+				res.flushHeaders();
+				const prefix = Math.min(8, Math.floor(payload.length / 2));
+				if (prefix > 0) res.write(payload.subarray(0, prefix));
+				finish(status, 'stall');
+				return true;
+			}
+			case 'trickle': {
+				const { status, headers, payload } = this.encode(real ?? injected(200, 'trickle'));
+				const delayMs = fault.delayMs ?? 500;
+				res.writeHead(status, headers);
+				res.flushHeaders();
+				let offset = 0;
+				const step = () => {
+					if (res.destroyed) {
+						finish(status, 'trickle (client gone)');
+						return;
+					}
+					if (offset < payload.length) {
+						res.write(payload.subarray(offset, offset + 1));
+						offset += 1;
+					}
+					if (offset >= payload.length) {
+						res.end();
+						finish(status, 'trickle');
+						return;
+					}
+					this.schedule(step, delayMs);
+				};
+				this.schedule(step, delayMs);
 				return true;
 			}
 		}
@@ -300,11 +514,9 @@ export class PhotaSimulator {
 		apiKey: string | undefined,
 		requestId: string,
 	): Promise<Reply> {
-		if (route === 'GET /files/:name') return this.serveFile(params[0], query);
+		if (route === 'GET /files/:name') return this.serveFile(params[0], query, 'api');
 
-		const limited = this.rateLimited(requestId);
-		if (limited) return limited;
-
+		// §10: authentication comes first, so a bad key is never answered with 429.
 		if (apiKey === undefined || apiKey === '') {
 			return { status: this.settings.missingKeyStatus, body: { detail: 'Not authenticated' } };
 		}
@@ -314,6 +526,9 @@ export class PhotaSimulator {
 				body: { detail: 'Missing or invalid API key in the X-API-Key header.' },
 			};
 		}
+
+		const limited = this.rateLimited(requestId);
+		if (limited) return limited;
 
 		let body: Record<string, unknown> = {};
 		if (req.method === 'POST') {
@@ -375,7 +590,10 @@ export class PhotaSimulator {
 	private rateLimited(requestId: string): Reply | undefined {
 		const limit = this.settings.rateLimit;
 		if (!limit) return undefined;
-		const retryAfter = String(limit.retryAfterSeconds ?? 1);
+		const retryAfter = retryAfterValue(
+			limit.retryAfterSeconds ?? 1,
+			this.settings.retryAfterFormat,
+		);
 		const reply = {
 			status: 429,
 			headers: { 'Retry-After': retryAfter },
@@ -530,21 +748,26 @@ export class PhotaSimulator {
 	private profileStatusReply(call: Call): Reply {
 		const profile = this.ownProfile(call);
 		const status = this.profileStatus(profile);
-		return {
-			status: 200,
-			body: {
-				profile_id: profile.id,
-				status,
-				message:
-					status === 'ERROR' || status === 'INACTIVE'
-						? profile.message || 'Profile is inactive.'
-						: '',
-			},
-		};
+		const body: Record<string, unknown> = { profile_id: profile.id, status };
+		if (status === 'ERROR' || status === 'INACTIVE')
+			body.message = profile.message || 'Profile is inactive.';
+		else if (this.settings.statusMessage === 'text') body.message = '';
+		else if (this.settings.statusMessage === 'null') body.message = null;
+		return { status: 200, body };
 	}
 
 	private profilePicture(call: Call): Reply {
 		const profile = this.ownProfile(call);
+		// ASSUMPTION (§9.16): settings.pictureBeforeReady.
+		if (this.settings.pictureBeforeReady === 'reject404' && this.profileStatus(profile) !== 'READY')
+			throw new HttpError(
+				this.error(
+					404,
+					call.requestId,
+					'NOT_FOUND',
+					`Profile ${profile.id} has no picture before it is READY.`,
+				),
+			);
 		return { status: 200, raw: makeJpeg(profile.id), contentType: 'image/jpeg' };
 	}
 
@@ -650,10 +873,15 @@ export class PhotaSimulator {
 			if (body.quality !== undefined && body.quality !== null && model !== 'gpt-image-2')
 				throw fail('INVALID_QUALITY', 'quality is only supported with base_model gpt-image-2.');
 		}
-		if (isRemix && this.settings.remixExtraFields === 'reject400') {
+		const extraFields = isRemix
+			? this.settings.remixExtraFields
+			: endpoint === 'enhance'
+				? this.settings.enhanceExtraFields
+				: 'ignore';
+		if (extraFields === 'reject400') {
 			for (const field of ['base_model', 'aspect_ratio', 'resolution']) {
 				if (body[field] !== undefined)
-					throw fail('UNSUPPORTED_FIELD', `remix does not accept ${field}.`);
+					throw fail('UNSUPPORTED_FIELD', `${endpoint} does not accept ${field}.`);
 			}
 		}
 		if (body.async === true && this.settings.asyncRequiresUrls && mode !== 'urls')
@@ -678,7 +906,9 @@ export class PhotaSimulator {
 		if (prompt.includes('__MODERATE__'))
 			throw fail('CONTENT_MODERATION', 'The request was blocked by content moderation.');
 
-		const tokenIds = [...prompt.matchAll(TOKEN)].map((match) => match[1].trim());
+		// ASSUMPTION (§9.26): settings.tokensCountOnEnhanceRemix.
+		const tokensCount = modelEndpoint || this.settings.tokensCountOnEnhanceRemix;
+		const tokenIds = tokensCount ? [...prompt.matchAll(TOKEN)].map((match) => match[1].trim()) : [];
 		const candidateIds = [
 			...new Set([
 				...(endpoint === 'generate' ? [] : ((body.profile_ids as string[] | undefined) ?? [])),
@@ -731,7 +961,7 @@ export class PhotaSimulator {
 			};
 		}
 		this.charge(call, cost);
-		return { status: 200, body: result, headers: { 'X-Phota-Deprecation-Date': '2026-05-08' } };
+		return { status: 200, body: result };
 	}
 
 	private renderImages(
@@ -764,28 +994,38 @@ export class PhotaSimulator {
 		};
 	}
 
+	/** §3.2: a signed URL, valid downloadUrlTtlMs, on the host settings.downloadOrigin names. */
 	private storeFile(bytes: Buffer, format: string): string {
 		const token = randomBytes(8).toString('hex');
 		const expiresAt = this.now() + this.settings.downloadUrlTtlMs;
 		const extension = format === 'jpg' ? 'jpg' : 'png';
-		this.files.set(`${token}.${extension}`, {
+		const name = `${token}.${extension}`;
+		const host = this.settings.downloadOrigin === 'api' ? 'api' : 'other';
+		this.files.set(name, {
 			bytes,
 			mime: format === 'jpg' ? 'image/jpeg' : 'image/png',
 			expiresAt,
+			host,
 		});
-		const sig = createHmac('sha256', this.settings.webhookSecret)
-			.update(`${token}${expiresAt}`)
-			.digest('hex')
-			.slice(0, 16);
-		return `${this.baseUrl}/files/${token}.${extension}?expires=${expiresAt}&sig=${sig}`;
+		const base = host === 'api' ? this.baseUrl : this.otherHost.baseUrl;
+		return `${base}/files/${name}?expires=${expiresAt}&sig=${this.fileSignature(name, expiresAt)}`;
 	}
 
-	private serveFile(name: string, query: Record<string, string>): Reply {
+	private fileSignature(name: string, expiresAt: number): string {
+		return createHmac('sha256', this.settings.webhookSecret)
+			.update(`${name}${expiresAt}`)
+			.digest('hex')
+			.slice(0, 16);
+	}
+
+	private serveFile(name: string, query: Record<string, string>, host: 'api' | 'other'): Reply {
 		const file = this.files.get(name);
-		if (!file) return { status: 404, body: { detail: 'Not Found' } };
+		if (!file || file.host !== host) return { status: 404, body: { detail: 'Not Found' } };
 		if (this.now() > file.expiresAt || Number(query.expires) !== file.expiresAt) {
 			return { status: 403, body: { detail: 'Request has expired' } };
 		}
+		if (query.sig !== this.fileSignature(name, file.expiresAt))
+			return { status: 403, body: { detail: 'Signature does not match' } };
 		return { status: 200, raw: file.bytes, contentType: file.mime };
 	}
 
@@ -950,6 +1190,13 @@ export class PhotaSimulator {
 				return { status: 200, body: { ok: true } };
 			case 'POST /__sim/faults': {
 				const { routeRegex, ...spec } = body as unknown as FaultSpec & { routeRegex?: string };
+				if (!FAULT_KINDS.includes(spec.kind))
+					return {
+						status: 400,
+						body: { detail: `kind must be one of ${FAULT_KINDS.join(', ')}` },
+					};
+				if (spec.redirectTo !== undefined && !['otherHost', 'sameOrigin'].includes(spec.redirectTo))
+					return { status: 400, body: { detail: 'redirectTo must be otherHost or sameOrigin' } };
 				this.faults.add({
 					...spec,
 					...(routeRegex ? { route: new RegExp(routeRegex) } : {}),
@@ -978,8 +1225,8 @@ export class PhotaSimulator {
 		}
 	}
 
-	private send(res: ServerResponse, reply: Reply, _route: string): void {
-		if (res.destroyed) return;
+	/** The answer as bytes with Content-Type and the full Content-Length (no gzip, no chunking). */
+	private encode(reply: Reply): Encoded {
 		const headers: Record<string, string> = { ...reply.headers };
 		let payload: Buffer;
 		if (reply.raw) {
@@ -990,8 +1237,51 @@ export class PhotaSimulator {
 			headers['Content-Type'] = 'application/json';
 		}
 		headers['Content-Length'] = String(payload.length);
-		res.writeHead(reply.status, headers);
+		return { status: reply.status, headers, payload };
+	}
+
+	/**
+	 * Sends a whole answer. With `req` (API and other-host answers, not admin ones) the
+	 * transferEncoding and gzip settings apply.
+	 */
+	private send(res: ServerResponse, reply: Reply, req?: IncomingMessage): void {
+		if (res.destroyed) return;
+		const { status, headers, payload: plain } = this.encode(reply);
+		let payload = plain;
+		if (req) {
+			const accepts = String(req.headers['accept-encoding'] ?? '');
+			if (
+				this.settings.gzip &&
+				headers['Content-Type'] === 'application/json' &&
+				/\bgzip\b/i.test(accepts)
+			) {
+				payload = gzipSync(plain);
+				headers['Content-Encoding'] = 'gzip';
+				headers['Vary'] = 'Accept-Encoding';
+				headers['Content-Length'] = String(payload.length);
+			}
+			if (this.settings.transferEncoding === 'chunked') {
+				delete headers['Content-Length'];
+				res.writeHead(status, headers);
+				// A few chunks, so a client that expects the body in one piece is caught out.
+				const size = Math.max(1, Math.ceil(payload.length / 3));
+				for (let offset = 0; offset < payload.length; offset += size)
+					res.write(payload.subarray(offset, offset + size));
+				res.end();
+				return;
+			}
+		}
+		res.writeHead(status, headers);
 		res.end(payload);
+	}
+
+	/** A timer that close() clears. */
+	private schedule(callback: () => void, ms: number): void {
+		const timer = setTimeout(() => {
+			this.timers.delete(timer);
+			callback();
+		}, ms);
+		this.timers.add(timer);
 	}
 
 	private async sleep(ms: number): Promise<void> {
@@ -1015,6 +1305,31 @@ class Issues {
 	throwIfAny(): void {
 		if (this.list.length) throw new HttpError({ status: 422, body: { detail: this.list } });
 	}
+}
+
+/** Retry-After as delta-seconds, or as an HTTP-date at least that far ahead. */
+function retryAfterValue(seconds: number, format: 'seconds' | 'date'): string {
+	if (format === 'seconds') return String(seconds);
+	return new Date(Math.ceil((Date.now() + seconds * 1000) / 1000) * 1000).toUTCString();
+}
+
+/** A gateway error page like nginx or a CDN sends, padded to about `bytes` bytes. */
+function gatewayPage(status: number, bytes: number): Buffer {
+	const reason =
+		{
+			500: 'Internal Server Error',
+			502: 'Bad Gateway',
+			503: 'Service Unavailable',
+			504: 'Gateway Timeout',
+		}[status] ?? 'Error';
+	const head =
+		`<html><head><title>${status} ${reason}</title></head>\n<body>\n` +
+		`<center><h1>${status} ${reason}</h1></center>\n<hr><center>nginx</center>\n`;
+	const tail = '</body>\n</html>\n';
+	const filler = '<!-- a padding to disable MSIE and Chrome friendly error page -->\n';
+	let padding = '';
+	while (head.length + padding.length + filler.length + tail.length <= bytes) padding += filler;
+	return Buffer.from(head + padding + tail);
 }
 
 function imageInputs(body: Record<string, unknown>): Array<[string, unknown]> {
@@ -1079,8 +1394,8 @@ function redactHeaders(headers: IncomingMessage['headers']): Record<string, stri
 }
 
 export async function startSimulator(options: StartOptions = {}): Promise<PhotaSimulator> {
-	const { port = 0, host = '127.0.0.1', ...overrides } = options;
+	const { port = 0, host = '127.0.0.1', otherPort = 0, ...overrides } = options;
 	const simulator = new PhotaSimulator({ ...defaultSettings(), ...overrides });
-	await simulator.listen(port, host);
+	await simulator.listen(port, host, otherPort);
 	return simulator;
 }

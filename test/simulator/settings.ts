@@ -58,8 +58,34 @@ export interface SimulatorSettings {
 	/** Target size of each output image in bytes (0 = small natural size). Enhance and remix are 2K. */
 	outputBytes: { '1K': number; '2K': number; '4K': number };
 	downloadUrlTtlMs: number;
-	/** ASSUMPTION (§9.18): no rate limit is documented; off unless set. */
+	/**
+	 * ASSUMPTION (§9.18): no rate limit is documented; off unless set. Checked after authentication
+	 * (§10 puts auth first), so a wrong or missing key gets 401/403, never 429.
+	 */
 	rateLimit?: { maxConcurrent?: number; perSecond?: number; retryAfterSeconds?: number };
+	/** ASSUMPTION (§9.18): Retry-After of the rate limiter's 429 as delta-seconds or an HTTP-date. */
+	retryAfterFormat: 'seconds' | 'date';
+	/**
+	 * §5.9 / §9.6: profile status `message` when there is nothing to say (not ERROR / INACTIVE):
+	 * 'text' = "" (the doc's example), 'null', or 'absent' (field left out). Clients must treat it as
+	 * optional and nullable.
+	 */
+	statusMessage: 'text' | 'null' | 'absent';
+	/** ASSUMPTION (§5.3, §9.14): /enhance with base_model / aspect_ratio / resolution; mirrors remixExtraFields. */
+	enhanceExtraFields: 'reject400' | 'ignore';
+	/** ASSUMPTION (§9.16): profile_picture before the profile is READY: served, or 404. */
+	pictureBeforeReady: 'serve' | 'reject404';
+	/** ASSUMPTION (§9.26): whether [[id]] tokens in the prompt of /enhance and /remix count as identities. */
+	tokensCountOnEnhanceRemix: boolean;
+	/**
+	 * §3.2 / §5.1: signed download URLs point at a CDN host, not the API. 'otherHost' serves them from
+	 * the simulator's second listener (sim.otherHost); 'api' from `${baseUrl}/files/...`.
+	 */
+	downloadOrigin: 'otherHost' | 'api';
+	/** ASSUMPTION (not documented): answers framed by Content-Length, or chunked. */
+	transferEncoding: 'content-length' | 'chunked';
+	/** ASSUMPTION (not documented): gzip JSON answers when the request sends Accept-Encoding: gzip. */
+	gzip: boolean;
 	/** ASSUMPTION (§9.9): job lifecycle queued → running → succeeded | failed on this clock. */
 	jobPhasesMs: { queued: number; running: number };
 	webhookSecret: string;
@@ -86,6 +112,14 @@ export function defaultSettings(): SimulatorSettings {
 		prices: { perImage: 1, perProfile: 3 },
 		outputBytes: { '1K': 0, '2K': 0, '4K': 0 },
 		downloadUrlTtlMs: 24 * 60 * 60 * 1000,
+		retryAfterFormat: 'seconds',
+		statusMessage: 'null',
+		enhanceExtraFields: 'ignore',
+		pictureBeforeReady: 'serve',
+		tokensCountOnEnhanceRemix: true,
+		downloadOrigin: 'otherHost',
+		transferEncoding: 'content-length',
+		gzip: false,
 		jobPhasesMs: { queued: 200, running: 800 },
 		webhookSecret: 'whsec_test_phota_simulator',
 		callbackRetries: 2,

@@ -1,9 +1,10 @@
 import { createHmac } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gunzipSync } from 'node:zlib';
 
 import jpeg from 'jpeg-js';
-import { fetch } from 'undici';
+import { fetch, request as undiciRequest } from 'undici';
 
 import type { PhotaSimulator } from '.';
 import { makePng, sniffImage, startSimulator } from '.';
@@ -388,5 +389,511 @@ describe('faults, rate limits and the request log', () => {
 		expect(log.entries).toHaveLength(1);
 		await fetch(`${sim.origin}/__sim/reset`, { method: 'POST' });
 		expect(sim.log.count()).toBe(0);
+	});
+});
+
+/** A request to any absolute URL (e.g. the other host), returning the raw answer. */
+async function raw(url: string, init: RequestInit & { key?: string | null } = {}) {
+	const { key = KEY, headers, ...rest } = init;
+	return await fetch(url, {
+		redirect: 'manual',
+		...rest,
+		headers: { ...(key === null ? {} : { 'X-API-Key': key }), ...(headers as object) },
+	} as Parameters<typeof fetch>[1]);
+}
+
+describe('the other host (CDN-like origin for signed download URLs)', () => {
+	test('download URLs live on the other host, which records whether the key arrived', async () => {
+		const other = new URL(sim.otherHost.baseUrl);
+		expect(other.origin).toBe(sim.otherHost.baseUrl);
+		expect(other.origin).not.toBe(new URL(sim.baseUrl).origin);
+
+		const { json } = await call('POST', '/generate', { prompt: 'x', response_mode: 'urls' });
+		const url = json!.download_urls[0] as string;
+		expect(url).toMatch(
+			new RegExp(`^${sim.otherHost.baseUrl}/files/[0-9a-f]+\\.png\\?expires=\\d+&sig=[0-9a-f]+$`),
+		);
+
+		const withoutKey = await raw(url, { key: null });
+		expect(withoutKey.status).toBe(200);
+		expect(sniffImage(Buffer.from(await withoutKey.arrayBuffer()))).toBe('png');
+		const withKey = await raw(url);
+		expect(withKey.status).toBe(200);
+		await withKey.arrayBuffer();
+
+		expect(sim.otherHost.requests).toEqual([
+			expect.objectContaining({
+				method: 'GET',
+				path: new URL(url).pathname,
+				apiKeyPresent: false,
+				apiKeyValid: false,
+			}),
+			expect.objectContaining({ apiKeyPresent: true, apiKeyValid: true }),
+		]);
+		expect(sim.otherHost.requests[1].headers['x-api-key']).toBe('[redacted]');
+		expect(JSON.stringify(sim.otherHost.requests)).not.toContain(KEY);
+		// Downloads are in the request log too, so faults on GET /files/:name apply to them.
+		expect(sim.log.forRoute('GET /files/:name').map((entry) => entry.host)).toEqual([
+			'other',
+			'other',
+		]);
+
+		// The API host does not serve them, and a changed signature is refused.
+		const onApi = `${sim.baseUrl}/files/${new URL(url).pathname.split('/').pop()}${new URL(url).search}`;
+		expect((await raw(onApi)).status).toBe(404);
+		expect((await raw(url.replace(/sig=\w+/, 'sig=0000'))).status).toBe(403);
+
+		sim.reset();
+		expect(sim.otherHost.requests).toEqual([]);
+	});
+
+	test('any other path answers 200 {"ok": true, "host": "other"} after recording it', async () => {
+		const response = await raw(`${sim.otherHost.baseUrl}/v1/phota/generate?x=1`, {
+			method: 'POST',
+			headers: { 'content-type': 'application/json' },
+			body: '{}',
+			key: 'wrong-key',
+		});
+		expect(response.status).toBe(200);
+		expect(response.headers.get('content-type')).toBe('application/json');
+		expect(await response.json()).toEqual({ ok: true, host: 'other' });
+		expect(sim.otherHost.requests).toEqual([
+			{
+				method: 'POST',
+				path: '/v1/phota/generate',
+				query: { x: '1' },
+				apiKeyPresent: true,
+				apiKeyValid: false,
+				headers: expect.objectContaining({ 'x-api-key': '[redacted]' }),
+			},
+		]);
+		sim.otherHost.clear();
+		expect(sim.otherHost.requests).toHaveLength(0);
+		expect(sim.log.count()).toBe(0);
+	});
+
+	test('downloadOrigin "api" serves the URLs from the API host again', async () => {
+		sim.settings.downloadOrigin = 'api';
+		const { json } = await call('POST', '/generate', {
+			prompt: 'x',
+			response_mode: 'urls',
+			output_format: 'jpg',
+		});
+		const url = json!.download_urls[0] as string;
+		expect(url.startsWith(`${sim.baseUrl}/files/`)).toBe(true);
+		expect(sniffImage(Buffer.from(await (await raw(url, { key: null })).arrayBuffer()))).toBe(
+			'jpeg',
+		);
+		const onOther = `${sim.otherHost.baseUrl}/files/${new URL(url).pathname.split('/').pop()}${new URL(url).search}`;
+		expect((await raw(onOther)).status).toBe(404);
+	});
+
+	test('close() closes the other host too', async () => {
+		const own = await startSimulator({ apiKeys: [KEY] });
+		const base = own.otherHost.baseUrl;
+		expect((await raw(`${base}/anything`)).status).toBe(200);
+		await own.close();
+		await expect(raw(`${base}/anything`)).rejects.toThrow();
+	});
+});
+
+describe('new fault kinds', () => {
+	test('redirect to the other host keeps path and query; the follow-up there is recorded', async () => {
+		sim.faults.add({ route: 'GET /profiles/ids', kind: 'redirect' });
+		const response = await raw(`${sim.baseUrl}/profiles/ids?tag=t1`);
+		expect(response.status).toBe(307);
+		const location = response.headers.get('location')!;
+		expect(location).toBe(`${sim.otherHost.baseUrl}/v1/phota/profiles/ids?tag=t1`);
+		expect(sim.log.entries.at(-1)).toMatchObject({ status: 307, processed: false });
+		expect(sim.log.entries.at(-1)?.fault).toMatch(/^redirect 307 otherHost/);
+
+		// A client that follows it with the key leaks the key to another origin: visible here.
+		expect(await (await raw(location)).json()).toEqual({ ok: true, host: 'other' });
+		expect(sim.otherHost.requests.at(-1)).toMatchObject({
+			path: '/v1/phota/profiles/ids',
+			apiKeyPresent: true,
+		});
+	});
+
+	test('redirect to the same origin, with a custom status, is processed normally when followed', async () => {
+		sim.faults.add({
+			route: 'POST /generate',
+			kind: 'redirect',
+			redirectTo: 'sameOrigin',
+			status: 308,
+		});
+		const first = await raw(`${sim.baseUrl}/generate`, {
+			method: 'POST',
+			headers: { 'content-type': 'application/json' },
+			body: JSON.stringify({ prompt: 'x' }),
+		});
+		expect(first.status).toBe(308);
+		expect(first.headers.get('location')).toBe(`${sim.baseUrl}/generate`);
+		expect(sim.spentBy(KEY)).toBe(0);
+		const followed = await raw(first.headers.get('location')!, {
+			method: 'POST',
+			headers: { 'content-type': 'application/json' },
+			body: JSON.stringify({ prompt: 'x' }),
+		});
+		expect(followed.status).toBe(200);
+		expect(sim.spentBy(KEY)).toBe(1);
+	});
+
+	test('redirect after processing: charged, then 307', async () => {
+		sim.faults.add({ route: 'POST /generate', kind: 'redirect', afterProcessing: true });
+		expect((await call('POST', '/generate', { prompt: 'x' })).status).toBe(200); // fetch follows
+		expect(sim.spentBy(KEY)).toBe(1);
+		expect(sim.log.forRoute('POST /generate')[0]).toMatchObject({ status: 307, processed: true });
+		expect(sim.otherHost.requests).toHaveLength(1);
+	});
+
+	test('cut before processing: full Content-Length, half the body, then the socket closes', async () => {
+		const body = { padding: 'x'.repeat(400) };
+		sim.faults.add({ route: 'GET /profiles/ids', kind: 'cut', body });
+		const response = await raw(`${sim.baseUrl}/profiles/ids`);
+		expect(response.status).toBe(200);
+		expect(response.headers.get('content-length')).toBe(String(JSON.stringify(body).length));
+		await expect(response.arrayBuffer()).rejects.toThrow();
+		expect(sim.log.entries.at(-1)).toMatchObject({ status: 200, fault: 'cut', processed: false });
+	});
+
+	test('cut after processing sends the real status and headers, and the work is done', async () => {
+		sim.faults.add({ route: 'POST /generate', kind: 'cut', afterProcessing: true });
+		const response = await raw(`${sim.baseUrl}/generate`, {
+			method: 'POST',
+			headers: { 'content-type': 'application/json' },
+			body: JSON.stringify({ prompt: 'x' }),
+		});
+		expect(response.status).toBe(200);
+		expect(response.headers.get('x-phota-deprecation-date')).toBe('2026-05-08');
+		expect(Number(response.headers.get('content-length'))).toBeGreaterThan(100);
+		await expect(response.arrayBuffer()).rejects.toThrow();
+		expect(sim.spentBy(KEY)).toBe(1);
+		expect(sim.log.entries.at(-1)).toMatchObject({ fault: 'cut', processed: true });
+	});
+
+	test('html answers a gateway page of about bodyBytes', async () => {
+		sim.faults.add({ route: 'POST /generate', kind: 'html' });
+		const page = await call('POST', '/generate', { prompt: 'x' });
+		expect(page.status).toBe(502);
+		expect(page.headers.get('content-type')).toBe('text/html');
+		const text = page.bytes.toString();
+		expect(text.startsWith('<html><head><title>502 Bad Gateway</title>')).toBe(true);
+		expect(text.trimEnd().endsWith('</html>')).toBe(true);
+		expect(Math.abs(page.bytes.length - 6000)).toBeLessThan(100);
+		expect(sim.log.entries.at(-1)?.fault).toBe('html 502');
+
+		sim.faults.add({ kind: 'html', status: 504, bodyBytes: 300, afterProcessing: true });
+		const small = await call('POST', '/generate', { prompt: 'x' });
+		expect(small.status).toBe(504);
+		expect(small.bytes.toString()).toContain('<title>504 Gateway Timeout</title>');
+		expect(Math.abs(small.bytes.length - 300)).toBeLessThan(100);
+		expect(sim.spentBy(KEY)).toBe(1);
+	});
+
+	test('trickle sends the body one byte per delayMs; after processing it is the real answer', async () => {
+		sim.faults.add({ route: 'GET /profiles/ids', kind: 'trickle', delayMs: 30, body: { a: 1 } });
+		const started = Date.now();
+		const response = await raw(`${sim.baseUrl}/profiles/ids`);
+		expect(response.status).toBe(200);
+		const headersAfter = Date.now() - started;
+		expect(await response.json()).toEqual({ a: 1 });
+		// 7 bytes, 30 ms apart.
+		expect(Date.now() - started - headersAfter).toBeGreaterThanOrEqual(6 * 30);
+		expect(sim.log.entries.at(-1)).toMatchObject({ status: 200, fault: 'trickle' });
+
+		await readyProfile();
+		sim.faults.add({
+			route: 'GET /profiles/ids',
+			kind: 'trickle',
+			delayMs: 1,
+			afterProcessing: true,
+		});
+		const real = await call('GET', '/profiles/ids');
+		expect(real.json!.profiles).toHaveLength(1);
+		expect(real.headers.get('x-request-id')).toMatch(/^req_/);
+	});
+
+	test('trickle timers are cleared by close()', async () => {
+		const own = await startSimulator({ apiKeys: [KEY] });
+		own.faults.add({ kind: 'trickle', delayMs: 60_000 });
+		const response = await raw(`${own.baseUrl}/profiles/ids`);
+		expect(response.status).toBe(200);
+		const body = response.arrayBuffer();
+		const started = Date.now();
+		await own.close();
+		expect(Date.now() - started).toBeLessThan(1000);
+		await expect(body).rejects.toThrow();
+	});
+
+	test('stall sends headers and a few bytes, then nothing until the client gives up', async () => {
+		await readyProfile();
+		sim.faults.add({ route: 'GET /profiles/ids', kind: 'stall', afterProcessing: true });
+		const response = await raw(`${sim.baseUrl}/profiles/ids`, {
+			signal: AbortSignal.timeout(400),
+		});
+		expect(response.status).toBe(200);
+		expect(Number(response.headers.get('content-length'))).toBeGreaterThan(8);
+		// The body never completes: only the client's own timeout ends it.
+		await expect(response.arrayBuffer()).rejects.toMatchObject({ name: 'TimeoutError' });
+		expect(sim.log.entries.at(-1)).toMatchObject({ status: 200, fault: 'stall', processed: true });
+
+		sim.faults.add({ kind: 'stall', status: 503, body: { detail: 'slow' } });
+		const before = await raw(`${sim.baseUrl}/profiles/ids`, { signal: AbortSignal.timeout(300) });
+		expect(before.status).toBe(503);
+		await expect(before.text()).rejects.toMatchObject({ name: 'TimeoutError' });
+	});
+
+	test('status with retryAfterDate sends an HTTP-date', async () => {
+		sim.faults.add({ kind: 'status', status: 503, retryAfterSeconds: 3, retryAfterDate: true });
+		const response = await call('GET', '/profiles/ids');
+		expect(response.status).toBe(503);
+		const header = response.headers.get('retry-after')!;
+		expect(header).toMatch(/^\w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} GMT$/);
+		const ahead = Date.parse(header) - Date.now();
+		expect(ahead).toBeGreaterThan(2000);
+		expect(ahead).toBeLessThanOrEqual(4000);
+	});
+
+	test('status 200 with a custom body crafts odd success answers', async () => {
+		sim.faults.add({
+			route: 'POST /generate',
+			kind: 'status',
+			status: 200,
+			body: { images: [], download_urls: [] },
+			afterProcessing: true,
+		});
+		const empty = await call('POST', '/generate', { prompt: 'x' });
+		expect(empty.status).toBe(200);
+		expect(empty.json).toEqual({ images: [], download_urls: [] });
+		expect(sim.spentBy(KEY)).toBe(1);
+
+		const job = { job_id: 'job_odd', status: 'COMPLETED', result: { images: ['abc'] } };
+		sim.faults.add({ route: 'GET /jobs/:id', kind: 'status', status: 200, body: job });
+		const polled = await call('GET', '/jobs/job_odd');
+		expect(polled.status).toBe(200);
+		expect(polled.json).toEqual(job);
+		expect(sim.log.entries.at(-1)).toMatchObject({ status: 200, fault: 'status 200' });
+	});
+
+	test('faults apply to signed downloads on the other host', async () => {
+		const { json } = await call('POST', '/generate', { prompt: 'x', response_mode: 'urls' });
+		sim.faults.add({ route: 'GET /files/:name', kind: 'status', status: 503 });
+		expect((await raw(json!.download_urls[0], { key: null })).status).toBe(503);
+		expect((await raw(json!.download_urls[0], { key: null })).status).toBe(200);
+	});
+
+	test('POST /__sim/faults accepts the new kinds and fields, and refuses unknown kinds', async () => {
+		const add = async (spec: Record<string, unknown>) =>
+			await fetch(`${sim.origin}/__sim/faults`, { method: 'POST', body: JSON.stringify(spec) });
+		expect(
+			(await add({ kind: 'redirect', redirectTo: 'sameOrigin', routeRegex: 'ids' })).status,
+		).toBe(200);
+		expect((await add({ kind: 'html', status: 503, bodyBytes: 500 })).status).toBe(200);
+		expect(
+			(await add({ kind: 'status', status: 429, retryAfterSeconds: 1, retryAfterDate: true }))
+				.status,
+		).toBe(200);
+		expect((await add({ kind: 'teleport' })).status).toBe(400);
+		expect((await add({ kind: 'redirect', redirectTo: 'mars' })).status).toBe(400);
+
+		const redirected = await raw(`${sim.baseUrl}/profiles/ids`);
+		expect(redirected.status).toBe(307);
+		expect(redirected.headers.get('location')).toBe(`${sim.baseUrl}/profiles/ids`);
+		const html = await call('GET', '/profiles/ids');
+		expect(html.status).toBe(503);
+		expect(html.headers.get('content-type')).toBe('text/html');
+		const limited = await call('GET', '/profiles/ids');
+		expect(limited.status).toBe(429);
+		expect(Number.isNaN(Date.parse(limited.headers.get('retry-after')!))).toBe(false);
+		expect(sim.log.entries.map((entry) => entry.fault)).toEqual([
+			'redirect 307 sameOrigin',
+			'html 503',
+			'status 429',
+		]);
+	});
+});
+
+describe('settings for the unknowns', () => {
+	test('statusMessage: null (default), "" (text) or absent; ERROR keeps its text', async () => {
+		const { json } = await call('POST', '/profiles/add', { image_urls: urls(10) });
+		const path = `/profiles/${json!.profile_id}/status`;
+		expect((await call('GET', path)).json).toEqual({
+			profile_id: json!.profile_id,
+			status: 'VALIDATING',
+			message: null,
+		});
+		sim.settings.statusMessage = 'text';
+		expect((await call('GET', path)).json!.message).toBe('');
+		sim.settings.statusMessage = 'absent';
+		expect('message' in (await call('GET', path)).json!).toBe(false);
+
+		const error = await call('POST', '/profiles/add', {
+			image_urls: [...urls(9), 'https://x.org/train-error.jpg'],
+		});
+		sim.advanceClock(100_000);
+		expect((await call('GET', path)).json).toEqual({
+			profile_id: json!.profile_id,
+			status: 'READY',
+		});
+		expect((await call('GET', `/profiles/${error.json!.profile_id}/status`)).json!.message).toMatch(
+			/.+/,
+		);
+	});
+
+	test('rate limiting comes after authentication; retryAfterFormat "date"', async () => {
+		sim.settings.rateLimit = { perSecond: 1, retryAfterSeconds: 2 };
+		expect((await call('GET', '/profiles/ids')).status).toBe(200);
+		expect((await call('GET', '/profiles/ids', undefined, 'nope')).status).toBe(401);
+		expect((await call('GET', '/profiles/ids', undefined, null)).status).toBe(403);
+		const limited = await call('GET', '/profiles/ids');
+		expect(limited.status).toBe(429);
+		expect(limited.headers.get('retry-after')).toBe('2');
+
+		sim.settings.retryAfterFormat = 'date';
+		const dated = await call('GET', '/profiles/ids');
+		expect(dated.status).toBe(429);
+		const ahead = Date.parse(dated.headers.get('retry-after')!) - Date.now();
+		expect(ahead).toBeGreaterThan(1000);
+		expect(ahead).toBeLessThanOrEqual(3000);
+	});
+
+	test('X-Phota-Deprecation-Date is on every image endpoint answer, 202 and errors included', async () => {
+		const answers = [
+			await call('POST', '/generate', { prompt: 'x' }),
+			await call('POST', '/generate', { prompt: 'x', response_mode: 'urls', async: true }),
+			await call('POST', '/generate', { prompt: 'x', num_output_images: 9 }),
+			await call('POST', '/enhance', { image: 'https://x.org/a.jpg', prompt: '__MODERATE__' }),
+			await call('POST', '/edit', { prompt: 'x' }, 'nope'),
+		];
+		expect(answers.map((answer) => answer.status)).toEqual([200, 202, 422, 400, 401]);
+		for (const answer of answers)
+			expect(answer.headers.get('x-phota-deprecation-date')).toBe('2026-05-08');
+		expect((await call('GET', '/profiles/ids')).headers.get('x-phota-deprecation-date')).toBeNull();
+	});
+
+	test('enhanceExtraFields: ignored by default, 400 when set to reject400', async () => {
+		const body = { image: 'https://x.org/a.jpg', aspect_ratio: '1:1' };
+		expect((await call('POST', '/enhance', body)).status).toBe(200);
+		sim.settings.enhanceExtraFields = 'reject400';
+		const rejected = await call('POST', '/enhance', body);
+		expect(rejected.status).toBe(400);
+		expect(rejected.json!.code).toBe('UNSUPPORTED_FIELD');
+	});
+
+	test('pictureBeforeReady: served by default, 404 before READY when set to reject404', async () => {
+		const { json } = await call('POST', '/profiles/add', { image_urls: urls(10) });
+		const path = `/profiles/${json!.profile_id}/profile_picture`;
+		expect((await call('GET', path)).status).toBe(200);
+		sim.settings.pictureBeforeReady = 'reject404';
+		expect((await call('GET', path)).status).toBe(404);
+		sim.advanceClock(100_000);
+		expect((await call('GET', path)).headers.get('content-type')).toBe('image/jpeg');
+	});
+
+	test('tokensCountOnEnhanceRemix: [[id]] on /enhance and /remix count by default, or are plain text', async () => {
+		const id = await readyProfile();
+		const remix = {
+			input_image: 'https://x.org/a.jpg',
+			reference_image: 'https://x.org/b.jpg',
+			num_output_images: 1,
+			output_format: 'png',
+			response_mode: 'bytes',
+		};
+		const enhance = { image: 'https://x.org/a.jpg', prompt: `keep [[${id}]]` };
+		expect((await call('POST', '/enhance', enhance)).json!.known_subjects).toEqual({
+			counts: { [id]: 1 },
+		});
+		expect(
+			(await call('POST', '/remix', { ...remix, prompt: `keep [[${id}]]` })).json!.known_subjects,
+		).toEqual({ counts: { [id]: 1 } });
+
+		sim.settings.tokensCountOnEnhanceRemix = false;
+		expect((await call('POST', '/enhance', enhance)).json!.known_subjects).toEqual({ counts: {} });
+		// An unknown token is not even looked up.
+		expect((await call('POST', '/remix', { ...remix, prompt: '[[prof_nobody]]' })).status).toBe(
+			200,
+		);
+		// profile_ids still count, and /generate tokens are unaffected.
+		expect(
+			(await call('POST', '/enhance', { ...enhance, profile_ids: [id] })).json!.known_subjects,
+		).toEqual({ counts: { [id]: 1 } });
+		expect((await call('POST', '/generate', { prompt: `[[${id}]]` })).json!.known_subjects).toEqual(
+			{
+				counts: { [id]: 1 },
+			},
+		);
+	});
+
+	test('transferEncoding "chunked" drops Content-Length; gzip compresses JSON for Accept-Encoding: gzip', async () => {
+		const get = async (headers: Record<string, string> = {}) =>
+			await undiciRequest(`${sim.baseUrl}/profiles/ids`, {
+				headers: { 'x-api-key': KEY, ...headers },
+			});
+		const plain = await get({ 'accept-encoding': 'gzip' });
+		expect(plain.headers['content-length']).toBe('15');
+		expect(plain.headers['content-encoding']).toBeUndefined();
+		expect(await plain.body.json()).toEqual({ profiles: [] });
+
+		sim.settings.transferEncoding = 'chunked';
+		const chunked = await get();
+		expect(chunked.headers['transfer-encoding']).toBe('chunked');
+		expect(chunked.headers['content-length']).toBeUndefined();
+		expect(await chunked.body.json()).toEqual({ profiles: [] });
+
+		sim.settings.transferEncoding = 'content-length';
+		sim.settings.gzip = true;
+		const identity = await get();
+		expect(identity.headers['content-encoding']).toBeUndefined();
+		expect(await identity.body.json()).toEqual({ profiles: [] });
+		const zipped = await get({ 'accept-encoding': 'gzip, deflate' });
+		expect(zipped.headers['content-encoding']).toBe('gzip');
+		expect(JSON.parse(gunzipSync(Buffer.from(await zipped.body.arrayBuffer())).toString())).toEqual(
+			{
+				profiles: [],
+			},
+		);
+
+		// Both at once, and an image stays uncompressed.
+		sim.settings.transferEncoding = 'chunked';
+		const id = await readyProfile();
+		const both = await get({ 'accept-encoding': 'gzip' });
+		expect(both.headers['transfer-encoding']).toBe('chunked');
+		expect(JSON.parse(gunzipSync(Buffer.from(await both.body.arrayBuffer())).toString())).toEqual({
+			profiles: [id],
+		});
+		const picture = await undiciRequest(`${sim.baseUrl}/profiles/${id}/profile_picture`, {
+			headers: { 'x-api-key': KEY, 'accept-encoding': 'gzip' },
+		});
+		expect(picture.headers['content-encoding']).toBeUndefined();
+		expect(sniffImage(Buffer.from(await picture.body.arrayBuffer()))).toBe('jpeg');
+	});
+
+	test('client_request_id alone deduplicates: another prompt or endpoint returns the first job, uncharged', async () => {
+		const submit = async (path: string, prompt: string, id: string) =>
+			await call('POST', path, {
+				prompt,
+				response_mode: 'urls',
+				async: true,
+				client_request_id: id,
+				...(path === '/enhance' ? { image: 'https://x.org/a.jpg' } : {}),
+			});
+		const first = await submit('/generate', 'a red fox', 'same-id');
+		expect(first.status).toBe(202);
+		expect(sim.spentBy(KEY)).toBe(1);
+
+		const otherPrompt = await submit('/generate', 'a blue whale', 'same-id');
+		expect(otherPrompt.status).toBe(202);
+		expect(otherPrompt.json).toEqual(first.json);
+		const otherEndpoint = await submit('/enhance', 'brighter', 'same-id');
+		expect(otherEndpoint.json).toEqual(first.json);
+		expect(sim.jobs()).toHaveLength(1);
+		expect(sim.spentBy(KEY)).toBe(1);
+
+		const second = await submit('/generate', 'a red fox', 'another-id');
+		expect(second.status).toBe(202);
+		expect(second.json!.job_id).not.toBe(first.json!.job_id);
+		expect(sim.jobs()).toHaveLength(2);
+		expect(sim.spentBy(KEY)).toBe(2);
 	});
 });
