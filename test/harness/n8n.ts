@@ -61,6 +61,7 @@ import {
 	AuthenticatedGetNode,
 	FixtureItemsNode,
 	HARNESS_NODE_PREFIX,
+	LoopOverItemsNode,
 	PassThroughNode,
 } from './testNodes';
 
@@ -209,6 +210,8 @@ function stub<T>(fields: Record<string, unknown> = {}): T {
 	}) as T;
 }
 
+let executionCount = 0;
+
 function additionalDataWith(
 	fields: Partial<IWorkflowExecuteAdditionalData>,
 ): IWorkflowExecuteAdditionalData {
@@ -252,6 +255,7 @@ export class N8nHarness {
 		nodes.set(`${HARNESS_NODE_PREFIX}fixtureItems`, new FixtureItemsNode());
 		nodes.set(`${HARNESS_NODE_PREFIX}passThrough`, new PassThroughNode());
 		nodes.set(`${HARNESS_NODE_PREFIX}authenticatedGet`, new AuthenticatedGetNode());
+		nodes.set(`${HARNESS_NODE_PREFIX}loopOverItems`, new LoopOverItemsNode());
 		const credentials = new Map<string, ICredentialType>();
 		for (const [name, { type }] of Object.entries(loader.credentialTypes))
 			credentials.set(name, type);
@@ -282,7 +286,8 @@ export class N8nHarness {
 			active: false,
 		});
 
-		const hooks = new ExecutionLifecycleHooks('manual', `harness-${Date.now()}`, stub());
+		const executionId = `harness-${++executionCount}`;
+		const hooks = new ExecutionLifecycleHooks('manual', executionId, stub());
 		const executedNodes: string[] = [];
 		hooks.addHandler('nodeExecuteAfter', (nodeName) => {
 			executedNodes.push(nodeName);
@@ -290,7 +295,8 @@ export class N8nHarness {
 		const finished = createDeferredPromise<IRun>();
 		hooks.addHandler('workflowExecuteAfter', (fullRunData) => finished.resolve(fullRunData));
 
-		const additionalData = additionalDataWith({ hooks });
+		// A real execution id, as n8n gives every run (client_request_id starts with it).
+		const additionalData = additionalDataWith({ hooks, executionId });
 		additionalData.credentialsHelper = this.credentialsHelper;
 
 		const targets = new Set(

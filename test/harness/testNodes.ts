@@ -74,6 +74,44 @@ export class PassThroughNode implements INodeType {
 	}
 }
 
+/**
+ * n8n's Loop Over Items with batch size 1, reduced to what matters here: the node after it runs
+ * once per item within one execution, each time with the item at index 0. Output 0 is "done"
+ * (all items that came back), output 1 is "loop" (the next item).
+ */
+export class LoopOverItemsNode implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Loop Over Items',
+		name: 'loopOverItems',
+		group: ['transform'],
+		version: 1,
+		description: 'Sends items one at a time round a loop',
+		defaults: { name: 'Loop Over Items' },
+		inputs: ['main'],
+		outputs: ['main', 'main'],
+		outputNames: ['done', 'loop'],
+		properties: [],
+	};
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const state = this.getContext('node') as {
+			pending?: INodeExecutionData[];
+			done?: INodeExecutionData[];
+		};
+		if (state.pending === undefined) {
+			state.pending = this.getInputData().map((item) => ({ json: item.json }));
+			state.done = [];
+		} else {
+			state.done!.push(...this.getInputData().map((item) => ({ json: item.json })));
+		}
+		const next = state.pending.shift();
+		if (next) return [[], [{ ...next, pairedItem: { item: 0 } }]];
+		const done = state.done!;
+		delete state.pending;
+		return [done.map((item, index) => ({ ...item, pairedItem: { item: index } })), []];
+	}
+}
+
 export const HARNESS_NODE_PREFIX = 'harness.';
 
 /**

@@ -53,6 +53,10 @@ export function authenticatedGetNode(name = 'Authenticated GET'): INode {
 	return { ...get, credentials: { photaApi: { id: 'cred-1', name: 'Phota account' } } };
 }
 
+export function loopOverItemsNode(name = 'Loop Over Items'): INode {
+	return node(`${HARNESS_NODE_PREFIX}loopOverItems`, {}, { name });
+}
+
 export function passThroughNode(name = 'Next'): INode {
 	return node(`${HARNESS_NODE_PREFIX}passThrough`, {}, { name });
 }
