@@ -140,8 +140,10 @@ describe('distinct requests never share a client_request_id', () => {
 		expect(new Set(requestIds).size).toBe(2);
 		for (const requestId of requestIds) expect(requestId).toMatch(/^n8n-harness-\d+-[a-z0-9]+$/);
 		expect(env.sim.jobs()).toHaveLength(2);
-		const jobIds = result.output('Loop', 0).map((item) => item.json.job_id);
-		expect(new Set(jobIds).size).toBe(2);
+		const loopRuns = result.run.data.resultData.runData.Loop;
+		const done = loopRuns[loopRuns.length - 1].data?.main[0] ?? [];
+		expect(done).toHaveLength(2);
+		expect(new Set(done.map((item) => item.json.job_id)).size).toBe(2);
 	});
 
 	test('a resend after a dropped connection keeps the same id (one job)', async () => {
@@ -327,8 +329,12 @@ describe('Wait for Profile Ready', () => {
 
 		expect(result.status).toBe('success');
 		expect(result.output('Wait', 0)).toEqual([]);
+		// n8n merges the error into the input item, so the profile's ids stay for the error branch.
 		const [failed] = result.output('Wait', 1);
-		expect(failed.json).toMatchObject({ status: 'ERROR', ready: false });
+		expect(failed.json).toMatchObject({
+			error: 'Profile training did not finish: bad faces',
+			profile_ids: [created.output('Phota')[0].json.profile_id],
+		});
 	});
 
 	test.each([
@@ -397,22 +403,22 @@ describe('Phota node', () => {
 	});
 
 	test('Delete of [existing, missing]: the deleted profile is named in the error, or output under Continue On Fail', async () => {
+		const deleteProfiles = { resource: 'profile', operation: 'deleteProfile' };
 		const [id] = await env.readyProfiles(1);
-		const parameters = {
-			resource: 'profile',
-			operation: 'delete',
-			profile: byId(`${id}, prof_gone`),
-		};
 
-		const stopped = await env.runPhota([{ json: {} }], parameters);
+		const stopped = await env.runPhota(
+			[{ json: { profile_ids: [id, 'prof_gone'] } }],
+			deleteProfiles,
+		);
+		expect(stopped.error?.message).toMatch(/404/);
 		expect(stopped.error?.description).toMatch(
 			new RegExp(`other profiles were already handled: ${id} \\(deleted\\)`),
 		);
 
 		const [second] = await env.readyProfiles(1);
 		const continued = await env.runPhota(
-			[{ json: {} }],
-			{ ...parameters, profile: byId(`${second}, prof_gone`) },
+			[{ json: { profile_ids: [second, 'prof_gone'] } }],
+			deleteProfiles,
 			{ continueOnFail: true },
 		);
 		const [deleted, failed] = continued.output('Phota');

@@ -5,7 +5,7 @@ import type {
 	INodeType,
 	INodeTypeDescription,
 } from 'n8n-workflow';
-import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
 
 import {
 	maxRetriesOption,
@@ -14,7 +14,7 @@ import {
 	profileLocator,
 	requestSettings,
 } from '../actions/common.descriptions';
-import { forEachConcurrently } from '../helpers/itemRunner';
+import { errorItem, forEachConcurrently } from '../helpers/itemRunner';
 import type { NumberRule } from '../helpers/numberParameter';
 import { readNumber } from '../helpers/numberParameter';
 import { getProfileStatus } from '../helpers/profileApi';
@@ -215,14 +215,19 @@ export class WaitForProfileReady implements INodeType {
 		);
 		const failedOutput = mode === 'checkOnce' ? 2 : onFailure === 'error' ? undefined : 1;
 		/** A failed item goes to the Failed output, or, with only a Ready output, is an error item. */
-		const fail = (item: INodeExecutionData, error: Error) => {
+		const fail = (item: INodeExecutionData, error: Error, itemIndex: number) => {
 			if (failedOutput !== undefined) {
 				outputs[failedOutput].push(item);
 				return;
 			}
 			if (!continueOnFail) throw error;
-			item.json.error ??= error.message;
-			outputs[0].push(failedItem.call(this, item, error));
+			// "Continue (using error output)": n8n routes `{ error }` there, merged into the input item.
+			// "Continue (using regular output)": the item stays, marked with `error` and `ready: false`.
+			outputs[0].push(
+				this.getNode().onError === 'continueErrorOutput'
+					? errorItem.call(this, error, itemIndex)
+					: { ...item, json: { ...item.json, error: item.json.error ?? error.message } },
+			);
 		};
 		const timedOut: number[] = [];
 
@@ -235,6 +240,7 @@ export class WaitForProfileReady implements INodeType {
 						json: { ...input.json, status: 'INVALID_INPUT', ready: false, error: ids.message },
 					},
 					ids,
+					itemIndex,
 				);
 				continue;
 			}
@@ -264,6 +270,7 @@ export class WaitForProfileReady implements INodeType {
 								description: `Status: ${outcome}. Choose "Send Item to the Failed Output" to let the other items continue.`,
 							},
 						),
+					itemIndex,
 				);
 			}
 		}
@@ -281,26 +288,6 @@ export class WaitForProfileReady implements INodeType {
 
 function isFinal(outcome: string): boolean {
 	return TERMINAL_STATUSES.includes(outcome as never) || outcome === 'NOT_FOUND';
-}
-
-/**
- * A failed item under Continue On Fail when the node has only a Ready output. With "Continue (using
- * error output)" n8n moves an item with `error` set to the error output and keeps its JSON; with
- * "Continue (using regular output)" it stays on the output, marked with `error` and `ready: false`.
- */
-function failedItem(
-	this: IExecuteFunctions,
-	item: INodeExecutionData,
-	error: Error,
-): INodeExecutionData {
-	if (this.getNode().onError !== 'continueErrorOutput') return item;
-	return {
-		...item,
-		error:
-			error instanceof NodeOperationError || error instanceof NodeApiError
-				? error
-				: new NodeOperationError(this.getNode(), error),
-	};
 }
 
 function reportProgress(this: IExecuteFunctions, watch: ProfileWatch): void {
