@@ -27,6 +27,14 @@ const getStatus = (id: string, options: INodeParameters = {}): INodeParameters =
 	options: { maxRetries: 0, ...options },
 });
 
+/** Generate without a person: one paid image request. */
+const generate: INodeParameters = {
+	resource: 'image',
+	operation: 'generate',
+	profiles: byId(''),
+	prompt: 'A lighthouse',
+};
+
 function keysSentToOtherHost(): number {
 	return env.sim.otherHost.requests.filter((request) => request.apiKeyPresent).length;
 }
@@ -149,10 +157,7 @@ describe('distinct requests never share a client_request_id', () => {
 	test('a resend after a dropped connection keeps the same id (one job)', async () => {
 		env.sim.faults.add({ route: 'POST /generate', kind: 'reset', afterProcessing: true });
 		const result = await env.runPhota([{ json: {} }], {
-			resource: 'image',
-			operation: 'generate',
-			profiles: byId(''),
-			prompt: 'A lighthouse',
+			...generate,
 			options: { async: true },
 		});
 		expect(result.status).toBe('success');
@@ -166,13 +171,6 @@ describe('distinct requests never share a client_request_id', () => {
 });
 
 describe('nothing paid is lost or turned into null', () => {
-	const generate: INodeParameters = {
-		resource: 'image',
-		operation: 'generate',
-		profiles: byId(''),
-		prompt: 'A lighthouse',
-	};
-
 	test('a sync answer with no images fails that item, naming what is missing; the others go on', async () => {
 		env.sim.faults.add({
 			route: 'POST /generate',
@@ -547,10 +545,7 @@ describe('transport', () => {
 	test('a paid answer cut off after 200 is told apart from "never answered", and not resent', async () => {
 		env.sim.faults.add({ route: 'POST /generate', kind: 'cut', afterProcessing: true });
 		const result = await env.runPhota([{ json: {} }], {
-			resource: 'image',
-			operation: 'generate',
-			profiles: byId(''),
-			prompt: 'A lighthouse',
+			...generate,
 		});
 		expect(result.error?.message).toBe(
 			'Phota answered 200 but the answer was cut off or unreadable',
@@ -582,10 +577,7 @@ describe('transport', () => {
 		const result = await env.runPhota(
 			[{ json: {} }],
 			{
-				resource: 'image',
-				operation: 'generate',
-				profiles: byId(''),
-				prompt: 'A lighthouse',
+				...generate,
 				options: { delivery: 'urlsThenBinary' },
 			},
 			undefined,
@@ -598,10 +590,7 @@ describe('transport', () => {
 	test('Request Timeout bounds a download; the item keeps its URL and the reason', async () => {
 		env.sim.faults.add({ route: 'GET /files/:name', kind: 'stall', afterProcessing: true });
 		const result = await env.runPhota([{ json: {} }], {
-			resource: 'image',
-			operation: 'generate',
-			profiles: byId(''),
-			prompt: 'A lighthouse',
+			...generate,
 			options: { delivery: 'urlsThenBinary', requestTimeoutSeconds: 1, maxRetries: 0 },
 		});
 		const [item] = result.output('Phota');

@@ -40,13 +40,13 @@ test.each([
 });
 
 test('sleeps leave no abort listener behind on the execution signal (a long wait sleeps hundreds of times)', async () => {
-	const { getEventListeners } = await import('node:events');
+	const { EventEmitter } = await import('node:events');
 	const { sleepUnlessCancelled, armTimer } = jest.requireActual<SleepModule>(
 		'../dist/nodes/Phota/helpers/sleep',
 	);
 	const execution = new AbortController();
 	for (let sleep = 0; sleep < 50; sleep++) await sleepUnlessCancelled(1, execution.signal);
-	expect(getEventListeners(execution.signal, 'abort')).toHaveLength(0);
+	expect(EventEmitter.getEventListeners(execution.signal, 'abort')).toHaveLength(0);
 
 	let fired = false;
 	const disarm = armTimer(20, () => (fired = true));
