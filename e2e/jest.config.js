@@ -11,4 +11,7 @@ module.exports = {
 	testTimeout: 300_000,
 	maxWorkers: 1,
 	watchman: false,
+	// Holds n8n's default ports 5678 and 5679 during the run: every n8n started must pick free ones.
+	globalSetup: '<rootDir>/e2e/globalSetup.ts',
+	globalTeardown: '<rootDir>/e2e/globalTeardown.ts',
 };

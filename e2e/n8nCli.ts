@@ -6,6 +6,8 @@
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -85,6 +87,42 @@ export function createN8n(
 	};
 }
 
+/**
+ * `count` distinct TCP ports that are free on 127.0.0.1 right now: the system picks them (listen on
+ * port 0), and they are released again for n8n to take.
+ */
+export async function freePorts(count: number): Promise<number[]> {
+	const servers: Server[] = [];
+	try {
+		for (let index = 0; index < count; index++) {
+			const server = createServer();
+			servers.push(server);
+			await new Promise<void>((resolve, reject) => {
+				server.once('error', reject);
+				server.listen(0, '127.0.0.1', resolve);
+			});
+		}
+		return servers.map((server) => (server.address() as { port: number }).port);
+	} finally {
+		await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+	}
+}
+
+/**
+ * The ports n8n 2.x opens, which default to fixed numbers and clash with any other n8n on the
+ * machine: the task broker (5679; `n8n execute` and `n8n start`) and the server (5678; `n8n start`).
+ * Fresh ones for every command. (The internal JS task runner is told the broker's URI by n8n and
+ * opens no port of its own; the worker's health port is only opened by `n8n worker`.)
+ */
+async function portEnv(): Promise<NodeJS.ProcessEnv> {
+	const [server, broker] = await freePorts(2);
+	return {
+		N8N_PORT: String(server),
+		N8N_LISTEN_ADDRESS: '127.0.0.1',
+		N8N_RUNNERS_BROKER_PORT: String(broker),
+	};
+}
+
 /** Everything the n8n CLI printed in this process, for the API-key leak check. */
 export const cliTranscript: string[] = [];
 
@@ -93,11 +131,12 @@ export async function n8nCli(
 	args: string[],
 	timeoutMs = 300_000,
 ): Promise<string> {
+	const env = { ...n8n.env, ...(await portEnv()) };
 	return await new Promise((resolve, reject) => {
 		execFile(
 			n8n.nodeBinary,
 			[n8n.binary, ...args],
-			{ env: n8n.env, timeout: timeoutMs, maxBuffer: 512 * 1024 * 1024 },
+			{ env, timeout: timeoutMs, maxBuffer: 512 * 1024 * 1024 },
 			(error, stdout, stderr) => {
 				cliTranscript.push(stdout, stderr);
 				if (error)
