@@ -599,3 +599,9 @@ describe('transport', () => {
 		expect(item.binary).toBeUndefined();
 	});
 });
+
+test('JSON bodies go out as application/json (FastAPI rejects anything else)', async () => {
+	await env.runPhota([{ json: {} }], generate);
+	const [request] = env.sim.log.forRoute('POST /generate');
+	expect(request.headers['content-type']).toMatch(/^application\/json/);
+});

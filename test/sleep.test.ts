@@ -33,10 +33,10 @@ test.each([
 
 	const controller = new AbortController();
 	const cancelledAt = Date.now();
-	const sleeping = sleepUnlessCancelled(300, controller.signal);
+	const sleeping = sleepUnlessCancelled(10_000, controller.signal);
 	controller.abort();
 	await expect(sleeping).rejects.toThrow();
-	expect(Date.now() - cancelledAt).toBeLessThan(200);
+	expect(Date.now() - cancelledAt).toBeLessThan(5_000);
 });
 
 test('sleeps leave no abort listener behind on the execution signal (a long wait sleeps hundreds of times)', async () => {

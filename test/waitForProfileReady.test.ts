@@ -208,7 +208,8 @@ describe('Wait for Profile Ready', () => {
 			},
 		);
 		expect(result.status).toBe('canceled');
-		expect(result.wallTimeMs).toBeLessThan(400 + 1_000);
+		// The next poll alone is 10 s away.
+		expect(result.wallTimeMs).toBeLessThan(8_000);
 	});
 });
 

@@ -58,6 +58,17 @@ export function usePhotaEnvironment(
 
 	beforeEach(() => sim?.reset());
 
+	// The simulator's other host (signed URLs, redirect targets) must never see an API key: checked
+	// after every test, since the request log itself stores the key redacted.
+	afterEach(() => {
+		const keyed = sim?.otherHost.requests.filter((request) => request.apiKeyPresent) ?? [];
+		if (keyed.length > 0) {
+			throw new Error(
+				`The API key reached the other host: ${keyed.map((request) => `${request.method} ${request.path}`).join(', ')}`,
+			);
+		}
+	});
+
 	const environment: PhotaTestEnvironment = {
 		get sim() {
 			if (!sim) throw new Error('simulator not started');

@@ -532,6 +532,21 @@ export class PhotaSimulator {
 
 		let body: Record<string, unknown> = {};
 		if (req.method === 'POST') {
+			// FastAPI reads a body as JSON only when it says so.
+			if (!/^application\/json\b/i.test(headerValue(req.headers['content-type']) ?? '')) {
+				return {
+					status: 422,
+					body: {
+						detail: [
+							{
+								loc: ['body'],
+								msg: 'Input should be a valid dictionary or object to extract fields from',
+								type: 'model_attributes_type',
+							},
+						],
+					},
+				};
+			}
 			const parsed = parseJson(rawBody);
 			if (
 				parsed === undefined ||

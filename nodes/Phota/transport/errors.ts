@@ -289,18 +289,18 @@ export function incompleteAnswerError(
 
 /** An answer as JSON for a message: image bytes as their size, at most 500 characters. */
 export function quoteAnswer(answer: unknown): string {
-	const text =
-		JSON.stringify(answer, (_key, value: unknown) => {
-			if (Buffer.isBuffer(value)) return `<${value.length} bytes>`;
-			if (
-				value &&
-				typeof value === 'object' &&
-				(value as { type?: unknown }).type === 'Buffer' &&
-				Array.isArray((value as { data?: unknown }).data)
-			) {
-				return `<${(value as { data: unknown[] }).data.length} bytes>`;
-			}
-			return value;
-		}) ?? String(answer);
+	const text = JSON.stringify(bytesAsSizes(answer)) ?? String(answer);
 	return text.length > 500 ? `${text.slice(0, 500)}…` : text;
+}
+
+/** A copy without Buffers (JSON.stringify would spell a decoded image out byte by byte). */
+function bytesAsSizes(value: unknown): unknown {
+	if (Buffer.isBuffer(value)) return `<${value.length} bytes>`;
+	if (Array.isArray(value)) return value.map(bytesAsSizes);
+	if (value && typeof value === 'object') {
+		return Object.fromEntries(
+			Object.entries(value).map(([key, entry]) => [key, bytesAsSizes(entry)]),
+		);
+	}
+	return value;
 }

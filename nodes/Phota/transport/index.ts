@@ -153,7 +153,8 @@ export async function photaApiRequest<T = IDataObject>(
 					method: request.method,
 					baseURL,
 					url,
-					qs: request.qs,
+					// A followed redirect's Location already carries the query.
+					qs: hop === 0 ? request.qs : undefined,
 					body: request.body,
 					headers: { accept: request.encoding === 'arraybuffer' ? '*/*' : 'application/json' },
 					encoding: 'stream',
