@@ -5,7 +5,7 @@ import type {
 	INodeType,
 	INodeTypeDescription,
 } from 'n8n-workflow';
-import { NodeOperationError } from 'n8n-workflow';
+import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 
 import {
 	maxRetriesOption,
@@ -20,7 +20,7 @@ import { readNumber } from '../helpers/numberParameter';
 import { getProfileStatus } from '../helpers/profileApi';
 import { resolveProfileLocator } from '../helpers/profileIds';
 import { listSearch } from '../methods';
-import { failureOf } from '../transport';
+import { asNodeError, failureOf } from '../transport';
 import type { RetryPolicy } from '../transport/retryPolicy';
 import type { PollSettings, ProfileWatch } from './profilePoller';
 import { pollUntilSettled, TERMINAL_STATUSES } from './profilePoller';
@@ -73,8 +73,7 @@ export class WaitForProfileReady implements INodeType {
 		description: 'Waits until Phota profiles have finished training, then passes the items on',
 		defaults: { name: 'Wait for Profile Ready' },
 		usableAsTool: true,
-		inputs: ['main'],
-		// eslint-disable-next-line n8n-nodes-base/node-class-description-outputs-wrong
+		inputs: [NodeConnectionTypes.Main],
 		outputs: `={{(${configuredOutputs})($parameter)}}`,
 		credentials: [{ name: 'photaApi', required: true }],
 		properties: [
@@ -192,7 +191,7 @@ export class WaitForProfileReady implements INodeType {
 					fieldLabel: 'Profiles',
 				});
 			} catch (error) {
-				if (!continueOnFail) throw error;
+				if (!continueOnFail) throw asNodeError(this.getNode(), error);
 				return error as Error;
 			}
 		});

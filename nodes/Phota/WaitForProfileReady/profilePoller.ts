@@ -4,7 +4,7 @@ import type { ProfileStatus } from '../helpers/interfaces';
 import { forEachConcurrently } from '../helpers/itemRunner';
 import { sleepUnlessCancelled } from '../helpers/sleep';
 import { getProfileStatus } from '../helpers/profileApi';
-import { failureOf } from '../transport';
+import { asNodeError, failureOf } from '../transport';
 import { isTransient, parseRetryAfter } from '../transport/retryPolicy';
 
 export const TERMINAL_STATUSES: ProfileStatus[] = ['READY', 'ERROR', 'INACTIVE'];
@@ -144,7 +144,7 @@ async function pollOnce(
 			watch.nextPollAt = Date.now() + settings.intervalMs;
 		}
 	} catch (error) {
-		if (this.getExecutionCancelSignal()?.aborted) throw error;
+		if (this.getExecutionCancelSignal()?.aborted) throw asNodeError(this.getNode(), error);
 		const failure = failureOf(error) ?? {};
 		if (isTransient(failure)) {
 			watch.transientErrors += 1;

@@ -16,6 +16,7 @@ import type { RequestLimiter } from './limiter';
 import { requestLimiterOf } from './limiter';
 import type { RequestFacts } from './errors';
 import {
+	asNodeError,
 	networkErrorCode,
 	photaHttpError,
 	photaNetworkError,
@@ -33,7 +34,7 @@ import {
 } from './retryPolicy';
 import { parseJsonWithBase64Blobs } from './streamedJson';
 
-export { failureOf } from './errors';
+export { asNodeError, failureOf } from './errors';
 export { DEFAULT_BASE_URL } from './baseUrl';
 export type { BodyStream } from './attempt';
 
@@ -352,7 +353,7 @@ async function withRetries<T>(
 				apiError = photaHttpError(node, answer.statusCode, answer.errorBody, answer.headers, facts);
 			}
 		} catch (error) {
-			if (cancelSignal?.aborted) throw error;
+			if (cancelSignal?.aborted) throw asNodeError(node, error);
 			if (error instanceof UnreadableAnswer) {
 				failure = { code: ANSWER_UNREADABLE };
 				apiError = unreadableAnswerError(node, error.statusCode, error.cause, facts);

@@ -10,7 +10,7 @@ import { errorItem, runItems } from '../../helpers/itemRunner';
 import type { PhotaResponse } from '../../transport';
 import { splitUrls } from '../../helpers/imageInputs';
 import { photaApiRequest } from '../../transport';
-import { incompleteAnswerError } from '../../transport/errors';
+import { asNodeError, incompleteAnswerError } from '../../transport/errors';
 import type { RetryPolicy } from '../../transport/retryPolicy';
 import { requestOptions, requestSettings, optionsCollection } from '../common.descriptions';
 
@@ -170,7 +170,7 @@ async function createFromAllItems(
 		const plan = createPlan.call(this, urls, 0);
 		return [{ json: await createProfile.call(this, plan, 0, retryPolicy), pairedItem }];
 	} catch (error) {
-		if (!this.continueOnFail()) throw error;
+		if (!this.continueOnFail()) throw asNodeError(this.getNode(), error);
 		return [{ ...errorItem.call(this, error as Error, 0), pairedItem }];
 	}
 }

@@ -10,7 +10,7 @@ import { forEachConcurrently, runItems } from '../../helpers/itemRunner';
 import type { NumberRule } from '../../helpers/numberParameter';
 import { readNumber } from '../../helpers/numberParameter';
 import { getProfileStatus, listProfiles } from '../../helpers/profileApi';
-import { failureOf } from '../../transport';
+import { asNodeError, failureOf } from '../../transport';
 import { optionsCollection, requestOptions, requestSettings } from '../common.descriptions';
 
 const LIMIT: NumberRule = { label: 'Limit', min: 1, max: 100_000, integer: true, fallback: 50 };
@@ -100,7 +100,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 								Object.assign(profile, { status, message: message ?? '' });
 							} catch (error) {
 								// Deleted between the list and its status request: the rest of the list stands.
-								if (failureOf(error)?.status !== 404) throw error;
+								if (failureOf(error)?.status !== 404) throw asNodeError(this.getNode(), error);
 								Object.assign(profile, {
 									status: 'NOT_FOUND',
 									message: 'Deleted after it was listed',

@@ -6,6 +6,7 @@ import type {
 } from 'n8n-workflow';
 
 import { errorItem, runItems } from '../../helpers/itemRunner';
+import { asNodeError } from '../../transport';
 import { resolveProfileLocator } from '../../helpers/profileIds';
 import type { RetryPolicy } from '../../transport/retryPolicy';
 import {
@@ -56,7 +57,7 @@ export async function executePerProfile(
 					try {
 						results.push(await handle.call(this, { profileId, itemIndex, retryPolicy, options }));
 					} catch (error) {
-						if (profileIds.length === 1) throw error;
+						if (profileIds.length === 1) throw asNodeError(this.getNode(), error);
 						// Several profiles in one item: the ones already handled (deleted, say) stay known.
 						if (!this.continueOnFail()) throw noteHandledProfiles(error as Error, results);
 						results.push(
