@@ -532,6 +532,14 @@ badInputs.push(
 		itemIndex: 0,
 	},
 	{
+		name: 'Profiles switched to "By ID" still holding the From Input Item field name',
+		items: [{ json: { profile_ids: ['prof_a'] } }],
+		parameters: { ...generate, profiles: { __rl: true, mode: 'id', value: 'profile_ids' } },
+		message:
+			/^Profiles is set to "By ID" but still holds "profile_ids", the field name of "From Input Item"$/,
+		itemIndex: 0,
+	},
+	{
 		name: 'prompt placeholder [[profile_0]]',
 		items: [{ json: { profile_ids: ['prof_mine'] } }],
 		parameters: { resource: 'image', operation: 'generate', prompt: '[[profile_0]] at work' },

@@ -63,6 +63,15 @@ test('the profile list search shows each profile with its status (and tag when k
 	);
 	expect(all.results).toEqual([{ name: `${id} (VALIDATING)`, value: id }]);
 
+	// The list gives bare ids: the search text is tried as a tag, and the tag then shows.
+	const byTagOfBareIds = await env.n8n.listSearch(
+		node,
+		'searchProfiles',
+		photaCredentials(env.sim.baseUrl, TEST_API_KEY),
+		'ada',
+	);
+	expect(byTagOfBareIds.results).toEqual([{ name: `${id} (VALIDATING, tag ada)`, value: id }]);
+
 	// When the list answers with objects, the tag is shown and searchable too.
 	env.sim.settings.listFormat = 'objects';
 	const byTag = await env.n8n.listSearch(

@@ -32,6 +32,18 @@ describe('Phota → Profile → Create', () => {
 		});
 	});
 
+	test('a comma-separated list pasted into one Photo URL box is split into its URLs', async () => {
+		const urls = photoUrls(12);
+		const result = await env.runPhota([{ json: {} }], {
+			resource: 'profile',
+			operation: 'create',
+			imageSource: 'list',
+			imageUrls: [urls.slice(0, 10).join(', '), ...urls.slice(10)],
+		});
+		expect(result.status).toBe('success');
+		expect(env.sim.log.forRoute('POST /profiles/add')[0].body).toMatchObject({ image_urls: urls });
+	});
+
 	test('reads a list field per item (one profile per item) with the fast tier', async () => {
 		const result = await env.runPhota(
 			[

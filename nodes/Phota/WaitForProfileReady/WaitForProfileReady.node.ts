@@ -111,7 +111,6 @@ export class WaitForProfileReady implements INodeType {
 				typeOptions: {
 					minValue: POLL_INTERVAL_SECONDS.min,
 					maxValue: POLL_INTERVAL_SECONDS.max,
-					numberPrecision: 2,
 				},
 				default: 15,
 				hint: 'Phota advises checking every 10–30 seconds; training takes about 20 minutes',
@@ -124,7 +123,6 @@ export class WaitForProfileReady implements INodeType {
 				typeOptions: {
 					minValue: TIMEOUT_MINUTES.min,
 					maxValue: TIMEOUT_MINUTES.max,
-					numberPrecision: 3,
 				},
 				default: 45,
 				description: 'How long to wait at most, for all profiles together',

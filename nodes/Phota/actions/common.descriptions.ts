@@ -98,7 +98,6 @@ export const requestTimeoutOption: INodeProperties = {
 	typeOptions: {
 		minValue: REQUEST_TIMEOUT_SECONDS.min,
 		maxValue: REQUEST_TIMEOUT_SECONDS.max,
-		numberPrecision: 1,
 	},
 	default: 0,
 	description:

@@ -97,6 +97,19 @@ export function resolveProfileLocator(
 	}
 
 	const ids = normaliseProfileIds(locator.value);
+	// n8n keeps the value when the mode is switched: "profile_ids" is the From Input Item field name.
+	const leftover = ids.find((id) => id === DEFAULT_PROFILE_FIELD || id === 'profile_id');
+	if (leftover) {
+		const mode = locator.mode === 'list' ? 'From List' : 'By ID';
+		throw new NodeOperationError(
+			this.getNode(),
+			`${options.fieldLabel} is set to "${mode}" but still holds "${leftover}", the field name of "From Input Item"`,
+			{
+				itemIndex,
+				description: `Replace it with a profile ID (or pick one from the list)${options.required ? '' : ', leave it empty to work without identity'}, or switch ${options.fieldLabel} back to "From Input Item".`,
+			},
+		);
+	}
 	if (!ids.length && options.required) {
 		throw new NodeOperationError(this.getNode(), `${options.fieldLabel} is empty`, {
 			itemIndex,

@@ -11,8 +11,17 @@ export async function searchProfiles(
 	this: ILoadOptionsFunctions,
 	filter?: string,
 ): Promise<INodeListSearchResult> {
-	const needle = filter?.trim().toLowerCase() ?? '';
-	const profiles = (await listProfiles.call(this)).filter(
+	const search = filter?.trim() ?? '';
+	const needle = search.toLowerCase();
+	const listed = await listProfiles.call(this);
+	// Where the list gives bare ids, the search text is also tried as a tag (Phota filters by exact tag).
+	if (search && listed.every((profile) => profile.tag === undefined)) {
+		const tagged = new Set(
+			(await listProfiles.call(this, { tag: search })).map((profile) => profile.profile_id),
+		);
+		for (const profile of listed) if (tagged.has(profile.profile_id)) profile.tag = search;
+	}
+	const profiles = listed.filter(
 		(profile) =>
 			!needle ||
 			profile.profile_id.toLowerCase().includes(needle) ||

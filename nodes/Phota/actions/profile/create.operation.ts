@@ -275,18 +275,14 @@ function urlsFromField(this: IExecuteFunctions, field: string, itemIndex: number
 	return urlList(value);
 }
 
+/** Photo URLs from an array, list entries ({ url }) or a text; a list pasted into one box is split. */
 function urlList(value: unknown): string[] {
-	const entries: unknown[] = Array.isArray(value)
-		? value
-		: typeof value === 'string'
-			? splitUrls(value)
-			: [value];
+	const entries: unknown[] = Array.isArray(value) ? value : [value];
 	return entries
 		.map((entry) =>
 			entry && typeof entry === 'object' && 'url' in entry ? (entry as IDataObject).url : entry,
 		)
-		.map((entry) => (entry === undefined || entry === null ? '' : String(entry).trim()))
-		.filter((url) => url !== '');
+		.flatMap((entry) => (entry === undefined || entry === null ? [] : splitUrls(String(entry))));
 }
 
 function truncate(text: string): string {
