@@ -17,10 +17,8 @@ function isLoopback(hostname: string): boolean {
  */
 export function checkedBaseUrl(raw: string | undefined): string {
 	const text = (raw ?? '').trim() || DEFAULT_BASE_URL;
-	let url: URL;
-	try {
-		url = new URL(text);
-	} catch {
+	const url = URL.canParse(text) ? new URL(text) : undefined;
+	if (!url) {
 		throw new Error(
 			`The Base URL "${text}" is not a URL. Use ${DEFAULT_BASE_URL}, or your proxy's address.`,
 		);

@@ -95,17 +95,10 @@ interface Answer<T> {
 	body?: T;
 	/** Set when the status is an error: the first bytes of the answer, for the message. */
 	errorBody?: Buffer;
+	/** Set when the status is a success but the answer could not be read: why. */
+	unreadable?: unknown;
 	/** Set for a redirect that is not followed (another origin): where it pointed. */
 	refusedRedirect?: { location?: string };
-}
-
-class UnreadableAnswer extends Error {
-	constructor(
-		readonly statusCode: number,
-		readonly cause: unknown,
-	) {
-		super(cause instanceof Error ? cause.message : String(cause));
-	}
 }
 
 /** The credential's base URL, read once per node run (reading a credential decrypts it). */
@@ -234,7 +227,7 @@ async function readAnswer<T>(
 		else body = parseJsonText(await readAll(raw.body, MAX_JSON_BYTES));
 		return { statusCode: raw.statusCode, headers, body: body as T };
 	} catch (error) {
-		throw new UnreadableAnswer(raw.statusCode, error);
+		return { statusCode: raw.statusCode, headers, unreadable: error };
 	}
 }
 
@@ -242,10 +235,16 @@ function parseJsonText(bytes: Buffer): unknown {
 	const text = bytes.toString('utf8');
 	// DELETE and other answers may come without a body.
 	if (text.trim() === '') return {};
+	const parsed = jsonOrUndefined(text);
+	if (parsed === undefined) throw new Error(`the answer is not JSON: ${text.slice(0, 80)}`);
+	return parsed.value;
+}
+
+function jsonOrUndefined(text: string): { value: unknown } | undefined {
 	try {
-		return JSON.parse(text) as unknown;
+		return { value: JSON.parse(text) as unknown };
 	} catch {
-		throw new Error(`the answer is not JSON: ${text.slice(0, 80)}`);
+		return undefined;
 	}
 }
 
@@ -289,7 +288,7 @@ export async function downloadSignedUrl<R>(
 				const result = await deadline.race(consume(raw.body as BodyStream, headers));
 				return { statusCode: raw.statusCode, headers, body: result };
 			} catch (error) {
-				throw new UnreadableAnswer(raw.statusCode, error);
+				return { statusCode: raw.statusCode, headers, unreadable: error };
 			}
 		},
 	);
@@ -339,7 +338,11 @@ async function withRetries<T>(
 				earlierAttemptMayHaveRun &&
 				answer.statusCode === 404 &&
 				request.notFoundOnResendMeansDone === true;
-			if (answer.refusedRedirect) {
+			if (answer.unreadable !== undefined) {
+				if (cancelSignal?.aborted) throw asNodeError(node, answer.unreadable);
+				failure = { code: ANSWER_UNREADABLE };
+				apiError = unreadableAnswerError(node, answer.statusCode, answer.unreadable, facts);
+			} else if (answer.refusedRedirect) {
 				failure = { status: answer.statusCode };
 				apiError = redirectError(node, answer.statusCode, answer.refusedRedirect.location, facts);
 			} else if (answer.errorBody === undefined || doneByEarlierAttempt) {
@@ -354,13 +357,8 @@ async function withRetries<T>(
 			}
 		} catch (error) {
 			if (cancelSignal?.aborted) throw asNodeError(node, error);
-			if (error instanceof UnreadableAnswer) {
-				failure = { code: ANSWER_UNREADABLE };
-				apiError = unreadableAnswerError(node, error.statusCode, error.cause, facts);
-			} else {
-				failure = { code: networkErrorCode(error) };
-				apiError = photaNetworkError(node, error, failure.code, facts);
-			}
+			failure = { code: networkErrorCode(error) };
+			apiError = photaNetworkError(node, error, failure.code, facts);
 		}
 
 		earlierAttemptMayHaveRun ||= !certainlyNotProcessed(failure);

@@ -292,14 +292,13 @@ class StreamingJsonParser {
 		} else {
 			token = bytes.toString('utf8', start, scan + 1);
 		}
-		let value: string;
-		try {
-			value = JSON.parse(token) as string;
-		} catch (error) {
+		const parsed = parseStringToken(token);
+		if (typeof parsed !== 'string') {
 			throw new Error(
-				`${NOT_JSON}: bad string ending at byte ${this.offset + scan} (${(error as Error).message})`,
+				`${NOT_JSON}: bad string ending at byte ${this.offset + scan} (${parsed.message})`,
 			);
 		}
+		const value = parsed;
 		if (this.stringIsKey) {
 			this.stack[this.stack.length - 1].key = value;
 			this.state = EXPECT_COLON;
@@ -566,4 +565,13 @@ function describePath(path: JsonPath): string {
 			typeof part === 'number' ? `[${part}]` : index === 0 ? part : `.${part}`,
 		)
 		.join('');
+}
+
+/** A JSON string token's value, or why it is not one. */
+function parseStringToken(token: string): string | Error {
+	try {
+		return JSON.parse(token) as string;
+	} catch (error) {
+		return error as Error;
+	}
 }
