@@ -14,6 +14,7 @@ import {
 	executeWorkflow,
 	importCredential,
 	importWorkflow,
+	installPackage,
 	packPackage,
 	removeN8n,
 } from './n8nCli';
@@ -21,6 +22,7 @@ import {
 const API_KEY = 'e2e-api-key-41c9';
 let sim: PhotaSimulator;
 let n8n: N8nInstance;
+let tarball: string;
 
 function example(name: string): Record<string, unknown> & {
 	nodes: Array<{ name: string; parameters: Record<string, unknown> }>;
@@ -38,7 +40,9 @@ beforeAll(async () => {
 		trainingPhasesMs: { validating: 300, queuing: 300, inProgress: 900 },
 	});
 	// The compatibility matrix packs once and runs every n8n version on that same tarball.
-	n8n = createN8n(process.env.PHOTA_E2E_TARBALL ?? packPackage());
+	tarball = process.env.PHOTA_E2E_TARBALL ?? packPackage();
+	// Installed as n8n's Community Nodes installer does it.
+	n8n = createN8n(tarball);
 	await importCredential(n8n, {
 		id: 'phota-credential',
 		name: 'Phota account',
@@ -169,4 +173,56 @@ test('AI agent example: imports, and n8n knows the Phota node as an AI tool (nee
 	const text = run instanceof Error ? run.message : JSON.stringify(run.data.resultData.error ?? {});
 	expect(text).not.toMatch(/Unrecognized node type: n8n-nodes-phota/);
 	expect(sim.log.count()).toBe(0);
+});
+
+test("the README's manual install (npm install in ~/.n8n/nodes) adds one package, and n8n runs it", async () => {
+	const manual = createN8n(tarball, { installMethod: 'npmInstall' });
+	try {
+		const nodeModules = path.join(manual.userFolder, '.n8n', 'nodes', 'node_modules');
+		// n8n-workflow is an optional peer: npm must not fetch a second copy for the nodes to load.
+		expect(readdirSync(nodeModules).filter((entry) => !entry.startsWith('.'))).toEqual([
+			'n8n-nodes-phota',
+		]);
+		expect(installPackage(tarball, path.join(manual.userFolder, 'again'), 'npmInstall')).toMatch(
+			/added 1 package/,
+		);
+
+		await importCredential(manual, {
+			id: 'phota-credential',
+			name: 'Phota account',
+			type: 'photaApi',
+			data: { apiKey: API_KEY, baseUrl: sim.baseUrl },
+		});
+		await importWorkflow(manual, {
+			id: 'manual-install',
+			name: 'Manual install',
+			active: false,
+			connections: { Start: { main: [[{ node: 'List Profiles', type: 'main', index: 0 }]] } },
+			nodes: [
+				{
+					id: 'start',
+					name: 'Start',
+					type: 'n8n-nodes-base.manualTrigger',
+					typeVersion: 1,
+					position: [0, 0],
+					parameters: {},
+				},
+				{
+					id: 'list',
+					name: 'List Profiles',
+					type: 'n8n-nodes-phota.phota',
+					typeVersion: 1,
+					position: [200, 0],
+					parameters: { resource: 'profile', operation: 'getMany', returnAll: true },
+					credentials: { photaApi: { id: 'phota-credential', name: 'Phota account' } },
+				},
+			],
+		});
+		const run = await executeWorkflow(manual, 'manual-install');
+		expect(run.data.resultData.error).toBeUndefined();
+		expect(run.status).toBe('success');
+		expect(sim.log.count('GET /profiles/ids')).toBe(1);
+	} finally {
+		removeN8n(manual);
+	}
 });

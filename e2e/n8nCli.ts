@@ -5,7 +5,15 @@
  * workflows run headless with `n8n execute`.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+	existsSync,
+	mkdirSync,
+	mkdtempSync,
+	readdirSync,
+	readFileSync,
+	rmSync,
+	writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import type { Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -34,27 +42,68 @@ export function packPackage(): string {
 }
 
 /**
- * A fresh n8n user folder with the tarball installed under .n8n/nodes. Peer dependencies are left
- * out: at run time the package uses the n8n-workflow of the n8n that loads it.
+ * How the package gets into `~/.n8n/nodes`:
+ * - `communityNodes`: as n8n 2.8's Settings → Community Nodes installer does it (community-packages
+ *   service, downloadPackage): unpack the tarball into nodes/node_modules/<name>, delete its dev, peer
+ *   and optional dependencies from package.json, then `npm install` inside that folder.
+ * - `npmInstall`: the README's manual command, `npm install <package>` in nodes/.
  */
-export function createN8n(
-	tarball: string,
-	options: { nodeBinary?: string; n8nDir?: string; binaryMode?: string } = {},
-): N8nInstance {
-	const userFolder = mkdtempSync(path.join(tmpdir(), 'phota-e2e-n8n-'));
-	const nodesDir = path.join(userFolder, '.n8n', 'nodes');
+export type InstallMethod = 'communityNodes' | 'npmInstall';
+
+/** Installs the tarball into `nodesDir`; returns what npm printed. */
+export function installPackage(tarball: string, nodesDir: string, method: InstallMethod): string {
 	mkdirSync(nodesDir, { recursive: true });
 	writeFileSync(
 		path.join(nodesDir, 'package.json'),
 		JSON.stringify({ name: 'installed-nodes', private: true }),
 	);
-	execFileSync(
-		'npm',
-		['install', tarball, '--omit=peer', '--no-audit', '--no-fund', '--ignore-scripts'],
-		{
+	if (method === 'npmInstall') {
+		return execFileSync('npm', ['install', tarball, '--no-audit', '--no-fund'], {
 			cwd: nodesDir,
-			stdio: 'ignore',
-		},
+			encoding: 'utf8',
+		});
+	}
+	const packageDir = path.join(nodesDir, 'node_modules', PACKAGE_NAME);
+	mkdirSync(packageDir, { recursive: true });
+	execFileSync('tar', ['-xzf', tarball, '-C', packageDir, '--strip-components=1']);
+	const manifestPath = path.join(packageDir, 'package.json');
+	const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Record<string, unknown>;
+	delete manifest.devDependencies;
+	delete manifest.peerDependencies;
+	delete manifest.optionalDependencies;
+	writeFileSync(manifestPath, JSON.stringify(manifest, null, 2));
+	return execFileSync(
+		'npm',
+		[
+			'install',
+			'--audit=false',
+			'--fund=false',
+			'--bin-links=false',
+			'--install-strategy=shallow',
+			'--ignore-scripts=true',
+			'--package-lock=false',
+		],
+		{ cwd: packageDir, encoding: 'utf8' },
+	);
+}
+
+const PACKAGE_NAME = 'n8n-nodes-phota';
+
+/** A fresh n8n user folder with the tarball installed under .n8n/nodes. */
+export function createN8n(
+	tarball: string,
+	options: {
+		nodeBinary?: string;
+		n8nDir?: string;
+		binaryMode?: string;
+		installMethod?: InstallMethod;
+	} = {},
+): N8nInstance {
+	const userFolder = mkdtempSync(path.join(tmpdir(), 'phota-e2e-n8n-'));
+	installPackage(
+		tarball,
+		path.join(userFolder, '.n8n', 'nodes'),
+		options.installMethod ?? 'communityNodes',
 	);
 	// The compatibility matrix (scripts/compat.js) points these at other n8n installs and Node.js binaries.
 	const n8nDir =
