@@ -467,6 +467,13 @@ badInputs.push(
 		itemIndex: 0,
 	},
 	{
+		name: 'Rate Limit Wait that is not a number',
+		items: [{ json: {} }],
+		parameters: { ...generate, options: { rateLimitWaitMinutes: '={{ "long" }}' } },
+		message: /^Rate Limit Wait \(Minutes\) must be a number from 0 to 1440, got "long"$/,
+		itemIndex: 0,
+	},
+	{
 		name: 'Number of Images out of range on the second item',
 		items: [{ json: { n: 1 } }, { json: { n: 5 } }],
 		parameters: { ...generate, options: { numberOfImages: '={{ $json.n }}' } },

@@ -510,15 +510,35 @@ describe('transport', () => {
 		expect(env.sim.profiles()).toHaveLength(1);
 	});
 
-	test('a Retry-After longer than the node waits ends the retries with the server’s figure', async () => {
+	test('a Retry-After beyond the Rate Limit Wait fails at once with the server’s figure', async () => {
 		env.sim.faults.add({
 			route: 'GET /profiles/:id/status',
 			kind: 'status',
 			status: 429,
 			retryAfterSeconds: 120,
 		});
-		const result = await env.runPhota([{ json: {} }], getStatus('prof_a', { maxRetries: 3 }));
+		const result = await env.runPhota(
+			[{ json: {} }],
+			getStatus('prof_a', { maxRetries: 3, rateLimitWaitMinutes: 1 }),
+		);
 		expect(result.error?.description).toMatch(/Phota asked to wait 120/);
+		expect(result.error?.description).toMatch(/Rate Limit Wait/);
+		expect(env.sim.log.count('GET /profiles/:id/status')).toBe(1);
+	});
+
+	test('a Retry-After above a minute is waited out within the Rate Limit Wait', async () => {
+		env.sim.faults.add({
+			route: 'GET /profiles/:id/status',
+			kind: 'status',
+			status: 429,
+			retryAfterSeconds: 90,
+		});
+		const [id] = await env.readyProfiles(1);
+		// Stopped during the wait: the point is that the node waits instead of failing at once.
+		const result = await env.runPhota([{ json: {} }], getStatus(id), undefined, {
+			cancelAfterMs: 1_500,
+		});
+		expect(result.status).toBe('canceled');
 		expect(env.sim.log.count('GET /profiles/:id/status')).toBe(1);
 	});
 
@@ -604,4 +624,48 @@ test('JSON bodies go out as application/json (FastAPI rejects anything else)', a
 	await env.runPhota([{ json: {} }], generate);
 	const [request] = env.sim.log.forRoute('POST /generate');
 	expect(request.headers['content-type']).toMatch(/^application\/json/);
+});
+
+describe('rate limits never fail a batch', () => {
+	test('24 Generate items at Parallel Requests 20 against a limit of 3: all done, each paid once, in order', async () => {
+		env.sim.settings.rateLimit = { maxConcurrent: 3, retryAfterSeconds: 1 };
+		env.sim.settings.latencyMs = { 'POST /generate': 100 };
+		const items = Array.from({ length: 24 }, (_, index) => ({ json: { scene: `scene ${index}` } }));
+		const result = await env.runPhota(items, {
+			...generate,
+			prompt: '={{ $json.scene }}',
+			// 429s do not use up Max Retries.
+			options: { parallelRequests: 20, maxRetries: 0 },
+		});
+
+		expect(result.status).toBe('success');
+		const outputs = result.output('Phota');
+		expect(outputs.map((item) => item.pairedItem)).toEqual(items.map((_, item) => ({ item })));
+		expect(outputs.every((item) => item.binary?.data)).toBe(true);
+		const requests = env.sim.log.forRoute('POST /generate');
+		const served = requests.filter((request) => request.status === 200);
+		expect(served).toHaveLength(24);
+		expect(new Set(served.map((request) => (request.body as { prompt: string }).prompt)).size).toBe(
+			24,
+		);
+		// The node lowers its concurrency on 429s instead of resending all 20 lanes every second.
+		const rateLimited = requests.filter((request) => request.status === 429).length;
+		expect(rateLimited).toBeLessThan(40);
+	});
+
+	test('a request still rate limited when its Rate Limit Wait is over fails, charged nothing', async () => {
+		env.sim.settings.rateLimit = { perSecond: 0, retryAfterSeconds: 1 };
+		const result = await env.runPhota([{ json: {} }], {
+			...generate,
+			options: { rateLimitWaitMinutes: 0.03 },
+		});
+		expect(result.status).toBe('error');
+		expect(result.error?.message).toMatch(/rate limiting requests \(429\)/);
+		expect(result.error?.description).toMatch(
+			/kept rate limiting this request .*nothing was charged/,
+		);
+		const attempts = env.sim.log.count('POST /generate');
+		expect(attempts).toBeGreaterThanOrEqual(2);
+		expect(attempts).toBeLessThanOrEqual(3);
+	});
 });

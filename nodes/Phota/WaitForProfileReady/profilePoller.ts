@@ -120,6 +120,7 @@ async function pollOnce(
 		const result = await getProfileStatus.call(this, watch.profileId, {
 			retryPolicy: {
 				maxRetries: 0,
+				rateLimitBudgetMs: 0,
 				baseDelayMs: 0,
 				maxDelayMs: 0,
 				attemptTimeoutMs: Math.min(

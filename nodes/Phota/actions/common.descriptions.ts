@@ -71,6 +71,13 @@ export const REQUEST_TIMEOUT_SECONDS: NumberRule = {
 	fallback: 0,
 };
 
+export const RATE_LIMIT_WAIT_MINUTES: NumberRule = {
+	label: 'Rate Limit Wait (Minutes)',
+	min: 0,
+	max: 1440,
+	fallback: DEFAULT_RETRY_POLICY.rateLimitBudgetMs / 60_000,
+};
+
 export const parallelRequestsOption: INodeProperties = {
 	displayName: 'Parallel Requests',
 	name: 'parallelRequests',
@@ -78,7 +85,17 @@ export const parallelRequestsOption: INodeProperties = {
 	typeOptions: { minValue: PARALLEL_REQUESTS.min, maxValue: PARALLEL_REQUESTS.max },
 	default: 5,
 	description:
-		'How many input items are sent to Phota at the same time. Results keep the input order. Lower it if Phota answers 429 (rate limited).',
+		'The most requests sent to Phota at the same time. Results keep the input order. When Phota answers 429 (rate limited) the node sends fewer at a time, and more again as requests succeed.',
+};
+
+export const rateLimitWaitOption: INodeProperties = {
+	displayName: 'Rate Limit Wait (Minutes)',
+	name: 'rateLimitWaitMinutes',
+	type: 'number',
+	typeOptions: { minValue: RATE_LIMIT_WAIT_MINUTES.min, maxValue: RATE_LIMIT_WAIT_MINUTES.max },
+	default: 10,
+	description:
+		"How long one request may keep waiting out Phota's rate limit (429, never charged) before its item fails. Max Retries does not count these.",
 };
 
 export const maxRetriesOption: INodeProperties = {
@@ -88,7 +105,7 @@ export const maxRetriesOption: INodeProperties = {
 	typeOptions: { minValue: MAX_RETRIES.min, maxValue: MAX_RETRIES.max },
 	default: 3,
 	description:
-		'How often a request that failed for a passing reason (rate limit, 5xx, dropped connection) is sent again. Paid requests are only resent when Phota certainly did not process them.',
+		'How often a request that failed for a passing reason (5xx, dropped connection, timeout) is sent again. Paid requests are only resent when Phota certainly did not process them. Rate limits (429) are waited out separately (Rate Limit Wait).',
 };
 
 export const requestTimeoutOption: INodeProperties = {
@@ -108,6 +125,7 @@ export const requestTimeoutOption: INodeProperties = {
 export const requestOptions: INodeProperties[] = [
 	parallelRequestsOption,
 	maxRetriesOption,
+	rateLimitWaitOption,
 	requestTimeoutOption,
 ];
 
@@ -115,6 +133,7 @@ export interface RequestSettingsOptions {
 	parallelRequests?: unknown;
 	maxRetries?: unknown;
 	requestTimeoutSeconds?: unknown;
+	rateLimitWaitMinutes?: unknown;
 }
 
 /**
@@ -138,12 +157,19 @@ export function requestSettings(
 		REQUEST_TIMEOUT_SECONDS,
 		0,
 	);
+	const rateLimitWaitMinutes = readNumber.call(
+		this,
+		options.rateLimitWaitMinutes,
+		RATE_LIMIT_WAIT_MINUTES,
+		0,
+	);
 	limitConcurrentRequests(this, parallelRequests);
 	return {
 		parallelRequests,
 		retryPolicy: {
 			...DEFAULT_RETRY_POLICY,
 			maxRetries,
+			rateLimitBudgetMs: Math.round(rateLimitWaitMinutes * 60_000),
 			...(timeoutSeconds > 0 ? { attemptTimeoutMs: Math.round(timeoutSeconds * 1000) } : {}),
 		},
 	};

@@ -12,10 +12,10 @@ const abortableSleep: AbortableSleep =
 
 /** `sleep` (which newer n8n-workflow versions let a signal end) raced with the signal itself. */
 async function raceSleepWithSignal(ms: number, signal?: AbortSignal): Promise<void> {
-	if (signal?.aborted) throw new Error('Execution was cancelled');
+	if (signal?.aborted) throw new n8nWorkflow.ManualExecutionCancelledError('');
 	let onAbort = () => {};
 	const aborted = new Promise<never>((_resolve, reject) => {
-		onAbort = () => reject(new Error('Execution was cancelled'));
+		onAbort = () => reject(new n8nWorkflow.ManualExecutionCancelledError(''));
 		signal?.addEventListener('abort', onAbort, { once: true });
 	});
 	try {

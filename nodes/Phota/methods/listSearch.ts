@@ -51,7 +51,7 @@ export async function searchProfiles(
 	};
 }
 
-const NO_RETRIES = { maxRetries: 0, baseDelayMs: 0, maxDelayMs: 0 };
+const NO_RETRIES = { maxRetries: 0, baseDelayMs: 0, maxDelayMs: 0, rateLimitBudgetMs: 0 };
 
 function describeProfile(profile: ProfileSummary): string {
 	const details = [profile.status, profile.tag ? `tag ${profile.tag}` : undefined]

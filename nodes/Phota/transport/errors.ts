@@ -1,5 +1,5 @@
 import type { IDataObject, INode, JsonObject } from 'n8n-workflow';
-import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+import { ExecutionCancelledError, NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import type { FailureFacts } from './retryPolicy';
 
@@ -305,8 +305,17 @@ function bytesAsSizes(value: unknown): unknown {
 	return value;
 }
 
-/** An error as n8n expects a node to throw it: n8n's own error types pass through unchanged. */
-export function asNodeError(node: INode, error: unknown): NodeApiError | NodeOperationError {
-	if (error instanceof NodeApiError || error instanceof NodeOperationError) return error;
+/**
+ * An error as n8n expects a node to throw it: n8n's own error types pass through unchanged, its
+ * cancellation too (n8n then reports the execution as cancelled, not failed).
+ */
+export function asNodeError(node: INode, error: unknown): Error {
+	if (
+		error instanceof NodeApiError ||
+		error instanceof NodeOperationError ||
+		error instanceof ExecutionCancelledError
+	) {
+		return error;
+	}
 	return new NodeOperationError(node, error as Error);
 }

@@ -12,7 +12,7 @@ import { sleepUnlessCancelled } from '../helpers/sleep';
 import type { BodyStream } from './attempt';
 import { AttemptDeadline, discardBody, readAll, readHead } from './attempt';
 import { checkedBaseUrl, originOf } from './baseUrl';
-import type { RequestLimiter } from './limiter';
+import type { PermitOutcome, RequestLimiter } from './limiter';
 import { requestLimiterOf } from './limiter';
 import type { RequestFacts } from './errors';
 import {
@@ -30,6 +30,7 @@ import {
 	DEFAULT_RETRY_POLICY,
 	certainlyNotProcessed,
 	mayResend,
+	rateLimitDelayMs,
 	retryDelayMs,
 } from './retryPolicy';
 import { parseJsonWithBase64Blobs } from './streamedJson';
@@ -320,20 +321,26 @@ async function withRetries<T>(
 
 	// Whether an earlier attempt may have reached Phota and run before its answer was lost.
 	let earlierAttemptMayHaveRun = false;
-	for (let attemptNumber = 0; ; attemptNumber++) {
+	// 429s are resent within a time budget; Max Retries counts the other transient failures.
+	let retries = 0;
+	let rateLimitedWaitMs = 0;
+	let rateLimitedResends = 0;
+	for (;;) {
 		let failure: FailureFacts;
 		let apiError: Error;
-		// The bound starts once the request may go out, not while it waits for a permit.
-		const boundedAttempt = async () => {
+		const permit = await bounds.limiter?.acquire();
+		let outcome: PermitOutcome = 'other';
+		try {
+			// The bound starts once the request may go out, not while it waits for a permit.
 			const deadline = new AttemptDeadline(bounds.timeoutMs);
+			let answer: Answer<T>;
 			try {
-				return await attempt(deadline);
+				answer = await attempt(deadline);
 			} finally {
 				deadline.end();
 			}
-		};
-		try {
-			const answer = await (bounds.limiter ? bounds.limiter.run(boundedAttempt) : boundedAttempt());
+			outcome =
+				answer.statusCode === 429 ? 'rateLimited' : answer.statusCode < 400 ? 'ok' : 'other';
 			const doneByEarlierAttempt =
 				earlierAttemptMayHaveRun &&
 				answer.statusCode === 404 &&
@@ -359,13 +366,23 @@ async function withRetries<T>(
 			if (cancelSignal?.aborted) throw asNodeError(node, error);
 			failure = { code: networkErrorCode(error) };
 			apiError = photaNetworkError(node, error, failure.code, facts);
+		} finally {
+			permit?.release(outcome);
 		}
 
 		earlierAttemptMayHaveRun ||= !certainlyNotProcessed(failure);
-		const delay =
-			attemptNumber < policy.maxRetries && mayResend(failure, safety)
-				? retryDelayMs(attemptNumber + 1, failure, policy)
-				: undefined;
+		let delay: number | undefined;
+		if (failure.status === 429) {
+			// Never processed, so free to resend: the only limit is how long the item may wait.
+			delay = rateLimitDelayMs(++rateLimitedResends, failure, policy);
+			rateLimitedWaitMs += delay;
+			if (rateLimitedWaitMs > policy.rateLimitBudgetMs) {
+				delay = undefined;
+				describeExhaustedBudget(apiError, policy);
+			}
+		} else if (retries < policy.maxRetries && mayResend(failure, safety)) {
+			delay = retryDelayMs(++retries, failure, policy);
+		}
 		if (delay === undefined) {
 			rememberFailure(apiError, failure);
 			throw apiError;
@@ -381,4 +398,14 @@ function normaliseHeaders(headers: RawResponse['headers']): Record<string, strin
 			normalised[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
 	}
 	return normalised;
+}
+
+function describeExhaustedBudget(error: Error, policy: RetryPolicy): void {
+	const withDescription = error as Error & { description?: string | null };
+	withDescription.description = [
+		withDescription.description,
+		`Phota kept rate limiting this request for the ${Math.round(policy.rateLimitBudgetMs / 6000) / 10} minutes the node waits (Options → Rate Limit Wait); nothing was charged for it.`,
+	]
+		.filter(Boolean)
+		.join(' ');
 }

@@ -16,12 +16,15 @@ export interface RetryPolicy {
 	maxDelayMs: number;
 	/** How long one attempt may take before it counts as timed out; unset: the transport's default. */
 	attemptTimeoutMs?: number;
+	/** How long in all a request may wait out 429s (never processed, so resent for free). */
+	rateLimitBudgetMs: number;
 }
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = {
 	maxRetries: 3,
 	baseDelayMs: 1_000,
 	maxDelayMs: 60_000,
+	rateLimitBudgetMs: 10 * 60_000,
 };
 
 /** What a request is allowed to risk when it is resent. */
@@ -115,3 +118,27 @@ export function retryDelayMs(
 	const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
 	return Math.round(ceiling / 2 + (random() * ceiling) / 2);
 }
+
+/**
+ * Wait before the `resend`-th resend after a 429: the server's Retry-After plus up to a tenth (so
+ * parallel items do not come back in lockstep), however long; without one, exponential backoff
+ * with equal jitter as for other failures.
+ */
+export function rateLimitDelayMs(
+	resend: number,
+	failure: FailureFacts,
+	policy: RetryPolicy,
+	random: () => number = Math.random,
+	nowMs: number = Date.now(),
+): number {
+	const serverDelay = parseRetryAfter(failure.retryAfterHeader, nowMs);
+	const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (resend - 1));
+	const delay =
+		serverDelay !== undefined
+			? serverDelay * (1 + random() / 10)
+			: ceiling / 2 + (random() * ceiling) / 2;
+	// "Retry-After: 0" must not turn into resending as fast as the server answers.
+	return Math.round(Math.max(MIN_RATE_LIMIT_DELAY_MS, delay));
+}
+
+const MIN_RATE_LIMIT_DELAY_MS = 250;
