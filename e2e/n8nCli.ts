@@ -2,9 +2,10 @@
  * Drives a real n8n (installed in e2e/node_modules, version pinned by e2e/package-lock.json) the way
  * a self-hosted user does: the package tarball is installed into the user folder's nodes/ directory
  * as n8n installs community packages, credentials and workflows are imported with the n8n CLI, and
- * workflows run headless with `n8n execute`.
+ * workflows run headless with `n8n execute` (or in the editor of an `n8n start`, see startN8nServer).
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import {
 	existsSync,
 	mkdirSync,
@@ -20,6 +21,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import type { IRun } from 'n8n-workflow';
+import { fetch } from 'undici';
 
 export const ROOT = path.resolve(__dirname, '..');
 export const E2E_DIR = __dirname;
@@ -235,4 +237,69 @@ export async function executeWorkflow(n8n: N8nInstance, workflowId: string): Pro
 
 export function removeN8n(n8n: N8nInstance) {
 	rmSync(n8n.userFolder, { recursive: true, force: true });
+}
+
+export interface N8nServer {
+	/** The editor and REST API, e.g. http://127.0.0.1:40123 */
+	url: string;
+	process: ChildProcess;
+	/** Everything the server printed so far (stdout and stderr). */
+	output: string[];
+	stop(): Promise<void>;
+}
+
+/**
+ * `n8n start` on free ports (server and task broker), listening on 127.0.0.1 only. Resolves once
+ * the database is migrated (`/healthz/readiness`; plain `/healthz` answers before the migrations)
+ * and the REST API is registered (`/rest/settings`), which n8n does after both.
+ */
+export async function startN8nServer(n8n: N8nInstance, timeoutMs = 180_000): Promise<N8nServer> {
+	const env = { ...n8n.env, ...(await portEnv()) };
+	const url = `http://127.0.0.1:${env.N8N_PORT}`;
+	const output: string[] = [];
+	// Its own process group, so that stop() can also end the task runner n8n starts.
+	const child = spawn(n8n.nodeBinary, [n8n.binary, 'start'], { env, detached: true });
+	child.stdout!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+	child.stderr!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+	const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+
+	const stop = async () => {
+		if (child.exitCode !== null || child.signalCode !== null) return;
+		child.kill('SIGTERM');
+		const stopped = await Promise.race([
+			exited.then(() => true),
+			new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 20_000).unref()),
+		]);
+		// The whole group: n8n itself if it did not stop in time, and a task runner left behind.
+		try {
+			process.kill(-child.pid!, 'SIGKILL');
+		} catch {
+			// the group is already gone
+		}
+		if (!stopped) await exited;
+	};
+
+	const ok = async (path: string) => {
+		try {
+			const response = await fetch(url + path, { signal: AbortSignal.timeout(5_000) });
+			await response.arrayBuffer();
+			return response.status === 200;
+		} catch {
+			return false;
+		}
+	};
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		if (child.exitCode !== null || child.signalCode !== null)
+			throw new Error(`n8n start exited before it was ready:\n${output.join('').slice(-4000)}`);
+		if ((await ok('/healthz/readiness')) && (await ok('/rest/settings'))) break;
+		if (Date.now() > deadline) {
+			await stop();
+			throw new Error(
+				`n8n start was not ready in ${timeoutMs} ms:\n${output.join('').slice(-4000)}`,
+			);
+		}
+		await new Promise((resolve) => setTimeout(resolve, 250));
+	}
+	return { url, process: child, output, stop };
 }
