@@ -264,12 +264,14 @@ export async function startN8nServer(n8n: N8nInstance, timeoutMs = 180_000): Pro
 	const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
 
 	const stop = async () => {
-		if (child.exitCode !== null || child.signalCode !== null) return;
-		child.kill('SIGTERM');
-		const stopped = await Promise.race([
-			exited.then(() => true),
-			new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 20_000).unref()),
-		]);
+		let stopped = child.exitCode !== null || child.signalCode !== null;
+		if (!stopped) {
+			child.kill('SIGTERM');
+			stopped = await Promise.race([
+				exited.then(() => true),
+				new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 20_000).unref()),
+			]);
+		}
 		// The whole group: n8n itself if it did not stop in time, and a task runner left behind.
 		try {
 			process.kill(-child.pid!, 'SIGKILL');
@@ -279,9 +281,9 @@ export async function startN8nServer(n8n: N8nInstance, timeoutMs = 180_000): Pro
 		if (!stopped) await exited;
 	};
 
-	const ok = async (path: string) => {
+	const ok = async (route: string) => {
 		try {
-			const response = await fetch(url + path, { signal: AbortSignal.timeout(5_000) });
+			const response = await fetch(url + route, { signal: AbortSignal.timeout(5_000) });
 			await response.arrayBuffer();
 			return response.status === 200;
 		} catch {
