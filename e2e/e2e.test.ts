@@ -40,9 +40,9 @@ beforeAll(async () => {
 		trainingPhasesMs: { validating: 300, queuing: 300, inProgress: 900 },
 	});
 	// The compatibility matrix packs once and runs every n8n version on that same tarball.
-	tarball = process.env.PHOTA_E2E_TARBALL ?? packPackage();
+	tarball = process.env.PHOTA_E2E_TARBALL ?? (await packPackage());
 	// Installed as n8n's Community Nodes installer does it.
-	n8n = createN8n(tarball);
+	n8n = await createN8n(tarball);
 	await importCredential(n8n, {
 		id: 'phota-credential',
 		name: 'Phota account',
@@ -176,16 +176,16 @@ test('AI agent example: imports, and n8n knows the Phota node as an AI tool (nee
 });
 
 test("the README's manual install (npm install in ~/.n8n/nodes) adds one package, and n8n runs it", async () => {
-	const manual = createN8n(tarball, { installMethod: 'npmInstall' });
+	const manual = await createN8n(tarball, { installMethod: 'npmInstall' });
 	try {
 		const nodeModules = path.join(manual.userFolder, '.n8n', 'nodes', 'node_modules');
 		// n8n-workflow is an optional peer: npm must not fetch a second copy for the nodes to load.
 		expect(readdirSync(nodeModules).filter((entry) => !entry.startsWith('.'))).toEqual([
 			'n8n-nodes-phota',
 		]);
-		expect(installPackage(tarball, path.join(manual.userFolder, 'again'), 'npmInstall')).toMatch(
-			/added 1 package/,
-		);
+		expect(
+			await installPackage(tarball, path.join(manual.userFolder, 'again'), 'npmInstall'),
+		).toMatch(/added 1 package/);
 
 		await importCredential(manual, {
 			id: 'phota-credential',

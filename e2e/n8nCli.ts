@@ -4,22 +4,18 @@
  * as n8n installs community packages, credentials and workflows are imported with the n8n CLI, and
  * workflows run headless with `n8n execute`.
  */
-import { execFile, execFileSync } from 'node:child_process';
-import {
-	existsSync,
-	mkdirSync,
-	mkdtempSync,
-	readdirSync,
-	readFileSync,
-	rmSync,
-	writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { Server } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import type { IRun } from 'n8n-workflow';
+
+// Every child runs in its own process group and every temp folder is named after its owner, so an
+// interrupt (scripts/lifecycle.js, installed by the demo, the benchmark and jest's global setup)
+// stops and removes them all.
+import { makeTempDir, removeTempDir, run } from '../scripts/lifecycle';
+import type { RunError } from '../scripts/lifecycle';
 
 export const ROOT = path.resolve(__dirname, '..');
 export const E2E_DIR = __dirname;
@@ -32,10 +28,10 @@ export interface N8nInstance {
 }
 
 /** Builds the package and packs it exactly as it would be published. */
-export function packPackage(): string {
-	const destination = mkdtempSync(path.join(tmpdir(), 'phota-pack-'));
-	execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
-	execFileSync('npm', ['pack', '--pack-destination', destination], { cwd: ROOT, stdio: 'ignore' });
+export async function packPackage(): Promise<string> {
+	const destination = makeTempDir('phota-pack-');
+	await run('npm', ['run', 'build'], { cwd: ROOT });
+	await run('npm', ['pack', '--pack-destination', destination], { cwd: ROOT });
 	const tarball = readdirSync(destination).find((file) => file.endsWith('.tgz'));
 	if (!tarball) throw new Error('npm pack produced no tarball');
 	return path.join(destination, tarball);
@@ -51,28 +47,32 @@ export function packPackage(): string {
 export type InstallMethod = 'communityNodes' | 'npmInstall';
 
 /** Installs the tarball into `nodesDir`; returns what npm printed. */
-export function installPackage(tarball: string, nodesDir: string, method: InstallMethod): string {
+export async function installPackage(
+	tarball: string,
+	nodesDir: string,
+	method: InstallMethod,
+): Promise<string> {
 	mkdirSync(nodesDir, { recursive: true });
 	writeFileSync(
 		path.join(nodesDir, 'package.json'),
 		JSON.stringify({ name: 'installed-nodes', private: true }),
 	);
 	if (method === 'npmInstall') {
-		return execFileSync('npm', ['install', tarball, '--no-audit', '--no-fund'], {
+		const { stdout } = await run('npm', ['install', tarball, '--no-audit', '--no-fund'], {
 			cwd: nodesDir,
-			encoding: 'utf8',
 		});
+		return stdout;
 	}
 	const packageDir = path.join(nodesDir, 'node_modules', PACKAGE_NAME);
 	mkdirSync(packageDir, { recursive: true });
-	execFileSync('tar', ['-xzf', tarball, '-C', packageDir, '--strip-components=1']);
+	await run('tar', ['-xzf', tarball, '-C', packageDir, '--strip-components=1']);
 	const manifestPath = path.join(packageDir, 'package.json');
 	const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Record<string, unknown>;
 	delete manifest.devDependencies;
 	delete manifest.peerDependencies;
 	delete manifest.optionalDependencies;
 	writeFileSync(manifestPath, JSON.stringify(manifest, null, 2));
-	return execFileSync(
+	const { stdout } = await run(
 		'npm',
 		[
 			'install',
@@ -83,14 +83,15 @@ export function installPackage(tarball: string, nodesDir: string, method: Instal
 			'--ignore-scripts=true',
 			'--package-lock=false',
 		],
-		{ cwd: packageDir, encoding: 'utf8' },
+		{ cwd: packageDir },
 	);
+	return stdout;
 }
 
 const PACKAGE_NAME = 'n8n-nodes-phota';
 
 /** A fresh n8n user folder with the tarball installed under .n8n/nodes. */
-export function createN8n(
+export async function createN8n(
 	tarball: string,
 	options: {
 		nodeBinary?: string;
@@ -98,9 +99,9 @@ export function createN8n(
 		binaryMode?: string;
 		installMethod?: InstallMethod;
 	} = {},
-): N8nInstance {
-	const userFolder = mkdtempSync(path.join(tmpdir(), 'phota-e2e-n8n-'));
-	installPackage(
+): Promise<N8nInstance> {
+	const userFolder = makeTempDir('phota-e2e-n8n-');
+	await installPackage(
 		tarball,
 		path.join(userFolder, '.n8n', 'nodes'),
 		options.installMethod ?? 'communityNodes',
@@ -181,19 +182,19 @@ export async function n8nCli(
 	timeoutMs = 300_000,
 ): Promise<string> {
 	const env = { ...n8n.env, ...(await portEnv()) };
-	return await new Promise((resolve, reject) => {
-		execFile(
-			n8n.nodeBinary,
-			[n8n.binary, ...args],
-			{ env, timeout: timeoutMs, maxBuffer: 512 * 1024 * 1024 },
-			(error, stdout, stderr) => {
-				cliTranscript.push(stdout, stderr);
-				if (error)
-					reject(new Error(`n8n ${args.join(' ')} failed: ${error.message}\n${stdout}\n${stderr}`));
-				else resolve(stdout);
-			},
-		);
-	});
+	try {
+		const { stdout, stderr } = await run(n8n.nodeBinary, [n8n.binary, ...args], {
+			env,
+			timeout: timeoutMs,
+			maxBuffer: 512 * 1024 * 1024,
+		});
+		cliTranscript.push(stdout, stderr);
+		return stdout;
+	} catch (error) {
+		const { message, stdout = '', stderr = '' } = error as RunError;
+		cliTranscript.push(stdout, stderr);
+		throw new Error(`n8n ${args.join(' ')} failed: ${message}\n${stdout}\n${stderr}`);
+	}
 }
 
 export async function importCredential(
@@ -234,5 +235,5 @@ export async function executeWorkflow(n8n: N8nInstance, workflowId: string): Pro
 }
 
 export function removeN8n(n8n: N8nInstance) {
-	rmSync(n8n.userFolder, { recursive: true, force: true });
+	removeTempDir(n8n.userFolder);
 }
