@@ -61,6 +61,23 @@ afterAll(async () => {
 
 beforeEach(() => sim.reset());
 
+/** Every file under `dir`, recursively. */
+function filesUnder(dir: string): string[] {
+	return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+		entry.isDirectory()
+			? filesUnder(path.join(dir, entry.name))
+			: entry.isFile()
+				? [path.join(dir, entry.name)]
+				: [],
+	);
+}
+
+test("the imported credential leaves no file with the API key in n8n's user folder (n8n stores it encrypted)", () => {
+	const files = filesUnder(n8n.userFolder);
+	expect(files.some((file) => file.endsWith('database.sqlite'))).toBe(true);
+	expect(files.filter((file) => readFileSync(file).includes(API_KEY))).toEqual([]);
+});
+
 test('flagship example: reference photos → profile → wait → 4 campaign images, in real n8n', async () => {
 	const workflow = example('profile-to-campaign-images.json');
 	const wait = workflow.nodes.find((node) => node.name === 'Wait for Profile Ready')!;

@@ -4,7 +4,7 @@
  * as n8n installs community packages, credentials and workflows are imported with the n8n CLI, and
  * workflows run headless with `n8n execute`.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { Server } from 'node:net';
 import path from 'node:path';
@@ -197,13 +197,22 @@ export async function n8nCli(
 	}
 }
 
+/**
+ * Imports a credential. `n8n import:credentials` reads a file, which holds the API key in plain
+ * text: it is readable only by this user and deleted as soon as the import is done, failed or
+ * interrupted (an interrupt removes the whole user folder). n8n stores the credential encrypted.
+ */
 export async function importCredential(
 	n8n: N8nInstance,
 	credential: { id: string; name: string; type: string; data: object },
 ) {
 	const file = path.join(n8n.userFolder, `credential-${credential.id}.json`);
-	writeFileSync(file, JSON.stringify([credential]));
-	await n8nCli(n8n, ['import:credentials', `--input=${file}`]);
+	writeFileSync(file, JSON.stringify([credential]), { mode: 0o600 });
+	try {
+		await n8nCli(n8n, ['import:credentials', `--input=${file}`]);
+	} finally {
+		rmSync(file, { force: true });
+	}
 }
 
 export async function importWorkflow(
