@@ -17,6 +17,7 @@ import {
 	installPackage,
 	packPackage,
 	removeN8n,
+	removePackage,
 } from './n8nCli';
 
 const API_KEY = 'e2e-api-key-41c9';
@@ -57,6 +58,7 @@ afterAll(async () => {
 	expect(cliTranscript.join('\n')).not.toContain(API_KEY);
 	await sim?.close();
 	if (n8n) removeN8n(n8n);
+	if (tarball && !process.env.PHOTA_E2E_TARBALL) removePackage(tarball);
 });
 
 beforeEach(() => sim.reset());

@@ -37,6 +37,11 @@ export async function packPackage(): Promise<string> {
 	return path.join(destination, tarball);
 }
 
+/** Removes the folder `packPackage` made for the tarball. */
+export function removePackage(tarball: string) {
+	removeTempDir(path.dirname(tarball));
+}
+
 /**
  * How the package gets into `~/.n8n/nodes`:
  * - `communityNodes`: as n8n 2.8's Settings → Community Nodes installer does it (community-packages

@@ -25,6 +25,7 @@ import {
 	importWorkflow,
 	packPackage,
 	removeN8n,
+	removePackage,
 } from '../e2e/n8nCli';
 import type { N8nInstance } from '../e2e/n8nCli';
 import { failUnlessInterrupted, handleInterrupts, run } from './lifecycle';
@@ -609,7 +610,10 @@ async function main() {
 			console.log(
 				'starting real n8n (packing the package, installing it into a fresh n8n user folder)...',
 			);
-			n8n = await createN8n(await packPackage(), { binaryMode: 'filesystem' });
+			const tarball = await packPackage();
+			n8n = await createN8n(tarball, { binaryMode: 'filesystem' }).finally(() =>
+				removePackage(tarball),
+			);
 			await importCredential(n8n, {
 				id: photaCredential.photaApi.id,
 				name: 'Phota',

@@ -16,6 +16,7 @@ import {
 	importWorkflow,
 	packPackage,
 	removeN8n,
+	removePackage,
 } from '../e2e/n8nCli';
 import { ensureInstalled } from './ensure-e2e';
 import { failUnlessInterrupted, handleInterrupts } from './lifecycle';
@@ -48,7 +49,8 @@ async function main() {
 	await ensureInstalled();
 
 	step('Building and packing n8n-nodes-phota, installing it into a fresh n8n user folder');
-	const n8n = await createN8n(await packPackage());
+	const tarball = await packPackage();
+	const n8n = await createN8n(tarball).finally(() => removePackage(tarball));
 
 	let sim: PhotaSimulator | undefined;
 	let baseUrl = process.env.PHOTA_BASE_URL ?? 'https://api.photalabs.com/v1/phota';

@@ -23,6 +23,7 @@ export function failUnlessInterrupted(message: string): void;
 export function handleInterrupts(options?: { onInterrupt?: () => unknown }): void;
 export function isInterrupted(): boolean;
 export function makeTempDir(prefix: string): string;
+export function ownTempDirsOfDescendants(): void;
 export function removeTempDir(dir: string): void;
 export function removeTempDirsOf(pids?: Iterable<number>): number;
 export function run(

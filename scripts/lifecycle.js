@@ -27,6 +27,8 @@ const path = require('node:path');
 const GRACE_MS = 2000;
 /** Set for every child started here: one of these tools started by another prints no line itself. */
 const PARENT_ENV = 'PHOTA_LIFECYCLE_PARENT';
+/** Set by a process that removes the temp folders its descendants leave (see makeTempDir). */
+const OWNER_ENV = 'PHOTA_TEMP_OWNER';
 /** `phota-<what>-<pid>-<6 random characters from mkdtemp>` */
 const TEMP_DIR_PATTERN = /^phota-.+-(\d+)-[A-Za-z0-9]{6}$/;
 
@@ -275,14 +277,17 @@ function run(command, args, options = {}) {
 // ---------------------------------------------------------------- temp folders
 
 /**
- * A new folder `<tmpdir>/<prefix><pid>-XXXXXX`, removed when this process is interrupted or exits
- * (if still there). `prefix` starts with "phota-" and ends with "-".
+ * A new folder `<tmpdir>/<prefix><owner pid>-XXXXXX`, removed when this process is interrupted or
+ * exits (if still there). The owner is this process, or the one named by PHOTA_TEMP_OWNER (jest's
+ * main process sets it for its workers, which may be killed before they clean up; it removes
+ * what they leave). `prefix` starts with "phota-" and ends with "-".
  * @param {string} prefix
  */
 function makeTempDir(prefix) {
 	if (!/^phota-.*-$/.test(prefix)) throw new Error(`temp folder prefix "${prefix}": phota-…-`);
 	installExitHook();
-	const dir = mkdtempSync(path.join(tmpdir(), `${prefix}${process.pid}-`));
+	const owner = /^\d+$/.test(process.env[OWNER_ENV] ?? '') ? process.env[OWNER_ENV] : process.pid;
+	const dir = mkdtempSync(path.join(tmpdir(), `${prefix}${owner}-`));
 	tempDirs.add(dir);
 	return dir;
 }
@@ -513,6 +518,14 @@ function handleInterrupts(options = {}) {
 	}
 }
 
+/**
+ * Makes this process the owner of the temp folders its descendants make (they are named after it),
+ * for `removeTempDirsOf()` to remove at the end even if a descendant could not.
+ */
+function ownTempDirsOfDescendants() {
+	process.env[OWNER_ENV] = String(process.pid);
+}
+
 /** Whether an interrupt is being handled (the code being interrupted may check before reporting an error). */
 function isInterrupted() {
 	return interruptedBy !== undefined;
@@ -538,6 +551,7 @@ module.exports = {
 	handleInterrupts,
 	isInterrupted,
 	makeTempDir,
+	ownTempDirsOfDescendants,
 	removeTempDir,
 	removeTempDirsOf,
 	run,

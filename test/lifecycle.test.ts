@@ -51,6 +51,7 @@ async function interrupted(signal: NodeJS.Signals) {
 	// process group as a job; the signal goes to the whole group.
 	const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: tempRoot };
 	delete env.PHOTA_LIFECYCLE_PARENT;
+	delete env.PHOTA_TEMP_OWNER;
 	const tool = spawn(process.execPath, ['-e', TOOL], {
 		detached: true,
 		stdio: ['ignore', 'pipe', 'pipe'],
