@@ -21,8 +21,10 @@ export interface RunError extends Error {
 export const GRACE_MS: number;
 export function failUnlessInterrupted(message: string): void;
 export function handleInterrupts(options?: { onInterrupt?: () => unknown }): void;
+export function isAlive(pid: number): boolean;
 export function isInterrupted(): boolean;
 export function makeTempDir(prefix: string): string;
+export function onInterrupt(cleanup: () => unknown): () => void;
 export function ownTempDirsOfDescendants(): void;
 export function removeTempDir(dir: string): void;
 export function removeTempDirsOf(pids?: Iterable<number>): number;

@@ -493,6 +493,19 @@ function installExitHook() {
 }
 
 /**
+ * Runs `cleanup` when this process is interrupted, after its children are stopped; returns a
+ * function that takes it back.
+ * @param {() => unknown} cleanup
+ */
+function onInterrupt(cleanup) {
+	cleanups.push(cleanup);
+	return () => {
+		const index = cleanups.indexOf(cleanup);
+		if (index !== -1) cleanups.splice(index, 1);
+	};
+}
+
+/**
  * Makes this process stop cleanly on SIGINT, SIGTERM and SIGHUP, and when the npm command that
  * started it goes away. `onInterrupt` runs after the children are stopped and may return a few
  * words for the one line printed ("simulator closed").
@@ -549,8 +562,10 @@ module.exports = {
 	GRACE_MS,
 	failUnlessInterrupted,
 	handleInterrupts,
+	isAlive,
 	isInterrupted,
 	makeTempDir,
+	onInterrupt,
 	ownTempDirsOfDescendants,
 	removeTempDir,
 	removeTempDirsOf,
