@@ -4,9 +4,12 @@
 // `node scripts/ensure-e2e.js` (npm run e2e:install), or `ensureInstalled()` from another tool.
 //
 // One install at a time: e2e/.install.lock holds the installer's pid; a second run waits for it.
-// An install that did not finish (interrupted, killed) is removed and started over.
+// An install that did not finish (interrupted, killed) is removed and started over. npm's output
+// goes to e2e/npm-install.log (shown if the install fails); a heartbeat every 15 s says how far it is.
 const {
+	closeSync,
 	existsSync,
+	openSync,
 	readFileSync,
 	readlinkSync,
 	readdirSync,
@@ -20,6 +23,8 @@ const { handleInterrupts, isAlive, onInterrupt, run } = require('./lifecycle');
 
 const ROOT = path.resolve(__dirname, '..');
 const LOCK_FILE = '.install.lock';
+const LOG_FILE = 'npm-install.log';
+const HEARTBEAT_MS = 15_000;
 
 function sleep(ms) {
 	return new Promise((resolve) => setTimeout(resolve, ms));
@@ -116,6 +121,94 @@ async function lock(dir, label) {
 	};
 }
 
+/** Prints `<label>: ... <elapsed>: <what it is doing>` every 15 s until the returned function is called. */
+function heartbeat(label, doing) {
+	const since = Date.now();
+	const timer = setInterval(() => {
+		let what = 'working';
+		try {
+			what = doing();
+		} catch {
+			// say it next time
+		}
+		console.log(`${label}: ... ${elapsed(since)}: ${what}`);
+	}, HEARTBEAT_MS);
+	return () => clearInterval(timer);
+}
+
+/**
+ * What `npm ci --loglevel=info` is doing, from its log: fetching packages ("npm http fetch GET 200
+ * <url>.tgz" for each tarball), running install scripts ("npm info run <package> <script> <where>
+ * <command>", then the same with "{ code: … }" when it ends).
+ */
+function progress(log, total) {
+	const fetches = log.match(/^npm http fetch .*$/gm) ?? [];
+	const tarballs = fetches.filter((line) => /\.tgz\b/.test(line)).length;
+	const running = new Map();
+	let scriptsRun = 0;
+	for (const [, id, script, rest] of log.matchAll(/^npm info run (\S+) (\S+) (.*)$/gm)) {
+		if (rest.startsWith('{')) {
+			running.delete(`${id} ${script}`);
+			scriptsRun++;
+		} else running.set(`${id} ${script}`, id.replace(/@[^@]+$/, ''));
+	}
+	if (running.size) return `running install scripts (${[...new Set(running.values())].join(', ')})`;
+	if (scriptsRun) return `finishing (${scriptsRun} install scripts done)`;
+	if (tarballs) return `fetching and unpacking packages (${tarballs} of up to ${total})`;
+	if (fetches.length) return `fetching package metadata (${fetches.length} of up to ${total})`;
+	return 'reading the lockfile';
+}
+
+/** The packages `dir`'s lockfile installs here, less optional ones for other systems. */
+function packageCount(dir) {
+	const { packages = {} } = JSON.parse(readFileSync(path.join(dir, 'package-lock.json'), 'utf8'));
+	const fits = (list, value) =>
+		!list ||
+		list.includes(value) ||
+		(list.every((entry) => entry.startsWith('!')) && !list.includes(`!${value}`));
+	return Object.entries(packages).filter(
+		([key, entry]) =>
+			key &&
+			!entry.link &&
+			!(entry.optional && (!fits(entry.os, process.platform) || !fits(entry.cpu, process.arch))),
+	).length;
+}
+
+/**
+ * `npm ci` in `dir` with its output in `dir`/npm-install.log (npm's usual ERESOLVE, EBADENGINE and
+ * install-scripts warnings included) and a heartbeat line every 15 s; the log is printed if it fails.
+ */
+async function npmCi(dir, label, npmArgs) {
+	const logFile = path.join(dir, LOG_FILE);
+	const shownLog = path.relative(process.cwd(), logFile);
+	const total = packageCount(dir);
+	const since = Date.now();
+	const fd = openSync(logFile, 'w');
+	const stopHeartbeat = heartbeat(label, () => progress(readFileSync(logFile, 'utf8'), total));
+	try {
+		await run('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=info', ...npmArgs], {
+			cwd: dir,
+			stdio: ['ignore', fd, fd],
+		});
+	} catch (error) {
+		const lines = readFileSync(logFile, 'utf8')
+			.split('\n')
+			.filter((line) => line && !line.startsWith('npm http fetch'));
+		console.error(
+			`${label}: npm ci failed after ${elapsed(since)}; its output (all of it in ${shownLog}):\n` +
+				lines.slice(-120).join('\n'),
+		);
+		const how = error.signal ? `killed by ${error.signal}` : `exit code ${error.code}`;
+		throw new Error(`installing n8n failed (npm ci: ${how}); see above`);
+	} finally {
+		stopHeartbeat();
+		closeSync(fd);
+	}
+	console.log(
+		`${label}: n8n installed in ${elapsed(since)}; npm's output, with its usual ERESOLVE, EBADENGINE and install-scripts warnings, is in ${shownLog}`,
+	);
+}
+
 /**
  * Installs n8n into `dir` (a folder under e2e/ with its own package.json and lockfile) unless the
  * wanted version is there.
@@ -146,10 +239,13 @@ async function ensureInstalled({ dir = path.join(ROOT, 'e2e'), label = 'e2e', np
 					? `${label}: replacing n8n ${installed} in ${where}/ with ${wanted}`
 					: `${label}: ${where}/node_modules holds an unfinished install (interrupted?); removing it and starting over`,
 			);
-			await rm(nodeModules, { recursive: true, force: true, maxRetries: 5 });
+			const stopHeartbeat = heartbeat(label, () => `removing ${where}/node_modules`);
+			await rm(nodeModules, { recursive: true, force: true, maxRetries: 5 }).finally(stopHeartbeat);
 		}
-		console.log(`${label}: installing n8n ${wanted} into ${where}/ (about 3-5 minutes, 2.3 GB)...`);
-		await run('npm', ['ci', '--no-audit', '--no-fund', ...npmArgs], { cwd: dir, stdio: 'inherit' });
+		console.log(
+			`${label}: installing n8n ${wanted} into ${where}/ (3-5 minutes, 2.3 GB; a line every 15 s)...`,
+		);
+		await npmCi(dir, label, npmArgs);
 	} finally {
 		release();
 	}
