@@ -17,6 +17,7 @@ import {
 	installPackage,
 	packPackage,
 	removeN8n,
+	removePackage,
 } from './n8nCli';
 
 const API_KEY = 'e2e-api-key-41c9';
@@ -40,9 +41,9 @@ beforeAll(async () => {
 		trainingPhasesMs: { validating: 300, queuing: 300, inProgress: 900 },
 	});
 	// The compatibility matrix packs once and runs every n8n version on that same tarball.
-	tarball = process.env.PHOTA_E2E_TARBALL ?? packPackage();
+	tarball = process.env.PHOTA_E2E_TARBALL ?? (await packPackage());
 	// Installed as n8n's Community Nodes installer does it.
-	n8n = createN8n(tarball);
+	n8n = await createN8n(tarball);
 	await importCredential(n8n, {
 		id: 'phota-credential',
 		name: 'Phota account',
@@ -57,9 +58,27 @@ afterAll(async () => {
 	expect(cliTranscript.join('\n')).not.toContain(API_KEY);
 	await sim?.close();
 	if (n8n) removeN8n(n8n);
+	if (tarball && !process.env.PHOTA_E2E_TARBALL) removePackage(tarball);
 });
 
 beforeEach(() => sim.reset());
+
+/** Every file under `dir`, recursively. */
+function filesUnder(dir: string): string[] {
+	return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+		entry.isDirectory()
+			? filesUnder(path.join(dir, entry.name))
+			: entry.isFile()
+				? [path.join(dir, entry.name)]
+				: [],
+	);
+}
+
+test("the imported credential leaves no file with the API key in n8n's user folder (n8n stores it encrypted)", () => {
+	const files = filesUnder(n8n.userFolder);
+	expect(files.some((file) => file.endsWith('database.sqlite'))).toBe(true);
+	expect(files.filter((file) => readFileSync(file).includes(API_KEY))).toEqual([]);
+});
 
 test('flagship example: reference photos → profile → wait → 4 campaign images, in real n8n', async () => {
 	const workflow = example('profile-to-campaign-images.json');
@@ -176,16 +195,16 @@ test('AI agent example: imports, and n8n knows the Phota node as an AI tool (nee
 });
 
 test("the README's manual install (npm install in ~/.n8n/nodes) adds one package, and n8n runs it", async () => {
-	const manual = createN8n(tarball, { installMethod: 'npmInstall' });
+	const manual = await createN8n(tarball, { installMethod: 'npmInstall' });
 	try {
 		const nodeModules = path.join(manual.userFolder, '.n8n', 'nodes', 'node_modules');
 		// n8n-workflow is an optional peer: npm must not fetch a second copy for the nodes to load.
 		expect(readdirSync(nodeModules).filter((entry) => !entry.startsWith('.'))).toEqual([
 			'n8n-nodes-phota',
 		]);
-		expect(installPackage(tarball, path.join(manual.userFolder, 'again'), 'npmInstall')).toMatch(
-			/added 1 package/,
-		);
+		expect(
+			await installPackage(tarball, path.join(manual.userFolder, 'again'), 'npmInstall'),
+		).toMatch(/added 1 package/);
 
 		await importCredential(manual, {
 			id: 'phota-credential',

@@ -18,7 +18,14 @@ import { fetch } from 'undici';
 import type { PhotaSimulator } from '../test/simulator';
 import { startSimulator } from '../test/simulator';
 import type { N8nInstance, N8nServer } from './n8nCli';
-import { E2E_DIR, createN8n, packPackage, removeN8n, startN8nServer } from './n8nCli';
+import {
+	E2E_DIR,
+	createN8n,
+	packPackage,
+	removeN8n,
+	removePackage,
+	startN8nServer,
+} from './n8nCli';
 
 const CHROMIUM = process.env.PHOTA_E2E_CHROMIUM ?? '/usr/bin/chromium';
 // Known to work on this closed network: without the background-networking flags Chromium keeps
@@ -62,7 +69,7 @@ let n8n: N8nInstance | undefined;
 let server: N8nServer | undefined;
 let browser: Browser | undefined;
 let page: Page;
-let packDir: string | undefined;
+let packedTarball: string | undefined;
 const pageErrors: string[] = [];
 const timings: string[] = [];
 /** What the credential test's "More details" said for the wrong key. */
@@ -96,10 +103,10 @@ beforeAll(async () => {
 	});
 	let tarball = process.env.PHOTA_E2E_TARBALL;
 	if (!tarball) {
-		tarball = packPackage();
-		packDir = path.dirname(tarball);
+		tarball = await packPackage();
+		packedTarball = tarball;
 	}
-	n8n = createN8n(tarball);
+	n8n = await createN8n(tarball);
 	timing('pack and install');
 	server = await startN8nServer(n8n);
 	timing('n8n start');
@@ -149,7 +156,7 @@ afterAll(async () => {
 	await server?.stop();
 	await sim?.close();
 	if (n8n) removeN8n(n8n);
-	if (packDir) rmSync(packDir, { recursive: true, force: true });
+	if (packedTarball) removePackage(packedTarball);
 	timing('shutdown');
 	console.log(
 		`editor test: ${((Date.now() - started) / 1000).toFixed(1)} s in all (${timings.join(', ')})`,

@@ -1,6 +1,8 @@
 import type { Server } from 'node:net';
 import { createServer } from 'node:net';
 
+import { handleInterrupts } from '../scripts/lifecycle';
+
 /** n8n's fixed default ports: the server (N8N_PORT) and the task broker (N8N_RUNNERS_BROKER_PORT). */
 const N8N_DEFAULT_PORTS = [5678, 5679];
 
@@ -10,6 +12,8 @@ const N8N_DEFAULT_PORTS = [5678, 5679];
  * already taken is held by someone else, which serves as well.
  */
 export default async function globalSetup(): Promise<void> {
+	// Ctrl-C or SIGTERM: every n8n the tests started stops, their user folders go, one line.
+	handleInterrupts();
 	const held: Server[] = [];
 	for (const port of N8N_DEFAULT_PORTS) {
 		const server = createServer((socket) => socket.destroy());

@@ -4,24 +4,20 @@
  * as n8n installs community packages, credentials and workflows are imported with the n8n CLI, and
  * workflows run headless with `n8n execute` (or in the editor of an `n8n start`, see startN8nServer).
  */
-import { execFile, execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import {
-	existsSync,
-	mkdirSync,
-	mkdtempSync,
-	readdirSync,
-	readFileSync,
-	rmSync,
-	writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { Server } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import type { IRun } from 'n8n-workflow';
 import { fetch } from 'undici';
+
+// Every child runs in its own process group and every temp folder is named after its owner, so an
+// interrupt (scripts/lifecycle.js, installed by the demo, the benchmark and jest's global setup)
+// stops and removes them all.
+import { makeTempDir, removeTempDir, run, spawnChild } from '../scripts/lifecycle';
+import type { RunError } from '../scripts/lifecycle';
 
 export const ROOT = path.resolve(__dirname, '..');
 export const E2E_DIR = __dirname;
@@ -34,13 +30,18 @@ export interface N8nInstance {
 }
 
 /** Builds the package and packs it exactly as it would be published. */
-export function packPackage(): string {
-	const destination = mkdtempSync(path.join(tmpdir(), 'phota-pack-'));
-	execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
-	execFileSync('npm', ['pack', '--pack-destination', destination], { cwd: ROOT, stdio: 'ignore' });
+export async function packPackage(): Promise<string> {
+	const destination = makeTempDir('phota-pack-');
+	await run('npm', ['run', 'build'], { cwd: ROOT });
+	await run('npm', ['pack', '--pack-destination', destination], { cwd: ROOT });
 	const tarball = readdirSync(destination).find((file) => file.endsWith('.tgz'));
 	if (!tarball) throw new Error('npm pack produced no tarball');
 	return path.join(destination, tarball);
+}
+
+/** Removes the folder `packPackage` made for the tarball. */
+export function removePackage(tarball: string) {
+	removeTempDir(path.dirname(tarball));
 }
 
 /**
@@ -53,28 +54,41 @@ export function packPackage(): string {
 export type InstallMethod = 'communityNodes' | 'npmInstall';
 
 /** Installs the tarball into `nodesDir`; returns what npm printed. */
-export function installPackage(tarball: string, nodesDir: string, method: InstallMethod): string {
+export async function installPackage(
+	tarball: string,
+	nodesDir: string,
+	method: InstallMethod,
+): Promise<string> {
 	mkdirSync(nodesDir, { recursive: true });
 	writeFileSync(
 		path.join(nodesDir, 'package.json'),
 		JSON.stringify({ name: 'installed-nodes', private: true }),
 	);
 	if (method === 'npmInstall') {
-		return execFileSync('npm', ['install', tarball, '--no-audit', '--no-fund'], {
-			cwd: nodesDir,
-			encoding: 'utf8',
-		});
+		// The README's command, with --offline: the tarball is local and has no dependencies, but npm
+		// still asks the registry about the optional peer n8n-workflow (which it does not install);
+		// without a network that costs a minute of retries. --offline answers it from npm's cache or
+		// not at all, and changes nothing in what gets installed (checked: one package added).
+		const { stdout } = await run(
+			'npm',
+			['install', tarball, '--no-audit', '--no-fund', '--offline'],
+			{ cwd: nodesDir },
+		);
+		return stdout;
 	}
 	const packageDir = path.join(nodesDir, 'node_modules', PACKAGE_NAME);
 	mkdirSync(packageDir, { recursive: true });
-	execFileSync('tar', ['-xzf', tarball, '-C', packageDir, '--strip-components=1']);
+	await run('tar', ['-xzf', tarball, '-C', packageDir, '--strip-components=1']);
 	const manifestPath = path.join(packageDir, 'package.json');
 	const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Record<string, unknown>;
 	delete manifest.devDependencies;
 	delete manifest.peerDependencies;
 	delete manifest.optionalDependencies;
 	writeFileSync(manifestPath, JSON.stringify(manifest, null, 2));
-	return execFileSync(
+	// With no dependencies left (this package has none) there is nothing to fetch: --offline keeps
+	// npm from the registry, so the demo and the tests run without a network.
+	const offline = Object.keys((manifest.dependencies as object | undefined) ?? {}).length === 0;
+	const { stdout } = await run(
 		'npm',
 		[
 			'install',
@@ -84,15 +98,17 @@ export function installPackage(tarball: string, nodesDir: string, method: Instal
 			'--install-strategy=shallow',
 			'--ignore-scripts=true',
 			'--package-lock=false',
+			...(offline ? ['--offline'] : []),
 		],
-		{ cwd: packageDir, encoding: 'utf8' },
+		{ cwd: packageDir },
 	);
+	return stdout;
 }
 
 const PACKAGE_NAME = 'n8n-nodes-phota';
 
 /** A fresh n8n user folder with the tarball installed under .n8n/nodes. */
-export function createN8n(
+export async function createN8n(
 	tarball: string,
 	options: {
 		nodeBinary?: string;
@@ -100,9 +116,9 @@ export function createN8n(
 		binaryMode?: string;
 		installMethod?: InstallMethod;
 	} = {},
-): N8nInstance {
-	const userFolder = mkdtempSync(path.join(tmpdir(), 'phota-e2e-n8n-'));
-	installPackage(
+): Promise<N8nInstance> {
+	const userFolder = makeTempDir('phota-e2e-n8n-');
+	await installPackage(
 		tarball,
 		path.join(userFolder, '.n8n', 'nodes'),
 		options.installMethod ?? 'communityNodes',
@@ -183,28 +199,37 @@ export async function n8nCli(
 	timeoutMs = 300_000,
 ): Promise<string> {
 	const env = { ...n8n.env, ...(await portEnv()) };
-	return await new Promise((resolve, reject) => {
-		execFile(
-			n8n.nodeBinary,
-			[n8n.binary, ...args],
-			{ env, timeout: timeoutMs, maxBuffer: 512 * 1024 * 1024 },
-			(error, stdout, stderr) => {
-				cliTranscript.push(stdout, stderr);
-				if (error)
-					reject(new Error(`n8n ${args.join(' ')} failed: ${error.message}\n${stdout}\n${stderr}`));
-				else resolve(stdout);
-			},
-		);
-	});
+	try {
+		const { stdout, stderr } = await run(n8n.nodeBinary, [n8n.binary, ...args], {
+			env,
+			timeout: timeoutMs,
+			maxBuffer: 512 * 1024 * 1024,
+		});
+		cliTranscript.push(stdout, stderr);
+		return stdout;
+	} catch (error) {
+		const { message, stdout = '', stderr = '' } = error as RunError;
+		cliTranscript.push(stdout, stderr);
+		throw new Error(`n8n ${args.join(' ')} failed: ${message}\n${stdout}\n${stderr}`);
+	}
 }
 
+/**
+ * Imports a credential. `n8n import:credentials` reads a file, which holds the API key in plain
+ * text: it is readable only by this user and deleted as soon as the import is done, failed or
+ * interrupted (an interrupt removes the whole user folder). n8n stores the credential encrypted.
+ */
 export async function importCredential(
 	n8n: N8nInstance,
 	credential: { id: string; name: string; type: string; data: object },
 ) {
 	const file = path.join(n8n.userFolder, `credential-${credential.id}.json`);
-	writeFileSync(file, JSON.stringify([credential]));
-	await n8nCli(n8n, ['import:credentials', `--input=${file}`]);
+	writeFileSync(file, JSON.stringify([credential]), { mode: 0o600 });
+	try {
+		await n8nCli(n8n, ['import:credentials', `--input=${file}`]);
+	} finally {
+		rmSync(file, { force: true });
+	}
 }
 
 export async function importWorkflow(
@@ -236,7 +261,7 @@ export async function executeWorkflow(n8n: N8nInstance, workflowId: string): Pro
 }
 
 export function removeN8n(n8n: N8nInstance) {
-	rmSync(n8n.userFolder, { recursive: true, force: true });
+	removeTempDir(n8n.userFolder);
 }
 
 export interface N8nServer {
@@ -258,7 +283,7 @@ export async function startN8nServer(n8n: N8nInstance, timeoutMs = 180_000): Pro
 	const url = `http://127.0.0.1:${env.N8N_PORT}`;
 	const output: string[] = [];
 	// Its own process group, so that stop() can also end the task runner n8n starts.
-	const child = spawn(n8n.nodeBinary, [n8n.binary, 'start'], { env, detached: true });
+	const child = spawnChild(n8n.nodeBinary, [n8n.binary, 'start'], { env });
 	child.stdout!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
 	child.stderr!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
 	const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -11,8 +11,6 @@
  *     HTTP Request + IF + Wait loop (wall time and status calls).
  *  4. Peak memory of a Generate of four 4K images, bytes vs URL delivery, relative to image bytes.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { cpus, totalmem } from 'node:os';
 import path from 'node:path';
 
@@ -27,8 +25,10 @@ import {
 	importWorkflow,
 	packPackage,
 	removeN8n,
+	removePackage,
 } from '../e2e/n8nCli';
 import type { N8nInstance } from '../e2e/n8nCli';
+import { failUnlessInterrupted, handleInterrupts, run } from './lifecycle';
 import { N8nHarness } from '../test/harness/n8n';
 import {
 	authenticatedGetNode,
@@ -499,7 +499,7 @@ async function measureMemoryOnce(
 	delivery: string,
 	binaryMode: string,
 ): Promise<{ peakAddedBytes: number; outputs: number; wallMs: number }> {
-	const { stdout } = await promisify(execFile)(
+	const { stdout } = await run(
 		process.execPath,
 		[
 			'--expose-gc',
@@ -512,7 +512,7 @@ async function measureMemoryOnce(
 			binaryMode,
 			profileId,
 		],
-		{ cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+		{ cwd: ROOT, maxBuffer: 64 * 1024 * 1024 },
 	);
 	return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}');
 }
@@ -610,7 +610,10 @@ async function main() {
 			console.log(
 				'starting real n8n (packing the package, installing it into a fresh n8n user folder)...',
 			);
-			n8n = createN8n(packPackage(), { binaryMode: 'filesystem' });
+			const tarball = await packPackage();
+			n8n = await createN8n(tarball, { binaryMode: 'filesystem' }).finally(() =>
+				removePackage(tarball),
+			);
 			await importCredential(n8n, {
 				id: photaCredential.photaApi.id,
 				name: 'Phota',
@@ -641,7 +644,7 @@ async function main() {
 	console.log(missed.length ? `\n${missed.length} target(s) missed` : '\nall targets met');
 }
 
-main().catch((error: unknown) => {
-	console.error(error);
-	process.exitCode = 1;
-});
+handleInterrupts();
+main().catch((error: unknown) =>
+	failUnlessInterrupted(error instanceof Error ? (error.stack ?? error.message) : String(error)),
+);

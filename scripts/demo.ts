@@ -3,7 +3,6 @@
  * real n8n, against the local Phota simulator, or against the real API when PHOTA_API_KEY is set.
  * Writes the generated images to demo-output/ and prints what happened.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -17,7 +16,10 @@ import {
 	importWorkflow,
 	packPackage,
 	removeN8n,
+	removePackage,
 } from '../e2e/n8nCli';
+import { ensureInstalled } from './ensure-e2e';
+import { failUnlessInterrupted, handleInterrupts } from './lifecycle';
 import type { PhotaSimulator } from '../test/simulator';
 import { startSimulator } from '../test/simulator';
 
@@ -44,12 +46,11 @@ async function main() {
 	}
 
 	step('Preparing n8n 2.8.4 (installed once into e2e/, a few minutes the first time)');
-	execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'ensure-e2e.js')], {
-		stdio: 'inherit',
-	});
+	await ensureInstalled();
 
 	step('Building and packing n8n-nodes-phota, installing it into a fresh n8n user folder');
-	const n8n = createN8n(packPackage());
+	const tarball = await packPackage();
+	const n8n = await createN8n(tarball).finally(() => removePackage(tarball));
 
 	let sim: PhotaSimulator | undefined;
 	let baseUrl = process.env.PHOTA_BASE_URL ?? 'https://api.photalabs.com/v1/phota';
@@ -150,7 +151,7 @@ async function main() {
 	}
 }
 
-main().catch((error: unknown) => {
-	console.error(`\n✖ ${error instanceof Error ? error.message : String(error)}`);
-	process.exit(1);
-});
+handleInterrupts();
+main().catch((error: unknown) =>
+	failUnlessInterrupted(`\n✖ ${error instanceof Error ? error.message : String(error)}`),
+);

@@ -1,5 +1,11 @@
+import { removeTempDirsOf } from '../../scripts/lifecycle';
 import { finishLeakCheck } from './leakCheck';
 
 export default function globalTeardown(): void {
-	finishLeakCheck();
+	try {
+		finishLeakCheck();
+	} finally {
+		// n8n-core's user folders of the workers (test/harness/n8n.ts), named after this process.
+		removeTempDirsOf();
+	}
 }

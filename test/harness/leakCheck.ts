@@ -4,9 +4,10 @@
  * jest's global teardown scans all of it — output items, binaries' metadata, errors with their
  * descriptions and stacks, hints, the simulator's request log — for any of those keys.
  */
-import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+
+import { makeTempDir, removeTempDir } from '../../scripts/lifecycle';
 
 const KEYS_FILE = 'keys.txt';
 /** Keys shorter than this could match by chance (e.g. "k") and are not checked. */
@@ -39,7 +40,7 @@ export function recordArtifact(kind: string, value: unknown): void {
 }
 
 export function startLeakCheck(): void {
-	const dir = mkdtempSync(path.join(tmpdir(), 'phota-leak-check-'));
+	const dir = makeTempDir('phota-leak-check-');
 	mkdirSync(dir, { recursive: true });
 	process.env.PHOTA_LEAK_DIR = dir;
 }
@@ -73,6 +74,6 @@ export function finishLeakCheck(): void {
 			`key-leak check: ${keys.length} API keys, ${artifacts.length} runs/errors/logs scanned, 0 leaks`,
 		);
 	} finally {
-		rmSync(dir, { recursive: true, force: true });
+		removeTempDir(dir);
 	}
 }

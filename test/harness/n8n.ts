@@ -4,12 +4,12 @@
  * are applied by the credential type's own `authenticate` block (as n8n's CredentialsHelper does).
  * HTTP goes through n8n-core's real helpers over real sockets; nothing of ours is mocked.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 
+import { makeTempDir, removeTempDir } from '../../scripts/lifecycle';
+
 // n8n-core reads its settings folder and binary-data settings from the environment.
-const userFolder = mkdtempSync(path.join(tmpdir(), 'phota-n8n-'));
+const userFolder = makeTempDir('phota-n8n-');
 process.env.N8N_USER_FOLDER = userFolder;
 process.env.N8N_ENCRYPTION_KEY ??= 'phota-harness-encryption-key';
 process.env.N8N_DIAGNOSTICS_ENABLED = 'false';
@@ -514,6 +514,6 @@ export class N8nHarness {
 	/** Stops n8n-core's background timers so jest can exit. */
 	static async shutdown(): Promise<void> {
 		Container.get(SSHClientsManager).onShutdown();
-		rmSync(userFolder, { recursive: true, force: true });
+		removeTempDir(userFolder);
 	}
 }

@@ -3,6 +3,9 @@ import path from 'node:path';
 
 import { fetch } from 'undici';
 
+import { run } from '../../scripts/lifecycle';
+import type { RunError } from '../../scripts/lifecycle';
+
 const ROOT = path.resolve(__dirname, '..', '..');
 
 test('npm run simulator: answers an authenticated GET /profiles/ids and a wrong key with 401, prints the other host', async () => {
@@ -46,5 +49,69 @@ test('npm run simulator: answers an authenticated GET /profiles/ids and a wrong 
 		});
 	} finally {
 		child.kill('SIGTERM');
+	}
+}, 60_000);
+
+test('npm run simulator: bad flags get one line and exit code 2', async () => {
+	const cases: Array<[string[], RegExp]> = [
+		[['--port', 'abc'], /^simulator: --port must be a whole number from 0 to 65535 \(got "abc"\)/],
+		[['--training-seconds', 'x'], /^simulator: --training-seconds must be a number above 0/],
+		[['--bogus'], /^simulator: Unknown option '--bogus'; see --help$/],
+	];
+	for (const [args, message] of cases) {
+		const error = await run(
+			process.execPath,
+			[
+				require.resolve('ts-node/dist/bin.js'),
+				'--transpile-only',
+				'test/simulator/cli.ts',
+				...args,
+			],
+			{ cwd: ROOT },
+		).catch((failure: RunError) => failure);
+		expect(error).toMatchObject({ code: 2, stdout: '' });
+		const lines = (error as RunError).stderr.split('\n').filter(Boolean);
+		expect(lines).toEqual([expect.stringMatching(message)]);
+	}
+}, 60_000);
+
+test('npm run simulator: stopping the npm command by its pid stops the server (npm forwards SIGTERM only to its shell)', async () => {
+	const npm = spawn('npm', ['run', 'simulator', '--', '--port', '0', '--api-key', 'cli-key'], {
+		cwd: ROOT,
+		stdio: ['ignore', 'pipe', 'pipe'],
+		detached: true,
+	});
+	try {
+		const baseUrl = await new Promise<string>((resolve, reject) => {
+			let output = '';
+			npm.stdout.on('data', (chunk: Buffer) => {
+				output += chunk.toString();
+				const match = /listening on (http:\/\/\S+)/.exec(output);
+				if (match) resolve(match[1]);
+			});
+			npm.on('exit', (code) => reject(new Error(`npm exited with ${code}: ${output}`)));
+		});
+		expect(
+			(await fetch(`${baseUrl}/profiles/ids`, { headers: { 'X-API-Key': 'cli-key' } })).status,
+		).toBe(200);
+
+		npm.kill('SIGTERM');
+		const stopped = Date.now();
+		let listening = true;
+		while (listening && Date.now() - stopped < 10_000) {
+			listening = await fetch(`${baseUrl}/profiles/ids`).then(
+				() => true,
+				() => false,
+			);
+			if (listening) await new Promise((resolve) => setTimeout(resolve, 100));
+		}
+		expect(listening).toBe(false);
+		expect(Date.now() - stopped).toBeLessThan(5000);
+	} finally {
+		try {
+			process.kill(-npm.pid!, 'SIGKILL');
+		} catch {
+			// already gone
+		}
 	}
 }, 60_000);

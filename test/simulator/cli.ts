@@ -4,6 +4,8 @@
  */
 import { parseArgs } from 'node:util';
 
+import { handleInterrupts } from '../../scripts/lifecycle';
+import type { PhotaSimulator } from './server';
 import type { SimulatorSettings } from './settings';
 import { startSimulator } from './server';
 
@@ -24,50 +26,115 @@ Options:
 Training photo URLs containing "train-error" or "train-inactive" end in ERROR or INACTIVE.
 Prompts containing __MODERATE__, __TIMEOUT__ or __JOB_FAIL__ trigger moderation, 504 and job failure.`;
 
+/** A bad command line: one line on stderr and exit code 2, as usual for command-line tools. */
+class UsageError extends Error {}
+
+function numberOption(
+	values: Record<string, unknown>,
+	name: string,
+	{ min, max, integer, above }: { min: number; max?: number; integer?: boolean; above?: boolean },
+): number {
+	const text = String(values[name]);
+	const value = Number(text);
+	const range = above
+		? `above ${min}`
+		: max === undefined
+			? `${min} or more`
+			: `from ${min} to ${max}`;
+	if (
+		!/^\s*[-+]?(\d+\.?\d*|\.\d+)\s*$/.test(text) ||
+		(integer && !Number.isInteger(value)) ||
+		value < min ||
+		(above && value === min) ||
+		(max !== undefined && value > max)
+	)
+		throw new UsageError(
+			`--${name} must be ${integer ? 'a whole number' : 'a number'} ${range} (got "${text}")`,
+		);
+	return value;
+}
+
+function oneOf<T extends string>(values: Record<string, unknown>, name: string, allowed: T[]): T {
+	const value = String(values[name]);
+	if (!allowed.includes(value as T))
+		throw new UsageError(`--${name} must be ${allowed.join(' or ')} (got "${value}")`);
+	return value as T;
+}
+
+function parse() {
+	try {
+		return parseArgs({
+			options: {
+				port: { type: 'string', default: '8787' },
+				'other-port': { type: 'string', default: '0' },
+				'download-origin': { type: 'string', default: 'otherHost' },
+				host: { type: 'string', default: '127.0.0.1' },
+				'api-key': { type: 'string', multiple: true },
+				'training-seconds': { type: 'string', default: '20' },
+				'list-format': { type: 'string', default: 'strings' },
+				'latency-ms': { type: 'string', default: '0' },
+				'output-bytes-4k': { type: 'string', default: '0' },
+				help: { type: 'boolean', default: false },
+			},
+		}).values;
+	} catch (error) {
+		// Node's own messages ("Unknown option '--prot'. To specify a positional argument…"), first sentence.
+		const message = error instanceof Error ? error.message : String(error);
+		throw new UsageError(message.split(/\.\s/)[0].replace(/\.$/, ''));
+	}
+}
+
 async function main(): Promise<void> {
-	const { values } = parseArgs({
-		options: {
-			port: { type: 'string', default: '8787' },
-			'other-port': { type: 'string', default: '0' },
-			'download-origin': { type: 'string', default: 'otherHost' },
-			host: { type: 'string', default: '127.0.0.1' },
-			'api-key': { type: 'string', multiple: true },
-			'training-seconds': { type: 'string', default: '20' },
-			'list-format': { type: 'string', default: 'strings' },
-			'latency-ms': { type: 'string', default: '0' },
-			'output-bytes-4k': { type: 'string', default: '0' },
-			help: { type: 'boolean', default: false },
-		},
-	});
+	const values = parse();
 	if (values.help) {
 		console.log(HELP);
 		return;
 	}
 
-	const trainingMs = Number(values['training-seconds']) * 1000;
+	const port = numberOption(values, 'port', { min: 0, max: 65535, integer: true });
+	const otherPort = numberOption(values, 'other-port', { min: 0, max: 65535, integer: true });
+	const trainingSeconds = numberOption(values, 'training-seconds', { min: 0, above: true });
+	const latencyMs = numberOption(values, 'latency-ms', { min: 0 });
+	const outputBytes4k = numberOption(values, 'output-bytes-4k', { min: 0, integer: true });
+	const listFormat = oneOf<SimulatorSettings['listFormat']>(values, 'list-format', [
+		'strings',
+		'objects',
+	]);
+	const downloadOrigin = oneOf<SimulatorSettings['downloadOrigin']>(values, 'download-origin', [
+		'otherHost',
+		'api',
+	]);
+	const trainingMs = trainingSeconds * 1000;
 	const apiKeys = values['api-key']?.length ? values['api-key'] : ['sim-key'];
-	const listFormat = values['list-format'] as SimulatorSettings['listFormat'];
-	if (!['strings', 'objects'].includes(listFormat))
-		throw new Error('--list-format must be strings or objects');
-	const downloadOrigin = values['download-origin'] as SimulatorSettings['downloadOrigin'];
-	if (!['otherHost', 'api'].includes(downloadOrigin))
-		throw new Error('--download-origin must be otherHost or api');
 
-	const simulator = await startSimulator({
-		port: Number(values.port),
-		otherPort: Number(values['other-port']),
-		host: values.host,
-		downloadOrigin,
-		apiKeys,
-		listFormat,
-		latencyMs: Number(values['latency-ms']),
-		trainingPhasesMs: {
-			validating: trainingMs * 0.1,
-			queuing: trainingMs * 0.1,
-			inProgress: trainingMs * 0.8,
-		},
-		outputBytes: { '1K': 0, '2K': 0, '4K': Number(values['output-bytes-4k']) },
-	});
+	let simulator: PhotaSimulator;
+	try {
+		simulator = await startSimulator({
+			port,
+			otherPort,
+			host: values.host,
+			downloadOrigin,
+			apiKeys,
+			listFormat,
+			latencyMs,
+			trainingPhasesMs: {
+				validating: trainingMs * 0.1,
+				queuing: trainingMs * 0.1,
+				inProgress: trainingMs * 0.8,
+			},
+			outputBytes: { '1K': 0, '2K': 0, '4K': outputBytes4k },
+		});
+	} catch (error) {
+		const { code, message } = error as NodeJS.ErrnoException;
+		throw new Error(
+			code === 'EADDRINUSE'
+				? `port ${port} on ${values.host} is already in use (choose another with --port, or 0 for a free one)`
+				: `cannot listen on ${values.host}:${port}: ${message}`,
+		);
+	}
+	// Ctrl-C, SIGTERM, SIGHUP, or the npm command that started it being stopped (npm run simulator:
+	// npm forwards SIGTERM only to its shell): close the server and exit.
+	handleInterrupts({ onInterrupt: async () => (await simulator.close(), 'simulator closed') });
 	simulator.log.onEntry = (entry) => {
 		const fault = entry.fault ? ` [${entry.fault}]` : '';
 		const host = entry.host === 'other' ? `${simulator.otherHost.baseUrl} ` : '';
@@ -83,17 +150,15 @@ async function main(): Promise<void> {
 	console.log(
 		`In n8n, create a "Phota API" credential with Base URL ${simulator.baseUrl} and API key ${apiKeys.length === 1 ? 'the one you passed with --api-key (default sim-key)' : 'one of the keys passed with --api-key'}.`,
 	);
-	console.log(`Profiles train in ${trainingMs / 1000} s. Press Ctrl+C to stop.`);
-
-	const stop = async () => {
-		await simulator.close();
-		process.exit(0);
-	};
-	process.on('SIGINT', () => void stop());
-	process.on('SIGTERM', () => void stop());
+	console.log(`Profiles train in ${trainingSeconds} s. Press Ctrl+C to stop.`);
 }
 
 main().catch((error: unknown) => {
-	console.error(error instanceof Error ? error.message : error);
+	const message = error instanceof Error ? error.message : String(error);
+	if (error instanceof UsageError) {
+		console.error(`simulator: ${message}; see --help`);
+		process.exit(2);
+	}
+	console.error(`simulator: ${message}`);
 	process.exit(1);
 });
