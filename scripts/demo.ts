@@ -143,7 +143,13 @@ async function main() {
 		);
 		for (const { file, bytes } of written)
 			console.log(`    ${path.basename(file)}  ${bytes} bytes`);
-		console.log(`  Wall time:      ${Math.round((Date.now() - started) / 1000)} s`);
+		console.log(
+			`  Workflow ran:   ${Math.round((Date.now() - started) / 1000)} s (n8n's start and the import not counted)`,
+		);
+		if (sim)
+			console.log(
+				"  The images are the simulator's placeholders (single-colour files): set PHOTA_API_KEY for real ones.",
+			);
 		if (!written.length) process.exitCode = 1;
 	} finally {
 		await sim?.close();
