@@ -23,7 +23,8 @@ import { failUnlessInterrupted, handleInterrupts } from './lifecycle';
 import type { PhotaSimulator } from '../test/simulator';
 import { startSimulator } from '../test/simulator';
 
-const OUTPUT_DIR = path.join(ROOT, 'demo-output');
+// PHOTA_DEMO_OUTPUT: where the images go (the offline end-to-end test keeps the user's demo-output/).
+const OUTPUT_DIR = path.resolve(process.env.PHOTA_DEMO_OUTPUT ?? path.join(ROOT, 'demo-output'));
 const SIMULATED_TRAINING_SECONDS = 20;
 
 function step(message: string) {
