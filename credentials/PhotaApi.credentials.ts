@@ -85,30 +85,48 @@ export class PhotaApi implements ICredentialType {
 			baseURL: '={{$credentials.baseUrl.replace(/\\/+$/, "")}}',
 			url: '/profiles/ids',
 			method: 'GET',
+			json: true,
 			// A redirect would carry the X-API-Key header to wherever it points.
 			disableFollowRedirect: true,
+			// Every answer comes back and is judged by its body (rules below). n8n 2.8's credential
+			// tester loses the HTTP status of a failed test request (its error class resets `cause`),
+			// so `responseCode` rules never match there and users saw n8n's generic text instead.
+			ignoreHttpStatusErrors: true,
 		},
 		rules: [
 			{
-				type: 'responseCode',
+				type: 'responseSuccessBody',
 				properties: {
-					value: 401,
+					key: 'detail',
+					value: 'Missing or invalid API key in the X-API-Key header.',
 					message: 'Phota rejected the API key (401). Check that you copied the whole key.',
 				},
 			},
 			{
-				type: 'responseCode',
+				type: 'responseSuccessBody',
 				properties: {
-					value: 403,
+					key: 'detail',
+					value: 'Not authenticated',
 					message: 'Phota received no API key (403). Enter your key in the API Key field.',
 				},
 			},
 			{
-				type: 'responseCode',
+				type: 'responseSuccessBody',
 				properties: {
-					value: 404,
+					key: 'detail',
+					value: 'Not Found',
 					message:
 						'No Phota API at this Base URL (404). It should end in /v1/phota, e.g. https://api.photalabs.com/v1/phota.',
+				},
+			},
+			{
+				// Anything else that is not the account's profile list: another error, a proxy's page, a redirect.
+				type: 'responseSuccessBody',
+				properties: {
+					key: 'profiles',
+					value: undefined,
+					message:
+						'Phota did not answer with your profile list. Check the API key, and that the Base URL ends in /v1/phota (e.g. https://api.photalabs.com/v1/phota).',
 				},
 			},
 		],

@@ -58,7 +58,6 @@ const PHOTO_URLS = Array.from(
 /** The credential's own rule for a 401 (credentials/PhotaApi.credentials.ts). */
 const PACKAGE_401_MESSAGE =
 	'Phota rejected the API key (401). Check that you copied the whole key.';
-const N8N_GENERIC_401_MESSAGE = 'Authorization failed - please check your credentials';
 const TRIGGER = 'When clicking ‘Execute workflow’';
 
 // n8n marks its elements with data-test-id (Playwright's default is data-testid).
@@ -72,10 +71,7 @@ let page: Page;
 let packedTarball: string | undefined;
 const pageErrors: string[] = [];
 const timings: string[] = [];
-/** What the credential test's "More details" said for the wrong key. */
-let wrongKeyDetails = '';
-/** The Profiles mode selector of Wait for Profile Ready: its label and its input's widths. */
-let modeSelector = { label: '', clientWidth: 0, scrollWidth: 0 };
+const TAG = 'campaign-42';
 
 const started = Date.now();
 let lap = started;
@@ -192,7 +188,7 @@ async function closeNdv() {
 	await ndv().waitFor({ state: 'hidden' });
 }
 
-test("credential: a wrong key fails n8n's credential test, the simulator's key passes it", async () => {
+test("credential: a wrong key fails n8n's credential test with the package's own message, the simulator's key passes it", async () => {
 	await page.goto(`${server!.url}/home/credentials`, { waitUntil: 'domcontentloaded' });
 	await page.getByRole('button', { name: 'Create credential' }).first().click();
 	await page.getByPlaceholder('Search for app...').fill('Phota');
@@ -214,11 +210,10 @@ test("credential: a wrong key fails n8n's credential test, the simulator's key p
 	await banner.getByText('More details').waitFor({ state: 'hidden' });
 	// Expanded, the banner reads: the message, the Retry button, then the details.
 	const bannerLines = (await banner.innerText()).split('\n').map((line) => line.trim());
-	wrongKeyDetails = bannerLines.filter(Boolean).at(-1)!;
 	await shot('04-credential-wrong-key');
-	expect(wrongKeyDetails).not.toMatch(/Couldn’t connect|Retry/);
-	expect([PACKAGE_401_MESSAGE, N8N_GENERIC_401_MESSAGE]).toContain(wrongKeyDetails);
-	// n8n sends the test request a second time after a 401 (its pre-authentication retry).
+	// Not n8n's generic "Authorization failed - please check your credentials" (n8n 2.8.4 loses the
+	// HTTP status of a failed test request; the credential judges the answer's body instead).
+	expect(bannerLines.filter(Boolean).at(-1)).toBe(PACKAGE_401_MESSAGE);
 	const wrongKeyRequests = sim.log.forRoute('GET /profiles/ids');
 	expect(wrongKeyRequests.length).toBeGreaterThan(0);
 	expect(wrongKeyRequests.every((entry) => entry.status === 401)).toBe(true);
@@ -233,20 +228,6 @@ test("credential: a wrong key fails n8n's credential test, the simulator's key p
 	await page.getByRole('button', { name: 'Close this dialog' }).click();
 	timing('credential');
 });
-
-// KNOWN GAP, expected to fail until fixed: n8n 2.8.4's credential tester applies a credential's
-// `rules` only to an error whose `cause.response` is set, and its ExecutionBaseError declares
-// `cause` as a class field, which resets the cause that Error's constructor set. So the rules
-// never match and n8n's generic text shows. (n8n 2.41.1 keeps the cause: there this passes.
-// A node's `credentialTest` method, named by `testedBy`, shows the text in 2.8.4 too, but n8n uses
-// it only for a credential without `test`, and its only HTTP helper, `request`, is one n8n's
-// scanner rejects as deprecated.) Change `test.failing` to `test` once the package's text shows.
-test.failing(
-	"KNOWN GAP (expected to fail): a wrong key shows the package's own 401 message",
-	() => {
-		expect(wrongKeyDetails).toBe(PACKAGE_401_MESSAGE);
-	},
-);
 
 test('nodes panel: "Phota" and "Wait for Profile" find the nodes from the top "+", Tab and a node\'s "+"', async () => {
 	await page.goto(`${server!.url}/workflow/new`, { waitUntil: 'domcontentloaded' });
@@ -308,6 +289,7 @@ test('Create → Wait for Profile Ready → Generate, built in the editor, runs 
 	);
 	await ndv().getByRole('button', { name: 'Add Photo URL' }).click();
 	await parameter('imageUrls').locator('input').first().fill(PHOTO_URLS.join(', '));
+	await parameter('tag').locator('input').fill(TAG);
 	await shot('06-create-profile-parameters');
 	await closeNdv();
 
@@ -320,9 +302,10 @@ test('Create → Wait for Profile Ready → Generate, built in the editor, runs 
 	// Whole numbers show as typed (15.00 and 45.00 while the fields had numberPrecision).
 	expect(await parameter('pollIntervalSeconds').locator('input').inputValue()).toBe('15');
 	expect(await parameter('timeoutMinutes').locator('input').inputValue()).toBe('45');
-	// The Profiles mode selector: does "From Input Item" fit? (Checked by the known-gap test below.)
+	// The Profiles mode selector shows its mode whole (n8n 2.x gives it 92 px: "From Input Item"
+	// showed as "From Inp").
 	const modeInput = ndv().getByTestId('rlc-mode-selector').locator('input');
-	modeSelector = await modeInput.evaluate((input: unknown) => {
+	const modeSelector = await modeInput.evaluate((input: unknown) => {
 		const { value, clientWidth, scrollWidth } = input as {
 			value: string;
 			clientWidth: number;
@@ -330,7 +313,13 @@ test('Create → Wait for Profile Ready → Generate, built in the editor, runs 
 		};
 		return { label: value, clientWidth, scrollWidth };
 	});
-	expect(modeSelector.label).toBe('From Input Item');
+	expect(modeSelector.label).toBe('By Field');
+	expect(modeSelector.scrollWidth).toBeLessThanOrEqual(modeSelector.clientWidth);
+	// Empty by default: the placeholder names the field it reads.
+	expect(await parameter('profiles').locator('input').last().inputValue()).toBe('');
+	expect(await parameter('profiles').locator('input').last().getAttribute('placeholder')).toBe(
+		'profile_ids',
+	);
 	await shot('07-wait-node-parameters');
 	await shot('07b-wait-node-profiles-mode-selector', parameter('profiles'));
 	await parameter('pollIntervalSeconds').locator('input').fill('0.5');
@@ -397,36 +386,46 @@ test('Create → Wait for Profile Ready → Generate, built in the editor, runs 
 	);
 });
 
-// KNOWN GAP, expected to fail until fixed: n8n 2.8.4 gives a resource locator's mode selector a
-// fixed width of 92 px (ResourceLocator's .modeSelector), of which 48 px hold text at 12 px Inter;
-// n8n's own "From list" is 48 px. "From Input Item" is 89 px and shows as "From Inp" (in n8n
-// 2.41.1 as well). Change `test.failing` to `test` once the mode's name fits (e.g. "By Field",
-// 45 px).
-test.failing(
-	'KNOWN GAP (expected to fail): the Profiles mode selector shows "From Input Item" whole',
-	() => {
-		expect(modeSelector.label).toBe('From Input Item');
-		expect(modeSelector.scrollWidth).toBeLessThanOrEqual(modeSelector.clientWidth);
-	},
-);
-
-test('Profiles switched to "By ID" with the leftover "profile_ids": the run stops with a clear error', async () => {
+test('Profiles: "By ID" starts empty, "From list" shows each profile\'s status and tag and finds it by tag', async () => {
 	await canvasNode('Generate images').dblclick();
 	await ndv().waitFor();
-	await ndv().getByTestId('rlc-mode-selector').click();
+	const profiles = parameter('profiles');
+	await profiles.getByTestId('rlc-mode-selector').click();
 	await page.getByRole('option', { name: 'By ID', exact: true }).click();
-	expect(await parameter('profiles').locator('input').last().inputValue()).toBe('profile_ids');
-	const generateRequests = sim.log.count('POST /generate');
-	await ndv().getByTestId('node-execute-button').click();
-	const error = ndv().getByTestId('node-error-message');
-	await error.waitFor();
-	expect(await error.innerText()).toMatch(
-		/^Profiles is set to "By ID" but still holds "profile_ids"/,
-	);
-	expect(sim.log.count('POST /generate')).toBe(generateRequests);
-	await shot('10-by-id-leftover-profile-ids-error');
+	// n8n keeps the value on a mode switch: the default is empty, so no "profile_ids" is left over.
+	expect(await profiles.locator('input').last().inputValue()).toBe('');
+
+	await profiles.getByTestId('rlc-mode-selector').click();
+	await page.getByRole('option', { name: 'From list', exact: true }).click();
+	await profiles.getByTestId('rlc-input').click();
+	const [profile] = sim.profiles();
+	// The simulator lists bare ids, as Phota's docs show them (no tag in the list itself).
+	const listed = page.getByText(`${profile.id} (READY)`, { exact: true });
+	await listed.waitFor();
+	const items = profiles.getByTestId('rlc-item');
+	expect(await items.allInnerTexts()).toEqual([`${profile.id} (READY)`]);
+	await shot('10-profiles-from-list');
+
+	// A search is also tried as a tag (Phota's list filters by exact tag).
+	const search = page.getByPlaceholder('Search...', { exact: true });
+	await search.fill(TAG);
+	const found = page.getByText(`${profile.id} (READY, tag ${TAG})`, { exact: true });
+	await found.waitFor();
+	expect(await items.allInnerTexts()).toEqual([`${profile.id} (READY, tag ${TAG})`]);
+	await shot('11-profiles-searched-by-tag');
+	await search.fill('no-such-tag');
+	await found.waitFor({ state: 'hidden' });
+	expect(await items.count()).toBe(0);
+
+	// Where the list gives objects with their tags, every line shows the tag, and part of a tag finds it.
+	sim.settings.listFormat = 'objects';
+	await search.fill('campaign');
+	await found.waitFor();
+	expect(await items.allInnerTexts()).toEqual([`${profile.id} (READY, tag ${TAG})`]);
+	sim.settings.listFormat = 'strings';
+	await page.keyboard.press('Escape');
 	await closeNdv();
-	timing('By ID check');
+	timing('profile list');
 });
 
 test("no page errors in the editor, and no API key in n8n's output", () => {

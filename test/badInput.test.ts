@@ -539,11 +539,11 @@ badInputs.push(
 		itemIndex: 0,
 	},
 	{
-		name: 'Profiles switched to "By ID" still holding the From Input Item field name',
+		name: 'Profiles switched to "By ID" still holding a By Field field name (workflows saved before the empty default)',
 		items: [{ json: { profile_ids: ['prof_a'] } }],
 		parameters: { ...generate, profiles: { __rl: true, mode: 'id', value: 'profile_ids' } },
 		message:
-			/^Profiles is set to "By ID" but still holds "profile_ids", the field name of "From Input Item"$/,
+			/^Profiles is set to "By ID" but still holds "profile_ids", a field name for "By Field"$/,
 		itemIndex: 0,
 	},
 	{

@@ -37,15 +37,38 @@ describe('Phota API credential', () => {
 		const wrongKey = 'wrong-key-77c1';
 		const result = await n8n.testCredential('photaApi', { apiKey: wrongKey, baseUrl: sim.baseUrl });
 
-		expect(result.status).toBe('Error');
-		expect(result.message).toMatch(/authoriz|API key|credential/i);
-		expect(result.message).not.toContain(wrongKey);
+		expect(result).toEqual({
+			status: 'Error',
+			message: 'Phota rejected the API key (401). Check that you copied the whole key.',
+		});
 		expect(sim.log.forRoute('GET /profiles/ids').every((entry) => entry.status === 401)).toBe(true);
 	});
 
 	test('"Test credential" fails when the key is empty (no X-API-Key header value)', async () => {
 		const result = await n8n.testCredential('photaApi', { apiKey: '', baseUrl: sim.baseUrl });
+		expect(result).toEqual({
+			status: 'Error',
+			message: 'Phota received no API key (403). Enter your key in the API Key field.',
+		});
+	});
+
+	test('"Test credential" names a Base URL that is not the Phota API (404)', async () => {
+		const result = await n8n.testCredential('photaApi', {
+			apiKey: API_KEY,
+			baseUrl: sim.baseUrl.replace('/v1/phota', '/v1'),
+		});
+		expect(result).toEqual({
+			status: 'Error',
+			message:
+				'No Phota API at this Base URL (404). It should end in /v1/phota, e.g. https://api.photalabs.com/v1/phota.',
+		});
+	});
+
+	test('"Test credential" fails on any other answer that is not the profile list (a proxy\'s error page)', async () => {
+		sim.faults.add({ kind: 'html', status: 502 });
+		const result = await n8n.testCredential('photaApi', { apiKey: API_KEY, baseUrl: sim.baseUrl });
 		expect(result.status).toBe('Error');
+		expect(result.message).toMatch(/^Phota did not answer with your profile list/);
 	});
 
 	test('a trailing slash on the Base URL is tolerated', async () => {

@@ -111,6 +111,27 @@ describe('Phota → Image → Generate', () => {
 		expect(jpeg.decode(await bytesOf(item)).width).toBeGreaterThan(0);
 	});
 
+	test('images made with Profiles empty get a hint naming those items; with a profile, none', async () => {
+		const id = await readyProfile(env);
+		const result = await env.runPhota(
+			[{ json: { who: '' } }, { json: { who: id } }, { json: { who: '' } }],
+			{
+				resource: 'image',
+				operation: 'generate',
+				profiles: { __rl: true, mode: 'id', value: '={{ $json.who }}' },
+				prompt: '={{ $json.who ? "[[profile]] on a beach" : "A beach" }}',
+			},
+		);
+		expect(result.output('Phota').map((item) => item.json.profile_ids)).toEqual([[], [id], []]);
+		const hints = result.run.data.resultData.runData.Phota[0].hints ?? [];
+		expect(hints.map((hint) => hint.message)).toEqual([
+			"No profile was chosen for input items 0, 2 (Profiles is empty), so those images keep no one's identity. To put a person in them, choose their profile in Profiles.",
+		]);
+
+		const withProfile = await generateWithProfile('[[profile]] hiking', {});
+		expect(withProfile.result.run.data.resultData.runData.Phota[0].hints ?? []).toEqual([]);
+	});
+
 	test('URL delivery outputs signed download URLs without downloading them', async () => {
 		const { result } = await generateWithProfile('[[profile]] hiking', {
 			delivery: 'urls',

@@ -355,7 +355,7 @@ export class N8nHarness {
 	}
 
 	/**
-	 * Calls a node's list-search method the way the editor does when a user opens a "From List"
+	 * Calls a node's list-search method the way the editor does when a user opens a "From list"
 	 * resource locator: through n8n-core's LoadOptionsContext, with the node's credentials.
 	 */
 	async listSearch(
@@ -483,8 +483,11 @@ export class N8nHarness {
 			[],
 		);
 
+		let response: INodeExecutionData[][] | undefined;
 		try {
-			await new RoutingNode(context, nodeType, credentialsDecrypted).runNode();
+			response = (await new RoutingNode(context, nodeType, credentialsDecrypted).runNode()) as
+				| INodeExecutionData[][]
+				| undefined;
 		} catch (error) {
 			// Same order of checks as n8n's CredentialsTester.testCredentials.
 			const cause = (
@@ -508,6 +511,13 @@ export class N8nHarness {
 			}
 			return { status: 'Error', message: (error as Error).message };
 		}
+		for (const rule of testRequest.rules ?? []) {
+			if (
+				rule.type === 'responseSuccessBody' &&
+				valueAt(response?.[0]?.[0]?.json, rule.properties.key) === rule.properties.value
+			)
+				return { status: 'Error', message: rule.properties.message };
+		}
 		return { status: 'OK', message: 'Connection successful!' };
 	}
 
@@ -516,4 +526,17 @@ export class N8nHarness {
 		Container.get(SSHClientsManager).onShutdown();
 		removeTempDir(userFolder);
 	}
+}
+
+/** lodash's `get` for the dotted keys of credential test rules, as n8n's tester reads them. */
+function valueAt(data: unknown, key: string): unknown {
+	return key
+		.split('.')
+		.reduce<unknown>(
+			(value, part) =>
+				value !== null && typeof value === 'object'
+					? (value as Record<string, unknown>)[part]
+					: undefined,
+			data,
+		);
 }

@@ -100,7 +100,6 @@ export class WaitForProfileReady implements INodeType {
 			},
 			profileLocator({
 				multiple: true,
-				required: true,
 				description:
 					'The profiles to wait for. By default the IDs come from the input item\'s "profile_ids" (or "profile_id"), as output by Phota → Create Profile.',
 			}),

@@ -8,7 +8,13 @@ import { DEFAULT_PROFILE_FIELD, FROM_INPUT_MODE } from '../helpers/profileIds';
 import type { RetryPolicy } from '../transport/retryPolicy';
 import { DEFAULT_RETRY_POLICY } from '../transport/retryPolicy';
 
-/** Profile picker: from the input item's profile_ids (default), from a searchable list, or by ID. */
+/**
+ * Profile picker: from a field of the input item (default "profile_ids"), from a searchable list, or
+ * by ID. The default value is empty, not "profile_ids": n8n keeps the value when the mode is
+ * switched, and a leftover "profile_ids" under "By ID" would be sent to Phota as an ID. Never
+ * `required`: the editor would mark the empty default as missing; an empty "By ID" or "From list"
+ * is refused when the node runs where a profile is needed.
+ */
 export function profileLocator(
 	overrides: Partial<INodeProperties> & { multiple?: boolean },
 ): INodeProperties {
@@ -17,19 +23,21 @@ export function profileLocator(
 		displayName: multiple ? 'Profiles' : 'Profile',
 		name: multiple ? 'profiles' : 'profile',
 		type: 'resourceLocator',
-		default: { mode: FROM_INPUT_MODE, value: DEFAULT_PROFILE_FIELD },
+		default: { mode: FROM_INPUT_MODE, value: '' },
 		description: multiple
 			? 'The people whose identity the images keep. By default the IDs come from the input item\'s "profile_ids", as output by Create Profile and Wait for Profile Ready.'
 			: 'The profile to use. By default its ID comes from the input item\'s "profile_ids", as output by Create Profile and Wait for Profile Ready.',
 		modes: [
 			{
-				displayName: 'From Input Item',
+				// Short enough for the editor's mode selector (92 px wide in n8n 2.x).
+				displayName: 'By Field',
 				name: FROM_INPUT_MODE,
 				type: 'string',
-				hint: 'Name of the input field that holds the profile ID(s)',
+				hint: `The input item's field that holds the profile ID(s); empty means "${DEFAULT_PROFILE_FIELD}"`,
 				placeholder: DEFAULT_PROFILE_FIELD,
 			},
 			{
+				// The editor shows n8n's own label for this mode: "From list".
 				displayName: 'From List',
 				name: 'list',
 				type: 'list',

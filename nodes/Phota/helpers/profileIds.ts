@@ -65,7 +65,8 @@ export function assertProfileIds(
 
 /**
  * Resolves the profile resource locator of item `itemIndex`:
- * "From Input Item" reads the named field, "From List" / "By ID" use the chosen id(s).
+ * "By Field" reads the named input field ("profile_ids" when empty), "From list" / "By ID" use the
+ * chosen id(s).
  */
 export function resolveProfileLocator(
 	this: IExecuteFunctions,
@@ -88,8 +89,8 @@ export function resolveProfileLocator(
 				{
 					itemIndex,
 					description: options.required
-						? `Connect this node after Phota → Create Profile or Wait for Profile Ready (they output "${DEFAULT_PROFILE_FIELD}"), or switch ${options.fieldLabel} to "From List" or "By ID".`
-						: `Connect this node after Phota → Create Profile or Wait for Profile Ready (they output "${DEFAULT_PROFILE_FIELD}"), switch ${options.fieldLabel} to "From List" or "By ID", or choose "By ID" and leave it empty to work without identity.`,
+						? `Connect this node after Phota → Create Profile or Wait for Profile Ready (they output "${DEFAULT_PROFILE_FIELD}"), or switch ${options.fieldLabel} to "From list" or "By ID".`
+						: `Connect this node after Phota → Create Profile or Wait for Profile Ready (they output "${DEFAULT_PROFILE_FIELD}"), switch ${options.fieldLabel} to "From list" or "By ID", or choose "By ID" and leave it empty to work without identity.`,
 				},
 			);
 		}
@@ -97,16 +98,17 @@ export function resolveProfileLocator(
 	}
 
 	const ids = normaliseProfileIds(locator.value);
-	// n8n keeps the value when the mode is switched: "profile_ids" is the From Input Item field name.
+	// n8n keeps the value when the mode is switched: "profile_ids" is a "By Field" field name (the
+	// default value of workflows saved before that default became empty).
 	const leftover = ids.find((id) => id === DEFAULT_PROFILE_FIELD || id === 'profile_id');
 	if (leftover) {
-		const mode = locator.mode === 'list' ? 'From List' : 'By ID';
+		const mode = locator.mode === 'list' ? 'From list' : 'By ID';
 		throw new NodeOperationError(
 			this.getNode(),
-			`${options.fieldLabel} is set to "${mode}" but still holds "${leftover}", the field name of "From Input Item"`,
+			`${options.fieldLabel} is set to "${mode}" but still holds "${leftover}", a field name for "By Field"`,
 			{
 				itemIndex,
-				description: `Replace it with a profile ID (or pick one from the list)${options.required ? '' : ', leave it empty to work without identity'}, or switch ${options.fieldLabel} back to "From Input Item".`,
+				description: `Replace it with a profile ID (or pick one from the list)${options.required ? '' : ', leave it empty to work without identity'}, or switch ${options.fieldLabel} back to "By Field".`,
 			},
 		);
 	}

@@ -20,7 +20,7 @@ import { imageOptionsDescription } from '../../helpers/imageOptions';
 export const profilesProperty: INodeProperties = profileLocator({
 	multiple: true,
 	description:
-		'The people whose identity the images keep. By default the IDs come from the input item\'s "profile_ids" (output by Create Profile and Wait for Profile Ready). Choose "By ID" and leave it empty to work without identity.',
+		'The people whose identity the images keep. By default (By Field, empty) the IDs come from the input item\'s "profile_ids" (output by Create Profile and Wait for Profile Ready). Choose "By ID" and leave it empty to work without identity.',
 });
 
 export function promptProperty(overrides: Partial<INodeProperties>): INodeProperties {
@@ -59,8 +59,9 @@ export async function executeImageOperation(
 		this.getNodeParameter('options', 0, {}) as IDataObject,
 	);
 	const promptOnly = spec.endpoint === 'generate';
+	const itemsWithoutIdentity: number[] = [];
 
-	return await runItems.call(
+	const output = await runItems.call(
 		this,
 		{
 			async plan(itemIndex: number): Promise<ImagePlan> {
@@ -77,6 +78,7 @@ export async function executeImageOperation(
 					allowOtherProfiles: settings.allowOtherProfiles,
 				});
 				const images = spec.readImages ? await spec.readImages.call(this, itemIndex) : {};
+				if (!identity.usedProfileIds.length) itemsWithoutIdentity.push(itemIndex);
 				return { identity, settings, images };
 			},
 			async run(plan: ImagePlan, itemIndex: number) {
@@ -104,6 +106,15 @@ export async function executeImageOperation(
 		},
 		parallelRequests,
 	);
+	if (itemsWithoutIdentity.length) {
+		const items = itemsWithoutIdentity.length === 1 ? 'item' : 'items';
+		this.addExecutionHints({
+			message: `No profile was chosen for input ${items} ${itemsWithoutIdentity.join(', ')} (Profiles is empty), so those images keep no one's identity. To put a person in them, choose their profile in Profiles.`,
+			type: 'info',
+			location: 'outputPane',
+		});
+	}
+	return output;
 }
 
 export function imageOptions(endpoint: ImageEndpoint): INodeProperties {

@@ -18,10 +18,7 @@ import {
 
 /** Parameters of operations on existing profiles: the profile picker and the Options collection. */
 export function perProfileProperties(extraOptions: INodeProperties[] = []): INodeProperties[] {
-	return [
-		profileLocator({ required: true }),
-		optionsCollection([...extraOptions, ...requestOptions]),
-	];
+	return [profileLocator({}), optionsCollection([...extraOptions, ...requestOptions])];
 }
 
 export interface ProfileCall {
