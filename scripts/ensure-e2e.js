@@ -255,7 +255,9 @@ module.exports = { ensureInstalled };
 
 if (require.main === module) {
 	handleInterrupts();
-	ensureInstalled().catch((error) => {
+	// An optional folder argument (default e2e/) is for tests of this script.
+	const dir = process.argv[2] ? path.resolve(process.argv[2]) : undefined;
+	ensureInstalled({ dir }).catch((error) => {
 		console.error(`e2e: ${error.message.split('\n')[0]}`);
 		process.exitCode = 1;
 	});
