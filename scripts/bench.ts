@@ -10,6 +10,8 @@
  *  3. Waiting for 10 concurrently training profiles in real n8n: Wait for Profile Ready vs an
  *     HTTP Request + IF + Wait loop (wall time and status calls).
  *  4. Peak memory of a Generate of four 4K images, bytes vs URL delivery, relative to image bytes.
+ *  5. Edits against an account rate limit in real n8n, against the ideal time and paid once; the
+ *     HTTP Request node against the same limit (scripts/benchRateLimit.ts).
  */
 import { cpus, totalmem } from 'node:os';
 import path from 'node:path';
@@ -18,16 +20,25 @@ import { httpRequest } from 'n8n-core/dist/execution-engine/node-execution-conte
 import type { IRun } from 'n8n-workflow';
 import { request } from 'undici';
 
-import {
-	createN8n,
-	executeWorkflow,
-	importCredential,
-	importWorkflow,
-	packPackage,
-	removeN8n,
-	removePackage,
-} from '../e2e/n8nCli';
+import { createN8n, importCredential, packPackage, removeN8n, removePackage } from '../e2e/n8nCli';
 import type { N8nInstance } from '../e2e/n8nCli';
+import type { N8nNode, Row } from './benchShared';
+import {
+	API_KEY,
+	headerCredential,
+	diyEditNode,
+	httpRequestNode,
+	linearWorkflow,
+	nodeTime,
+	outputCount,
+	photaCredential,
+	photaEditNode,
+	photoUrls,
+	readyProfile,
+	runInN8n,
+	seconds,
+} from './benchShared';
+import { measureRateLimit } from './benchRateLimit';
 import { failUnlessInterrupted, handleInterrupts, run } from './lifecycle';
 import { N8nHarness } from '../test/harness/n8n';
 import {
@@ -40,29 +51,16 @@ import {
 import type { PhotaSimulator } from '../test/simulator';
 import { startSimulator } from '../test/simulator';
 
-const API_KEY = 'bench-api-key-5f1a';
 const ROOT = path.resolve(__dirname, '..');
 const quick = process.argv.includes('--quick');
-/** `--only=overhead,memory,batch,wait` runs some of the measurements. */
+/** `--only=overhead,memory,batch,wait,ratelimit` runs some of the measurements. */
 const only = process.argv
 	.find((argument) => argument.startsWith('--only='))
 	?.slice('--only='.length)
 	.split(',');
 const wanted = (section: string) => !only || only.includes(section);
 
-interface Row {
-	measure: string;
-	phota: string;
-	baseline: string;
-	ratio: string;
-	target: string;
-	met: boolean;
-}
 const rows: Row[] = [];
-
-function seconds(ms: number): string {
-	return `${(ms / 1000).toFixed(2)} s`;
-}
 
 function megabytes(bytes: number): string {
 	return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
@@ -71,22 +69,6 @@ function megabytes(bytes: number): string {
 function median(values: number[]): number {
 	const sorted = [...values].sort((a, b) => a - b);
 	return sorted[Math.floor(sorted.length / 2)];
-}
-
-function photoUrls(count: number, prefix: string): string[] {
-	return Array.from({ length: count }, (_, index) => `${prefix}/${index + 1}.jpg`);
-}
-
-/** A READY profile made through the API, for the image measurements. */
-async function readyProfile(sim: PhotaSimulator): Promise<string> {
-	const { body } = await request(`${sim.baseUrl}/profiles/add`, {
-		method: 'POST',
-		headers: { 'x-api-key': API_KEY, 'content-type': 'application/json' },
-		body: JSON.stringify({ image_urls: photoUrls(10, 'https://x.org/bench') }),
-	});
-	const { profile_id: profileId } = (await body.json()) as { profile_id: string };
-	sim.advanceClock(3_600_000);
-	return profileId;
 }
 
 // ---------------------------------------------------------------- 1. overhead per request
@@ -187,88 +169,6 @@ async function measureOverhead(sim: PhotaSimulator) {
 	});
 }
 
-// ---------------------------------------------------------------- real n8n workflows
-
-let workflowCounter = 0;
-
-interface N8nNode {
-	name: string;
-	type: string;
-	typeVersion: number;
-	parameters: Record<string, unknown>;
-	credentials?: Record<string, { id: string; name: string }>;
-}
-
-const photaCredential = { photaApi: { id: 'bench-phota', name: 'Phota' } };
-const headerCredential = { httpHeaderAuth: { id: 'bench-header', name: 'Phota header' } };
-
-/** Manual trigger → one item per element of `elements` → the given nodes, connected in a line. */
-function linearWorkflow(elements: unknown[], nodes: N8nNode[]) {
-	const start: N8nNode[] = [
-		{ name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, parameters: {} },
-		{
-			name: 'Items',
-			type: 'n8n-nodes-base.set',
-			typeVersion: 3.4,
-			parameters: { mode: 'raw', jsonOutput: JSON.stringify({ elements }), options: {} },
-		},
-		{
-			name: 'Split',
-			type: 'n8n-nodes-base.splitOut',
-			typeVersion: 1,
-			parameters: { fieldToSplitOut: 'elements', options: {} },
-		},
-	];
-	const all = [...start, ...nodes];
-	const connections: Record<string, unknown> = {};
-	for (let index = 0; index + 1 < all.length; index++) {
-		connections[all[index].name] = {
-			main: [[{ node: all[index + 1].name, type: 'main', index: 0 }]],
-		};
-	}
-	return { nodes: all, connections };
-}
-
-async function runInN8n(
-	n8n: N8nInstance,
-	workflow: { nodes: N8nNode[]; connections: Record<string, unknown> },
-): Promise<IRun> {
-	const id = `bench${++workflowCounter}`;
-	await importWorkflow(n8n, {
-		id,
-		name: id,
-		nodes: workflow.nodes.map((node, index) => ({
-			...node,
-			id: `n${index}`,
-			position: [index * 200, 0],
-		})),
-		connections: workflow.connections,
-		settings: { executionOrder: 'v1' },
-	});
-	return await executeWorkflow(n8n, id);
-}
-
-function nodeTime(run: IRun, name: string): number {
-	return (run.data.resultData.runData[name] ?? []).reduce(
-		(sum, task) => sum + task.executionTime,
-		0,
-	);
-}
-
-function httpRequestNode(name: string, parameters: Record<string, unknown>): N8nNode {
-	return {
-		name,
-		type: 'n8n-nodes-base.httpRequest',
-		typeVersion: 4.2,
-		parameters: {
-			authentication: 'genericCredentialType',
-			genericAuthType: 'httpHeaderAuth',
-			...parameters,
-		},
-		credentials: headerCredential,
-	};
-}
-
 // ---------------------------------------------------------------- 2. 50 edits at 500 ms
 
 async function measureBatch(sim: PhotaSimulator, n8n: N8nInstance) {
@@ -279,46 +179,22 @@ async function measureBatch(sim: PhotaSimulator, n8n: N8nInstance) {
 	sim.settings.rateLimit = { maxConcurrent: 10, retryAfterSeconds: 1 };
 	const profileId = await readyProfile(sim);
 	const elements = Array.from({ length: edits }, (_, shot) => ({ shot, profile_ids: [profileId] }));
-	const photo = 'https://photos.example.org/team/ada.jpg';
 
 	sim.log.clear();
 	const photaRun = await runInN8n(
 		n8n,
 		linearWorkflow(elements, [
-			{
-				name: 'Phota',
-				type: 'n8n-nodes-phota.phota',
-				typeVersion: 1,
-				parameters: {
-					resource: 'image',
-					operation: 'edit',
-					binaryProperties: '',
-					imageUrls: [photo],
-					prompt: '=Put [[profile]] in a studio portrait, shot {{ $json.shot }}',
-					options: {},
-				},
-				credentials: photaCredential,
-			},
+			photaEditNode('=Put [[profile]] in a studio portrait, shot {{ $json.shot }}'),
 		]),
 	);
 	const photaLog = sim.log.forRoute('POST /edit');
-	const photaImages = photaRun.data.resultData.runData.Phota?.[0]?.data?.main?.[0]?.length ?? 0;
+	const photaImages = outputCount(photaRun, 'Phota');
 	if (photaRun.data.resultData.error || photaImages !== edits) {
 		throw new Error(
 			`Phota batch failed: ${photaRun.data.resultData.error?.message ?? `${photaImages} images`}`,
 		);
 	}
-	// The DIY request body is exactly what the Phota node sent.
-	const sentBody = photaLog[0].body as Record<string, unknown>;
-	const diyBody = `={{ JSON.stringify(Object.assign(${JSON.stringify({ ...sentBody, prompt: undefined })}, { prompt: "Put [[" + $json.profile_ids[0] + "]] in a studio portrait, shot " + $json.shot })) }}`;
-	const diyRequest = httpRequestNode('HTTP Request', {
-		method: 'POST',
-		url: `${sim.baseUrl}/edit`,
-		sendBody: true,
-		specifyBody: 'json',
-		jsonBody: diyBody,
-		options: {},
-	});
+	const diyRequest = diyEditNode(sim.baseUrl, photaLog[0]);
 
 	// One by one, the usual way: Loop Over Items (batch size 1) → HTTP Request → back to the loop.
 	// (The HTTP Request node's own Batching option only spaces out the starts; requests still overlap.)
@@ -348,7 +224,7 @@ async function measureBatch(sim: PhotaSimulator, n8n: N8nInstance) {
 	sim.log.clear();
 	const oneByOne = await runInN8n(n8n, loop);
 	const oneByOneLog = sim.log.forRoute('POST /edit');
-	const oneByOneDone = oneByOne.data.resultData.runData.Done?.[0]?.data?.main?.[0]?.length ?? 0;
+	const oneByOneDone = outputCount(oneByOne, 'Done');
 	sim.log.clear();
 	const allAtOnce = await runInN8n(n8n, linearWorkflow(elements, [diyRequest]));
 	const allAtOnceLog = sim.log.forRoute('POST /edit');
@@ -425,8 +301,7 @@ async function measureWait(sim: PhotaSimulator, n8n: N8nInstance) {
 			},
 		]),
 	);
-	const photaReady =
-		photaRun.data.resultData.runData['Wait for Profile Ready']?.[0]?.data?.main?.[0]?.length ?? 0;
+	const photaReady = outputCount(photaRun, 'Wait for Profile Ready');
 	const photaCalls = statusCalls();
 
 	prepare();
@@ -599,14 +474,14 @@ async function main() {
 	let n8n: N8nInstance | undefined;
 	try {
 		if (wanted('overhead')) {
-			console.log('1/4 overhead per request...');
+			console.log('1/5 overhead per request...');
 			await measureOverhead(sim);
 		}
 		if (wanted('memory')) {
-			console.log('4/4 peak memory (child processes)...');
+			console.log('4/5 peak memory (child processes)...');
 			await measureMemory(sim);
 		}
-		if (wanted('batch') || wanted('wait')) {
+		if (wanted('batch') || wanted('wait') || wanted('ratelimit')) {
 			console.log(
 				'starting real n8n (packing the package, installing it into a fresh n8n user folder)...',
 			);
@@ -628,12 +503,16 @@ async function main() {
 			});
 		}
 		if (n8n && wanted('batch')) {
-			console.log('2/4 50 edits in real n8n...');
+			console.log('2/5 50 edits in real n8n...');
 			await measureBatch(sim, n8n);
 		}
 		if (n8n && wanted('wait')) {
-			console.log('3/4 waiting for 10 profiles in real n8n...');
+			console.log('3/5 waiting for 10 profiles in real n8n...');
 			await measureWait(sim, n8n);
+		}
+		if (n8n && wanted('ratelimit')) {
+			console.log('5/5 edits against a rate limit in real n8n (scripts/benchRateLimit.ts)...');
+			rows.push(...(await measureRateLimit(sim, n8n)));
 		}
 	} finally {
 		printTable();

@@ -5,21 +5,70 @@ async function holdPermits(limiter: RequestLimiter, count: number) {
 	return await Promise.all(Array.from({ length: count }, async () => await limiter.acquire()));
 }
 
-test('a burst of 429s sent under one limit halves it once; successes raise it one step per full round', async () => {
-	const limiter = new RequestLimiter(8);
-	const burst = await holdPermits(limiter, 8);
-	for (const permit of burst) permit.release('rateLimited');
-	expect(limiter.currentLimit).toBe(4);
+/** `sent` requests at once against an account that allows `allowed`: the rest get 429. */
+async function burst(limiter: RequestLimiter, sent: number, allowed: number, waitMs = 1000) {
+	const permits = await holdPermits(limiter, sent);
+	for (const permit of permits.slice(allowed)) permit.release('rateLimited', waitMs);
+	for (const permit of permits.slice(0, allowed)) permit.release('ok');
+}
 
-	// Sent under the new limit: the next 429 halves again.
-	const [next] = await holdPermits(limiter, 1);
-	next.release('rateLimited');
-	expect(limiter.currentLimit).toBe(2);
+/** One round of `size` requests at once, all successful. */
+async function round(limiter: RequestLimiter, size: number) {
+	for (const permit of await holdPermits(limiter, size)) permit.release('ok');
+}
 
-	for (let success = 0; success < 2; success++) (await limiter.acquire()).release('ok');
+test('a burst against a concurrent limit lands on it at once: each 429 is one request too many', async () => {
+	// 20 sent against an account limit of 3: 17 are refused. (Halving once per burst left 10.)
+	const limiter = new RequestLimiter(20);
+	await burst(limiter, 20, 3);
 	expect(limiter.currentLimit).toBe(3);
-	for (let success = 0; success < 3; success++) (await limiter.acquire()).release('ok');
+});
+
+test('successes raise the limit one step per full round, only while the limit is fully used', async () => {
+	const limiter = new RequestLimiter(8);
+	await burst(limiter, 8, 4);
 	expect(limiter.currentLimit).toBe(4);
+
+	// One request at a time never tests a limit of 4: it does not grow.
+	for (let success = 0; success < 20; success++) (await limiter.acquire()).release('ok');
+	expect(limiter.currentLimit).toBe(4);
+
+	// Four at a time: one round, one step.
+	await round(limiter, 4);
+	expect(limiter.currentLimit).toBe(5);
+});
+
+test('a step up that draws a 429 waits twice as many rounds next time', async () => {
+	const limiter = new RequestLimiter(8);
+	await burst(limiter, 8, 2);
+	expect(limiter.currentLimit).toBe(2);
+	await round(limiter, 2);
+	expect(limiter.currentLimit).toBe(3);
+	// The step up to 3 fails: back to 2, and the next step up takes two rounds.
+	const probe = await holdPermits(limiter, 3);
+	probe[2].release('rateLimited', 1000);
+	probe[0].release('ok');
+	probe[1].release('ok');
+	expect(limiter.currentLimit).toBe(2);
+	await round(limiter, 2);
+	expect(limiter.currentLimit).toBe(2);
+	await round(limiter, 2);
+	expect(limiter.currentLimit).toBe(3);
+});
+
+test('no step up near the end of a batch, where a 429 would make the whole batch wait Retry-After', async () => {
+	let itemsLeft = 100;
+	const limiter = new RequestLimiter(8);
+	limiter.setBacklog(() => itemsLeft);
+	await burst(limiter, 8, 2, 60_000);
+	expect(limiter.currentLimit).toBe(2);
+	// Requests take ~0 ms here, so 100 items are far less work than two 60 s waits.
+	for (let rounds = 0; rounds < 5; rounds++) await round(limiter, 2);
+	expect(limiter.currentLimit).toBe(2);
+	// With work enough left, the usual steps.
+	itemsLeft = Number.POSITIVE_INFINITY;
+	await round(limiter, 2);
+	expect(limiter.currentLimit).toBe(3);
 });
 
 test('never more permits out than the limit, never below one, never above the ceiling', async () => {

@@ -570,10 +570,11 @@ export class PhotaSimulator {
 			body = parsed as Record<string, unknown>;
 		}
 
-		const latency =
+		const latency = drawLatency(
 			typeof this.settings.latencyMs === 'number'
 				? this.settings.latencyMs
-				: (this.settings.latencyMs[route] ?? 0);
+				: (this.settings.latencyMs[route] ?? 0),
+		);
 		if (latency > 0) await this.sleep(latency);
 
 		const call: Call = { route, params, query, body, apiKey, requestId };
@@ -1323,6 +1324,12 @@ class Issues {
 }
 
 /** Retry-After as delta-seconds, or as an HTTP-date at least that far ahead. */
+/** A route's latency setting as this request's time: a fixed figure, or drawn from `{ min, max }`. */
+function drawLatency(latency: number | { min: number; max: number }): number {
+	if (typeof latency === 'number') return latency;
+	return latency.min + Math.random() * (latency.max - latency.min);
+}
+
 function retryAfterValue(seconds: number, format: 'seconds' | 'date'): string {
 	if (format === 'seconds') return String(seconds);
 	return new Date(Math.ceil((Date.now() + seconds * 1000) / 1000) * 1000).toUTCString();

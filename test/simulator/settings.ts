@@ -48,8 +48,11 @@ export interface SimulatorSettings {
 	requireHttpsCallback: boolean;
 	/** ASSUMPTION (§9.20): a data:image/...;base64, prefix is accepted on image inputs. */
 	acceptDataUriPrefix: boolean;
-	/** Simulated processing time per route (e.g. { 'POST /edit': 500 }), or one number for all API routes. */
-	latencyMs: number | Record<string, number>;
+	/**
+	 * Simulated processing time per route (e.g. { 'POST /edit': 500 }), or one number for all API
+	 * routes. A route's `{ min, max }` draws each request's time uniformly from that range.
+	 */
+	latencyMs: number | Record<string, number | { min: number; max: number }>;
 	/** A sync image request whose latency exceeds this gets 504 and a refund (prompt __TIMEOUT__ forces it). */
 	syncTimeLimitMs?: number;
 	/** Prepaid credit per API key (null = unlimited); 402 when a request costs more than is left. */

@@ -356,6 +356,21 @@ describe('faults, rate limits and the request log', () => {
 		expect(statuses.filter((status) => status === 200).length).toBeGreaterThanOrEqual(2);
 	});
 
+	test('a route latency of { min, max } draws each request time from that range', async () => {
+		sim.settings.latencyMs = { 'GET /profiles/ids': { min: 60, max: 120 } };
+		await Promise.all(Array.from({ length: 8 }, async () => await call('GET', '/profiles/ids')));
+		const times = sim.log
+			.forRoute('GET /profiles/ids')
+			.map((entry) => entry.endedAt - entry.startedAt);
+		expect(times).toHaveLength(8);
+		for (const time of times) {
+			expect(time).toBeGreaterThanOrEqual(59);
+			expect(time).toBeLessThan(120 + 400);
+		}
+		// Drawn, not fixed: eight uniform draws from a 60 ms wide range are not all within 5 ms.
+		expect(Math.max(...times) - Math.min(...times)).toBeGreaterThan(5);
+	});
+
 	test('log counts calls per route, keeps bodies and the peak of concurrent requests', async () => {
 		sim.settings.latencyMs = { 'POST /generate': 80 };
 		await Promise.all(

@@ -1,6 +1,8 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
+import { requestLimiterOf } from '../transport/limiter';
+
 export const DEFAULT_PARALLEL_REQUESTS = 5;
 
 /**
@@ -43,6 +45,9 @@ export async function runItems<TPlan>(
 	}
 
 	let firstFailure: Error | undefined;
+	let unfinished = plans.size;
+	// The rate limiter only tries more requests at a time while enough items are left.
+	requestLimiterOf(this)?.setBacklog(() => unfinished);
 	await forEachConcurrently([...plans.keys()], parallelRequests, async (itemIndex) => {
 		if (firstFailure) return;
 		try {
@@ -52,6 +57,8 @@ export async function runItems<TPlan>(
 			const itemError = attachItemIndex.call(this, error, itemIndex);
 			outcomes[itemIndex] = { error: itemError };
 			if (!continueOnFail) firstFailure ??= itemError;
+		} finally {
+			unfinished -= 1;
 		}
 	});
 	if (firstFailure) throw noteFinishedItems(firstFailure, outcomes);

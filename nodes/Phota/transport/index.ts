@@ -30,6 +30,7 @@ import {
 	DEFAULT_RETRY_POLICY,
 	certainlyNotProcessed,
 	mayResend,
+	parseRetryAfter,
 	rateLimitDelayMs,
 	retryDelayMs,
 } from './retryPolicy';
@@ -330,6 +331,7 @@ async function withRetries<T>(
 		let apiError: Error;
 		const permit = await bounds.limiter?.acquire();
 		let outcome: PermitOutcome = 'other';
+		let rateLimitWaitMs: number | undefined;
 		try {
 			// The bound starts once the request may go out, not while it waits for a permit.
 			const deadline = new AttemptDeadline(bounds.timeoutMs);
@@ -341,6 +343,8 @@ async function withRetries<T>(
 			}
 			outcome =
 				answer.statusCode === 429 ? 'rateLimited' : answer.statusCode < 400 ? 'ok' : 'other';
+			if (outcome === 'rateLimited')
+				rateLimitWaitMs = parseRetryAfter(answer.headers['retry-after'], Date.now());
 			const doneByEarlierAttempt =
 				earlierAttemptMayHaveRun &&
 				answer.statusCode === 404 &&
@@ -367,7 +371,7 @@ async function withRetries<T>(
 			failure = { code: networkErrorCode(error) };
 			apiError = photaNetworkError(node, error, failure.code, facts);
 		} finally {
-			permit?.release(outcome);
+			permit?.release(outcome, rateLimitWaitMs);
 		}
 
 		earlierAttemptMayHaveRun ||= !certainlyNotProcessed(failure);

@@ -2,24 +2,45 @@
 export type PermitOutcome = 'ok' | 'rateLimited' | 'other';
 
 export interface Permit {
-	release(outcome: PermitOutcome): void;
+	/** `waitMs`: for a 429, how long Phota asked to wait (Retry-After) before resending. */
+	release(outcome: PermitOutcome, waitMs?: number): void;
 }
+
+/** Steps up from a level that drew a 429 wait at most this many rounds of successes. */
+const MAX_PATIENCE = 8;
 
 /**
  * At most `limit` Phota requests in flight for one node run, however the operation nests them
  * (items in parallel, each looking up several profiles). A permit is held for one attempt only,
  * never while backing off, so nested requests cannot deadlock.
  *
- * The limit adapts (additive increase, multiplicative decrease): a 429 halves it, and each run of
- * `limit` successes raises it by one, up to the ceiling (Parallel Requests). So a batch settles near
- * the account's real rate limit instead of repeating 429 storms. Only a 429 to a request sent under
- * the current limit lowers it: the other 429s of the same burst were sent before it was lowered.
+ * The limit adapts so a batch settles on the account's real rate limit instead of repeating 429
+ * storms. Parallel Requests is the ceiling.
+ * - Each 429 lowers the limit by one: against a concurrent-request limit, the 429s of a burst are
+ *   exactly the requests sent beyond it (20 sent against a limit of 3 draw 17), so the limit lands
+ *   on the account's figure at once instead of halving towards it wave after wave.
+ * - Successes raise it by one per round (`limit` successes) sent while the limit was fully used: a
+ *   limit that nothing tests does not grow, and successes sent under a higher limit do not count.
+ * - A step up that draws a 429 makes the next step up wait twice as many rounds (up to
+ *   {@link MAX_PATIENCE}); a step up that holds halves the wait again.
+ * - A step up is only tried while the work left (see {@link setBacklog}) lasts at least twice the
+ *   last Retry-After: a step up that fails costs one item that wait, which near the end of a batch
+ *   would make the whole batch wait.
  */
 export class RequestLimiter {
 	private limit: number;
 	private active = 0;
-	private epoch = 0;
 	private successes = 0;
+	/** How often a request went out that filled the limit. */
+	private timesFull = 0;
+	private patience = 1;
+	/** The level of the last step up, until a 429 sent at it or a further step up. */
+	private raisedTo?: number;
+	/** The last Retry-After wait asked for, ms. */
+	private rateLimitWaitMs = 0;
+	/** Typical time of a successful request, ms (moving average). */
+	private latencyMs?: number;
+	private backlog?: () => number;
 	private readonly waiting: Array<() => void> = [];
 
 	constructor(private readonly ceiling: number) {
@@ -30,38 +51,64 @@ export class RequestLimiter {
 		return this.limit;
 	}
 
+	/** How many items of the run are not finished yet, for the step-up rule; unset: always enough. */
+	setBacklog(backlog: () => number): void {
+		this.backlog = backlog;
+	}
+
 	async acquire(): Promise<Permit> {
 		if (this.active >= this.limit) {
 			await new Promise<void>((resolve) => this.waiting.push(resolve));
 		} else {
 			this.active += 1;
 		}
-		const epoch = this.epoch;
+		const sentAt = Date.now();
+		const level = this.limit;
+		const fullAtSend = this.active >= this.limit;
+		if (fullAtSend) this.timesFull += 1;
+		const timesFullAtSend = this.timesFull;
 		let released = false;
 		return {
-			release: (outcome) => {
+			release: (outcome, waitMs) => {
 				if (released) return;
 				released = true;
-				this.adapt(outcome, epoch);
+				// Whether the limit was fully used while this request was out, at no higher a level than now.
+				const tested = (fullAtSend || this.timesFull > timesFullAtSend) && level <= this.limit;
+				if (outcome === 'rateLimited') this.lowered(level, waitMs);
+				else if (outcome === 'ok') this.succeeded(Date.now() - sentAt, tested);
 				this.active -= 1;
 				this.admit();
 			},
 		};
 	}
 
-	private adapt(outcome: PermitOutcome, epoch: number): void {
-		if (outcome === 'rateLimited') {
-			if (epoch !== this.epoch) return;
-			this.epoch += 1;
-			this.successes = 0;
-			this.limit = Math.max(1, Math.floor(this.limit / 2));
-		} else if (outcome === 'ok' && this.limit < this.ceiling) {
-			this.successes += 1;
-			if (this.successes >= this.limit) {
-				this.successes = 0;
-				this.limit += 1;
-			}
+	private lowered(level: number, waitMs: number | undefined): void {
+		if (waitMs !== undefined) this.rateLimitWaitMs = waitMs;
+		if (this.raisedTo !== undefined && level >= this.raisedTo) {
+			this.patience = Math.min(MAX_PATIENCE, this.patience * 2);
+			this.raisedTo = undefined;
 		}
+		this.successes = 0;
+		this.limit = Math.max(1, this.limit - 1);
+	}
+
+	private succeeded(durationMs: number, limitFullyUsed: boolean): void {
+		this.latencyMs =
+			this.latencyMs === undefined ? durationMs : 0.8 * this.latencyMs + 0.2 * durationMs;
+		if (!limitFullyUsed || this.limit >= this.ceiling) return;
+		this.successes += 1;
+		if (this.successes < this.limit * this.patience || !this.enoughWorkLeft()) return;
+		if (this.raisedTo !== undefined) this.patience = Math.max(1, this.patience / 2);
+		this.successes = 0;
+		this.limit += 1;
+		this.raisedTo = this.limit;
+	}
+
+	private enoughWorkLeft(): boolean {
+		const itemsLeft = this.backlog?.() ?? Number.POSITIVE_INFINITY;
+		if (itemsLeft === Number.POSITIVE_INFINITY || this.rateLimitWaitMs === 0) return true;
+		const workLeftMs = (itemsLeft * (this.latencyMs ?? 0)) / this.limit;
+		return workLeftMs >= 2 * this.rateLimitWaitMs;
 	}
 
 	private admit(): void {
