@@ -1,12 +1,29 @@
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
-import { NodeOperationError } from 'n8n-workflow';
+import { ExecutionCancelledError, NodeOperationError } from 'n8n-workflow';
 
+import { errorItem } from '../helpers/itemRunner';
+import { isToolRun } from '../helpers/toolMode';
+import { asNodeError } from '../transport';
 import type { PhotaType } from './node.type';
 import * as image from './image/Image.resource';
 import * as job from './job/Job.resource';
 import * as profile from './profile/Profile.resource';
 
 export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+	if (!isToolRun(this)) return await routeToOperation.call(this);
+	// An AI Agent's tool: the model reads the error and can fix its call. Thrown, it would reach the
+	// model as an empty answer (Agent 1.x) or stop the whole run (Agent 2+).
+	try {
+		return await routeToOperation.call(this);
+	} catch (error) {
+		const nodeError = asNodeError(this.getNode(), error);
+		// Stop still stops the run.
+		if (nodeError instanceof ExecutionCancelledError) throw nodeError;
+		return [[errorItem.call(this, nodeError, 0)]];
+	}
+}
+
+async function routeToOperation(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	const resource = this.getNodeParameter('resource', 0) as PhotaType['resource'];
 	const operation = this.getNodeParameter('operation', 0) as string;
 	const photaNodeData = { resource, operation } as PhotaType;

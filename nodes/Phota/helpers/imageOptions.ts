@@ -5,6 +5,7 @@ import { optionsCollection } from '../actions/common.descriptions';
 import { binaryPropertyOption } from './binary';
 import type { NumberRule } from './numberParameter';
 import { readNumber } from './numberParameter';
+import { fromAI, isToolRun } from './toolMode';
 
 export type ImageEndpoint = 'edit' | 'generate' | 'enhance' | 'remix';
 export type Delivery = 'binary' | 'urlsThenBinary' | 'urls';
@@ -39,6 +40,36 @@ const NUMBER_OF_IMAGES: NumberRule = {
 	integer: true,
 	fallback: 1,
 };
+
+/**
+ * Arguments the model sets when the node is an AI Agent's tool. Top-level parameters, because the
+ * editor offers "let the model define this" on neither a collection's entries nor dropdowns.
+ */
+export function imageToolArguments(endpoint: ImageEndpoint): INodeProperties[] {
+	const toolArguments: INodeProperties[] = [
+		{
+			displayName: 'Number of Images',
+			name: 'toolNumberOfImages',
+			type: 'string',
+			default: fromAI('number_of_images', 'How many images to make, 1 to 4', 'number'),
+			description: 'Set by the model by default; replaces Options → Number of Images',
+		},
+	];
+	if (MODEL_ENDPOINTS.includes(endpoint)) {
+		toolArguments.push({
+			displayName: 'Aspect Ratio',
+			name: 'toolAspectRatio',
+			type: 'string',
+			default: fromAI(
+				'aspect_ratio',
+				`The images' aspect ratio, one of ${ASPECT_RATIOS.join(', ')}`,
+				'string',
+			),
+			description: 'Set by the model by default; replaces Options → Aspect Ratio',
+		});
+	}
+	return toolArguments;
+}
 
 export function imageOptionsDescription(
 	endpoint: ImageEndpoint,
@@ -181,7 +212,11 @@ export function readImageSettings(
 	endpoint: ImageEndpoint,
 	itemIndex: number,
 ): ImageRequestSettings {
-	const options = this.getNodeParameter('options', itemIndex, {}) as IDataObject;
+	const asTool = isToolRun(this);
+	const options = {
+		...(this.getNodeParameter('options', itemIndex, {}) as IDataObject),
+		...(asTool ? readToolArguments.call(this, endpoint, itemIndex) : {}),
+	};
 	const fail = (message: string, description?: string) =>
 		new NodeOperationError(this.getNode(), message, { itemIndex, description });
 
@@ -201,9 +236,11 @@ export function readImageSettings(
 	if (callbackUrl && !/^https:\/\/\S+$/i.test(callbackUrl)) {
 		throw fail(`Callback URL must be an https:// URL, got "${callbackUrl}"`);
 	}
-	const delivery = (
-		isAsync ? 'urls' : ((options.delivery as Delivery | undefined) ?? 'binary')
+	let delivery = (
+		isAsync ? 'urls' : ((options.delivery as Delivery | undefined) ?? (asTool ? 'urls' : 'binary'))
 	) as Delivery;
+	// Binary data never reaches an AI Agent's model: a tool keeps the download URL in what it returns.
+	if (asTool && delivery === 'binary') delivery = 'urlsThenBinary';
 	if (!['binary', 'urlsThenBinary', 'urls'].includes(delivery))
 		throw fail(`Image Delivery "${delivery}" is not supported`);
 
@@ -274,4 +311,24 @@ function readModelSettings(
 		settings.quality = options.quality;
 	}
 	return settings;
+}
+
+/** Where each tool argument goes among the Options. */
+const OPTION_OF_TOOL_ARGUMENT: Record<string, string> = {
+	toolNumberOfImages: 'numberOfImages',
+	toolAspectRatio: 'aspectRatio',
+};
+
+function readToolArguments(
+	this: IExecuteFunctions,
+	endpoint: ImageEndpoint,
+	itemIndex: number,
+): IDataObject {
+	const toolArguments: IDataObject = {};
+	for (const { name } of imageToolArguments(endpoint)) {
+		const value = this.getNodeParameter(name, itemIndex, '') as IDataObject[string];
+		if (value !== '' && value !== undefined && value !== null)
+			toolArguments[OPTION_OF_TOOL_ARGUMENT[name]] = value;
+	}
+	return toolArguments;
 }

@@ -1,10 +1,19 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
+import { imageToolArguments } from '../../helpers/imageOptions';
 import { readEditImages } from '../../helpers/imageInputs';
-import { executeImageOperation, imageOptions, profilesProperty, promptProperty } from './shared';
+import { fromAI, withToolSetup } from '../../helpers/toolMode';
+import {
+	IMAGE_TOOL_RESULT,
+	executeImageOperation,
+	imageOptions,
+	profilesFromModel,
+	profilesProperty,
+	promptProperty,
+} from './shared';
 
-const properties: INodeProperties[] = [
+const nodeProperties: INodeProperties[] = [
 	{
 		displayName: 'Binary Fields',
 		name: 'binaryProperties',
@@ -32,6 +41,26 @@ const properties: INodeProperties[] = [
 	}),
 	imageOptions('edit'),
 ];
+
+const properties = withToolSetup(nodeProperties, {
+	description: `Edits existing photos with Phota: pass image_urls (public http(s) links to 1–10 photos, separated by commas) and a prompt saying what to change. ${IMAGE_TOOL_RESULT}`,
+	defaults: {
+		// A tool's input is the model's arguments, which hold no binary data.
+		binaryProperties: '',
+		imageUrls: fromAI(
+			'image_urls',
+			'Public http(s) links to the photos to edit (1 to 10), separated by commas',
+			'string',
+		),
+		profiles: profilesFromModel,
+		prompt: fromAI(
+			'prompt',
+			'The edit to make, e.g. "Put [[profile]] on a sunny beach, keep the outfit"',
+			'string',
+		),
+	},
+	extra: imageToolArguments('edit'),
+});
 
 const displayOptions = { show: { resource: ['image'], operation: ['edit'] } };
 

@@ -1,10 +1,19 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
+import { imageToolArguments } from '../../helpers/imageOptions';
 import { readSingleImage, singleImageProperties } from '../../helpers/imageInputs';
-import { executeImageOperation, imageOptions, profilesProperty, promptProperty } from './shared';
+import { fromAI, withToolSetup } from '../../helpers/toolMode';
+import {
+	IMAGE_TOOL_RESULT,
+	executeImageOperation,
+	imageOptions,
+	profilesFromModel,
+	profilesProperty,
+	promptProperty,
+} from './shared';
 
-const properties: INodeProperties[] = [
+const nodeProperties: INodeProperties[] = [
 	...singleImageProperties('image', 'Image', 'The photo to enhance'),
 	profilesProperty,
 	promptProperty({
@@ -13,6 +22,21 @@ const properties: INodeProperties[] = [
 	}),
 	imageOptions('enhance'),
 ];
+
+const properties = withToolSetup(nodeProperties, {
+	description: `Improves one photo with Phota (light, sharpness, faces), keeping the people in it recognisable: pass image_url (a public http(s) link) and optionally a prompt with guidance. ${IMAGE_TOOL_RESULT}`,
+	defaults: {
+		imageSource: 'url',
+		imageUrl: fromAI('image_url', 'Public http(s) link to the photo to enhance', 'string'),
+		profiles: profilesFromModel,
+		prompt: fromAI(
+			'prompt',
+			'Optional guidance, e.g. "brighten the faces a little", or an empty string',
+			'string',
+		),
+	},
+	extra: imageToolArguments('enhance'),
+});
 
 const displayOptions = { show: { resource: ['image'], operation: ['enhance'] } };
 

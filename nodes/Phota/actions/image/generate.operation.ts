@@ -1,18 +1,41 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
-import { executeImageOperation, imageOptions, profilesProperty, promptProperty } from './shared';
-
-const properties: INodeProperties[] = [
+import { imageToolArguments } from '../../helpers/imageOptions';
+import { fromAI, withToolSetup } from '../../helpers/toolMode';
+import {
+	IMAGE_TOOL_RESULT,
+	executeImageOperation,
+	imageOptions,
+	profilesFromModel,
 	profilesProperty,
-	promptProperty({
-		required: true,
-		placeholder: 'e.g. Studio headshot of [[profile]], grey backdrop, soft key light',
-		description:
-			'What to create. Write [[profile]] where the chosen person should appear ([[profile_2]] for the second one), or a profile ID as [[prof_a1]].',
-	}),
-	imageOptions('generate'),
-];
+	promptProperty,
+} from './shared';
+
+const properties: INodeProperties[] = withToolSetup(
+	[
+		profilesProperty,
+		promptProperty({
+			required: true,
+			placeholder: 'e.g. Studio headshot of [[profile]], grey backdrop, soft key light',
+			description:
+				'What to create. Write [[profile]] where the chosen person should appear ([[profile_2]] for the second one), or a profile ID as [[prof_a1]].',
+		}),
+		imageOptions('generate'),
+	],
+	{
+		description: `Makes new photos from a text prompt with Phota. ${IMAGE_TOOL_RESULT}`,
+		defaults: {
+			profiles: profilesFromModel,
+			prompt: fromAI(
+				'prompt',
+				'What the photo shows, e.g. "Studio headshot of [[profile]], grey backdrop"',
+				'string',
+			),
+		},
+		extra: imageToolArguments('generate'),
+	},
+);
 
 const displayOptions = { show: { resource: ['image'], operation: ['generate'] } };
 

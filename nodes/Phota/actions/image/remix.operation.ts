@@ -2,9 +2,17 @@ import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n
 import { updateDisplayOptions } from 'n8n-workflow';
 
 import { readSingleImage, singleImageProperties } from '../../helpers/imageInputs';
-import { executeImageOperation, imageOptions, profilesProperty, promptProperty } from './shared';
+import { fromAI, withToolSetup } from '../../helpers/toolMode';
+import {
+	IMAGE_TOOL_RESULT,
+	executeImageOperation,
+	imageOptions,
+	profilesFromModel,
+	profilesProperty,
+	promptProperty,
+} from './shared';
 
-const properties: INodeProperties[] = [
+const nodeProperties: INodeProperties[] = [
 	...singleImageProperties('input', 'Input Image', 'The photo whose content is kept'),
 	...singleImageProperties(
 		'reference',
@@ -18,6 +26,22 @@ const properties: INodeProperties[] = [
 	}),
 	imageOptions('remix'),
 ];
+
+const properties = withToolSetup(nodeProperties, {
+	description: `Restyles a photo after a reference photo with Phota, keeping its content: pass input_image_url and reference_image_url (public http(s) links) and optionally a prompt. ${IMAGE_TOOL_RESULT}`,
+	defaults: {
+		inputSource: 'url',
+		inputUrl: fromAI('input_image_url', 'Public http(s) link to the photo to restyle', 'string'),
+		referenceSource: 'url',
+		referenceUrl: fromAI(
+			'reference_image_url',
+			'Public http(s) link to the photo whose style to apply',
+			'string',
+		),
+		profiles: profilesFromModel,
+		prompt: fromAI('prompt', 'Optional: what to keep or emphasise, or an empty string', 'string'),
+	},
+});
 
 const displayOptions = { show: { resource: ['image'], operation: ['remix'] } };
 

@@ -16,12 +16,28 @@ import { planIdentity } from '../../helpers/prompt';
 import { resolveProfileLocator } from '../../helpers/profileIds';
 import { requestOptions, profileLocator, requestSettings } from '../common.descriptions';
 import { imageOptionsDescription } from '../../helpers/imageOptions';
+import { fromAI } from '../../helpers/toolMode';
 
 export const profilesProperty: INodeProperties = profileLocator({
 	multiple: true,
 	description:
 		'The people whose identity the images keep. By default (By Field, empty) the IDs come from the input item\'s "profile_ids" (output by Create Profile and Wait for Profile Ready). Choose "By ID" and leave it empty to work without identity.',
 });
+
+/** The tool's default for Profiles: the model names the people by their profile IDs. */
+export const profilesFromModel = {
+	__rl: true,
+	mode: 'id',
+	value: fromAI(
+		'profile_ids',
+		'Phota profile IDs of the people to show, separated by commas (find them with the profile list tool), or an empty string for nobody in particular',
+		'string',
+	),
+};
+
+/** What every image tool description ends with: how to name people, what comes back, errors. */
+export const IMAGE_TOOL_RESULT =
+	'To keep a person\'s identity, pass their Phota profile ID in profile_ids and write [[profile]] in the prompt where they appear ([[profile_2]] for a second one). Returns one entry per image with download_url, a link valid for 24 hours: give it to the user as it is. On a mistake it returns "error" and "description" instead: fix the call and try again.';
 
 export function promptProperty(overrides: Partial<INodeProperties>): INodeProperties {
 	return {

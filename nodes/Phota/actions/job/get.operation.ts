@@ -9,6 +9,7 @@ import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
 import { binaryPropertyOption } from '../../helpers/binary';
 import { imageResultItems } from '../../helpers/imageResults';
 import type { ImageResponse, JobDocument } from '../../helpers/interfaces';
+import { fromAI, withToolSetup } from '../../helpers/toolMode';
 import { runItems } from '../../helpers/itemRunner';
 import { normaliseProfileIds } from '../../helpers/profileIds';
 import type { PhotaResponse } from '../../transport';
@@ -41,7 +42,14 @@ const properties: INodeProperties[] = [
 
 const displayOptions = { show: { resource: ['job'], operation: ['get'] } };
 
-export const description = updateDisplayOptions(displayOptions, properties);
+export const description = updateDisplayOptions(
+	displayOptions,
+	withToolSetup(properties, {
+		description:
+			'Reads an async Phota image job: pass job_id. Returns its status (queued, running, succeeded, failed) and, once succeeded, one entry per image with download_url (valid for 24 hours). On a mistake it returns "error" and "description" instead.',
+		defaults: { jobId: fromAI('job_id', 'The job_id an image tool returned', 'string') },
+	}),
+);
 
 const KNOWN_STATUSES = ['queued', 'running', 'succeeded', 'failed'];
 

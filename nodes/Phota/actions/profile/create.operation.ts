@@ -9,6 +9,7 @@ import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
 import { errorItem, runItems } from '../../helpers/itemRunner';
 import type { PhotaResponse } from '../../transport';
 import { splitUrls } from '../../helpers/imageInputs';
+import { withToolSetup } from '../../helpers/toolMode';
 import { photaApiRequest } from '../../transport';
 import { asNodeError, incompleteAnswerError } from '../../transport/errors';
 import type { RetryPolicy } from '../../transport/retryPolicy';
@@ -106,7 +107,13 @@ const properties: INodeProperties[] = [
 
 const displayOptions = { show: { resource: ['profile'], operation: ['create'] } };
 
-export const description = updateDisplayOptions(displayOptions, properties);
+export const description = updateDisplayOptions(
+	displayOptions,
+	withToolSetup(properties, {
+		description:
+			'Starts training a Phota profile (a model of one person) from photos of them. Returns profile_id at once; training takes about 20 minutes, and the profile can be used in images once its status is READY (check it with the status tool).',
+	}),
+);
 
 interface CreatePlan {
 	image_urls: string[];

@@ -15,7 +15,9 @@ export const description = updateDisplayOptions(displayOptions, [
 		type: 'notice',
 		default: '',
 	},
-	...perProfileProperties(),
+	...perProfileProperties(
+		'Deletes a Phota profile and its training data for good: pass profile_id. This cannot be undone; only use it when the user asks for it.',
+	),
 ]);
 
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {

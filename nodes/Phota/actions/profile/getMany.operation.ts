@@ -10,6 +10,7 @@ import { forEachConcurrently, runItems } from '../../helpers/itemRunner';
 import type { NumberRule } from '../../helpers/numberParameter';
 import { readNumber } from '../../helpers/numberParameter';
 import { getProfileStatus, listProfiles } from '../../helpers/profileApi';
+import { withToolSetup } from '../../helpers/toolMode';
 import { asNodeError, failureOf } from '../../transport';
 import { optionsCollection, requestOptions, requestSettings } from '../common.descriptions';
 
@@ -64,7 +65,13 @@ const properties: INodeProperties[] = [
 
 const displayOptions = { show: { resource: ['profile'], operation: ['getMany'] } };
 
-export const description = updateDisplayOptions(displayOptions, properties);
+export const description = updateDisplayOptions(
+	displayOptions,
+	withToolSetup(properties, {
+		description:
+			'Lists the Phota profiles of this account, each a trained model of one person: profile_id, status (READY means it can be used in images; VALIDATING, QUEUING or IN_PROGRESS: still training) and tag (a label such as a customer or person name). Use it to find the profile ID of a person before making images.',
+	}),
+);
 
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
 	const options = this.getNodeParameter('options', 0, {}) as IDataObject;

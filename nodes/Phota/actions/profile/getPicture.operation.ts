@@ -10,7 +10,10 @@ const displayOptions = { show: { resource: ['profile'], operation: ['getPicture'
 
 export const description = updateDisplayOptions(
 	displayOptions,
-	perProfileProperties([binaryPropertyOption]),
+	perProfileProperties(
+		"Gets a Phota profile's picture as a binary file: pass profile_id. A model cannot see binary files; the workflow gets it in this tool's run data.",
+		[binaryPropertyOption],
+	),
 );
 
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {

@@ -7,7 +7,12 @@ import { executePerProfile, perProfileProperties } from './perProfile';
 
 const displayOptions = { show: { resource: ['profile'], operation: ['getStatus'] } };
 
-export const description = updateDisplayOptions(displayOptions, perProfileProperties());
+export const description = updateDisplayOptions(
+	displayOptions,
+	perProfileProperties(
+		'Tells whether a Phota profile (a trained model of one person) can be used yet: pass profile_id. Returns status: READY (ready for images), VALIDATING, QUEUING or IN_PROGRESS (still training; about 20 minutes in all), ERROR or INACTIVE (cannot be used; message says why).',
+	),
+);
 
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
 	return await executePerProfile.call(this, async function ({ profileId, itemIndex, retryPolicy }) {

@@ -8,6 +8,7 @@ import type {
 import { errorItem, runItems } from '../../helpers/itemRunner';
 import { asNodeError } from '../../transport';
 import { resolveProfileLocator } from '../../helpers/profileIds';
+import { fromAI, withToolSetup } from '../../helpers/toolMode';
 import type { RetryPolicy } from '../../transport/retryPolicy';
 import {
 	optionsCollection,
@@ -16,9 +17,31 @@ import {
 	requestSettings,
 } from '../common.descriptions';
 
-/** Parameters of operations on existing profiles: the profile picker and the Options collection. */
-export function perProfileProperties(extraOptions: INodeProperties[] = []): INodeProperties[] {
-	return [profileLocator({}), optionsCollection([...extraOptions, ...requestOptions])];
+/**
+ * Parameters of operations on existing profiles: the profile picker and the Options collection;
+ * as an AI Agent's tool, `toolDescription` and the profile ID from the model.
+ */
+export function perProfileProperties(
+	toolDescription: string,
+	extraOptions: INodeProperties[] = [],
+): INodeProperties[] {
+	return withToolSetup(
+		[profileLocator({}), optionsCollection([...extraOptions, ...requestOptions])],
+		{
+			description: `${toolDescription} On a mistake it returns "error" and "description" instead.`,
+			defaults: {
+				profile: {
+					__rl: true,
+					mode: 'id',
+					value: fromAI(
+						'profile_id',
+						'The Phota profile ID, e.g. prof_a1 (the profile list tool finds it)',
+						'string',
+					),
+				},
+			},
+		},
+	);
 }
 
 export interface ProfileCall {

@@ -1,0 +1,69 @@
+import type { IDisplayOptions, INode, INodeProperties, NodeParameterValueType } from 'n8n-workflow';
+
+/**
+ * The node as an AI Agent's tool. n8n makes a "<name>Tool" node type of every `usableAsTool` node
+ * (`n8n-nodes-phota.photaTool`), and `@tool` in displayOptions tells the two apart in the editor
+ * and when the parameters' defaults are filled in for a run.
+ */
+export function isToolRun(context: { getNode(): INode }): boolean {
+	return context.getNode().type.endsWith('Tool');
+}
+
+/** `$fromAI(...)`: an argument the model fills in; n8n builds the tool's schema from these. */
+export function fromAI(key: string, description: string, type: 'string' | 'number'): string {
+	return `={{ $fromAI('${key}', ${JSON.stringify(description)}, '${type}') }}`;
+}
+
+interface ToolSetup {
+	/** What the model reads about this operation (n8n's own default is only "<action> in Phota"). */
+	description: string;
+	/** Defaults that differ in the tool, by parameter name: usually a `$fromAI` argument. */
+	defaults?: Record<string, NodeParameterValueType>;
+	/** Parameters that exist only in the tool (arguments a model sets that the node keeps in Options). */
+	extra?: INodeProperties[];
+}
+
+/**
+ * An operation's parameters for both the node and the tool: a "Description" parameter in the tool
+ * (named `toolDescription`, so n8n uses it and adds no "Set Automatically" switch of its own), and
+ * for each parameter with a tool default, a copy shown only in the tool with that default.
+ */
+export function withToolSetup(properties: INodeProperties[], tool: ToolSetup): INodeProperties[] {
+	const descriptionProperty: INodeProperties = {
+		displayName: 'Description',
+		name: 'toolDescription',
+		type: 'string',
+		default: '',
+		typeOptions: { rows: 4 },
+		description:
+			'What the AI Agent reads about this tool: what it does, its arguments and its result',
+	};
+	const result = [onlyInTool({ ...descriptionProperty, default: tool.description })];
+	for (const property of properties) {
+		const toolDefault = tool.defaults?.[property.name];
+		if (toolDefault === undefined) {
+			result.push(property);
+			continue;
+		}
+		result.push(withDisplay(property, { hide: { '@tool': [true] } }));
+		result.push({ ...onlyInTool(property), default: toolDefault });
+	}
+	result.push(...(tool.extra ?? []).map(onlyInTool));
+	return result;
+}
+
+function onlyInTool(property: INodeProperties): INodeProperties {
+	return withDisplay(property, { show: { '@tool': [true] } });
+}
+
+function withDisplay(property: INodeProperties, added: IDisplayOptions): INodeProperties {
+	const current = property.displayOptions ?? {};
+	return {
+		...property,
+		displayOptions: {
+			...current,
+			...(added.show ? { show: { ...current.show, ...added.show } } : {}),
+			...(added.hide ? { hide: { ...current.hide, ...added.hide } } : {}),
+		},
+	};
+}
