@@ -653,6 +653,31 @@ describe('rate limits never fail a batch', () => {
 		expect(rateLimited).toBeLessThan(40);
 	});
 
+	test('Wait for Profile Ready polling 12 profiles 10 at a time against a limit of 3: all READY, fewer polls refused over time', async () => {
+		const ids = await env.readyProfiles(12);
+		env.sim.settings.rateLimit = { maxConcurrent: 3, retryAfterSeconds: 1 };
+		env.sim.settings.latencyMs = { 'GET /profiles/:id/status': 100 };
+		const result = await env.run(
+			chain(
+				fixtureNode([{ json: { profile_ids: ids } }]),
+				waitNode(
+					{ pollIntervalSeconds: 0.05, options: { parallelRequests: 10, maxRetries: 0 } },
+					{ name: 'Wait' },
+				),
+			),
+		);
+
+		expect(result.status).toBe('success');
+		expect(result.output('Wait', 0)[0].json).toMatchObject({ status: 'READY', ready: true });
+		const polls = env.sim.log.forRoute('GET /profiles/:id/status');
+		expect(polls.filter((poll) => poll.status === 200)).toHaveLength(12);
+		// The first burst meets 429s; the limiter then keeps the polls within the limit.
+		const firstBurst = polls.slice(0, 10).filter((poll) => poll.status === 429).length;
+		const later = polls.slice(10).filter((poll) => poll.status === 429).length;
+		expect(firstBurst).toBeGreaterThan(0);
+		expect(later).toBeLessThan(firstBurst);
+	});
+
 	test('a request still rate limited when its Rate Limit Wait is over fails, charged nothing', async () => {
 		env.sim.settings.rateLimit = { perSecond: 0, retryAfterSeconds: 1 };
 		const result = await env.runPhota([{ json: {} }], {
