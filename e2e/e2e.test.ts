@@ -7,11 +7,14 @@ import { fetch } from 'undici';
 import type { PhotaSimulator } from '../test/simulator';
 import { makeJpeg, makePng, sniffImage, startSimulator } from '../test/simulator';
 import type { N8nInstance } from './n8nCli';
+import type { OpenAiStub } from './openaiStub';
+import { firstUrl, startOpenAiStub } from './openaiStub';
 import {
 	ROOT,
 	cliTranscript,
 	createN8n,
 	executeWorkflow,
+	guardLoopback,
 	importCredential,
 	importWorkflow,
 	installPackage,
@@ -21,12 +24,21 @@ import {
 } from './n8nCli';
 
 const API_KEY = 'e2e-api-key-41c9';
+const OPENAI_KEY = 'sk-e2e-openai-stub-key-93f0';
 let sim: PhotaSimulator;
+let openai: OpenAiStub;
+let networkAttempts: () => string[];
 let n8n: N8nInstance;
 let tarball: string;
 
 function example(name: string): Record<string, unknown> & {
-	nodes: Array<{ name: string; parameters: Record<string, unknown> }>;
+	nodes: Array<{
+		name: string;
+		type: string;
+		parameters: Record<string, unknown>;
+		credentials?: object;
+		onError?: string;
+	}>;
 } {
 	return JSON.parse(readFileSync(path.join(ROOT, 'examples', name), 'utf8'));
 }
@@ -44,11 +56,20 @@ beforeAll(async () => {
 	tarball = process.env.PHOTA_E2E_TARBALL ?? (await packPackage());
 	// Installed as n8n's Community Nodes installer does it.
 	n8n = await createN8n(tarball);
+	networkAttempts = guardLoopback(n8n);
 	await importCredential(n8n, {
 		id: 'phota-credential',
 		name: 'Phota account',
 		type: 'photaApi',
 		data: { apiKey: API_KEY, baseUrl: sim.baseUrl },
+	});
+	// The AI agent example's model: a local stand-in for OpenAI.
+	openai = await startOpenAiStub({ apiKey: OPENAI_KEY });
+	await importCredential(n8n, {
+		id: 'openai-stub',
+		name: 'OpenAI stub',
+		type: 'openAiApi',
+		data: { apiKey: OPENAI_KEY, url: openai.baseUrl },
 	});
 });
 
@@ -56,6 +77,8 @@ afterAll(async () => {
 	// Key-leak check: nothing n8n printed (logs, run data, errors) contains the API key.
 	expect(cliTranscript.join('').length).toBeGreaterThan(0);
 	expect(cliTranscript.join('\n')).not.toContain(API_KEY);
+	expect(cliTranscript.join('\n')).not.toContain(OPENAI_KEY);
+	await openai?.close();
 	await sim?.close();
 	if (n8n) removeN8n(n8n);
 	if (tarball && !process.env.PHOTA_E2E_TARBALL) removePackage(tarball);
@@ -74,10 +97,14 @@ function filesUnder(dir: string): string[] {
 	);
 }
 
-test("the imported credential leaves no file with the API key in n8n's user folder (n8n stores it encrypted)", () => {
+test("the imported credentials leave no file with an API key in n8n's user folder (n8n stores it encrypted)", () => {
 	const files = filesUnder(n8n.userFolder);
 	expect(files.some((file) => file.endsWith('database.sqlite'))).toBe(true);
-	expect(files.filter((file) => readFileSync(file).includes(API_KEY))).toEqual([]);
+	expect(
+		files.filter(
+			(file) => readFileSync(file).includes(API_KEY) || readFileSync(file).includes(OPENAI_KEY),
+		),
+	).toEqual([]);
 });
 
 test('flagship example: reference photos → profile → wait → 4 campaign images, in real n8n', async () => {
@@ -186,12 +213,53 @@ test('enhance example: a batch runs in parallel; a failed item goes to the error
 	expect(readdirSync(path.join(n8n.userFolder, '.n8n-files', 'enhanced'))).toHaveLength(2);
 });
 
-test('AI agent example: imports, and n8n knows the Phota node as an AI tool (needs an OpenAI key to run)', async () => {
-	await importWorkflow(n8n, { ...example('ai-agent-phota-tool.json'), id: 'agent' });
-	const run = await executeWorkflow(n8n, 'agent').catch((error: Error) => error);
-	const text = run instanceof Error ? run.message : JSON.stringify(run.data.resultData.error ?? {});
-	expect(text).not.toMatch(/Unrecognized node type: n8n-nodes-phota/);
-	expect(sim.log.count()).toBe(0);
+test('AI agent example: headless start (Manual Trigger → chat message) → agent → Phota tool → the answer holds the download URL', async () => {
+	const profileId = await readyProfileId();
+	const workflow = example('ai-agent-phota-tool.json');
+	// Both starts feed the agent: the Chat Trigger (the editor's chat) and, for `n8n execute`,
+	// the Manual Trigger with a fixed chat message.
+	expect(workflow.nodes.map((node) => node.type)).toEqual(
+		expect.arrayContaining([
+			'@n8n/n8n-nodes-langchain.chatTrigger',
+			'n8n-nodes-base.manualTrigger',
+		]),
+	);
+	const tool = workflow.nodes.find((node) => node.type === 'n8n-nodes-phota.photaTool')!;
+	expect(tool.onError).toBe('continueRegularOutput');
+	// The user picks their own OpenAI credential; here it is the stub.
+	workflow.nodes.find(
+		(node) => node.type === '@n8n/n8n-nodes-langchain.lmChatOpenAi',
+	)!.credentials = { openAiApi: { id: 'openai-stub', name: 'OpenAI stub' } };
+	await importWorkflow(n8n, {
+		...JSON.parse(JSON.stringify(workflow).split('prof_replace_me').join(profileId)),
+		id: 'agent',
+	});
+	openai.reset();
+	const attemptsBefore = networkAttempts().length;
+
+	const run = await executeWorkflow(n8n, 'agent');
+
+	expect(run.data.resultData.error).toBeUndefined();
+	expect(run.status).toBe('success');
+	const calls = openai.modelCalls();
+	expect(calls).toHaveLength(2);
+	// The tool as the model sees it: the example's own description, a prompt to fill.
+	const offered = calls[0].tools;
+	expect(offered.map((entry) => entry.name)).toEqual(['Generate_Photo']);
+	expect(offered[0].description).toContain(`[[${profileId}]]`);
+	expect(offered[0].description).toMatch(/24 hours/);
+	expect(Object.keys(offered[0].parameters.properties ?? {})).toEqual(['prompt']);
+	expect(sim.log.count('POST /generate')).toBe(1);
+	expect(sim.log.forRoute('POST /generate')[0].body).toMatchObject({
+		prompt: expect.stringContaining(`[[${profileId}]]`),
+	});
+	const url = firstUrl(calls[1].toolResults.at(-1) ?? '');
+	expect(url?.startsWith(`${sim.otherHost.baseUrl}/files/`)).toBe(true);
+	const answer = run.data.resultData.runData['AI Agent']?.at(-1)?.data?.main?.[0]?.[0]?.json;
+	expect(String(answer?.output)).toContain(url);
+	expect(networkAttempts().slice(attemptsBefore)).toEqual([]);
+	expect(JSON.stringify(run)).not.toContain(API_KEY);
+	expect(JSON.stringify(run)).not.toContain(OPENAI_KEY);
 });
 
 test("the README's manual install (npm install in ~/.n8n/nodes) adds one package, and n8n runs it", async () => {

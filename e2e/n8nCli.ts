@@ -330,3 +330,29 @@ export async function startN8nServer(n8n: N8nInstance, timeoutMs = 180_000): Pro
 	}
 	return { url, process: child, output, stop };
 }
+
+/**
+ * From now on every n8n command of this instance preloads e2e/loopbackGuard.js: a connection to
+ * anything but this machine is refused and written down. Returns what was written so far (one
+ * line per attempt: `connect <host>:<port>` or `dns.lookup <name>`); empty means nothing left.
+ */
+export function guardLoopback(n8n: N8nInstance): () => string[] {
+	const logFile = path.join(n8n.userFolder, 'network-attempts.log');
+	writeFileSync(logFile, '');
+	n8n.env.PHOTA_E2E_NETWORK_LOG = logFile;
+	n8n.env.NODE_OPTIONS = `${n8n.env.NODE_OPTIONS ?? ''} --require ${path.join(E2E_DIR, 'loopbackGuard.js')}`;
+	return () => readFileSync(logFile, 'utf8').split('\n').filter(Boolean);
+}
+
+/** Imports several workflows with one `n8n import:workflow` (one n8n start-up instead of many). */
+export async function importWorkflows(
+	n8n: N8nInstance,
+	workflows: Array<{ id: string } & Record<string, unknown>>,
+) {
+	const file = path.join(n8n.userFolder, 'workflows.json');
+	writeFileSync(
+		file,
+		JSON.stringify(workflows.map((workflow) => ({ active: false, ...workflow }))),
+	);
+	await n8nCli(n8n, ['import:workflow', `--input=${file}`]);
+}
