@@ -46,17 +46,27 @@ const runs: IRun[] = [];
 
 /**
  * How the Phota tool nodes are set up:
- * - `today`: the parameters that work with the node as released (see
- *   ../shared/reviews/2026-11-25-agent-tool.md): Profiles "By ID" (empty, the prompt names the
+ * - `defaults` (the suite's): the tool as a user adds it, no settings changed (resource,
+ *   operation and credential only): the tool's own `$fromAI` defaults give the model its
+ *   arguments, its description tells it what comes back, errors reach it without On Error:
+ *   Continue.
+ * - `explicit` (PHOTA_E2E_TOOL_SETTINGS=explicit): a hand-made setup, as in
+ *   ../shared/reviews/2026-11-25-agent-tool.md: Profiles "By ID" (empty, the prompt names the
  *   profile, or `$fromAI` when the model picks it), the prompt from `$fromAI`, Image Delivery
- *   "Download URLs Only".
- * - `defaults`: the tool as a user adds it, no settings changed (resource, operation and
- *   credential only). Issue 17 asks for this to work; run with PHOTA_E2E_TOOL_SETTINGS=defaults.
+ *   "Download URLs Only", On Error: Continue. (The example test in e2e.test.ts runs such a setup.)
  */
-const TOOL_SETTINGS: 'today' | 'defaults' =
-	process.env.PHOTA_E2E_TOOL_SETTINGS === 'defaults' ? 'defaults' : 'today';
+const TOOL_SETTINGS: 'explicit' | 'defaults' =
+	process.env.PHOTA_E2E_TOOL_SETTINGS === 'explicit' ? 'explicit' : 'defaults';
 
-type ToolKind = 'generate' | 'listProfiles';
+type ToolKind = 'generate' | 'listProfiles' | 'getStatus' | 'edit' | 'enhance';
+
+const OPERATION_OF: Record<ToolKind, IDataObject> = {
+	generate: { resource: 'image', operation: 'generate' },
+	listProfiles: { resource: 'profile', operation: 'getMany' },
+	getStatus: { resource: 'profile', operation: 'getStatus' },
+	edit: { resource: 'image', operation: 'edit' },
+	enhance: { resource: 'image', operation: 'enhance' },
+};
 
 interface WorkflowNode {
 	id: string;
@@ -74,11 +84,8 @@ function photaToolNode(
 	kind: ToolKind,
 	options: { name: string; modelPicksProfile?: boolean; onErrorContinue?: boolean; x?: number },
 ): WorkflowNode {
-	const operation =
-		kind === 'generate'
-			? { resource: 'image', operation: 'generate' }
-			: { resource: 'profile', operation: 'getMany' };
-	const today: IDataObject =
+	const operation = OPERATION_OF[kind];
+	const explicit: IDataObject =
 		kind === 'generate'
 			? {
 					profiles: {
@@ -92,19 +99,19 @@ function photaToolNode(
 						"={{ $fromAI('prompt', 'Image prompt; name the person as [[<profile ID>]], e.g. [[prof_a1]]', 'string') }}",
 					options: { delivery: 'urls' },
 				}
-			: { returnAll: true };
+			: kind === 'listProfiles'
+				? { returnAll: true }
+				: {};
 	return {
 		id: `tool-${options.name.replace(/\W/g, '-')}`,
 		name: options.name,
 		type: 'n8n-nodes-phota.photaTool',
 		typeVersion: 1,
 		position: [options.x ?? 400, 220],
-		parameters: { ...operation, ...(TOOL_SETTINGS === 'today' ? today : {}) },
+		parameters: { ...operation, ...(TOOL_SETTINGS === 'explicit' ? explicit : {}) },
 		credentials: { photaApi: { id: 'phota-credential', name: 'Phota account' } },
-		// Today the node throws on a bad argument: Agent 1.7 then hands the model an empty tool
-		// message and Agent 3.1 fails the run. With On Error: Continue the model reads the message.
-		// (Issue 17 wants errors to reach the model without this setting.)
-		...(options.onErrorContinue && TOOL_SETTINGS === 'today'
+		// Not needed by the tool (it returns its errors to the model), set as a user may have.
+		...(options.onErrorContinue && TOOL_SETTINGS === 'explicit'
 			? { onError: 'continueRegularOutput' }
 			: {}),
 	};
@@ -234,6 +241,15 @@ const cases = () => ({
 		],
 		systemMessage:
 			'You make marketing photos of people who have a Phota profile. Find the profile first, then generate.',
+	},
+	agentTools: {
+		...generateCase('agent-31-more-tools', NEWEST_AGENT, 1.3),
+		tools: [
+			photaToolNode('getStatus', { name: 'Profile Status', x: 200 }),
+			photaToolNode('edit', { name: 'Edit Photo', x: 400 }),
+			photaToolNode('enhance', { name: 'Enhance Photo', x: 600 }),
+		],
+		systemMessage: systemMessage(),
 	},
 });
 
@@ -391,6 +407,18 @@ describe.each([
 		expect(Object.keys(tool!.parameters.properties ?? {})).toContainEqual(
 			expect.stringMatching(/prompt/i),
 		);
+		if (TOOL_SETTINGS === 'defaults') {
+			// With no settings changed, the tool's own arguments and description.
+			expect(Object.keys(tool!.parameters.properties ?? {}).sort()).toEqual([
+				'aspect_ratio',
+				'number_of_images',
+				'profile_ids',
+				'prompt',
+			]);
+			expect(tool!.description).toMatch(/^Makes new photos from a text prompt with Phota\./);
+			expect(tool!.description).toContain('download_url, a link valid for 24 hours');
+			expect(tool!.description).toContain('[[profile]]');
+		}
 		expect(calls[0].action).toMatchObject({ toolCall: { name: 'Generate_Photo' } });
 		const url = expectOneGenerate(calls);
 		expect(calls.at(-1)!.toolResults.at(-1)).toContain(url);
@@ -493,5 +521,55 @@ describe(`Agent ${NEWEST_AGENT} with two Phota tools`, () => {
 		expect(JSON.stringify(calls[1].action)).toContain(profileId);
 		const url = expectOneGenerate(calls);
 		expect(agentOutput(run)).toContain(url);
+	});
+});
+
+describe(`Agent ${NEWEST_AGENT} with Get Status, Edit and Enhance tools`, () => {
+	test('the model checks the profile, edits a photo from its URL and enhances another, with no tool settings changed', async () => {
+		const photo = 'https://photos.example.org/team/ada.jpg';
+		const order = ['Profile_Status', 'Edit_Photo', 'Enhance_Photo'];
+		const policy: Policy = (turn) => {
+			const next = order[turn.toolResults.length];
+			if (next) {
+				const tool = turn.tools.find((offered) => offered.name === next)!;
+				const args = argumentsFor(tool.parameters, profileId);
+				for (const key of Object.keys(args)) if (/url/.test(key)) args[key] = photo;
+				return { toolCall: { name: next, arguments: args } };
+			}
+			return { text: `Done: ${turn.toolResults.join(' ')}` };
+		};
+		stub.setPolicy(policy);
+
+		const run = await execute(cases().agentTools.id);
+
+		expect(run.data.resultData.error).toBeUndefined();
+		expect(run.status).toBe('success');
+		const calls = stub.modelCalls();
+		expect(calls).toHaveLength(4);
+		const offered = Object.fromEntries(
+			calls[0].tools.map((tool) => [
+				tool.name,
+				Object.keys(tool.parameters.properties ?? {}).sort(),
+			]),
+		);
+		if (TOOL_SETTINGS === 'defaults') {
+			expect(offered).toEqual({
+				Profile_Status: ['profile_id'],
+				Edit_Photo: ['aspect_ratio', 'image_urls', 'number_of_images', 'profile_ids', 'prompt'],
+				Enhance_Photo: ['image_url', 'number_of_images', 'profile_ids', 'prompt'],
+			});
+		}
+		expect(calls[1].toolResults[0]).toContain('"status":"READY"');
+		expect(sim.log.count('GET /profiles/:id/status')).toBe(1);
+
+		const [edit] = sim.log.forRoute('POST /edit');
+		const [enhance] = sim.log.forRoute('POST /enhance');
+		expect(sim.log.count('POST /edit')).toBe(1);
+		expect(sim.log.count('POST /enhance')).toBe(1);
+		expect(JSON.stringify(edit.body)).toContain(photo);
+		expect(JSON.stringify(enhance.body)).toContain(photo);
+		// Each image came back to the model as a download URL.
+		expect(firstUrl(calls[2].toolResults[1])).toMatch(/\/files\//);
+		expect(firstUrl(calls[3].toolResults[2])).toMatch(/\/files\//);
 	});
 });

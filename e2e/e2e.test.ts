@@ -224,8 +224,10 @@ test('AI agent example: headless start (Manual Trigger → chat message) → age
 			'n8n-nodes-base.manualTrigger',
 		]),
 	);
+	// The tool as a user adds it: no settings changed.
 	const tool = workflow.nodes.find((node) => node.type === 'n8n-nodes-phota.photaTool')!;
-	expect(tool.onError).toBe('continueRegularOutput');
+	expect(tool.parameters).toEqual({ resource: 'image', operation: 'generate' });
+	expect(tool.onError).toBeUndefined();
 	// The user picks their own OpenAI credential; here it is the stub.
 	workflow.nodes.find(
 		(node) => node.type === '@n8n/n8n-nodes-langchain.lmChatOpenAi',
@@ -243,12 +245,16 @@ test('AI agent example: headless start (Manual Trigger → chat message) → age
 	expect(run.status).toBe('success');
 	const calls = openai.modelCalls();
 	expect(calls).toHaveLength(2);
-	// The tool as the model sees it: the example's own description, a prompt to fill.
+	// The tool as the model sees it: the package's description, the arguments it may set.
 	const offered = calls[0].tools;
 	expect(offered.map((entry) => entry.name)).toEqual(['Generate_Photo']);
-	expect(offered[0].description).toContain(`[[${profileId}]]`);
-	expect(offered[0].description).toMatch(/24 hours/);
-	expect(Object.keys(offered[0].parameters.properties ?? {})).toEqual(['prompt']);
+	expect(offered[0].description).toMatch(/download_url, a link valid for 24 hours/);
+	expect(Object.keys(offered[0].parameters.properties ?? {}).sort()).toEqual([
+		'aspect_ratio',
+		'number_of_images',
+		'profile_ids',
+		'prompt',
+	]);
 	expect(sim.log.count('POST /generate')).toBe(1);
 	expect(sim.log.forRoute('POST /generate')[0].body).toMatchObject({
 		prompt: expect.stringContaining(`[[${profileId}]]`),

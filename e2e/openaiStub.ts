@@ -136,6 +136,9 @@ export function firstProfileId(text: string): string | undefined {
 /** A value for one argument, from its name and schema. */
 function valueFor(name: string, schema: JsonSchema, profileId: string): unknown {
 	if (schema.enum?.length) return schema.enum[0];
+	// As a model reads "…, one of auto, 1:1, 3:4" in the argument's description.
+	const choices = /\bone of ([^.;]+)/.exec(schema.description ?? '')?.[1];
+	if (choices) return choices.split(',')[0].trim();
 	const type = Array.isArray(schema.type) ? schema.type[0] : schema.type;
 	if (type === 'number' || type === 'integer') return schema.minimum ?? 1;
 	if (type === 'boolean') return false;
