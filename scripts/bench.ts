@@ -512,7 +512,7 @@ async function main() {
 		}
 		if (n8n && wanted('ratelimit')) {
 			console.log('5/5 edits against a rate limit in real n8n (scripts/benchRateLimit.ts)...');
-			rows.push(...(await measureRateLimit(sim, n8n)));
+			rows.push(...(await measureRateLimit(sim, n8n, quick ? 1 : 3)));
 		}
 	} finally {
 		printTable();

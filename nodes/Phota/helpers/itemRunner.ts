@@ -20,7 +20,7 @@ export interface ItemOperation<TPlan> {
 type ItemOutcome = { items: INodeExecutionData[] } | { error: Error };
 
 /**
- * Plans all items, then runs them with at most `parallelRequests` requests in flight, keeping input order
+ * Plans all items, then runs them with at most `parallelRequests` in flight, keeping input order
  * in the output. With Continue On Fail a failed item becomes `{ error }` and the rest go on;
  * without it, no new item starts after a failure, in-flight items finish, and the failure is thrown.
  */
@@ -47,14 +47,8 @@ export async function runItems<TPlan>(
 	let firstFailure: Error | undefined;
 	let unfinished = plans.size;
 	// The rate limiter only tries more requests at a time while enough items are left.
-	const limiter = requestLimiterOf(this);
-	limiter?.setBacklog(() => unfinished);
-	// An item also works between its requests (reading inputs, storing images). Where the limiter
-	// caps requests at Parallel Requests, a few more items under way keep every request slot busy.
-	const itemsUnderWay = limiter
-		? parallelRequests + Math.ceil(parallelRequests / 2)
-		: parallelRequests;
-	await forEachConcurrently([...plans.keys()], itemsUnderWay, async (itemIndex) => {
+	requestLimiterOf(this)?.setBacklog(() => unfinished);
+	await forEachConcurrently([...plans.keys()], parallelRequests, async (itemIndex) => {
 		if (firstFailure) return;
 		try {
 			const items = await operation.run.call(this, plans.get(itemIndex) as TPlan, itemIndex);
