@@ -9,7 +9,8 @@
  * Trigger, so the workflows start with Manual Trigger → Set `chatInput` (what a Chat Trigger
  * outputs) → AI Agent.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 
 import type { IDataObject, IRun } from 'n8n-workflow';
 import { fetch } from 'undici';
@@ -18,6 +19,7 @@ import type { PhotaSimulator } from '../test/simulator';
 import { sniffImage, startSimulator } from '../test/simulator';
 import type { N8nInstance } from './n8nCli';
 import {
+	E2E_DIR,
 	cliTranscript,
 	createN8n,
 	executeWorkflow,
@@ -217,8 +219,23 @@ function generateCase(
 	};
 }
 
-// The newest AI Agent in n8n 2.8.4 is 3.1 (its defaultVersion); OpenAI Chat Model 1.3.
-const NEWEST_AGENT = 3.1;
+/**
+ * The AI Agent version n8n adds today: the installed n8n's defaultVersion (3.1 in n8n 2.8.4, 3 in
+ * 1.123, which the compatibility matrix also runs this suite on). OpenAI Chat Model 1.3 in all.
+ */
+const NEWEST_AGENT: number = (() => {
+	const n8nDir = process.env.PHOTA_E2E_N8N_DIR ?? path.join(E2E_DIR, 'node_modules', 'n8n');
+	// By path: the package's "exports" do not list its node files.
+	const agentNode = [path.join(n8nDir, '..'), path.join(n8nDir, 'node_modules')]
+		.map((modules) =>
+			path.join(modules, '@n8n', 'n8n-nodes-langchain', 'dist/nodes/agents/Agent/Agent.node.js'),
+		)
+		.find((file) => existsSync(file));
+	if (!agentNode) throw new Error(`no @n8n/n8n-nodes-langchain next to ${n8nDir}`);
+	const version = /defaultVersion: ([\d.]+)/.exec(readFileSync(agentNode, 'utf8'))?.[1];
+	if (!version) throw new Error(`no defaultVersion in ${agentNode}`);
+	return Number(version);
+})();
 
 const cases = () => ({
 	completionsStreaming: generateCase('agent-17-model-12', 1.7, 1.2),
