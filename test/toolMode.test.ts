@@ -31,7 +31,8 @@ function filledIn(typeName: string) {
 test('as a tool: the description and the model-set defaults; as a node: neither', () => {
 	expect(filledIn('n8n-nodes-phota.photaTool')).toEqual({
 		toolDescription: 'Makes photos.',
-		prompt: `={{ $fromAI('prompt', "What the photo \\"shows\\"", 'string') }}`,
+		prompt:
+			"={{ /*n8n-auto-generated-fromAI-override*/ $fromAI('prompt', `What the photo \"shows\"`, 'string') }}",
 		quality: 'high',
 	});
 	expect(filledIn('n8n-nodes-phota.phota')).toEqual({ prompt: '', quality: 'high' });

@@ -9,9 +9,14 @@ export function isToolRun(context: { getNode(): INode }): boolean {
 	return context.getNode().type.endsWith('Tool');
 }
 
-/** `$fromAI(...)`: an argument the model fills in; n8n builds the tool's schema from these. */
+/**
+ * `$fromAI(...)`: an argument the model fills in; n8n builds the tool's schema from these. Written
+ * as the editor's "let the model define this parameter" writes it (its marker, the description in
+ * backticks), so the editor shows "Defined automatically by the model" with the description.
+ */
 export function fromAI(key: string, description: string, type: 'string' | 'number'): string {
-	return `={{ $fromAI('${key}', ${JSON.stringify(description)}, '${type}') }}`;
+	const quoted = description.replaceAll('\\', '\\\\').replaceAll('`', '\\`');
+	return `={{ /*n8n-auto-generated-fromAI-override*/ $fromAI('${key}', \`${quoted}\`, '${type}') }}`;
 }
 
 interface ToolSetup {
