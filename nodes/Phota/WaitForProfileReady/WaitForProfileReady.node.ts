@@ -9,21 +9,26 @@ import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 
 import {
 	maxRetriesOption,
-	requestTimeoutOption,
 	optionsCollection,
 	profileLocator,
 	requestSettings,
-} from '../actions/common.descriptions';
-import { errorItem, forEachConcurrently } from '../helpers/itemRunner';
+	requestTimeoutOption,
+} from '../helpers/descriptions';
+import { errorItem } from '../helpers/itemRunner';
 import type { NumberRule } from '../helpers/numberParameter';
 import { readNumber } from '../helpers/numberParameter';
-import { getProfileStatus } from '../helpers/profileApi';
 import { resolveProfileLocator } from '../helpers/profileIds';
 import { listSearch } from '../methods';
-import { asNodeError, failureOf } from '../transport';
+import { asNodeError } from '../transport';
 import type { RetryPolicy } from '../transport/retryPolicy';
 import type { PollSettings, ProfileWatch } from './profilePoller';
-import { pollUntilSettled, TERMINAL_STATUSES } from './profilePoller';
+import {
+	checkOnce,
+	isSettled,
+	pollUntilSettled,
+	secondsSince,
+	stoppingError,
+} from './profilePoller';
 
 const POLL_INTERVAL_SECONDS: NumberRule = {
 	label: 'Poll Interval (Seconds)',
@@ -46,20 +51,16 @@ const PARALLEL_STATUS_REQUESTS: NumberRule = {
 };
 const MAX_BACKOFF_MS = 60_000;
 
-/** Evaluated by n8n from the node's parameters: which outputs the node shows. */
-const configuredOutputs = (parameters: { mode?: string; onFailure?: string }) => {
-	if (parameters.mode === 'checkOnce') {
-		return [
-			{ type: 'main', displayName: 'Ready' },
-			{ type: 'main', displayName: 'Still Training' },
-			{ type: 'main', displayName: 'Failed' },
-		];
-	}
-	if (parameters.onFailure === 'error') return [{ type: 'main', displayName: 'Ready' }];
-	return [
-		{ type: 'main', displayName: 'Ready' },
-		{ type: 'main', displayName: 'Failed' },
-	];
+type OutputName = 'Ready' | 'Still Training' | 'Failed';
+
+/**
+ * The node's outputs for its parameters. n8n evaluates this function's source in the `outputs`
+ * expression, so it must not use anything from outside itself.
+ */
+const outputNames = (parameters: { mode?: string; onFailure?: string }): OutputName[] => {
+	if (parameters.mode === 'checkOnce') return ['Ready', 'Still Training', 'Failed'];
+	if (parameters.onFailure === 'error') return ['Ready'];
+	return ['Ready', 'Failed'];
 };
 
 export class WaitForProfileReady implements INodeType {
@@ -74,7 +75,7 @@ export class WaitForProfileReady implements INodeType {
 		defaults: { name: 'Wait for Profile Ready' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
-		outputs: `={{(${configuredOutputs})($parameter)}}`,
+		outputs: `={{(${outputNames})($parameter).map((name) => ({ type: '${NodeConnectionTypes.Main}', displayName: name }))}}`,
 		credentials: [{ name: 'photaApi', required: true }],
 		properties: [
 			{
@@ -196,7 +197,12 @@ export class WaitForProfileReady implements INodeType {
 
 		const watches =
 			mode === 'checkOnce'
-				? await checkOnce.call(this, distinctIds, settings)
+				? await checkOnce.call(
+						this,
+						distinctIds,
+						settings.poll.parallelRequests,
+						settings.retryPolicy,
+					)
 				: await pollUntilSettled.call(
 						this,
 						distinctIds,
@@ -205,21 +211,22 @@ export class WaitForProfileReady implements INodeType {
 						{ stopOnFatalError: !continueOnFail, onChange: reportProgress.bind(this) },
 					);
 
-		const outputs: INodeExecutionData[][] = Array.from(
-			{ length: mode === 'checkOnce' ? 3 : onFailure === 'error' ? 1 : 2 },
-			() => [],
-		);
-		const failedOutput = mode === 'checkOnce' ? 2 : onFailure === 'error' ? undefined : 1;
+		const names = outputNames({ mode, onFailure: onFailure as string });
+		const outputs: INodeExecutionData[][] = names.map(() => []);
+		const send = (name: OutputName, item: INodeExecutionData) => {
+			outputs[names.indexOf(name)].push(item);
+		};
 		/** A failed item goes to the Failed output, or, with only a Ready output, is an error item. */
 		const fail = (item: INodeExecutionData, error: Error, itemIndex: number) => {
-			if (failedOutput !== undefined) {
-				outputs[failedOutput].push(item);
+			if (names.includes('Failed')) {
+				send('Failed', item);
 				return;
 			}
 			if (!continueOnFail) throw error;
 			// "Continue (using error output)": n8n routes `{ error }` there, merged into the input item.
 			// "Continue (using regular output)": the item stays, marked with `error` and `ready: false`.
-			outputs[0].push(
+			send(
+				'Ready',
 				this.getNode().onError === 'continueErrorOutput'
 					? errorItem.call(this, error, itemIndex)
 					: { ...item, json: { ...item.json, error: item.json.error ?? error.message } },
@@ -229,35 +236,30 @@ export class WaitForProfileReady implements INodeType {
 
 		for (const [itemIndex, ids] of idsByItem.entries()) {
 			if (ids instanceof Error) {
-				const input = { json: items[itemIndex].json, pairedItem: { item: itemIndex } };
+				const json = { ...items[itemIndex].json, status: 'INVALID_INPUT', ready: false };
 				fail(
-					{
-						...input,
-						json: { ...input.json, status: 'INVALID_INPUT', ready: false, error: ids.message },
-					},
+					{ json: { ...json, error: ids.message }, pairedItem: { item: itemIndex } },
 					ids,
 					itemIndex,
 				);
 				continue;
 			}
 			const profileWatches = ids.map((id) => watches.get(id) as ProfileWatch);
-			const fatal = profileWatches.find(
-				(watch) => watch.fatalError && watch.status !== 'NOT_FOUND',
-			);
-			if (fatal?.fatalError && !continueOnFail) throw fatal.fatalError;
+			const fatalError = profileWatches.map(stoppingError).find(Boolean);
+			if (fatalError && !continueOnFail) throw fatalError;
 
 			const item = outputItem(items[itemIndex], itemIndex, ids, profileWatches);
-			const outcome = item.json.status as string;
+			const outcome = item.json.status as ProfileWatch['status'];
 			if (outcome === 'TIMEOUT') timedOut.push(itemIndex);
 
-			if (outcome === 'READY' && !fatal) {
-				outputs[0].push(item);
-			} else if (mode === 'checkOnce' && !fatal && !isFinal(outcome)) {
-				outputs[1].push(item);
+			if (outcome === 'READY' && !fatalError) {
+				send('Ready', item);
+			} else if (mode === 'checkOnce' && !fatalError && !isSettled(outcome)) {
+				send('Still Training', item);
 			} else {
 				fail(
 					item,
-					fatal?.fatalError ??
+					fatalError ??
 						new NodeOperationError(
 							this.getNode(),
 							`Profile training did not finish: ${item.json.message as string}`,
@@ -280,10 +282,6 @@ export class WaitForProfileReady implements INodeType {
 		}
 		return outputs;
 	}
-}
-
-function isFinal(outcome: string): boolean {
-	return TERMINAL_STATUSES.includes(outcome as never) || outcome === 'NOT_FOUND';
 }
 
 function reportProgress(this: IExecuteFunctions, watch: ProfileWatch): void {
@@ -338,46 +336,6 @@ function readWaitSettings(this: IExecuteFunctions, mode: 'wait' | 'checkOnce'): 
 	};
 }
 
-/** One status request per profile, at most Parallel Status Requests at a time. */
-async function checkOnce(
-	this: IExecuteFunctions,
-	profileIds: string[],
-	settings: WaitSettings,
-): Promise<Map<string, ProfileWatch>> {
-	const watches = new Map<string, ProfileWatch>();
-	const now = Date.now();
-	await forEachConcurrently(profileIds, settings.poll.parallelRequests, async (profileId) => {
-		const watch: ProfileWatch = {
-			profileId,
-			status: 'UNKNOWN',
-			message: '',
-			polls: 1,
-			transientErrors: 0,
-			history: [],
-			done: true,
-			startedAt: now,
-			nextPollAt: now,
-			finishedAt: now,
-		};
-		try {
-			const status = await getProfileStatus.call(this, profileId, {
-				retryPolicy: settings.retryPolicy,
-			});
-			Object.assign(watch, { status: status.status, message: status.message ?? '' });
-			watch.history.push({ status: status.status, after_seconds: 0 });
-		} catch (error) {
-			const notFound = failureOf(error)?.status === 404;
-			Object.assign(watch, {
-				status: notFound ? 'NOT_FOUND' : 'UNKNOWN',
-				message: (error as Error).message,
-			});
-			if (!notFound) watch.fatalError = error as Error;
-		}
-		watches.set(profileId, watch);
-	});
-	return watches;
-}
-
 /** The input item, kept, with what waiting found out added (the item's own fields stay). */
 function outputItem(
 	input: INodeExecutionData,
@@ -395,7 +353,7 @@ function outputItem(
 			status: failed ? failed.status : 'READY',
 			message: failed ? failed.message || `Profile ${failed.profileId} is ${failed.status}` : '',
 			ready: !failed,
-			waited_seconds: Math.round(Math.max(0, finishedAt - startedAt) / 100) / 10,
+			waited_seconds: secondsSince(startedAt, finishedAt),
 			polls: watches.reduce((sum, watch) => sum + watch.polls, 0),
 			profiles: watches.map((watch) => ({
 				profile_id: watch.profileId,

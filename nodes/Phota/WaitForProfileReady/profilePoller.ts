@@ -2,10 +2,16 @@ import type { IExecuteFunctions } from 'n8n-workflow';
 
 import type { ProfileStatus } from '../helpers/interfaces';
 import { forEachConcurrently } from '../helpers/itemRunner';
-import { sleepUnlessCancelled } from '../helpers/sleep';
 import { getProfileStatus } from '../helpers/profileApi';
 import { asNodeError, failureOf } from '../transport';
-import { isTransient, parseRetryAfter } from '../transport/retryPolicy';
+import type { RetryPolicy } from '../transport/retryPolicy';
+import {
+	backoffCeilingMs,
+	isTransient,
+	NO_RETRIES,
+	parseRetryAfter,
+} from '../transport/retryPolicy';
+import { sleepUnlessCancelled } from '../transport/sleep';
 
 export const TERMINAL_STATUSES: ProfileStatus[] = ['READY', 'ERROR', 'INACTIVE'];
 
@@ -39,6 +45,52 @@ export interface PollSettings {
 
 const DEFAULT_POLL_TIMEOUT_MS = 30_000;
 
+/** Whether waiting longer cannot change the outcome. */
+export function isSettled(status: ProfileWatch['status']): boolean {
+	return TERMINAL_STATUSES.includes(status as ProfileStatus) || status === 'NOT_FOUND';
+}
+
+/** A fatal failure that is not a 404 (a wrong key, a refused request): the node stops on it. */
+export function stoppingError(watch: ProfileWatch): Error | undefined {
+	return watch.status === 'NOT_FOUND' ? undefined : watch.fatalError;
+}
+
+/** Seconds from `startedAt` until `until`, to a tenth. */
+export function secondsSince(startedAt: number, until: number = Date.now()): number {
+	return Math.round(Math.max(0, until - startedAt) / 100) / 10;
+}
+
+function newWatch(profileId: string, startedAt: number): ProfileWatch {
+	return {
+		profileId,
+		status: 'UNKNOWN',
+		message: '',
+		polls: 0,
+		transientErrors: 0,
+		history: [],
+		done: false,
+		startedAt,
+		nextPollAt: startedAt,
+	};
+}
+
+/** One status request per profile, at most `parallelRequests` at a time, retried per `retryPolicy`. */
+export async function checkOnce(
+	this: IExecuteFunctions,
+	profileIds: string[],
+	parallelRequests: number,
+	retryPolicy: RetryPolicy,
+): Promise<Map<string, ProfileWatch>> {
+	const startedAt = Date.now();
+	const watches = new Map(profileIds.map((id) => [id, newWatch(id, startedAt)]));
+	await forEachConcurrently([...watches.values()], parallelRequests, async (watch) => {
+		await pollOnce.call(this, watch, { retryPolicy, startedAt });
+		watch.done = true;
+		watch.finishedAt = startedAt;
+	});
+	return watches;
+}
+
 /**
  * Polls all profiles in one loop until each is READY, ERROR or INACTIVE, or the deadline passes.
  * Sleeps until the next poll is due (never busy-waits) on the execution's cancel signal, so
@@ -58,22 +110,7 @@ export async function pollUntilSettled(
 	const { onChange } = handling;
 	const startedAt = Date.now();
 	const cancelSignal = this.getExecutionCancelSignal();
-	const watches = new Map<string, ProfileWatch>(
-		profileIds.map((profileId) => [
-			profileId,
-			{
-				profileId,
-				status: 'UNKNOWN',
-				message: '',
-				polls: 0,
-				transientErrors: 0,
-				history: [],
-				done: false,
-				startedAt,
-				nextPollAt: startedAt,
-			},
-		]),
-	);
+	const watches = new Map(profileIds.map((id) => [id, newWatch(id, startedAt)]));
 	const pending = () => [...watches.values()].filter((watch) => !watch.done);
 
 	while (pending().length > 0) {
@@ -81,13 +118,23 @@ export async function pollUntilSettled(
 		const due = pending().filter((watch) => watch.nextPollAt <= now);
 		await forEachConcurrently(due, settings.parallelRequests, async (watch) => {
 			const before = watch.status;
-			await pollOnce.call(this, watch, settings, startedAt);
+			// Retries are this loop's job: one attempt per poll, then wait for the next one.
+			const untilDeadline = Math.max(1_000, settings.deadline - Date.now());
+			await pollOnce.call(this, watch, {
+				retryPolicy: {
+					...NO_RETRIES,
+					attemptTimeoutMs: Math.min(
+						settings.attemptTimeoutMs ?? DEFAULT_POLL_TIMEOUT_MS,
+						untilDeadline,
+					),
+				},
+				startedAt,
+				schedule: settings,
+			});
 			if (watch.status !== before) onChange?.(watch);
 		});
-		const fatal = [...watches.values()].find(
-			(watch) => watch.fatalError && watch.status !== 'NOT_FOUND',
-		);
-		if (fatal?.fatalError && handling.stopOnFatalError) throw fatal.fatalError;
+		const fatal = [...watches.values()].map(stoppingError).find(Boolean);
+		if (fatal && handling.stopOnFatalError) throw fatal;
 
 		const waiting = pending();
 		if (waiting.length === 0) break;
@@ -107,33 +154,25 @@ export async function pollUntilSettled(
 	return watches;
 }
 
-async function pollOnce(
-	this: IExecuteFunctions,
-	watch: ProfileWatch,
-	settings: PollSettings,
-	startedAt: number,
-) {
+interface PollOnceSettings {
+	retryPolicy: RetryPolicy;
+	startedAt: number;
+	/** When polling: when to poll next after a status or a transient failure. Unset: a single check. */
+	schedule?: Pick<PollSettings, 'intervalMs' | 'maxBackoffMs'>;
+}
+
+/** One status request; records the answer, or when to poll again after a transient failure. */
+async function pollOnce(this: IExecuteFunctions, watch: ProfileWatch, settings: PollOnceSettings) {
 	watch.polls += 1;
 	try {
-		// Retries are this loop's job: one attempt per poll, then wait for the next one.
-		const untilDeadline = Math.max(1_000, settings.deadline - Date.now());
 		const result = await getProfileStatus.call(this, watch.profileId, {
-			retryPolicy: {
-				maxRetries: 0,
-				rateLimitBudgetMs: 0,
-				baseDelayMs: 0,
-				maxDelayMs: 0,
-				attemptTimeoutMs: Math.min(
-					settings.attemptTimeoutMs ?? DEFAULT_POLL_TIMEOUT_MS,
-					untilDeadline,
-				),
-			},
+			retryPolicy: settings.retryPolicy,
 		});
 		watch.transientErrors = 0;
 		if (watch.history.at(-1)?.status !== result.status) {
 			watch.history.push({
 				status: result.status,
-				after_seconds: Math.round((Date.now() - startedAt) / 100) / 10,
+				after_seconds: secondsSince(settings.startedAt),
 			});
 		}
 		watch.status = result.status;
@@ -141,21 +180,23 @@ async function pollOnce(
 		if (TERMINAL_STATUSES.includes(result.status)) {
 			watch.done = true;
 			watch.finishedAt = Date.now();
-		} else {
-			watch.nextPollAt = Date.now() + settings.intervalMs;
+		} else if (settings.schedule) {
+			watch.nextPollAt = Date.now() + settings.schedule.intervalMs;
 		}
 	} catch (error) {
 		if (this.getExecutionCancelSignal()?.aborted) throw asNodeError(this.getNode(), error);
 		const failure = failureOf(error) ?? {};
-		if (isTransient(failure)) {
+		const { schedule } = settings;
+		if (schedule && isTransient(failure)) {
 			watch.transientErrors += 1;
 			watch.history.push({
 				status: `retrying after ${failure.status ?? failure.code ?? 'error'}`,
-				after_seconds: secondsSince(startedAt),
+				after_seconds: secondsSince(settings.startedAt),
 			});
-			const backoff = Math.min(
-				settings.maxBackoffMs,
-				settings.intervalMs * 2 ** (watch.transientErrors - 1),
+			const backoff = backoffCeilingMs(
+				watch.transientErrors,
+				schedule.intervalMs,
+				schedule.maxBackoffMs,
 			);
 			const serverDelay = parseRetryAfter(failure.retryAfterHeader, Date.now());
 			watch.nextPollAt = Date.now() + Math.max(backoff, serverDelay ?? 0);
@@ -163,12 +204,9 @@ async function pollOnce(
 		}
 		watch.done = true;
 		watch.finishedAt = Date.now();
-		watch.status = failure.status === 404 ? 'NOT_FOUND' : watch.status;
+		const notFound = failure.status === 404;
+		watch.status = notFound ? 'NOT_FOUND' : watch.status;
 		watch.message = (error as Error).message;
 		watch.fatalError = error as Error;
 	}
-}
-
-function secondsSince(startedAt: number): number {
-	return Math.round((Date.now() - startedAt) / 100) / 10;
 }

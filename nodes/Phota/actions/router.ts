@@ -1,7 +1,9 @@
-import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { ExecutionCancelledError, NodeOperationError } from 'n8n-workflow';
 
-import { errorItem } from '../helpers/itemRunner';
+import { requestSettings } from '../helpers/descriptions';
+import type { PrepareOperation, RunSettings } from '../helpers/itemRunner';
+import { errorItem, runOperation } from '../helpers/itemRunner';
 import { isToolRun } from '../helpers/toolMode';
 import { asNodeError } from '../transport';
 import type { PhotaType } from './node.type';
@@ -23,25 +25,29 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	}
 }
 
+/** Reads the Options every operation shares, prepares the chosen operation, and runs its items. */
 async function routeToOperation(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	const resource = this.getNodeParameter('resource', 0) as PhotaType['resource'];
 	const operation = this.getNodeParameter('operation', 0) as string;
 	const photaNodeData = { resource, operation } as PhotaType;
 
-	let returnData: INodeExecutionData[];
+	const options = this.getNodeParameter('options', 0, {}) as IDataObject;
+	const settings: RunSettings = { ...requestSettings.call(this, options), options };
+
+	let prepare: PrepareOperation;
 	switch (photaNodeData.resource) {
 		case 'profile':
-			returnData = await profile[photaNodeData.operation].execute.call(this);
+			prepare = profile[photaNodeData.operation].prepare;
 			break;
 		case 'image':
-			returnData = await image[photaNodeData.operation].execute.call(this);
+			prepare = image[photaNodeData.operation].prepare;
 			break;
 		case 'job':
-			returnData = await job[photaNodeData.operation].execute.call(this);
+			prepare = job[photaNodeData.operation].prepare;
 			break;
 		default:
 			throw new NodeOperationError(this.getNode(), `The resource "${resource}" is not supported`);
 	}
 
-	return [returnData];
+	return [await runOperation.call(this, prepare.call(this, settings), settings.parallelRequests)];
 }

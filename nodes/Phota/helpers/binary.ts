@@ -41,10 +41,13 @@ export function outputMimeType(
 	contentType: string | undefined,
 	fallback: string,
 ): string {
-	const sniffed = sniffImageMimeType(bytes);
-	if (sniffed) return sniffed;
+	return sniffImageMimeType(bytes) ?? declaredImageType(contentType) ?? fallback;
+}
+
+/** The image type a Content-Type header names, or undefined when it names no image. */
+export function declaredImageType(contentType: string | undefined): string | undefined {
 	const declared = contentType?.split(';')[0].trim();
-	return declared && declared.startsWith('image/') ? declared : fallback;
+	return declared?.startsWith('image/') ? declared : undefined;
 }
 
 export const ACCEPTED_INPUT_MIME_TYPES = [

@@ -1,13 +1,11 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
-import { randomString } from 'n8n-workflow';
 
-import type { BodyStream, PhotaResponse } from '../transport';
-import { downloadSignedUrl, photaApiRequest } from '../transport';
+import type { BodyStream } from '../transport';
+import { downloadSignedUrl } from '../transport';
 import { incompleteAnswerError } from '../transport/errors';
 import type { RetryPolicy } from '../transport/retryPolicy';
-import { outputMimeType } from './binary';
-import type { ImageEndpoint, ImageRequestSettings } from './imageOptions';
-import type { ImageResponse, JobHandle } from './interfaces';
+import { declaredImageType, outputMimeType } from './binary';
+import type { ImageEndpoint, ImageResponse } from './interfaces';
 
 export interface ImageResultContext {
 	operation: ImageEndpoint | 'job';
@@ -23,85 +21,6 @@ export interface ImageResultContext {
 
 /** What n8n's binary data store accepts: a Buffer or a stream. */
 type BinarySource = Parameters<IExecuteFunctions['helpers']['prepareBinaryData']>[0];
-
-/**
- * Identifies one logical request: random per call, reused only by the transport's resends of that
- * same request. A node that runs again in the same execution (a loop, an agent's second tool call)
- * therefore never gets an earlier run's job back.
- */
-export function newClientRequestId(this: IExecuteFunctions): string {
-	const executionId = this.getExecutionId();
-	const prefix = typeof executionId === 'string' && executionId ? `n8n-${executionId}` : 'n8n';
-	return `${prefix}-${randomString(16).toLowerCase()}`;
-}
-
-/**
- * Sends one image request. Sync requests return one output item per image; async requests return
- * the job handle at once, with a client_request_id so that a resend after a dropped connection
- * is deduplicated by Phota instead of billed twice.
- */
-export async function sendImageRequest(
-	this: IExecuteFunctions,
-	endpoint: ImageEndpoint,
-	body: IDataObject,
-	settings: ImageRequestSettings,
-	profileIds: string[],
-	itemIndex: number,
-	retryPolicy: RetryPolicy,
-): Promise<INodeExecutionData[]> {
-	if (settings.async) {
-		const clientRequestId = newClientRequestId.call(this);
-		const { body: handle } = (await photaApiRequest.call(this, {
-			method: 'POST',
-			endpoint: `/${endpoint}`,
-			body: { ...body, client_request_id: clientRequestId },
-			safety: 'deduplicated',
-			itemIndex,
-			retryPolicy,
-		})) as PhotaResponse<JobHandle>;
-		if (typeof handle.job_id !== 'string' || handle.job_id === '') {
-			throw incompleteAnswerError(
-				this.getNode(),
-				'job_id',
-				handle,
-				itemIndex,
-				`The job was queued; look it up by its client_request_id ${clientRequestId}.`,
-			);
-		}
-		return [
-			{
-				json: {
-					operation: endpoint,
-					job_id: handle.job_id,
-					poll_url: handle.poll_url ?? null,
-					status: 'queued',
-					client_request_id: clientRequestId,
-					profile_ids: profileIds,
-				},
-			},
-		];
-	}
-
-	const { body: result } = (await photaApiRequest.call(this, {
-		method: 'POST',
-		endpoint: `/${endpoint}`,
-		body,
-		safety: 'paid',
-		encoding: 'jsonWithBlobs',
-		itemIndex,
-		retryPolicy,
-	})) as PhotaResponse<ImageResponse>;
-
-	return await imageResultItems.call(this, result, {
-		operation: endpoint,
-		profileIds,
-		outputFormat: String(body.output_format ?? 'png'),
-		binaryPropertyOutput: settings.binaryPropertyOutput,
-		downloadUrls: settings.delivery === 'urlsThenBinary',
-		itemIndex,
-		retryPolicy,
-	});
-}
 
 /**
  * One output item per image of a (paid) result. A failed download keeps its item, with the URL
@@ -186,11 +105,6 @@ export async function imageResultItems(
 		}
 	}
 	return items;
-}
-
-function declaredImageType(contentType: string | undefined): string | undefined {
-	const declared = contentType?.split(';')[0].trim();
-	return declared?.startsWith('image/') ? declared : undefined;
 }
 
 /** An output item holding one image; a stream goes to n8n's binary store without being buffered here. */

@@ -1,5 +1,7 @@
 import type { IDataObject } from 'n8n-workflow';
 
+export type ImageEndpoint = 'edit' | 'generate' | 'enhance' | 'remix';
+
 export const PROFILE_STATUSES = [
 	'VALIDATING',
 	'QUEUING',

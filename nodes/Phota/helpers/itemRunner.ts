@@ -2,8 +2,17 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-wor
 import { NodeOperationError } from 'n8n-workflow';
 
 import { requestLimiterOf } from '../transport/limiter';
+import type { RetryPolicy } from '../transport/retryPolicy';
 
 export const DEFAULT_PARALLEL_REQUESTS = 5;
+
+/** What every operation's run shares, read once from the node's Options (at item 0). */
+export interface RunSettings {
+	parallelRequests: number;
+	retryPolicy: RetryPolicy;
+	/** The Options collection, for an operation's own options. */
+	options: IDataObject;
+}
 
 /**
  * One operation applied to every input item in two phases:
@@ -15,6 +24,50 @@ export interface ItemOperation<TPlan> {
 	run(this: IExecuteFunctions, plan: TPlan, itemIndex: number): Promise<INodeExecutionData[]>;
 	/** The profiles a planned item works on, kept on its error item when it fails. */
 	profileIdsOf?(plan: TPlan): string[];
+	/** Called once after every item ran, e.g. to add execution hints about the run as a whole. */
+	finish?(this: IExecuteFunctions): void;
+}
+
+/** An operation that makes one result from all input items together (Create → Collect From All Items). */
+export interface WholeInputOperation {
+	runOnWholeInput(this: IExecuteFunctions): Promise<INodeExecutionData[]>;
+}
+
+/** What an operation file's `prepare` returns for one node run. */
+export type PreparedOperation = ItemOperation<unknown> | WholeInputOperation;
+
+/** An operation file's `prepare`: reads what holds for the whole run and returns what runs the items. */
+export type PrepareOperation = (
+	this: IExecuteFunctions,
+	settings: RunSettings,
+) => PreparedOperation;
+
+/** Runs a prepared operation: item by item (see runItems), or once over the whole input. */
+export async function runOperation(
+	this: IExecuteFunctions,
+	prepared: PreparedOperation,
+	parallelRequests: number,
+): Promise<INodeExecutionData[]> {
+	if ('runOnWholeInput' in prepared) return await runOnWholeInput.call(this, prepared);
+	const output = await runItems.call(this, prepared, parallelRequests);
+	prepared.finish?.call(this);
+	return output;
+}
+
+/** The result, or with Continue On Fail the error, pairs with every input item. */
+async function runOnWholeInput(
+	this: IExecuteFunctions,
+	operation: WholeInputOperation,
+): Promise<INodeExecutionData[]> {
+	const pairedItem = this.getInputData().map((_, item) => ({ item }));
+	try {
+		const items = await operation.runOnWholeInput.call(this);
+		return items.map((item) => ({ ...item, pairedItem: item.pairedItem ?? pairedItem }));
+	} catch (error) {
+		const itemError = attachItemIndex.call(this, error, 0);
+		if (!this.continueOnFail()) throw itemError;
+		return [{ ...errorItem.call(this, itemError, 0), pairedItem }];
+	}
 }
 
 type ItemOutcome = { items: INodeExecutionData[] } | { error: Error };
@@ -24,7 +77,7 @@ type ItemOutcome = { items: INodeExecutionData[] } | { error: Error };
  * in the output. With Continue On Fail a failed item becomes `{ error }` and the rest go on;
  * without it, no new item starts after a failure, in-flight items finish, and the failure is thrown.
  */
-export async function runItems<TPlan>(
+async function runItems<TPlan>(
 	this: IExecuteFunctions,
 	operation: ItemOperation<TPlan>,
 	parallelRequests: number,

@@ -1,6 +1,8 @@
 import type { IDataObject, IExecuteFunctions, INodeParameterResourceLocator } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
+import { splitList } from './lists';
+
 /**
  * Phota does not publish an id format; ids seen are short tokens of letters, digits, `_` and `-`
  * (`.` and `:` are let through too, in case other id schemes appear).
@@ -14,7 +16,7 @@ export function normaliseProfileIds(value: unknown): string[] {
 	const raw: unknown[] = Array.isArray(value)
 		? value
 		: typeof value === 'string'
-			? value.split(/[\s,]+/)
+			? splitList(value, /[\s,]+/)
 			: [value];
 	const ids = raw
 		.map((entry) => {

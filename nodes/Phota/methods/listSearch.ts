@@ -3,6 +3,7 @@ import type { ILoadOptionsFunctions, INodeListSearchResult } from 'n8n-workflow'
 import { forEachConcurrently } from '../helpers/itemRunner';
 import type { ProfileSummary } from '../helpers/profileApi';
 import { getProfileStatus, listProfiles } from '../helpers/profileApi';
+import { NO_RETRIES } from '../transport/retryPolicy';
 
 /** Status look-ups per search page; the list endpoint may return bare ids without a status. */
 const STATUS_LOOKUPS_PER_PAGE = 25;
@@ -50,8 +51,6 @@ export async function searchProfiles(
 		})),
 	};
 }
-
-const NO_RETRIES = { maxRetries: 0, baseDelayMs: 0, maxDelayMs: 0, rateLimitBudgetMs: 0 };
 
 function describeProfile(profile: ProfileSummary): string {
 	const details = [profile.status, profile.tag ? `tag ${profile.tag}` : undefined]

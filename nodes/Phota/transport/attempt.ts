@@ -1,4 +1,4 @@
-import { armTimer } from '../helpers/sleep';
+import { armTimer } from './sleep';
 
 /** A response body n8n hands over as a stream (`encoding: 'stream'`). */
 export interface BodyStream extends AsyncIterable<unknown> {

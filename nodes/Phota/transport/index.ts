@@ -7,7 +7,7 @@ import type {
 } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { sleepUnlessCancelled } from '../helpers/sleep';
+import { sleepUnlessCancelled } from './sleep';
 
 import type { BodyStream } from './attempt';
 import { AttemptDeadline, discardBody, readAll, readHead } from './attempt';

@@ -27,6 +27,14 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
 	rateLimitBudgetMs: 10 * 60_000,
 };
 
+/** One attempt only: for callers that retry on their own schedule (polls) or not at all (list search). */
+export const NO_RETRIES: RetryPolicy = {
+	maxRetries: 0,
+	baseDelayMs: 0,
+	maxDelayMs: 0,
+	rateLimitBudgetMs: 0,
+};
+
 /** What a request is allowed to risk when it is resent. */
 export type ResendSafety =
 	/** GET / DELETE: resending cannot create or charge anything. */
@@ -115,8 +123,13 @@ export function retryDelayMs(
 		if (serverDelay > policy.maxDelayMs) return undefined;
 		return Math.round(Math.min(policy.maxDelayMs, serverDelay * (1 + random() / 10)));
 	}
-	const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+	const ceiling = backoffCeilingMs(attempt, policy.baseDelayMs, policy.maxDelayMs);
 	return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}
+
+/** Exponential backoff: `baseDelayMs` doubled for each attempt after the first, at most `maxDelayMs`. */
+export function backoffCeilingMs(attempt: number, baseDelayMs: number, maxDelayMs: number): number {
+	return Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
 }
 
 /**
@@ -132,7 +145,7 @@ export function rateLimitDelayMs(
 	nowMs: number = Date.now(),
 ): number {
 	const serverDelay = parseRetryAfter(failure.retryAfterHeader, nowMs);
-	const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (resend - 1));
+	const ceiling = backoffCeilingMs(resend, policy.baseDelayMs, policy.maxDelayMs);
 	const delay =
 		serverDelay !== undefined
 			? serverDelay * (1 + random() / 10)

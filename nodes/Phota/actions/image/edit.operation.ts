@@ -1,12 +1,12 @@
-import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import type { INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
-import { imageToolArguments } from '../../helpers/imageOptions';
-import { readEditImages } from '../../helpers/imageInputs';
+import { imageToolArguments } from './options';
+import { readEditImages } from './inputs';
 import { fromAI, withToolSetup } from '../../helpers/toolMode';
 import {
 	IMAGE_TOOL_RESULT,
-	executeImageOperation,
+	imageOperation,
 	imageOptions,
 	profilesFromModel,
 	profilesProperty,
@@ -66,12 +66,10 @@ const displayOptions = { show: { resource: ['image'], operation: ['edit'] } };
 
 export const description = updateDisplayOptions(displayOptions, properties);
 
-export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
-	return await executeImageOperation.call(this, {
-		endpoint: 'edit',
-		promptRequired: true,
-		async readImages(itemIndex) {
-			return { images: await readEditImages.call(this, itemIndex) };
-		},
-	});
-}
+export const prepare = imageOperation({
+	endpoint: 'edit',
+	promptRequired: true,
+	async readImages(itemIndex) {
+		return { images: await readEditImages.call(this, itemIndex) };
+	},
+});

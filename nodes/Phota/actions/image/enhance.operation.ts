@@ -1,12 +1,12 @@
-import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import type { INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
-import { imageToolArguments } from '../../helpers/imageOptions';
-import { readSingleImage, singleImageProperties } from '../../helpers/imageInputs';
+import { imageToolArguments } from './options';
+import { readSingleImage, singleImageProperties } from './inputs';
 import { fromAI, withToolSetup } from '../../helpers/toolMode';
 import {
 	IMAGE_TOOL_RESULT,
-	executeImageOperation,
+	imageOperation,
 	imageOptions,
 	profilesFromModel,
 	profilesProperty,
@@ -42,12 +42,10 @@ const displayOptions = { show: { resource: ['image'], operation: ['enhance'] } }
 
 export const description = updateDisplayOptions(displayOptions, properties);
 
-export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
-	return await executeImageOperation.call(this, {
-		endpoint: 'enhance',
-		promptRequired: false,
-		async readImages(itemIndex) {
-			return { image: await readSingleImage.call(this, 'image', 'Image', itemIndex) };
-		},
-	});
-}
+export const prepare = imageOperation({
+	endpoint: 'enhance',
+	promptRequired: false,
+	async readImages(itemIndex) {
+		return { image: await readSingleImage.call(this, 'image', 'Image', itemIndex) };
+	},
+});

@@ -1,11 +1,11 @@
-import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import type { INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
-import { imageToolArguments } from '../../helpers/imageOptions';
+import { imageToolArguments } from './options';
 import { fromAI, withToolSetup } from '../../helpers/toolMode';
 import {
 	IMAGE_TOOL_RESULT,
-	executeImageOperation,
+	imageOperation,
 	imageOptions,
 	profilesFromModel,
 	profilesProperty,
@@ -41,6 +41,4 @@ const displayOptions = { show: { resource: ['image'], operation: ['generate'] } 
 
 export const description = updateDisplayOptions(displayOptions, properties);
 
-export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
-	return await executeImageOperation.call(this, { endpoint: 'generate', promptRequired: true });
-}
+export const prepare = imageOperation({ endpoint: 'generate', promptRequired: true });

@@ -1,11 +1,11 @@
-import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import type { INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
-import { readSingleImage, singleImageProperties } from '../../helpers/imageInputs';
+import { readSingleImage, singleImageProperties } from './inputs';
 import { fromAI, withToolSetup } from '../../helpers/toolMode';
 import {
 	IMAGE_TOOL_RESULT,
-	executeImageOperation,
+	imageOperation,
 	imageOptions,
 	profilesFromModel,
 	profilesProperty,
@@ -47,20 +47,13 @@ const displayOptions = { show: { resource: ['image'], operation: ['remix'] } };
 
 export const description = updateDisplayOptions(displayOptions, properties);
 
-export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
-	return await executeImageOperation.call(this, {
-		endpoint: 'remix',
-		promptRequired: false,
-		async readImages(itemIndex) {
-			return {
-				input_image: await readSingleImage.call(this, 'input', 'Input Image', itemIndex),
-				reference_image: await readSingleImage.call(
-					this,
-					'reference',
-					'Reference Image',
-					itemIndex,
-				),
-			};
-		},
-	});
-}
+export const prepare = imageOperation({
+	endpoint: 'remix',
+	promptRequired: false,
+	async readImages(itemIndex) {
+		return {
+			input_image: await readSingleImage.call(this, 'input', 'Input Image', itemIndex),
+			reference_image: await readSingleImage.call(this, 'reference', 'Reference Image', itemIndex),
+		};
+	},
+});

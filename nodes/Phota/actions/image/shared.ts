@@ -4,19 +4,24 @@ import type {
 	INodeExecutionData,
 	INodeProperties,
 } from 'n8n-workflow';
+import { randomString } from 'n8n-workflow';
 
-import type { ImageEndpoint, ImageRequestSettings } from '../../helpers/imageOptions';
-import { readImageSettings } from '../../helpers/imageOptions';
-import { sendImageRequest } from '../../helpers/imageResults';
-import type { ImageSource } from '../../helpers/imageInputs';
-import { loadImage } from '../../helpers/imageInputs';
-import { runItems } from '../../helpers/itemRunner';
-import type { IdentityPlan } from '../../helpers/prompt';
-import { planIdentity } from '../../helpers/prompt';
+import { profileLocator, requestOptions } from '../../helpers/descriptions';
+import { imageResultItems } from '../../helpers/imageResults';
+import type { ImageEndpoint, ImageResponse, JobHandle } from '../../helpers/interfaces';
+import type { ItemOperation, RunSettings } from '../../helpers/itemRunner';
 import { resolveProfileLocator } from '../../helpers/profileIds';
-import { requestOptions, profileLocator, requestSettings } from '../common.descriptions';
-import { imageOptionsDescription } from '../../helpers/imageOptions';
 import { fromAI } from '../../helpers/toolMode';
+import type { PhotaResponse } from '../../transport';
+import { photaApiRequest } from '../../transport';
+import { incompleteAnswerError } from '../../transport/errors';
+import type { RetryPolicy } from '../../transport/retryPolicy';
+import type { ImageSource } from './inputs';
+import { loadImage } from './inputs';
+import type { ImageRequestSettings } from './options';
+import { imageOptionsDescription, readImageSettings } from './options';
+import type { IdentityPlan } from './prompt';
+import { planIdentity } from './prompt';
 
 export const profilesProperty: INodeProperties = profileLocator({
 	multiple: true,
@@ -65,22 +70,19 @@ interface ImageOperationSpec {
 	readImages?: (this: IExecuteFunctions, itemIndex: number) => Promise<ImagePlan['images']>;
 }
 
-/** Plan and run logic shared by Edit, Generate, Enhance and Remix. */
-export async function executeImageOperation(
-	this: IExecuteFunctions,
-	spec: ImageOperationSpec,
-): Promise<INodeExecutionData[]> {
-	const { parallelRequests, retryPolicy } = requestSettings.call(
-		this,
-		this.getNodeParameter('options', 0, {}) as IDataObject,
-	);
-	const promptOnly = spec.endpoint === 'generate';
-	const itemsWithoutIdentity: number[] = [];
-
-	const output = await runItems.call(
-		this,
-		{
-			async plan(itemIndex: number): Promise<ImagePlan> {
+/**
+ * The plan and run shared by Edit, Generate, Enhance and Remix: each operation file exports
+ * `prepare = imageOperation({...})`.
+ */
+export function imageOperation(spec: ImageOperationSpec) {
+	return function prepare(
+		this: IExecuteFunctions,
+		{ retryPolicy }: RunSettings,
+	): ItemOperation<ImagePlan> {
+		const promptOnly = spec.endpoint === 'generate';
+		const itemsWithoutIdentity: number[] = [];
+		return {
+			async plan(itemIndex) {
 				const settings = readImageSettings.call(this, spec.endpoint, itemIndex);
 				const chosenProfileIds = resolveProfileLocator.call(this, 'profiles', itemIndex, {
 					required: false,
@@ -97,7 +99,7 @@ export async function executeImageOperation(
 				if (!identity.usedProfileIds.length) itemsWithoutIdentity.push(itemIndex);
 				return { identity, settings, images };
 			},
-			async run(plan: ImagePlan, itemIndex: number) {
+			async run(plan, itemIndex) {
 				const body: IDataObject = { ...plan.settings.body };
 				if (plan.identity.prompt !== undefined) body.prompt = plan.identity.prompt;
 				if (plan.identity.profileIds.length) body.profile_ids = plan.identity.profileIds;
@@ -118,21 +120,99 @@ export async function executeImageOperation(
 					retryPolicy,
 				);
 			},
-			profileIdsOf: (plan: ImagePlan) => plan.identity.usedProfileIds,
-		},
-		parallelRequests,
-	);
-	if (itemsWithoutIdentity.length) {
-		const items = itemsWithoutIdentity.length === 1 ? 'item' : 'items';
-		this.addExecutionHints({
-			message: `No profile was chosen for input ${items} ${itemsWithoutIdentity.join(', ')} (Profiles is empty), so those images keep no one's identity. To put a person in them, choose their profile in Profiles.`,
-			type: 'info',
-			location: 'outputPane',
-		});
-	}
-	return output;
+			profileIdsOf: (plan) => plan.identity.usedProfileIds,
+			finish() {
+				if (!itemsWithoutIdentity.length) return;
+				const items = itemsWithoutIdentity.length === 1 ? 'item' : 'items';
+				this.addExecutionHints({
+					message: `No profile was chosen for input ${items} ${itemsWithoutIdentity.join(', ')} (Profiles is empty), so those images keep no one's identity. To put a person in them, choose their profile in Profiles.`,
+					type: 'info',
+					location: 'outputPane',
+				});
+			},
+		};
+	};
 }
 
 export function imageOptions(endpoint: ImageEndpoint): INodeProperties {
 	return imageOptionsDescription(endpoint, requestOptions);
+}
+
+/**
+ * Identifies one logical request: random per call, reused only by the transport's resends of that
+ * same request. A node that runs again in the same execution (a loop, an agent's second tool call)
+ * therefore never gets an earlier run's job back.
+ */
+function newClientRequestId(this: IExecuteFunctions): string {
+	const executionId = this.getExecutionId();
+	const prefix = typeof executionId === 'string' && executionId ? `n8n-${executionId}` : 'n8n';
+	return `${prefix}-${randomString(16).toLowerCase()}`;
+}
+
+/**
+ * Sends one image request. Sync requests return one output item per image; async requests return
+ * the job handle at once, with a client_request_id so that a resend after a dropped connection
+ * is deduplicated by Phota instead of billed twice.
+ */
+async function sendImageRequest(
+	this: IExecuteFunctions,
+	endpoint: ImageEndpoint,
+	body: IDataObject,
+	settings: ImageRequestSettings,
+	profileIds: string[],
+	itemIndex: number,
+	retryPolicy: RetryPolicy,
+): Promise<INodeExecutionData[]> {
+	if (settings.async) {
+		const clientRequestId = newClientRequestId.call(this);
+		const { body: handle } = (await photaApiRequest.call(this, {
+			method: 'POST',
+			endpoint: `/${endpoint}`,
+			body: { ...body, client_request_id: clientRequestId },
+			safety: 'deduplicated',
+			itemIndex,
+			retryPolicy,
+		})) as PhotaResponse<JobHandle>;
+		if (typeof handle.job_id !== 'string' || handle.job_id === '') {
+			throw incompleteAnswerError(
+				this.getNode(),
+				'job_id',
+				handle,
+				itemIndex,
+				`The job was queued; look it up by its client_request_id ${clientRequestId}.`,
+			);
+		}
+		return [
+			{
+				json: {
+					operation: endpoint,
+					job_id: handle.job_id,
+					poll_url: handle.poll_url ?? null,
+					status: 'queued',
+					client_request_id: clientRequestId,
+					profile_ids: profileIds,
+				},
+			},
+		];
+	}
+
+	const { body: result } = (await photaApiRequest.call(this, {
+		method: 'POST',
+		endpoint: `/${endpoint}`,
+		body,
+		safety: 'paid',
+		encoding: 'jsonWithBlobs',
+		itemIndex,
+		retryPolicy,
+	})) as PhotaResponse<ImageResponse>;
+
+	return await imageResultItems.call(this, result, {
+		operation: endpoint,
+		profileIds,
+		outputFormat: String(body.output_format ?? 'png'),
+		binaryPropertyOutput: settings.binaryPropertyOutput,
+		downloadUrls: settings.delivery === 'urlsThenBinary',
+		itemIndex,
+		retryPolicy,
+	});
 }

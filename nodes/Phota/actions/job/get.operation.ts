@@ -1,21 +1,16 @@
-import type {
-	IDataObject,
-	IExecuteFunctions,
-	INodeExecutionData,
-	INodeProperties,
-} from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
 
 import { binaryPropertyOption } from '../../helpers/binary';
 import { imageResultItems } from '../../helpers/imageResults';
 import type { ImageResponse, JobDocument } from '../../helpers/interfaces';
 import { fromAI, withToolSetup } from '../../helpers/toolMode';
-import { runItems } from '../../helpers/itemRunner';
+import type { ItemOperation, RunSettings } from '../../helpers/itemRunner';
 import { normaliseProfileIds } from '../../helpers/profileIds';
 import type { PhotaResponse } from '../../transport';
 import { photaApiRequest } from '../../transport';
 import { incompleteAnswerError } from '../../transport/errors';
-import { optionsCollection, requestOptions, requestSettings } from '../common.descriptions';
+import { optionsCollection, requestOptions } from '../../helpers/descriptions';
 
 const properties: INodeProperties[] = [
 	{
@@ -62,99 +57,101 @@ function holdsImages(result: JobDocument['result']): result is ImageResponse {
 	);
 }
 
-export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
-	const options = this.getNodeParameter('options', 0, {}) as IDataObject;
-	const { parallelRequests, retryPolicy } = requestSettings.call(this, options);
+interface JobPlan {
+	jobId: string;
+	profileIds: string[];
+}
+
+export function prepare(
+	this: IExecuteFunctions,
+	{ retryPolicy, options }: RunSettings,
+): ItemOperation<JobPlan> {
 	/** Job documents whose status this node does not know (the job schema is not published). */
 	const unrecognised = new Map<number, string>();
 
-	const output = await runItems.call(
-		this,
-		{
-			async plan(itemIndex: number) {
-				const jobId = String(this.getNodeParameter('jobId', itemIndex, '') ?? '').trim();
-				if (!jobId) {
-					throw new NodeOperationError(this.getNode(), 'Job ID is empty', {
-						itemIndex,
-						description:
-							'Connect this node after an image operation run in Async mode (it outputs "job_id"), or enter the ID.',
-					});
-				}
-				const profileIds = normaliseProfileIds(
-					this.getInputData()[itemIndex]?.json.profile_ids ?? [],
+	return {
+		async plan(itemIndex) {
+			const jobId = String(this.getNodeParameter('jobId', itemIndex, '') ?? '').trim();
+			if (!jobId) {
+				throw new NodeOperationError(this.getNode(), 'Job ID is empty', {
+					itemIndex,
+					description:
+						'Connect this node after an image operation run in Async mode (it outputs "job_id"), or enter the ID.',
+				});
+			}
+			const profileIds = normaliseProfileIds(
+				this.getInputData()[itemIndex]?.json.profile_ids ?? [],
+			);
+			return { jobId, profileIds };
+		},
+		async run({ jobId, profileIds }, itemIndex) {
+			const { body: job } = (await photaApiRequest.call(this, {
+				method: 'GET',
+				endpoint: `/jobs/${encodeURIComponent(jobId)}`,
+				itemIndex,
+				retryPolicy,
+			})) as PhotaResponse<JobDocument>;
+			const status = typeof job.status === 'string' ? job.status.toLowerCase() : '';
+			const known = KNOWN_STATUSES.includes(status);
+			if (!known) unrecognised.set(itemIndex, String(job.status));
+			const summary: IDataObject = {
+				job_id: job.job_id ?? jobId,
+				status: known ? status : (job.status ?? null),
+				profile_ids: profileIds,
+			};
+			if (!known) {
+				// Whatever the document holds stays visible: the result may be paid for.
+				summary.result = (job.result ?? null) as IDataObject;
+				summary.job_error = (job.error ?? null) as IDataObject;
+				summary.status_recognised = false;
+			}
+
+			if (status === 'succeeded' && !holdsImages(job.result)) {
+				throw incompleteAnswerError(
+					this.getNode(),
+					'images or download URLs although the job succeeded',
+					job,
+					itemIndex,
+					'The job ran (and may have been charged).',
 				);
-				return { jobId, profileIds };
-			},
-			async run({ jobId, profileIds }: { jobId: string; profileIds: string[] }, itemIndex: number) {
-				const { body: job } = (await photaApiRequest.call(this, {
-					method: 'GET',
-					endpoint: `/jobs/${encodeURIComponent(jobId)}`,
+			}
+			if ((status === 'succeeded' || !known) && holdsImages(job.result)) {
+				return await imageResultItems.call(this, job.result, {
+					operation: 'job',
+					profileIds,
+					outputFormat: 'png',
+					binaryPropertyOutput: (options.binaryPropertyOutput as string) || 'data',
+					downloadUrls: options.download !== false,
 					itemIndex,
 					retryPolicy,
-				})) as PhotaResponse<JobDocument>;
-				const status = typeof job.status === 'string' ? job.status.toLowerCase() : '';
-				const known = KNOWN_STATUSES.includes(status);
-				if (!known) unrecognised.set(itemIndex, String(job.status));
-				const summary: IDataObject = {
-					job_id: job.job_id ?? jobId,
-					status: known ? status : (job.status ?? null),
-					profile_ids: profileIds,
-				};
-				if (!known) {
-					// Whatever the document holds stays visible: the result may be paid for.
-					summary.result = (job.result ?? null) as IDataObject;
-					summary.job_error = (job.error ?? null) as IDataObject;
-					summary.status_recognised = false;
-				}
-
-				if (status === 'succeeded' && !holdsImages(job.result)) {
-					throw incompleteAnswerError(
-						this.getNode(),
-						'images or download URLs although the job succeeded',
-						job,
-						itemIndex,
-						'The job ran (and may have been charged).',
-					);
-				}
-				if ((status === 'succeeded' || !known) && holdsImages(job.result)) {
-					return await imageResultItems.call(this, job.result, {
-						operation: 'job',
-						profileIds,
-						outputFormat: 'png',
-						binaryPropertyOutput: (options.binaryPropertyOutput as string) || 'data',
-						downloadUrls: options.download !== false,
-						itemIndex,
-						retryPolicy,
-						extraJson: known
-							? { job_id: summary.job_id, status }
-							: {
-									job_id: summary.job_id,
-									status: summary.status,
-									status_recognised: false,
-									job_error: summary.job_error,
-								},
-					});
-				}
-				if (status === 'failed') {
-					summary.job_error = job.error?.detail ?? 'The job failed without a reason';
-					if (job.error?.code) summary.job_error_code = job.error.code;
-				}
-				return [{ json: summary }];
-			},
-			profileIdsOf: ({ profileIds }: { profileIds: string[] }) => profileIds,
+					extraJson: known
+						? { job_id: summary.job_id, status }
+						: {
+								job_id: summary.job_id,
+								status: summary.status,
+								status_recognised: false,
+								job_error: summary.job_error,
+							},
+				});
+			}
+			if (status === 'failed') {
+				summary.job_error = job.error?.detail ?? 'The job failed without a reason';
+				if (job.error?.code) summary.job_error_code = job.error.code;
+			}
+			return [{ json: summary }];
 		},
-		parallelRequests,
-	);
-	if (unrecognised.size > 0) {
-		const examples = [...unrecognised.entries()]
-			.slice(0, 5)
-			.map(([itemIndex, status]) => `item ${itemIndex}: "${status}"`)
-			.join(', ');
-		this.addExecutionHints({
-			message: `Phota answered with a job status this node does not know (${examples}). The document's status, result and error are passed on as they are, and any images in it were downloaded; check them before relying on the job.`,
-			type: 'warning',
-			location: 'outputPane',
-		});
-	}
-	return output;
+		profileIdsOf: ({ profileIds }) => profileIds,
+		finish() {
+			if (unrecognised.size === 0) return;
+			const examples = [...unrecognised.entries()]
+				.slice(0, 5)
+				.map(([itemIndex, status]) => `item ${itemIndex}: "${status}"`)
+				.join(', ');
+			this.addExecutionHints({
+				message: `Phota answered with a job status this node does not know (${examples}). The document's status, result and error are passed on as they are, and any images in it were downloaded; check them before relying on the job.`,
+				type: 'warning',
+				location: 'outputPane',
+			});
+		},
+	};
 }

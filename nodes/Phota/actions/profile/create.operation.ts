@@ -1,22 +1,17 @@
-import type {
-	IDataObject,
-	IExecuteFunctions,
-	INodeExecutionData,
-	INodeProperties,
-} from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
 
-import { errorItem, runItems } from '../../helpers/itemRunner';
-import type { PhotaResponse } from '../../transport';
-import { splitUrls } from '../../helpers/imageInputs';
+import { optionsCollection, requestOptions } from '../../helpers/descriptions';
+import type { ItemOperation, RunSettings, WholeInputOperation } from '../../helpers/itemRunner';
+import { isHttpUrl, splitUrls } from '../../helpers/lists';
 import { withToolSetup } from '../../helpers/toolMode';
+import type { PhotaResponse } from '../../transport';
 import { photaApiRequest } from '../../transport';
-import { asNodeError, incompleteAnswerError } from '../../transport/errors';
+import { incompleteAnswerError } from '../../transport/errors';
 import type { RetryPolicy } from '../../transport/retryPolicy';
-import { requestOptions, requestSettings, optionsCollection } from '../common.descriptions';
 
 /** Photo counts per training tier (Phota guides/profiles: standard 10–50, fast 5–10). */
-export const TRAINING_TIERS = {
+const TRAINING_TIERS = {
 	standard: { min: 10, max: 50 },
 	fast: { min: 5, max: 10 },
 } as const;
@@ -121,65 +116,54 @@ interface CreatePlan {
 	tag?: string;
 }
 
-export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
-	const { parallelRequests, retryPolicy } = requestSettings.call(
-		this,
-		this.getNodeParameter('options', 0, {}),
-	);
+export function prepare(
+	this: IExecuteFunctions,
+	{ retryPolicy }: RunSettings,
+): ItemOperation<CreatePlan> | WholeInputOperation {
 	const imageSource = this.getNodeParameter('imageSource', 0) as string;
-
-	if (imageSource === 'allItems') return await createFromAllItems.call(this, retryPolicy);
-
-	return await runItems.call(
-		this,
-		{
-			async plan(itemIndex) {
-				const urls =
-					imageSource === 'field'
-						? urlsFromField.call(
-								this,
-								this.getNodeParameter('imageUrlsField', itemIndex) as string,
-								itemIndex,
-							)
-						: urlList(this.getNodeParameter('imageUrls', itemIndex, []));
-				return createPlan.call(this, urls, itemIndex);
+	if (imageSource === 'allItems') {
+		return {
+			async runOnWholeInput() {
+				const plan = createPlan.call(this, urlsFromAllItems.call(this), 0);
+				return [{ json: await createProfile.call(this, plan, 0, retryPolicy) }];
 			},
-			async run(plan: CreatePlan, itemIndex: number) {
-				return [{ json: await createProfile.call(this, plan, itemIndex, retryPolicy) }];
-			},
+		};
+	}
+	return {
+		async plan(itemIndex) {
+			const urls =
+				imageSource === 'field'
+					? urlsFromField.call(
+							this,
+							this.getNodeParameter('imageUrlsField', itemIndex) as string,
+							itemIndex,
+						)
+					: urlList(this.getNodeParameter('imageUrls', itemIndex, []));
+			return createPlan.call(this, urls, itemIndex);
 		},
-		parallelRequests,
-	);
+		async run(plan, itemIndex) {
+			return [{ json: await createProfile.call(this, plan, itemIndex, retryPolicy) }];
+		},
+	};
 }
 
-async function createFromAllItems(
-	this: IExecuteFunctions,
-	retryPolicy: RetryPolicy,
-): Promise<INodeExecutionData[]> {
-	const items = this.getInputData();
-	const pairedItem = items.map((_, item) => ({ item }));
-	try {
-		const urls = items.map((item, itemIndex) => {
-			const field = this.getNodeParameter('imageUrlField', itemIndex) as string;
-			const value = item.json[field];
-			if (typeof value !== 'string' || value.trim() === '') {
-				throw new NodeOperationError(
-					this.getNode(),
-					`Input item ${itemIndex} has no photo URL in the field "${field}"`,
-					{
-						itemIndex,
-						description: 'With "Collect From All Items" every input item must hold one photo URL.',
-					},
-				);
-			}
-			return value.trim();
-		});
-		const plan = createPlan.call(this, urls, 0);
-		return [{ json: await createProfile.call(this, plan, 0, retryPolicy), pairedItem }];
-	} catch (error) {
-		if (!this.continueOnFail()) throw asNodeError(this.getNode(), error);
-		return [{ ...errorItem.call(this, error as Error, 0), pairedItem }];
-	}
+/** Collect From All Items: one photo URL from each input item. */
+function urlsFromAllItems(this: IExecuteFunctions): string[] {
+	return this.getInputData().map((item, itemIndex) => {
+		const field = this.getNodeParameter('imageUrlField', itemIndex) as string;
+		const value = item.json[field];
+		if (typeof value !== 'string' || value.trim() === '') {
+			throw new NodeOperationError(
+				this.getNode(),
+				`Input item ${itemIndex} has no photo URL in the field "${field}"`,
+				{
+					itemIndex,
+					description: 'With "Collect From All Items" every input item must hold one photo URL.',
+				},
+			);
+		}
+		return value.trim();
+	});
 }
 
 function createPlan(this: IExecuteFunctions, urls: string[], itemIndex: number): CreatePlan {
@@ -195,7 +179,7 @@ function createPlan(this: IExecuteFunctions, urls: string[], itemIndex: number):
 	}
 
 	urls.forEach((url, position) => {
-		if (!/^https?:\/\/\S+$/i.test(url)) {
+		if (!isHttpUrl(url)) {
 			throw new NodeOperationError(
 				this.getNode(),
 				`Photo URL ${position + 1} is not an http(s) URL: "${truncate(url)}"`,
@@ -209,18 +193,13 @@ function createPlan(this: IExecuteFunctions, urls: string[], itemIndex: number):
 	});
 	const distinct = [...new Set(urls)];
 	if (distinct.length < bounds.min || distinct.length > bounds.max) {
-		const advice =
-			distinct.length < bounds.min
-				? tier === 'standard' && distinct.length >= TRAINING_TIERS.fast.min
-					? ' Add more photos, or choose the Fast tier (5–10 photos).'
-					: ' Add more photos of the person: varied angles, expressions and lighting work best.'
-				: tier === 'fast'
-					? ' Remove some, or choose the Standard tier (10–50 photos).'
-					: ' Remove some photos.';
 		throw new NodeOperationError(
 			this.getNode(),
 			`Photo URLs: the ${tier} tier needs ${bounds.min}–${bounds.max} distinct photos, got ${distinct.length}`,
-			{ itemIndex, description: `Phota rejects profiles outside this range.${advice}` },
+			{
+				itemIndex,
+				description: `Phota rejects profiles outside this range. ${adviceFor(tier, distinct.length)}`,
+			},
 		);
 	}
 	if (tag.length > 128) {
@@ -290,6 +269,17 @@ function urlList(value: unknown): string[] {
 			entry && typeof entry === 'object' && 'url' in entry ? (entry as IDataObject).url : entry,
 		)
 		.flatMap((entry) => (entry === undefined || entry === null ? [] : splitUrls(String(entry))));
+}
+
+function adviceFor(tier: TrainingTier, photoCount: number): string {
+	if (photoCount > TRAINING_TIERS[tier].max) {
+		if (tier === 'fast') return 'Remove some, or choose the Standard tier (10–50 photos).';
+		return 'Remove some photos.';
+	}
+	if (tier === 'standard' && photoCount >= TRAINING_TIERS.fast.min) {
+		return 'Add more photos, or choose the Fast tier (5–10 photos).';
+	}
+	return 'Add more photos of the person: varied angles, expressions and lighting work best.';
 }
 
 function truncate(text: string): string {

@@ -1,9 +1,9 @@
-import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import type { IDataObject } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
 import type { PhotaResponse } from '../../transport';
 import { photaApiRequest } from '../../transport';
-import { executePerProfile, perProfileProperties } from './perProfile';
+import { perProfileOperation, perProfileProperties } from './shared';
 
 const displayOptions = { show: { resource: ['profile'], operation: ['deleteProfile'] } };
 
@@ -20,24 +20,22 @@ export const description = updateDisplayOptions(displayOptions, [
 	),
 ]);
 
-export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
-	return await executePerProfile.call(this, async function ({ profileId, itemIndex, retryPolicy }) {
-		const { body, statusCode } = (await photaApiRequest.call(this, {
-			method: 'DELETE',
-			endpoint: `/profiles/${encodeURIComponent(profileId)}`,
-			itemIndex,
-			retryPolicy,
-			notFoundOnResendMeansDone: true,
-		})) as PhotaResponse<IDataObject>;
-		// 404 here: the connection dropped after Phota deleted the profile, and the resend found it gone.
-		const deletedByEarlierAttempt = statusCode === 404;
-		return {
-			json: {
-				profile_id: (!deletedByEarlierAttempt && (body.profile_id as string)) || profileId,
-				deleted: true,
-				status: deletedByEarlierAttempt ? 'ok' : (body.status ?? 'ok'),
-				profile_ids: [profileId],
-			},
-		};
-	});
-}
+export const prepare = perProfileOperation(async function ({ profileId, itemIndex, retryPolicy }) {
+	const { body, statusCode } = (await photaApiRequest.call(this, {
+		method: 'DELETE',
+		endpoint: `/profiles/${encodeURIComponent(profileId)}`,
+		itemIndex,
+		retryPolicy,
+		notFoundOnResendMeansDone: true,
+	})) as PhotaResponse<IDataObject>;
+	// 404 here: the connection dropped after Phota deleted the profile, and the resend found it gone.
+	const deletedByEarlierAttempt = statusCode === 404;
+	return {
+		json: {
+			profile_id: (!deletedByEarlierAttempt && (body.profile_id as string)) || profileId,
+			deleted: true,
+			status: deletedByEarlierAttempt ? 'ok' : (body.status ?? 'ok'),
+			profile_ids: [profileId],
+		},
+	};
+});

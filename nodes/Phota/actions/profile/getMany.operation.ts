@@ -1,18 +1,14 @@
-import type {
-	IDataObject,
-	IExecuteFunctions,
-	INodeExecutionData,
-	INodeProperties,
-} from 'n8n-workflow';
+import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
-import { forEachConcurrently, runItems } from '../../helpers/itemRunner';
+import { optionsCollection, requestOptions } from '../../helpers/descriptions';
+import type { ItemOperation, RunSettings } from '../../helpers/itemRunner';
+import { forEachConcurrently } from '../../helpers/itemRunner';
 import type { NumberRule } from '../../helpers/numberParameter';
 import { readNumber } from '../../helpers/numberParameter';
 import { getProfileStatus, listProfiles } from '../../helpers/profileApi';
 import { withToolSetup } from '../../helpers/toolMode';
 import { asNodeError, failureOf } from '../../transport';
-import { optionsCollection, requestOptions, requestSettings } from '../common.descriptions';
 
 const LIMIT: NumberRule = { label: 'Limit', min: 1, max: 100_000, integer: true, fallback: 50 };
 
@@ -73,58 +69,59 @@ export const description = updateDisplayOptions(
 	}),
 );
 
-export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
-	const options = this.getNodeParameter('options', 0, {}) as IDataObject;
-	const { parallelRequests, retryPolicy } = requestSettings.call(this, options);
-	const includeStatus = options.includeStatus !== false;
+interface ListPlan {
+	limit: number;
+	tag?: string;
+}
 
-	return await runItems.call(
-		this,
-		{
-			async plan(itemIndex) {
-				const returnAll = this.getNodeParameter('returnAll', itemIndex, false) as boolean;
-				const limit = returnAll
-					? Infinity
-					: readNumber.call(this, this.getNodeParameter('limit', itemIndex, 50), LIMIT, itemIndex);
-				const { tag } = this.getNodeParameter('filters', itemIndex, {}) as { tag?: string };
-				return { limit, tag: tag?.trim() || undefined };
-			},
-			async run({ limit, tag }: { limit: number; tag?: string }, itemIndex: number) {
-				const profiles = (await listProfiles.call(this, { tag, itemIndex, retryPolicy })).slice(
-					0,
-					limit,
-				);
-				if (includeStatus) {
-					await forEachConcurrently(
-						profiles.filter((profile) => profile.status === undefined),
-						parallelRequests,
-						async (profile) => {
-							try {
-								const { status, message } = await getProfileStatus.call(this, profile.profile_id, {
-									itemIndex,
-									retryPolicy,
-								});
-								Object.assign(profile, { status, message: message ?? '' });
-							} catch (error) {
-								// Deleted between the list and its status request: the rest of the list stands.
-								if (failureOf(error)?.status !== 404) throw asNodeError(this.getNode(), error);
-								Object.assign(profile, {
-									status: 'NOT_FOUND',
-									message: 'Deleted after it was listed',
-								});
-							}
-						},
-					);
-				}
-				return profiles.map((profile) => ({
-					json: {
-						...profile,
-						...(tag && profile.tag === undefined ? { tag } : {}),
-						profile_ids: [profile.profile_id],
-					},
-				}));
-			},
+export function prepare(
+	this: IExecuteFunctions,
+	{ parallelRequests, retryPolicy, options }: RunSettings,
+): ItemOperation<ListPlan> {
+	const includeStatus = options.includeStatus !== false;
+	return {
+		async plan(itemIndex) {
+			const returnAll = this.getNodeParameter('returnAll', itemIndex, false) as boolean;
+			const limit = returnAll
+				? Infinity
+				: readNumber.call(this, this.getNodeParameter('limit', itemIndex, 50), LIMIT, itemIndex);
+			const { tag } = this.getNodeParameter('filters', itemIndex, {}) as { tag?: string };
+			return { limit, tag: tag?.trim() || undefined };
 		},
-		parallelRequests,
-	);
+		async run({ limit, tag }, itemIndex) {
+			const profiles = (await listProfiles.call(this, { tag, itemIndex, retryPolicy })).slice(
+				0,
+				limit,
+			);
+			if (includeStatus) {
+				await forEachConcurrently(
+					profiles.filter((profile) => profile.status === undefined),
+					parallelRequests,
+					async (profile) => {
+						try {
+							const { status, message } = await getProfileStatus.call(this, profile.profile_id, {
+								itemIndex,
+								retryPolicy,
+							});
+							Object.assign(profile, { status, message: message ?? '' });
+						} catch (error) {
+							// Deleted between the list and its status request: the rest of the list stands.
+							if (failureOf(error)?.status !== 404) throw asNodeError(this.getNode(), error);
+							Object.assign(profile, {
+								status: 'NOT_FOUND',
+								message: 'Deleted after it was listed',
+							});
+						}
+					},
+				);
+			}
+			return profiles.map((profile) => ({
+				json: {
+					...profile,
+					...(tag && profile.tag === undefined ? { tag } : {}),
+					profile_ids: [profile.profile_id],
+				},
+			}));
+		},
+	};
 }

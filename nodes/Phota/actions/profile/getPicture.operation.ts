@@ -1,10 +1,9 @@
-import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
 import { binaryPropertyOption, outputMimeType } from '../../helpers/binary';
 import type { PhotaResponse } from '../../transport';
 import { photaApiRequest } from '../../transport';
-import { executePerProfile, perProfileProperties } from './perProfile';
+import { perProfileOperation, perProfileProperties } from './shared';
 
 const displayOptions = { show: { resource: ['profile'], operation: ['getPicture'] } };
 
@@ -16,31 +15,31 @@ export const description = updateDisplayOptions(
 	),
 );
 
-export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
-	return await executePerProfile.call(
-		this,
-		async function ({ profileId, itemIndex, retryPolicy, options }) {
-			const { body, headers } = (await photaApiRequest.call(this, {
-				method: 'GET',
-				endpoint: `/profiles/${encodeURIComponent(profileId)}/profile_picture`,
-				encoding: 'arraybuffer',
-				itemIndex,
-				retryPolicy,
-			})) as PhotaResponse<Buffer>;
-			const data = Buffer.from(body);
-			const mimeType = outputMimeType(data, headers['content-type'], 'image/jpeg');
-			const extension = mimeType === 'image/png' ? 'png' : 'jpg';
-			const binaryProperty = (options.binaryPropertyOutput as string) || 'data';
-			return {
-				json: { profile_id: profileId, profile_ids: [profileId], mimeType, fileSize: data.length },
-				binary: {
-					[binaryProperty]: await this.helpers.prepareBinaryData(
-						data,
-						`phota-profile-${profileId}.${extension}`,
-						mimeType,
-					),
-				},
-			};
+export const prepare = perProfileOperation(async function ({
+	profileId,
+	itemIndex,
+	retryPolicy,
+	options,
+}) {
+	const { body, headers } = (await photaApiRequest.call(this, {
+		method: 'GET',
+		endpoint: `/profiles/${encodeURIComponent(profileId)}/profile_picture`,
+		encoding: 'arraybuffer',
+		itemIndex,
+		retryPolicy,
+	})) as PhotaResponse<Buffer>;
+	const data = Buffer.from(body);
+	const mimeType = outputMimeType(data, headers['content-type'], 'image/jpeg');
+	const extension = mimeType === 'image/png' ? 'png' : 'jpg';
+	const binaryProperty = (options.binaryPropertyOutput as string) || 'data';
+	return {
+		json: { profile_id: profileId, profile_ids: [profileId], mimeType, fileSize: data.length },
+		binary: {
+			[binaryProperty]: await this.helpers.prepareBinaryData(
+				data,
+				`phota-profile-${profileId}.${extension}`,
+				mimeType,
+			),
 		},
-	);
-}
+	};
+});

@@ -1,9 +1,9 @@
-import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import type { IDataObject } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
 import type { ProfileStatusResponse } from '../../helpers/interfaces';
 import { getProfileStatus } from '../../helpers/profileApi';
-import { executePerProfile, perProfileProperties } from './perProfile';
+import { perProfileOperation, perProfileProperties } from './shared';
 
 const displayOptions = { show: { resource: ['profile'], operation: ['getStatus'] } };
 
@@ -14,14 +14,12 @@ export const description = updateDisplayOptions(
 	),
 );
 
-export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
-	return await executePerProfile.call(this, async function ({ profileId, itemIndex, retryPolicy }) {
-		const status = await getProfileStatus.call(this, profileId, { itemIndex, retryPolicy });
-		return { json: profileStatusJson(status) };
-	});
-}
+export const prepare = perProfileOperation(async function ({ profileId, itemIndex, retryPolicy }) {
+	const status = await getProfileStatus.call(this, profileId, { itemIndex, retryPolicy });
+	return { json: profileStatusJson(status) };
+});
 
-export function profileStatusJson(status: ProfileStatusResponse): IDataObject {
+function profileStatusJson(status: ProfileStatusResponse): IDataObject {
 	return {
 		profile_id: status.profile_id,
 		status: status.status,

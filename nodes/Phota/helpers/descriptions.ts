@@ -1,10 +1,10 @@
 import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 
-import { DEFAULT_PARALLEL_REQUESTS } from '../helpers/itemRunner';
-import type { NumberRule } from '../helpers/numberParameter';
-import { readNumber } from '../helpers/numberParameter';
+import { DEFAULT_PARALLEL_REQUESTS } from './itemRunner';
+import type { NumberRule } from './numberParameter';
+import { readNumber } from './numberParameter';
 import { limitConcurrentRequests } from '../transport/limiter';
-import { DEFAULT_PROFILE_FIELD, FROM_INPUT_MODE } from '../helpers/profileIds';
+import { DEFAULT_PROFILE_FIELD, FROM_INPUT_MODE } from './profileIds';
 import type { RetryPolicy } from '../transport/retryPolicy';
 import { DEFAULT_RETRY_POLICY } from '../transport/retryPolicy';
 

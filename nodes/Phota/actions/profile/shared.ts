@@ -5,17 +5,13 @@ import type {
 	INodeProperties,
 } from 'n8n-workflow';
 
-import { errorItem, runItems } from '../../helpers/itemRunner';
-import { asNodeError } from '../../transport';
+import { optionsCollection, profileLocator, requestOptions } from '../../helpers/descriptions';
+import type { ItemOperation, RunSettings } from '../../helpers/itemRunner';
+import { errorItem } from '../../helpers/itemRunner';
 import { resolveProfileLocator } from '../../helpers/profileIds';
 import { fromAI, withToolSetup } from '../../helpers/toolMode';
+import { asNodeError } from '../../transport';
 import type { RetryPolicy } from '../../transport/retryPolicy';
-import {
-	optionsCollection,
-	requestOptions,
-	profileLocator,
-	requestSettings,
-} from '../common.descriptions';
 
 /**
  * Parameters of operations on existing profiles: the profile picker and the Options collection;
@@ -52,26 +48,24 @@ export interface ProfileCall {
 }
 
 /**
- * Runs `handle` once per profile of every input item (an item may name several profiles), with
- * the items in parallel up to the Parallel Requests option.
+ * An operation that runs `handle` once per profile of every input item (an item may name several
+ * profiles), with the items in parallel up to the Parallel Requests option.
  */
-export async function executePerProfile(
-	this: IExecuteFunctions,
+export function perProfileOperation(
 	handle: (this: IExecuteFunctions, call: ProfileCall) => Promise<INodeExecutionData>,
-): Promise<INodeExecutionData[]> {
-	const options = this.getNodeParameter('options', 0, {}) as IDataObject;
-	const { parallelRequests, retryPolicy } = requestSettings.call(this, options);
-
-	return await runItems.call(
-		this,
-		{
+) {
+	return function prepare(
+		this: IExecuteFunctions,
+		{ retryPolicy, options }: RunSettings,
+	): ItemOperation<string[]> {
+		return {
 			async plan(itemIndex) {
 				return resolveProfileLocator.call(this, 'profile', itemIndex, {
 					required: true,
 					fieldLabel: 'Profile',
 				});
 			},
-			async run(profileIds: string[], itemIndex: number) {
+			async run(profileIds, itemIndex) {
 				const results: INodeExecutionData[] = [];
 				for (const profileId of profileIds) {
 					try {
@@ -87,10 +81,9 @@ export async function executePerProfile(
 				}
 				return results;
 			},
-			profileIdsOf: (profileIds: string[]) => profileIds,
-		},
-		parallelRequests,
-	);
+			profileIdsOf: (profileIds) => profileIds,
+		};
+	};
 }
 
 function noteHandledProfiles(error: Error, results: INodeExecutionData[]): Error {

@@ -1,13 +1,14 @@
 import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { optionsCollection } from '../actions/common.descriptions';
-import { binaryPropertyOption } from './binary';
-import type { NumberRule } from './numberParameter';
-import { readNumber } from './numberParameter';
-import { fromAI, isToolRun } from './toolMode';
+import { optionsCollection } from '../../helpers/descriptions';
+import { binaryPropertyOption } from '../../helpers/binary';
+import type { ImageEndpoint } from '../../helpers/interfaces';
+import { isHttpsUrl } from '../../helpers/lists';
+import type { NumberRule } from '../../helpers/numberParameter';
+import { readNumber } from '../../helpers/numberParameter';
+import { fromAI, isToolRun } from '../../helpers/toolMode';
 
-export type ImageEndpoint = 'edit' | 'generate' | 'enhance' | 'remix';
 export type Delivery = 'binary' | 'urlsThenBinary' | 'urls';
 
 /** Resolutions each base model supports (Phota guides/base-models). */
@@ -233,7 +234,7 @@ export function readImageSettings(
 			'Turn on "Async (Return Job ID)" or remove the Callback URL.',
 		);
 	}
-	if (callbackUrl && !/^https:\/\/\S+$/i.test(callbackUrl)) {
+	if (callbackUrl && !isHttpsUrl(callbackUrl)) {
 		throw fail(`Callback URL must be an https:// URL, got "${callbackUrl}"`);
 	}
 	let delivery = (

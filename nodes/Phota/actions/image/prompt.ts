@@ -1,7 +1,7 @@
 import type { IExecuteFunctions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { PROFILE_ID_PATTERN } from './profileIds';
+import { PROFILE_ID_PATTERN } from '../../helpers/profileIds';
 
 const TOKEN = /\[\[([^[\]]*)\]\]/g;
 /** `[[profile]]` is the first chosen profile, `[[profile_2]]` the second, and so on. */

@@ -1,7 +1,8 @@
 import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { ACCEPTED_INPUT_MIME_TYPES, sniffImageMimeType } from './binary';
+import { ACCEPTED_INPUT_MIME_TYPES, sniffImageMimeType } from '../../helpers/binary';
+import { isHttpUrl, splitList, splitUrls } from '../../helpers/lists';
 
 /** Where one input image comes from; resolved to base64 or passed as a URL only when the item runs. */
 export type ImageSource = { kind: 'binary'; property: string } | { kind: 'url'; url: string };
@@ -164,7 +165,7 @@ function checkUrl(
 	itemIndex: number,
 ): ImageSource {
 	const trimmed = url.trim();
-	if (!/^https?:\/\/\S+$/i.test(trimmed)) {
+	if (!isHttpUrl(trimmed)) {
 		throw new NodeOperationError(
 			this.getNode(),
 			`${fieldLabel}: "${trimmed}" is not an http(s) URL`,
@@ -175,22 +176,4 @@ function checkUrl(
 		);
 	}
 	return { kind: 'url', url: trimmed };
-}
-
-/**
- * URLs written in one text: separated by whitespace or new lines, or by commas that start a new
- * http(s) URL. A comma inside a URL (Cloudinary's `w_400,h_400`) stays part of it.
- */
-export function splitUrls(value: string): string[] {
-	return value
-		.split(/\s+|,\s*(?=https?:\/\/)/i)
-		.map((entry) => entry.trim())
-		.filter(Boolean);
-}
-
-function splitList(value: string): string[] {
-	return value
-		.split(',')
-		.map((entry) => entry.trim())
-		.filter(Boolean);
 }
