@@ -2,7 +2,7 @@
  * The newest n8n 2.x ships an n8n-workflow without `sleepWithAbort`. The built helper must then
  * still wait, and still stop when the execution is cancelled.
  */
-type SleepModule = typeof import('../dist/nodes/Phota/helpers/sleep');
+type SleepModule = typeof import('../dist/nodes/Phota/transport/sleep');
 
 function loadWithoutSleepWithAbort(): SleepModule {
 	let loaded: SleepModule | undefined;
@@ -12,7 +12,7 @@ function loadWithoutSleepWithAbort(): SleepModule {
 			const { sleepWithAbort: _removed, ...rest } = actual;
 			return rest;
 		});
-		loaded = jest.requireActual<SleepModule>('../dist/nodes/Phota/helpers/sleep');
+		loaded = jest.requireActual<SleepModule>('../dist/nodes/Phota/transport/sleep');
 	});
 	jest.dontMock('n8n-workflow');
 	return loaded!;
@@ -21,7 +21,7 @@ function loadWithoutSleepWithAbort(): SleepModule {
 test.each([
 	[
 		'with n8n-workflow sleepWithAbort',
-		() => jest.requireActual<SleepModule>('../dist/nodes/Phota/helpers/sleep'),
+		() => jest.requireActual<SleepModule>('../dist/nodes/Phota/transport/sleep'),
 	],
 	['without it (newest n8n 2.x)', loadWithoutSleepWithAbort],
 ])('sleepUnlessCancelled %s waits, and stops at once on cancel', async (_label, load) => {
@@ -42,7 +42,7 @@ test.each([
 test('sleeps leave no abort listener behind on the execution signal (a long wait sleeps hundreds of times)', async () => {
 	const { EventEmitter } = await import('node:events');
 	const { sleepUnlessCancelled, armTimer } = jest.requireActual<SleepModule>(
-		'../dist/nodes/Phota/helpers/sleep',
+		'../dist/nodes/Phota/transport/sleep',
 	);
 	const execution = new AbortController();
 	for (let sleep = 0; sleep < 50; sleep++) await sleepUnlessCancelled(1, execution.signal);

@@ -11,6 +11,7 @@ import * as job from './actions/job/Job.resource';
 import * as profile from './actions/profile/Profile.resource';
 import { router } from './actions/router';
 import { listSearch } from './methods';
+import { CREDENTIAL_TYPE } from './transport';
 
 export class Phota implements INodeType {
 	description: INodeTypeDescription = {
@@ -26,7 +27,7 @@ export class Phota implements INodeType {
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [{ name: 'photaApi', required: true }],
+		credentials: [{ name: CREDENTIAL_TYPE, required: true }],
 		properties: [
 			{
 				displayName: 'Resource',

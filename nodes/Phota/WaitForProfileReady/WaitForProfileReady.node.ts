@@ -1,5 +1,4 @@
 import type {
-	IDataObject,
 	IExecuteFunctions,
 	INodeExecutionData,
 	INodeType,
@@ -11,57 +10,22 @@ import {
 	maxRetriesOption,
 	optionsCollection,
 	profileLocator,
-	requestSettings,
 	requestTimeoutOption,
 } from '../helpers/descriptions';
 import { errorItem } from '../helpers/itemRunner';
-import type { NumberRule } from '../helpers/numberParameter';
-import { readNumber } from '../helpers/numberParameter';
 import { resolveProfileLocator } from '../helpers/profileIds';
 import { listSearch } from '../methods';
-import { asNodeError } from '../transport';
-import type { RetryPolicy } from '../transport/retryPolicy';
-import type { PollSettings, ProfileWatch } from './profilePoller';
+import { asNodeError, CREDENTIAL_TYPE } from '../transport';
+import type { OutputName } from './outputs';
+import { outputItem, outputNames } from './outputs';
+import type { ProfileWatch } from './profilePoller';
+import { checkOnce, isSettled, pollUntilSettled, stoppingError } from './profilePoller';
 import {
-	checkOnce,
-	isSettled,
-	pollUntilSettled,
-	secondsSince,
-	stoppingError,
-} from './profilePoller';
-
-const POLL_INTERVAL_SECONDS: NumberRule = {
-	label: 'Poll Interval (Seconds)',
-	min: 0.05,
-	max: 3600,
-	fallback: 15,
-};
-const TIMEOUT_MINUTES: NumberRule = {
-	label: 'Timeout (Minutes)',
-	min: 0.001,
-	max: 1440,
-	fallback: 45,
-};
-const PARALLEL_STATUS_REQUESTS: NumberRule = {
-	label: 'Parallel Status Requests',
-	min: 1,
-	max: 50,
-	integer: true,
-	fallback: 10,
-};
-const MAX_BACKOFF_MS = 60_000;
-
-type OutputName = 'Ready' | 'Still Training' | 'Failed';
-
-/**
- * The node's outputs for its parameters. n8n evaluates this function's source in the `outputs`
- * expression, so it must not use anything from outside itself.
- */
-const outputNames = (parameters: { mode?: string; onFailure?: string }): OutputName[] => {
-	if (parameters.mode === 'checkOnce') return ['Ready', 'Still Training', 'Failed'];
-	if (parameters.onFailure === 'error') return ['Ready'];
-	return ['Ready', 'Failed'];
-};
+	PARALLEL_STATUS_REQUESTS,
+	POLL_INTERVAL_SECONDS,
+	readWaitSettings,
+	TIMEOUT_MINUTES,
+} from './settings';
 
 export class WaitForProfileReady implements INodeType {
 	description: INodeTypeDescription = {
@@ -76,7 +40,7 @@ export class WaitForProfileReady implements INodeType {
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: `={{(${outputNames})($parameter).map((name) => ({ type: '${NodeConnectionTypes.Main}', displayName: name }))}}`,
-		credentials: [{ name: 'photaApi', required: true }],
+		credentials: [{ name: CREDENTIAL_TYPE, required: true }],
 		properties: [
 			{
 				displayName: 'Mode',
@@ -288,82 +252,4 @@ function reportProgress(this: IExecuteFunctions, watch: ProfileWatch): void {
 	this.sendMessageToUI(
 		`Phota profile ${watch.profileId}: ${watch.status}${watch.message ? ` (${watch.message})` : ''}`,
 	);
-}
-
-interface WaitSettings {
-	poll: Omit<PollSettings, 'deadline'>;
-	timeoutMs: number;
-	retryPolicy: RetryPolicy;
-}
-
-function readWaitSettings(this: IExecuteFunctions, mode: 'wait' | 'checkOnce'): WaitSettings {
-	const options = this.getNodeParameter('options', 0, {}) as IDataObject;
-	const { parallelRequests, retryPolicy } = requestSettings.call(
-		this,
-		options,
-		PARALLEL_STATUS_REQUESTS,
-	);
-	if (mode === 'checkOnce') {
-		return {
-			poll: { intervalMs: 0, parallelRequests, maxBackoffMs: 0 },
-			timeoutMs: 0,
-			retryPolicy,
-		};
-	}
-	const intervalMs =
-		readNumber.call(
-			this,
-			this.getNodeParameter('pollIntervalSeconds', 0, POLL_INTERVAL_SECONDS.fallback),
-			POLL_INTERVAL_SECONDS,
-			0,
-		) * 1000;
-	const timeoutMs =
-		readNumber.call(
-			this,
-			this.getNodeParameter('timeoutMinutes', 0, TIMEOUT_MINUTES.fallback),
-			TIMEOUT_MINUTES,
-			0,
-		) * 60_000;
-	return {
-		poll: {
-			intervalMs,
-			parallelRequests,
-			maxBackoffMs: Math.max(intervalMs, MAX_BACKOFF_MS),
-			attemptTimeoutMs: retryPolicy.attemptTimeoutMs,
-		},
-		timeoutMs,
-		retryPolicy,
-	};
-}
-
-/** The input item, kept, with what waiting found out added (the item's own fields stay). */
-function outputItem(
-	input: INodeExecutionData,
-	itemIndex: number,
-	ids: string[],
-	watches: ProfileWatch[],
-): INodeExecutionData {
-	const failed = watches.find((watch) => watch.status !== 'READY');
-	const startedAt = Math.min(...watches.map((watch) => watch.startedAt));
-	const finishedAt = Math.max(...watches.map((watch) => watch.finishedAt ?? Date.now()));
-	return {
-		json: {
-			...input.json,
-			profile_ids: ids,
-			status: failed ? failed.status : 'READY',
-			message: failed ? failed.message || `Profile ${failed.profileId} is ${failed.status}` : '',
-			ready: !failed,
-			waited_seconds: secondsSince(startedAt, finishedAt),
-			polls: watches.reduce((sum, watch) => sum + watch.polls, 0),
-			profiles: watches.map((watch) => ({
-				profile_id: watch.profileId,
-				status: watch.status,
-				message: watch.message,
-				polls: watch.polls,
-				status_history: watch.history,
-			})),
-		},
-		...(input.binary ? { binary: input.binary } : {}),
-		pairedItem: { item: itemIndex },
-	};
 }

@@ -1,4 +1,4 @@
-import type { INodeProperties } from 'n8n-workflow';
+import type { IDataObject, INodeProperties } from 'n8n-workflow';
 
 export const binaryPropertyOption: INodeProperties = {
 	displayName: 'Put Output File in Field',
@@ -7,6 +7,11 @@ export const binaryPropertyOption: INodeProperties = {
 	default: 'data',
 	hint: 'The name of the output binary field to put the file in',
 };
+
+/** The output binary field the Options name (binaryPropertyOption), "data" when empty. */
+export function outputBinaryField(options: IDataObject): string {
+	return String(options.binaryPropertyOutput ?? '').trim() || 'data';
+}
 
 const SIGNATURES: Array<{ mimeType: string; matches: (bytes: Buffer) => boolean }> = [
 	{ mimeType: 'image/png', matches: (b) => b.length > 8 && b.readUInt32BE(0) === 0x89504e47 },

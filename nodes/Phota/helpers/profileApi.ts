@@ -5,6 +5,9 @@ import { photaApiRequest } from '../transport';
 import type { RetryPolicy } from '../transport/retryPolicy';
 import type { ProfileListEntry, ProfileListResponse, ProfileStatusResponse } from './interfaces';
 
+/** What a 404 on a profile's own endpoint advises. */
+export const PROFILE_NOT_FOUND_HINT = 'Check the profile ID; deleted profiles are gone for good.';
+
 export interface ProfileSummary {
 	profile_id: string;
 	status?: string;
@@ -19,6 +22,7 @@ export async function getProfileStatus(
 	const { body } = (await photaApiRequest.call(this, {
 		method: 'GET',
 		endpoint: `/profiles/${encodeURIComponent(profileId)}/status`,
+		notFoundHint: PROFILE_NOT_FOUND_HINT,
 		...options,
 	})) as PhotaResponse<ProfileStatusResponse>;
 	return { ...body, profile_id: body.profile_id ?? profileId };

@@ -35,7 +35,7 @@ export function normaliseProfileIds(value: unknown): string[] {
  * Profile ids from the item's field (default `profile_ids`, falling back to `profile_id`).
  * Returns undefined when the item holds neither.
  */
-export function profileIdsFromItem(json: IDataObject, field: string): string[] | undefined {
+function profileIdsFromItem(json: IDataObject, field: string): string[] | undefined {
 	const fieldName = field.trim() || DEFAULT_PROFILE_FIELD;
 	const value =
 		getPath(json, fieldName) ?? (fieldName === DEFAULT_PROFILE_FIELD ? json.profile_id : undefined);
@@ -43,7 +43,7 @@ export function profileIdsFromItem(json: IDataObject, field: string): string[] |
 	return normaliseProfileIds(value);
 }
 
-export function assertProfileIds(
+function assertProfileIds(
 	this: IExecuteFunctions,
 	ids: string[],
 	fieldLabel: string,

@@ -7,7 +7,7 @@ import { isHttpUrl, splitList, splitUrls } from '../../helpers/lists';
 /** Where one input image comes from; resolved to base64 or passed as a URL only when the item runs. */
 export type ImageSource = { kind: 'binary'; property: string } | { kind: 'url'; url: string };
 
-export const MAX_EDIT_IMAGES = 10;
+const MAX_EDIT_IMAGES = 10;
 
 /** "Binary field or URL" pair of parameters for one image (enhance input, remix input/reference). */
 export function singleImageProperties(

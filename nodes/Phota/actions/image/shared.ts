@@ -163,6 +163,10 @@ async function sendImageRequest(
 	itemIndex: number,
 	retryPolicy: RetryPolicy,
 ): Promise<INodeExecutionData[]> {
+	const notFoundHint =
+		body.profile_ids || String(body.prompt ?? '').includes('[[')
+			? 'A profile named in this request may still be training, have failed, or have been deleted. Check it with Profile → Get Status, or put a "Wait for Profile Ready" node before this one.'
+			: undefined;
 	if (settings.async) {
 		const clientRequestId = newClientRequestId.call(this);
 		const { body: handle } = (await photaApiRequest.call(this, {
@@ -172,6 +176,7 @@ async function sendImageRequest(
 			safety: 'deduplicated',
 			itemIndex,
 			retryPolicy,
+			notFoundHint,
 		})) as PhotaResponse<JobHandle>;
 		if (typeof handle.job_id !== 'string' || handle.job_id === '') {
 			throw incompleteAnswerError(
@@ -204,6 +209,7 @@ async function sendImageRequest(
 		encoding: 'jsonWithBlobs',
 		itemIndex,
 		retryPolicy,
+		notFoundHint,
 	})) as PhotaResponse<ImageResponse>;
 
 	return await imageResultItems.call(this, result, {

@@ -1,7 +1,7 @@
 import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
 
-import { binaryPropertyOption } from '../../helpers/binary';
+import { binaryPropertyOption, outputBinaryField } from '../../helpers/binary';
 import { imageResultItems } from '../../helpers/imageResults';
 import type { ImageResponse, JobDocument } from '../../helpers/interfaces';
 import { fromAI, withToolSetup } from '../../helpers/toolMode';
@@ -120,7 +120,7 @@ export function prepare(
 					operation: 'job',
 					profileIds,
 					outputFormat: 'png',
-					binaryPropertyOutput: (options.binaryPropertyOutput as string) || 'data',
+					binaryPropertyOutput: outputBinaryField(options),
 					downloadUrls: options.download !== false,
 					itemIndex,
 					retryPolicy,

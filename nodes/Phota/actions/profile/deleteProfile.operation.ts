@@ -1,6 +1,7 @@
 import type { IDataObject } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
+import { PROFILE_NOT_FOUND_HINT } from '../../helpers/profileApi';
 import type { PhotaResponse } from '../../transport';
 import { photaApiRequest } from '../../transport';
 import { perProfileOperation, perProfileProperties } from './shared';
@@ -27,6 +28,7 @@ export const prepare = perProfileOperation(async function ({ profileId, itemInde
 		itemIndex,
 		retryPolicy,
 		notFoundOnResendMeansDone: true,
+		notFoundHint: PROFILE_NOT_FOUND_HINT,
 	})) as PhotaResponse<IDataObject>;
 	// 404 here: the connection dropped after Phota deleted the profile, and the resend found it gone.
 	const deletedByEarlierAttempt = statusCode === 404;

@@ -1,6 +1,7 @@
 import { updateDisplayOptions } from 'n8n-workflow';
 
-import { binaryPropertyOption, outputMimeType } from '../../helpers/binary';
+import { binaryPropertyOption, outputBinaryField, outputMimeType } from '../../helpers/binary';
+import { PROFILE_NOT_FOUND_HINT } from '../../helpers/profileApi';
 import type { PhotaResponse } from '../../transport';
 import { photaApiRequest } from '../../transport';
 import { perProfileOperation, perProfileProperties } from './shared';
@@ -25,13 +26,14 @@ export const prepare = perProfileOperation(async function ({
 		method: 'GET',
 		endpoint: `/profiles/${encodeURIComponent(profileId)}/profile_picture`,
 		encoding: 'arraybuffer',
+		notFoundHint: PROFILE_NOT_FOUND_HINT,
 		itemIndex,
 		retryPolicy,
 	})) as PhotaResponse<Buffer>;
 	const data = Buffer.from(body);
 	const mimeType = outputMimeType(data, headers['content-type'], 'image/jpeg');
 	const extension = mimeType === 'image/png' ? 'png' : 'jpg';
-	const binaryProperty = (options.binaryPropertyOutput as string) || 'data';
+	const binaryProperty = outputBinaryField(options);
 	return {
 		json: { profile_id: profileId, profile_ids: [profileId], mimeType, fileSize: data.length },
 		binary: {

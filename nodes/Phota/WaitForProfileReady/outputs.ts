@@ -1,0 +1,48 @@
+import type { INodeExecutionData } from 'n8n-workflow';
+
+import type { ProfileWatch } from './profilePoller';
+import { secondsSince } from './profilePoller';
+
+export type OutputName = 'Ready' | 'Still Training' | 'Failed';
+
+/**
+ * The node's outputs for its parameters. n8n evaluates this function's source in the `outputs`
+ * expression, so it must not use anything from outside itself.
+ */
+export const outputNames = (parameters: { mode?: string; onFailure?: string }): OutputName[] => {
+	if (parameters.mode === 'checkOnce') return ['Ready', 'Still Training', 'Failed'];
+	if (parameters.onFailure === 'error') return ['Ready'];
+	return ['Ready', 'Failed'];
+};
+
+/** The input item, kept, with what waiting found out added (the item's own fields stay). */
+export function outputItem(
+	input: INodeExecutionData,
+	itemIndex: number,
+	ids: string[],
+	watches: ProfileWatch[],
+): INodeExecutionData {
+	const failed = watches.find((watch) => watch.status !== 'READY');
+	const startedAt = Math.min(...watches.map((watch) => watch.startedAt));
+	const finishedAt = Math.max(...watches.map((watch) => watch.finishedAt ?? Date.now()));
+	return {
+		json: {
+			...input.json,
+			profile_ids: ids,
+			status: failed ? failed.status : 'READY',
+			message: failed ? failed.message || `Profile ${failed.profileId} is ${failed.status}` : '',
+			ready: !failed,
+			waited_seconds: secondsSince(startedAt, finishedAt),
+			polls: watches.reduce((sum, watch) => sum + watch.polls, 0),
+			profiles: watches.map((watch) => ({
+				profile_id: watch.profileId,
+				status: watch.status,
+				message: watch.message,
+				polls: watch.polls,
+				status_history: watch.history,
+			})),
+		},
+		...(input.binary ? { binary: input.binary } : {}),
+		pairedItem: { item: itemIndex },
+	};
+}

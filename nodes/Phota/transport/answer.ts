@@ -1,0 +1,79 @@
+import { readAll, readHead } from './attempt';
+import { parseJsonWithBase64Blobs } from './streamedJson';
+import type { PhotaRequest } from './types';
+
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
+/** JSON answers other than images (profiles, jobs) are small; a runaway answer is cut here. */
+const MAX_JSON_BYTES = 16 * 1024 * 1024;
+const MAX_PICTURE_BYTES = 64 * 1024 * 1024;
+
+/** What n8n's request helper returns with `returnFullResponse` and a streamed body. */
+export interface RawResponse {
+	body: unknown;
+	statusCode: number;
+	headers: Record<string, string | string[] | undefined>;
+}
+
+/** The outcome of one attempt that got an answer. */
+export interface Answer<T> {
+	statusCode: number;
+	headers: Record<string, string>;
+	/** Set when the status is a success. */
+	body?: T;
+	/** Set when the status is an error: the first bytes of the answer, for the message. */
+	errorBody?: Buffer;
+	/** Set when the status is a success but the answer could not be read: why. */
+	unreadable?: unknown;
+	/** Set for a redirect that is not followed (another origin): where it pointed. */
+	refusedRedirect?: { location?: string };
+}
+
+/** Reads an answer's body the way the request asked for it; an error status keeps its first bytes. */
+export async function readAnswer<T>(
+	raw: RawResponse,
+	headers: Record<string, string>,
+	encoding: NonNullable<PhotaRequest['encoding']>,
+): Promise<Answer<T>> {
+	if (raw.statusCode >= 400) {
+		return {
+			statusCode: raw.statusCode,
+			headers,
+			errorBody: await readHead(raw.body, MAX_ERROR_BODY_BYTES).catch(() => Buffer.alloc(0)),
+		};
+	}
+	try {
+		let body: unknown;
+		if (encoding === 'arraybuffer') body = await readAll(raw.body, MAX_PICTURE_BYTES);
+		else if (encoding === 'jsonWithBlobs') body = await parseJsonWithBase64Blobs(raw.body as never);
+		else body = parseJsonText(await readAll(raw.body, MAX_JSON_BYTES));
+		return { statusCode: raw.statusCode, headers, body: body as T };
+	} catch (error) {
+		return { statusCode: raw.statusCode, headers, unreadable: error };
+	}
+}
+
+function parseJsonText(bytes: Buffer): unknown {
+	const text = bytes.toString('utf8');
+	// DELETE and other answers may come without a body.
+	if (text.trim() === '') return {};
+	const parsed = jsonOrUndefined(text);
+	if (parsed === undefined) throw new Error(`the answer is not JSON: ${text.slice(0, 80)}`);
+	return parsed.value;
+}
+
+function jsonOrUndefined(text: string): { value: unknown } | undefined {
+	try {
+		return { value: JSON.parse(text) as unknown };
+	} catch {
+		return undefined;
+	}
+}
+
+export function normaliseHeaders(headers: RawResponse['headers']): Record<string, string> {
+	const normalised: Record<string, string> = {};
+	for (const [name, value] of Object.entries(headers ?? {})) {
+		if (value !== undefined)
+			normalised[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
+	}
+	return normalised;
+}
