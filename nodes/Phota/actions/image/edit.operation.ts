@@ -1,16 +1,14 @@
 import type { INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
-import { imageToolArguments } from './options';
 import { readEditImages } from './inputs';
-import { fromAI, withToolSetup } from '../../helpers/toolMode';
+import { fromAI } from '../../helpers/toolMode';
 import {
-	IMAGE_TOOL_RESULT,
 	imageOperation,
 	imageOptions,
-	profilesFromModel,
 	profilesProperty,
 	promptProperty,
+	withImageToolSetup,
 } from './shared';
 
 const nodeProperties: INodeProperties[] = [
@@ -42,8 +40,9 @@ const nodeProperties: INodeProperties[] = [
 	imageOptions('edit'),
 ];
 
-const properties = withToolSetup(nodeProperties, {
-	description: `Edits existing photos with Phota: pass image_urls (public http(s) links to 1–10 photos, separated by commas) and a prompt saying what to change. ${IMAGE_TOOL_RESULT}`,
+const properties = withImageToolSetup('edit', nodeProperties, {
+	description: `Edits existing photos with Phota: pass image_urls (public http(s) links to 1–10 photos, separated by commas) and a prompt saying what to change.`,
+	promptArgument: 'The edit to make, e.g. "Put [[profile]] on a sunny beach, keep the outfit"',
 	defaults: {
 		// A tool's input is the model's arguments, which hold no binary data.
 		binaryProperties: '',
@@ -52,14 +51,7 @@ const properties = withToolSetup(nodeProperties, {
 			'Public http(s) links to the photos to edit (1 to 10), separated by commas',
 			'string',
 		),
-		profiles: profilesFromModel,
-		prompt: fromAI(
-			'prompt',
-			'The edit to make, e.g. "Put [[profile]] on a sunny beach, keep the outfit"',
-			'string',
-		),
 	},
-	extra: imageToolArguments('edit'),
 });
 
 const displayOptions = { show: { resource: ['image'], operation: ['edit'] } };

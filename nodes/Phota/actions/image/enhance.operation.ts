@@ -1,16 +1,14 @@
 import type { INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
-import { imageToolArguments } from './options';
 import { readSingleImage, singleImageProperties } from './inputs';
-import { fromAI, withToolSetup } from '../../helpers/toolMode';
+import { fromAI } from '../../helpers/toolMode';
 import {
-	IMAGE_TOOL_RESULT,
 	imageOperation,
 	imageOptions,
-	profilesFromModel,
 	profilesProperty,
 	promptProperty,
+	withImageToolSetup,
 } from './shared';
 
 const nodeProperties: INodeProperties[] = [
@@ -23,19 +21,13 @@ const nodeProperties: INodeProperties[] = [
 	imageOptions('enhance'),
 ];
 
-const properties = withToolSetup(nodeProperties, {
-	description: `Improves one photo with Phota (light, sharpness, faces), keeping the people in it recognisable: pass image_url (a public http(s) link) and optionally a prompt with guidance. ${IMAGE_TOOL_RESULT}`,
+const properties = withImageToolSetup('enhance', nodeProperties, {
+	description: `Improves one photo with Phota (light, sharpness, faces), keeping the people in it recognisable: pass image_url (a public http(s) link) and optionally a prompt with guidance.`,
+	promptArgument: 'Optional guidance, e.g. "brighten the faces a little", or an empty string',
 	defaults: {
 		imageSource: 'url',
 		imageUrl: fromAI('image_url', 'Public http(s) link to the photo to enhance', 'string'),
-		profiles: profilesFromModel,
-		prompt: fromAI(
-			'prompt',
-			'Optional guidance, e.g. "brighten the faces a little", or an empty string',
-			'string',
-		),
 	},
-	extra: imageToolArguments('enhance'),
 });
 
 const displayOptions = { show: { resource: ['image'], operation: ['enhance'] } };

@@ -2,14 +2,13 @@ import type { INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
 import { readSingleImage, singleImageProperties } from './inputs';
-import { fromAI, withToolSetup } from '../../helpers/toolMode';
+import { fromAI } from '../../helpers/toolMode';
 import {
-	IMAGE_TOOL_RESULT,
 	imageOperation,
 	imageOptions,
-	profilesFromModel,
 	profilesProperty,
 	promptProperty,
+	withImageToolSetup,
 } from './shared';
 
 const nodeProperties: INodeProperties[] = [
@@ -27,8 +26,9 @@ const nodeProperties: INodeProperties[] = [
 	imageOptions('remix'),
 ];
 
-const properties = withToolSetup(nodeProperties, {
-	description: `Restyles a photo after a reference photo with Phota, keeping its content: pass input_image_url and reference_image_url (public http(s) links) and optionally a prompt. ${IMAGE_TOOL_RESULT}`,
+const properties = withImageToolSetup('remix', nodeProperties, {
+	description: `Restyles a photo after a reference photo with Phota, keeping its content: pass input_image_url and reference_image_url (public http(s) links) and optionally a prompt.`,
+	promptArgument: 'Optional: what to keep or emphasise, or an empty string',
 	defaults: {
 		inputSource: 'url',
 		inputUrl: fromAI('input_image_url', 'Public http(s) link to the photo to restyle', 'string'),
@@ -38,9 +38,8 @@ const properties = withToolSetup(nodeProperties, {
 			'Public http(s) link to the photo whose style to apply',
 			'string',
 		),
-		profiles: profilesFromModel,
-		prompt: fromAI('prompt', 'Optional: what to keep or emphasise, or an empty string', 'string'),
 	},
+	fixedImageCount: true,
 });
 
 const displayOptions = { show: { resource: ['image'], operation: ['remix'] } };

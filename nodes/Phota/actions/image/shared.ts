@@ -3,6 +3,7 @@ import type {
 	IExecuteFunctions,
 	INodeExecutionData,
 	INodeProperties,
+	NodeParameterValueType,
 } from 'n8n-workflow';
 import { randomString } from 'n8n-workflow';
 
@@ -11,7 +12,7 @@ import { imageResultItems } from '../../helpers/imageResults';
 import type { ImageEndpoint, ImageResponse, JobHandle } from '../../helpers/interfaces';
 import type { ItemOperation, RunSettings } from '../../helpers/itemRunner';
 import { resolveProfileLocator } from '../../helpers/profileIds';
-import { fromAI } from '../../helpers/toolMode';
+import { fromAI, withToolSetup } from '../../helpers/toolMode';
 import type { PhotaResponse } from '../../transport';
 import { photaApiRequest } from '../../transport';
 import { incompleteAnswerError } from '../../transport/errors';
@@ -19,7 +20,7 @@ import type { RetryPolicy } from '../../transport/retryPolicy';
 import type { ImageSource } from './inputs';
 import { loadImage } from './inputs';
 import type { ImageRequestSettings } from './options';
-import { imageOptionsDescription, readImageSettings } from './options';
+import { imageOptionsDescription, imageToolArguments, readImageSettings } from './options';
 import type { IdentityPlan } from './prompt';
 import { planIdentity } from './prompt';
 
@@ -30,7 +31,7 @@ export const profilesProperty: INodeProperties = profileLocator({
 });
 
 /** The tool's default for Profiles: the model names the people by their profile IDs. */
-export const profilesFromModel = {
+const profilesFromModel = {
 	__rl: true,
 	mode: 'id',
 	value: fromAI(
@@ -41,8 +42,34 @@ export const profilesFromModel = {
 };
 
 /** What every image tool description ends with: how to name people, what comes back, errors. */
-export const IMAGE_TOOL_RESULT =
+const IMAGE_TOOL_RESULT =
 	'To keep a person\'s identity, pass their Phota profile ID in profile_ids and write [[profile]] in the prompt where they appear ([[profile_2]] for a second one). Returns one entry per image with download_url, a link valid for 24 hours: give it to the user as it is. On a mistake it returns "error" and "description" instead: fix the call and try again.';
+
+/**
+ * An image operation's parameters with its AI Agent tool setup: the model writes the prompt and names
+ * the people (profile_ids), and, unless `fixedImageCount`, picks the number of images (and, where the
+ * endpoint allows, the aspect ratio).
+ */
+export function withImageToolSetup(
+	endpoint: ImageEndpoint,
+	properties: INodeProperties[],
+	tool: {
+		description: string;
+		promptArgument: string;
+		defaults?: Record<string, NodeParameterValueType>;
+		fixedImageCount?: boolean;
+	},
+): INodeProperties[] {
+	return withToolSetup(properties, {
+		description: `${tool.description} ${IMAGE_TOOL_RESULT}`,
+		defaults: {
+			...tool.defaults,
+			profiles: profilesFromModel,
+			prompt: fromAI('prompt', tool.promptArgument, 'string'),
+		},
+		extra: tool.fixedImageCount ? undefined : imageToolArguments(endpoint),
+	});
+}
 
 export function promptProperty(overrides: Partial<INodeProperties>): INodeProperties {
 	return {
