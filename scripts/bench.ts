@@ -48,8 +48,8 @@ import {
 	photaCredentials,
 	photaNode,
 } from '../test/harness/workflow';
-import type { PhotaSimulator } from '../test/simulator';
-import { startSimulator } from '../test/simulator';
+import type { PhotaSimulator } from '../simulator';
+import { startSimulator } from '../simulator';
 
 const ROOT = path.resolve(__dirname, '..');
 const quick = process.argv.includes('--quick');

@@ -26,7 +26,7 @@ import {
 	runInN8n,
 	seconds,
 } from './benchShared';
-import type { PhotaSimulator } from '../test/simulator';
+import type { PhotaSimulator } from '../simulator';
 
 const LATENCY = { min: 100, max: 200 };
 const MEAN_LATENCY_MS = (LATENCY.min + LATENCY.max) / 2;

@@ -8,7 +8,7 @@ import { request } from 'undici';
 
 import { executeWorkflow, importWorkflow } from '../e2e/n8nCli';
 import type { N8nInstance } from '../e2e/n8nCli';
-import type { PhotaSimulator } from '../test/simulator';
+import type { PhotaSimulator } from '../simulator';
 
 export const API_KEY = 'bench-api-key-5f1a';
 

@@ -20,8 +20,8 @@ import {
 } from '../e2e/n8nCli';
 import { ensureInstalled } from './ensure-e2e';
 import { failUnlessInterrupted, handleInterrupts } from './lifecycle';
-import type { PhotaSimulator } from '../test/simulator';
-import { startSimulator } from '../test/simulator';
+import type { PhotaSimulator } from '../simulator';
+import { startSimulator } from '../simulator';
 
 // PHOTA_DEMO_OUTPUT: where the images go (the offline end-to-end test keeps the user's demo-output/).
 const OUTPUT_DIR = path.resolve(process.env.PHOTA_DEMO_OUTPUT ?? path.join(ROOT, 'demo-output'));

@@ -3,7 +3,7 @@ import type { INodeParameters } from 'n8n-workflow';
 import { photoUrls, usePhotaEnvironment } from './harness/environment';
 import type { FixtureItem } from './harness/testNodes';
 import { chain, fixtureNode, photaNode, waitNode } from './harness/workflow';
-import { makePng } from './simulator';
+import { makePng } from '../simulator';
 
 /**
  * Bad input to either node is answered with a NodeOperationError that names the field and the

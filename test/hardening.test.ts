@@ -15,7 +15,7 @@ import {
 	photaNode,
 	waitNode,
 } from './harness/workflow';
-import { makeJpeg } from './simulator';
+import { makeJpeg } from '../simulator';
 
 const env = usePhotaEnvironment();
 

@@ -1,7 +1,7 @@
 import { usePhotaEnvironment, photoUrls } from './harness/environment';
 import { chain, fixtureNode, photaCredentials, photaNode } from './harness/workflow';
 import { TEST_API_KEY } from './harness/environment';
-import { makePng, sniffImage } from './simulator';
+import { makePng, sniffImage } from '../simulator';
 
 // n8n's filesystem binary mode keeps binaries on disk and leaves item.binary.data empty: input
 // images must be read through the binary helpers and outputs stored through prepareBinaryData.

@@ -5,7 +5,7 @@ import type { PhotaTestEnvironment } from './harness/environment';
 import { photoUrls, usePhotaEnvironment } from './harness/environment';
 import { chain, fixtureNode, photaNode } from './harness/workflow';
 import type { FixtureItem } from './harness/testNodes';
-import { makePng, sniffImage } from './simulator';
+import { makePng, sniffImage } from '../simulator';
 
 const env = usePhotaEnvironment();
 

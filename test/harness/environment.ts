@@ -6,8 +6,8 @@ import type { INodeParameters } from 'n8n-workflow';
 import type { FixtureItem } from './testNodes';
 import type { NodeOptions } from './workflow';
 import { chain, fixtureNode, photaCredentials, photaNode } from './workflow';
-import type { PhotaSimulator, StartOptions } from '../simulator';
-import { startSimulator } from '../simulator';
+import type { PhotaSimulator, StartOptions } from '../../simulator';
+import { startSimulator } from '../../simulator';
 
 export const TEST_API_KEY = 'phota-test-key-9d2e71';
 
