@@ -15,8 +15,8 @@ import path from 'node:path';
 import type { IDataObject, IRun } from 'n8n-workflow';
 import { fetch } from 'undici';
 
-import type { PhotaSimulator } from '../test/simulator';
-import { sniffImage, startSimulator } from '../test/simulator';
+import type { PhotaSimulator } from '../simulator';
+import { sniffImage, startSimulator } from '../simulator';
 import type { N8nInstance } from './n8nCli';
 import {
 	E2E_DIR,

@@ -4,8 +4,8 @@ import path from 'node:path';
 import type { INodeExecutionData, IRun } from 'n8n-workflow';
 import { fetch } from 'undici';
 
-import type { PhotaSimulator } from '../test/simulator';
-import { makeJpeg, makePng, sniffImage, startSimulator } from '../test/simulator';
+import type { PhotaSimulator } from '../simulator';
+import { makeJpeg, makePng, sniffImage, startSimulator } from '../simulator';
 import type { N8nInstance } from './n8nCli';
 import type { OpenAiStub } from './openaiStub';
 import { firstUrl, startOpenAiStub } from './openaiStub';

@@ -15,8 +15,8 @@ import type { Browser, Locator, Page } from 'playwright-core';
 import { chromium, selectors } from 'playwright-core';
 import { fetch } from 'undici';
 
-import type { PhotaSimulator } from '../test/simulator';
-import { startSimulator } from '../test/simulator';
+import type { PhotaSimulator } from '../simulator';
+import { startSimulator } from '../simulator';
 import type { N8nInstance, N8nServer } from './n8nCli';
 import {
 	E2E_DIR,

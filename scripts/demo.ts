@@ -8,20 +8,12 @@ import path from 'node:path';
 
 import type { INodeExecutionData, IRun } from 'n8n-workflow';
 
-import {
-	ROOT,
-	createN8n,
-	executeWorkflow,
-	importCredential,
-	importWorkflow,
-	packPackage,
-	removeN8n,
-	removePackage,
-} from '../e2e/n8nCli';
+import { ROOT, executeWorkflow, importWorkflow, removeN8n } from '../e2e/n8nCli';
 import { ensureInstalled } from './ensure-e2e';
 import { failUnlessInterrupted, handleInterrupts } from './lifecycle';
-import type { PhotaSimulator } from '../test/simulator';
-import { startSimulator } from '../test/simulator';
+import { createN8nWithPackage, importPhotaCredential } from './packedN8n';
+import type { PhotaSimulator } from '../simulator';
+import { startSimulator } from '../simulator';
 
 // PHOTA_DEMO_OUTPUT: where the images go (the offline end-to-end test keeps the user's demo-output/).
 const OUTPUT_DIR = path.resolve(process.env.PHOTA_DEMO_OUTPUT ?? path.join(ROOT, 'demo-output'));
@@ -50,8 +42,7 @@ async function main() {
 	await ensureInstalled();
 
 	step('Building and packing n8n-nodes-phota, installing it into a fresh n8n user folder');
-	const tarball = await packPackage();
-	const n8n = await createN8n(tarball).finally(() => removePackage(tarball));
+	const n8n = await createN8nWithPackage();
 
 	let sim: PhotaSimulator | undefined;
 	let baseUrl = process.env.PHOTA_BASE_URL ?? 'https://api.photalabs.com/v1/phota';
@@ -76,11 +67,11 @@ async function main() {
 	}
 
 	try {
-		await importCredential(n8n, {
+		await importPhotaCredential(n8n, {
 			id: 'phota-credential',
 			name: 'Phota account',
-			type: 'photaApi',
-			data: { apiKey, baseUrl },
+			apiKey,
+			baseUrl,
 		});
 		const workflow = JSON.parse(
 			readFileSync(path.join(ROOT, 'examples', 'profile-to-campaign-images.json'), 'utf8'),

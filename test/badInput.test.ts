@@ -1,9 +1,17 @@
 import type { INodeParameters } from 'n8n-workflow';
 
-import { photoUrls, usePhotaEnvironment } from './harness/environment';
+import { usePhotaEnvironment } from './harness/environment';
 import type { FixtureItem } from './harness/testNodes';
-import { chain, fixtureNode, photaNode, waitNode } from './harness/workflow';
-import { makePng } from './simulator';
+import {
+	NO_PROFILES,
+	byId,
+	chain,
+	fixtureNode,
+	photaNode,
+	photoUrls,
+	waitNode,
+} from './harness/workflow';
+import { makePng } from '../simulator';
 
 /**
  * Bad input to either node is answered with a NodeOperationError that names the field and the
@@ -11,8 +19,7 @@ import { makePng } from './simulator';
  */
 const env = usePhotaEnvironment();
 
-const noProfiles = { __rl: true, mode: 'id', value: '' };
-const idFromField = { __rl: true, mode: 'id', value: '={{ $json.person_id }}' };
+const idFromField = byId('={{ $json.person_id }}');
 const png = { base64: makePng('in').toString('base64'), fileName: 'in.png', mimeType: 'image/png' };
 const pdf = {
 	base64: Buffer.from('%PDF-1.4 not an image').toString('base64'),
@@ -41,7 +48,7 @@ const badInputs: BadInputCase[] = [
 			resource: 'image',
 			operation: 'edit',
 			binaryProperties: '',
-			profiles: noProfiles,
+			profiles: NO_PROFILES,
 			prompt: 'x',
 		},
 		message: /No input image/,
@@ -50,14 +57,14 @@ const badInputs: BadInputCase[] = [
 	{
 		name: 'edit naming a binary field the item does not have',
 		items: [{ json: {}, binary: { data: png } }, { json: {} }],
-		parameters: { resource: 'image', operation: 'edit', profiles: noProfiles, prompt: 'x' },
+		parameters: { resource: 'image', operation: 'edit', profiles: NO_PROFILES, prompt: 'x' },
 		message: /Binary Fields: input item 1 has no binary field "data"/,
 		itemIndex: 1,
 	},
 	{
 		name: 'edit with a PDF instead of an image',
 		items: [{ json: {}, binary: { data: pdf } }],
-		parameters: { resource: 'image', operation: 'edit', profiles: noProfiles, prompt: 'x' },
+		parameters: { resource: 'image', operation: 'edit', profiles: NO_PROFILES, prompt: 'x' },
 		message: /not an image Phota accepts \(application\/pdf, brief\.pdf\)/,
 		itemIndex: 0,
 	},
@@ -68,7 +75,7 @@ const badInputs: BadInputCase[] = [
 			resource: 'image',
 			operation: 'edit',
 			imageUrls: photoUrls(10),
-			profiles: noProfiles,
+			profiles: NO_PROFILES,
 			prompt: 'x',
 		},
 		message: /Too many input images: 11/,
@@ -82,7 +89,7 @@ const badInputs: BadInputCase[] = [
 			operation: 'edit',
 			binaryProperties: '',
 			imageUrls: ['ftp://x.org/a.jpg'],
-			profiles: noProfiles,
+			profiles: NO_PROFILES,
 			prompt: 'x',
 		},
 		message: /Image URLs: "ftp:\/\/x.org\/a.jpg" is not an http\(s\) URL/,
@@ -94,7 +101,7 @@ const badInputs: BadInputCase[] = [
 		parameters: {
 			resource: 'image',
 			operation: 'generate',
-			profiles: noProfiles,
+			profiles: NO_PROFILES,
 			prompt: '={{ $itemIndex === 1 ? "" : "a cat" }}',
 		},
 		message: /^Prompt is empty$/,
@@ -106,7 +113,7 @@ const badInputs: BadInputCase[] = [
 		parameters: {
 			resource: 'image',
 			operation: 'generate',
-			profiles: noProfiles,
+			profiles: NO_PROFILES,
 			prompt: 'Photo of [[Ada Lovelace]]',
 		},
 		message: /Prompt token \[\[Ada Lovelace\]\] is not a profile ID/,
@@ -129,7 +136,7 @@ const badInputs: BadInputCase[] = [
 		parameters: {
 			resource: 'image',
 			operation: 'generate',
-			profiles: noProfiles,
+			profiles: NO_PROFILES,
 			prompt: 'x',
 			options: { baseModel: 'flux-2', resolution: '4K' },
 		},
@@ -142,7 +149,7 @@ const badInputs: BadInputCase[] = [
 		parameters: {
 			resource: 'image',
 			operation: 'generate',
-			profiles: noProfiles,
+			profiles: NO_PROFILES,
 			prompt: 'x',
 			options: { quality: 'high' },
 		},
@@ -157,7 +164,7 @@ const badInputs: BadInputCase[] = [
 				binary: { data: { ...pdf, mimeType: 'application/octet-stream', fileName: 'blob' } },
 			},
 		],
-		parameters: { resource: 'image', operation: 'edit', profiles: noProfiles, prompt: 'x' },
+		parameters: { resource: 'image', operation: 'edit', profiles: NO_PROFILES, prompt: 'x' },
 		message: /not an image Phota accepts \(application\/octet-stream, blob\)/,
 		itemIndex: 0,
 	},
@@ -167,7 +174,7 @@ const badInputs: BadInputCase[] = [
 		parameters: {
 			resource: 'image',
 			operation: 'generate',
-			profiles: noProfiles,
+			profiles: NO_PROFILES,
 			prompt: 'x',
 			options: { async: true, callbackUrl: 'http://h.org/cb' },
 		},
@@ -180,7 +187,7 @@ const badInputs: BadInputCase[] = [
 		parameters: {
 			resource: 'image',
 			operation: 'generate',
-			profiles: noProfiles,
+			profiles: NO_PROFILES,
 			prompt: 'x',
 			options: { numberOfImages: 5 },
 		},
@@ -202,7 +209,7 @@ const badInputs: BadInputCase[] = [
 			operation: 'enhance',
 			imageSource: 'url',
 			imageUrl: '/home/me/photo.jpg',
-			profiles: noProfiles,
+			profiles: NO_PROFILES,
 		},
 		message: /Image URL: "\/home\/me\/photo.jpg" is not an http\(s\) URL/,
 		itemIndex: 0,
@@ -213,7 +220,7 @@ const badInputs: BadInputCase[] = [
 		parameters: {
 			resource: 'image',
 			operation: 'remix',
-			profiles: noProfiles,
+			profiles: NO_PROFILES,
 			referenceBinaryProperty: 'style',
 		},
 		message: /Reference Image Binary Field: input item 0 has no binary field "style"/,
@@ -280,7 +287,7 @@ badInputs.push(
 	{
 		name: 'edit with an empty prompt',
 		items: [{ json: {}, binary: { data: png } }],
-		parameters: { resource: 'image', operation: 'edit', profiles: noProfiles, prompt: '  ' },
+		parameters: { resource: 'image', operation: 'edit', profiles: NO_PROFILES, prompt: '  ' },
 		message: /^Prompt is empty$/,
 		itemIndex: 0,
 	},
@@ -290,7 +297,7 @@ badInputs.push(
 		parameters: {
 			resource: 'image',
 			operation: 'remix',
-			profiles: noProfiles,
+			profiles: NO_PROFILES,
 			referenceSource: 'url',
 			referenceUrl: 'https://x.org/r.jpg',
 		},
@@ -303,7 +310,7 @@ badInputs.push(
 		parameters: {
 			resource: 'image',
 			operation: 'generate',
-			profiles: noProfiles,
+			profiles: NO_PROFILES,
 			prompt: 'Portrait of [[profile]]',
 		},
 		message: /Prompt uses \[\[profile\]\] but no profile is chosen/,
@@ -428,7 +435,7 @@ badInputs.push(
 );
 
 /** Numbers set by expressions reach the node unchecked by n8n: each is read by one checked reader. */
-const generate = { resource: 'image', operation: 'generate', profiles: noProfiles, prompt: 'x' };
+const generate = { resource: 'image', operation: 'generate', profiles: NO_PROFILES, prompt: 'x' };
 badInputs.push(
 	{
 		name: 'Parallel Requests from an expression that is not a number',
@@ -541,7 +548,7 @@ badInputs.push(
 	{
 		name: 'Profiles switched to "By ID" still holding a By Field field name (workflows saved before the empty default)',
 		items: [{ json: { profile_ids: ['prof_a'] } }],
-		parameters: { ...generate, profiles: { __rl: true, mode: 'id', value: 'profile_ids' } },
+		parameters: { ...generate, profiles: byId('profile_ids') },
 		message:
 			/^Profiles is set to "By ID" but still holds "profile_ids", a field name for "By Field"$/,
 		itemIndex: 0,

@@ -1,6 +1,6 @@
 import { N8nHarness } from './harness/n8n';
-import type { PhotaSimulator } from './simulator';
-import { startSimulator } from './simulator';
+import type { PhotaSimulator } from '../simulator';
+import { startSimulator } from '../simulator';
 
 const API_KEY = 'cred-test-key-3f9a';
 

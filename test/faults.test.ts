@@ -1,10 +1,10 @@
 import type { INodeExecutionData, INodeParameters } from 'n8n-workflow';
 
 import type { RunResult } from './harness/n8n';
-import { TEST_API_KEY, photoUrls, usePhotaEnvironment } from './harness/environment';
-import { chain, fixtureNode, waitNode } from './harness/workflow';
-import { makePng } from './simulator';
-import type { FaultSpec } from './simulator/log';
+import { TEST_API_KEY, usePhotaEnvironment } from './harness/environment';
+import { chain, fixtureNode, photoUrls, waitNode } from './harness/workflow';
+import { makePng } from '../simulator';
+import type { FaultSpec } from '../simulator';
 
 const env = usePhotaEnvironment();
 

@@ -4,22 +4,23 @@
  */
 import type { INodeParameters } from 'n8n-workflow';
 
-import { TEST_API_KEY, photoUrls, usePhotaEnvironment } from './harness/environment';
+import { TEST_API_KEY, usePhotaEnvironment } from './harness/environment';
 import type { FixtureItem } from './harness/testNodes';
 import {
 	authenticatedGetNode,
+	byId,
 	chain,
 	fixtureNode,
 	loopOverItemsNode,
 	photaCredentials,
 	photaNode,
+	photoUrls,
 	waitNode,
 } from './harness/workflow';
-import { makeJpeg } from './simulator';
+import { makeJpeg } from '../simulator';
 
 const env = usePhotaEnvironment();
 
-const byId = (value: string) => ({ __rl: true, mode: 'id', value });
 const getStatus = (id: string, options: INodeParameters = {}): INodeParameters => ({
 	resource: 'profile',
 	operation: 'getStatus',

@@ -1,7 +1,14 @@
-import { usePhotaEnvironment, photoUrls } from './harness/environment';
-import { chain, fixtureNode, photaCredentials, photaNode } from './harness/workflow';
+import { usePhotaEnvironment } from './harness/environment';
+import {
+	NO_PROFILES,
+	chain,
+	fixtureNode,
+	photaCredentials,
+	photaNode,
+	photoUrls,
+} from './harness/workflow';
 import { TEST_API_KEY } from './harness/environment';
-import { makePng, sniffImage } from './simulator';
+import { makePng, sniffImage } from '../simulator';
 
 // n8n's filesystem binary mode keeps binaries on disk and leaves item.binary.data empty: input
 // images must be read through the binary helpers and outputs stored through prepareBinaryData.
@@ -23,7 +30,7 @@ test('Edit reads a filesystem-mode binary and writes its outputs to disk', async
 				resource: 'image',
 				operation: 'edit',
 				binaryProperties: 'photo',
-				profiles: { __rl: true, mode: 'id', value: '' },
+				profiles: NO_PROFILES,
 				prompt: 'warmer light',
 				options: { numberOfImages: 2, binaryPropertyOutput: 'edited' },
 			}),

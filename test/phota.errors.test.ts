@@ -1,16 +1,14 @@
-import { TEST_API_KEY, photoUrls, usePhotaEnvironment } from './harness/environment';
-import { chain, fixtureNode, photaNode } from './harness/workflow';
+import { TEST_API_KEY, usePhotaEnvironment } from './harness/environment';
+import { NO_PROFILES, chain, fixtureNode, photaNode, photoUrls } from './harness/workflow';
 
 const env = usePhotaEnvironment();
-
-const noProfiles = { __rl: true, mode: 'id', value: '' };
 
 describe('API errors', () => {
 	test("a Phota 400 becomes a NodeApiError with Phota's message, code, request id and status", async () => {
 		const result = await env.runPhota([{ json: {} }], {
 			resource: 'image',
 			operation: 'generate',
-			profiles: noProfiles,
+			profiles: NO_PROFILES,
 			prompt: 'x __MODERATE__',
 		});
 		expect(result.error?.name).toBe('NodeApiError');
@@ -44,7 +42,7 @@ describe('API errors', () => {
 			{
 				resource: 'image',
 				operation: 'generate',
-				profiles: noProfiles,
+				profiles: NO_PROFILES,
 				prompt: '={{ $json.prompt }}',
 			},
 			{ continueOnFail: true },
@@ -73,7 +71,7 @@ describe('API errors', () => {
 			{
 				resource: 'image',
 				operation: 'generate',
-				profiles: noProfiles,
+				profiles: NO_PROFILES,
 				prompt: '={{ $json.prompt }}',
 			},
 			{ onError: 'continueErrorOutput' },
@@ -99,7 +97,7 @@ describe('API errors', () => {
 		const result = await env.runPhota([{ json: {} }], {
 			resource: 'image',
 			operation: 'generate',
-			profiles: noProfiles,
+			profiles: NO_PROFILES,
 			prompt: 'x',
 		});
 		expect(result.status).toBe('success');

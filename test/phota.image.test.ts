@@ -1,26 +1,19 @@
 import jpeg from 'jpeg-js';
 import type { INodeExecutionData, INodeParameters } from 'n8n-workflow';
 
-import type { PhotaTestEnvironment } from './harness/environment';
-import { photoUrls, usePhotaEnvironment } from './harness/environment';
-import { chain, fixtureNode, photaNode } from './harness/workflow';
+import { usePhotaEnvironment } from './harness/environment';
+import {
+	NO_PROFILES,
+	byId,
+	chain,
+	createThenGenerate,
+	fixtureNode,
+	photaNode,
+} from './harness/workflow';
 import type { FixtureItem } from './harness/testNodes';
-import { makePng, sniffImage } from './simulator';
+import { makePng, sniffImage } from '../simulator';
 
 const env = usePhotaEnvironment();
-
-async function readyProfile(environment: PhotaTestEnvironment, tag = 'ada'): Promise<string> {
-	const result = await environment.run(
-		chain(
-			fixtureNode([{ json: { image_urls: photoUrls(10, `https://x.org/${tag}`) } }]),
-			photaNode({ resource: 'profile', operation: 'create', imageSource: 'field', tag }),
-		),
-	);
-	environment.sim.advanceClock(600_000);
-	const id = result.output('Phota')[0].json.profile_id as string;
-	environment.sim.log.clear();
-	return id;
-}
 
 function photoItem(json: FixtureItem['json'] = {}, property = 'data'): FixtureItem {
 	return {
@@ -41,7 +34,7 @@ async function bytesOf(item: INodeExecutionData, property = 'data'): Promise<Buf
 
 /** A READY profile, then one Generate item chained on its profile_ids. */
 async function generateWithProfile(prompt: string, options: INodeParameters) {
-	const id = await readyProfile(env);
+	const [id] = await env.readyProfiles(1, 'ada');
 	const result = await env.runPhota([{ json: { profile_ids: [id] } }], {
 		resource: 'image',
 		operation: 'generate',
@@ -53,7 +46,7 @@ async function generateWithProfile(prompt: string, options: INodeParameters) {
 
 describe('Phota → Image → Generate', () => {
 	test('Create → Generate chains on profile_ids: [[profile]] becomes the id, one item per image', async () => {
-		const id = await readyProfile(env);
+		const [id] = await env.readyProfiles(1, 'ada');
 		const result = await env.runPhota([{ json: { profile_ids: [id] } }], {
 			resource: 'image',
 			operation: 'generate',
@@ -98,7 +91,7 @@ describe('Phota → Image → Generate', () => {
 		const result = await env.runPhota([{ json: {} }], {
 			resource: 'image',
 			operation: 'generate',
-			profiles: { __rl: true, mode: 'id', value: '' },
+			profiles: NO_PROFILES,
 			prompt: 'A lighthouse at dusk',
 			options: { outputFormat: 'jpg' },
 		});
@@ -112,13 +105,13 @@ describe('Phota → Image → Generate', () => {
 	});
 
 	test('images made with Profiles empty get a hint naming those items; with a profile, none', async () => {
-		const id = await readyProfile(env);
+		const [id] = await env.readyProfiles(1, 'ada');
 		const result = await env.runPhota(
 			[{ json: { who: '' } }, { json: { who: id } }, { json: { who: '' } }],
 			{
 				resource: 'image',
 				operation: 'generate',
-				profiles: { __rl: true, mode: 'id', value: '={{ $json.who }}' },
+				profiles: byId('={{ $json.who }}'),
 				prompt: '={{ $json.who ? "[[profile]] on a beach" : "A beach" }}',
 			},
 		);
@@ -166,7 +159,7 @@ describe('Phota → Image → Generate', () => {
 
 describe('Phota → Image → Edit, Enhance, Remix', () => {
 	test('Edit sends the binary photo as base64 plus URLs, and profile_ids', async () => {
-		const id = await readyProfile(env);
+		const [id] = await env.readyProfiles(1, 'ada');
 		const result = await env.runPhota([photoItem({ profile_ids: [id] })], {
 			resource: 'image',
 			operation: 'edit',
@@ -189,7 +182,7 @@ describe('Phota → Image → Edit, Enhance, Remix', () => {
 	});
 
 	test('Enhance takes a URL and an optional prompt', async () => {
-		const id = await readyProfile(env);
+		const [id] = await env.readyProfiles(1, 'ada');
 		const result = await env.runPhota([{ json: { profile_ids: [id] } }], {
 			resource: 'image',
 			operation: 'enhance',
@@ -220,7 +213,7 @@ describe('Phota → Image → Edit, Enhance, Remix', () => {
 			{
 				resource: 'image',
 				operation: 'remix',
-				profiles: { __rl: true, mode: 'id', value: '' },
+				profiles: NO_PROFILES,
 				inputBinaryProperty: 'photo',
 				referenceSource: 'url',
 				referenceUrl: 'https://x.org/noir.jpg',
@@ -241,7 +234,7 @@ describe('Phota → Image → Edit, Enhance, Remix', () => {
 
 describe('Async mode and Job → Get', () => {
 	test('returns the job id at once, then Job → Get returns the images when the job succeeded', async () => {
-		const id = await readyProfile(env);
+		const [id] = await env.readyProfiles(1, 'ada');
 		const submit = await env.runPhota([{ json: { profile_ids: [id] } }], {
 			resource: 'image',
 			operation: 'generate',
@@ -283,7 +276,7 @@ describe('Async mode and Job → Get', () => {
 		const submit = await env.runPhota([{ json: {} }, { json: {} }], {
 			resource: 'image',
 			operation: 'generate',
-			profiles: { __rl: true, mode: 'id', value: '' },
+			profiles: NO_PROFILES,
 			prompt: '={{ $itemIndex === 0 ? "A calm sea" : "__JOB_FAIL__ storm" }}',
 			options: { async: true },
 		});
@@ -316,7 +309,7 @@ describe('Parallel items', () => {
 		const result = await env.runPhota(items, {
 			resource: 'image',
 			operation: 'generate',
-			profiles: { __rl: true, mode: 'id', value: '' },
+			profiles: NO_PROFILES,
 			prompt: '={{ $json.caption }}',
 			options: { parallelRequests: 4 },
 		});
@@ -337,19 +330,7 @@ describe('Parallel items', () => {
 describe('Chaining without expressions', () => {
 	test('Create → Generate in one workflow: the new profile_ids flow into [[profile]]', async () => {
 		env.sim.settings.trainingPhasesMs = { validating: 0, queuing: 0, inProgress: 0 };
-		const result = await env.run(
-			chain(
-				fixtureNode([{ json: { image_urls: photoUrls(10) } }]),
-				photaNode(
-					{ resource: 'profile', operation: 'create', imageSource: 'field' },
-					{ name: 'Create' },
-				),
-				photaNode(
-					{ resource: 'image', operation: 'generate', prompt: 'Portrait of [[profile]]' },
-					{ name: 'Generate' },
-				),
-			),
-		);
+		const result = await env.run(createThenGenerate());
 		const id = result.output('Create')[0].json.profile_id as string;
 		const [image] = result.output('Generate');
 		expect(image.json).toMatchObject({ profile_ids: [id], known_subjects: { [id]: 1 } });
@@ -357,19 +338,7 @@ describe('Chaining without expressions', () => {
 	});
 
 	test('a profile that is still training gets a hint to wait for it', async () => {
-		const created = await env.run(
-			chain(
-				fixtureNode([{ json: { image_urls: photoUrls(10) } }]),
-				photaNode(
-					{ resource: 'profile', operation: 'create', imageSource: 'field' },
-					{ name: 'Create' },
-				),
-				photaNode(
-					{ resource: 'image', operation: 'generate', prompt: 'Portrait of [[profile]]' },
-					{ name: 'Generate' },
-				),
-			),
-		);
+		const created = await env.run(createThenGenerate());
 		expect(created.error?.message).toMatch(/could not find the resource \(404\)/);
 		expect(created.error?.description).toMatch(/still be training.*Wait for Profile Ready/);
 	});
@@ -380,7 +349,7 @@ describe('Model options', () => {
 		const result = await env.runPhota([{ json: {} }], {
 			resource: 'image',
 			operation: 'generate',
-			profiles: { __rl: true, mode: 'id', value: '' },
+			profiles: NO_PROFILES,
 			prompt: 'A poster',
 			options: {
 				baseModel: 'gpt-image-2',
@@ -421,7 +390,7 @@ describe('Model options', () => {
 				photaNode({
 					resource: 'image',
 					operation: 'generate',
-					profiles: { __rl: true, mode: 'id', value: '' },
+					profiles: NO_PROFILES,
 					prompt: 'x',
 					options,
 				}),

@@ -1,5 +1,12 @@
-import { usePhotaEnvironment, photoUrls } from './harness/environment';
-import { chain, fixtureNode, photaNode } from './harness/workflow';
+import { usePhotaEnvironment } from './harness/environment';
+import {
+	byId,
+	chain,
+	createProfileNode,
+	fixtureNode,
+	photaNode,
+	photoUrls,
+} from './harness/workflow';
 
 const env = usePhotaEnvironment();
 
@@ -110,10 +117,7 @@ describe('Phota → Profile → Get Status / Get Many / Get Picture / Delete', (
 		const result = await env.run(
 			chain(
 				fixtureNode([{ json: { image_urls: photoUrls(10) } }]),
-				photaNode(
-					{ resource: 'profile', operation: 'create', imageSource: 'field' },
-					{ name: 'Create' },
-				),
+				createProfileNode(),
 				photaNode({ resource: 'profile', operation: 'getStatus' }, { name: 'Status' }),
 			),
 		);
@@ -242,7 +246,7 @@ describe('Phota → Profile → Get Status / Get Many / Get Picture / Delete', (
 		const result = await env.runPhota([{ json: {} }], {
 			resource: 'profile',
 			operation: 'getStatus',
-			profile: { __rl: true, mode: 'id', value: ids.join(', ') },
+			profile: byId(ids.join(', ')),
 		});
 		expect(result.output('Phota').map((item) => item.json.profile_id)).toEqual(ids);
 	});

@@ -1,7 +1,14 @@
 import type { INodeParameters } from 'n8n-workflow';
 
-import { photoUrls, usePhotaEnvironment } from './harness/environment';
-import { chain, fixtureNode, photaNode, waitNode } from './harness/workflow';
+import { usePhotaEnvironment } from './harness/environment';
+import {
+	chain,
+	createProfileNode,
+	fixtureNode,
+	photaNode,
+	photoUrls,
+	waitNode,
+} from './harness/workflow';
 
 const env = usePhotaEnvironment();
 
@@ -15,10 +22,7 @@ function createThenWait(count: number, waitParameters: INodeParameters = fastWai
 	}));
 	return [
 		fixtureNode(items),
-		photaNode(
-			{ resource: 'profile', operation: 'create', imageSource: 'field' },
-			{ name: 'Create' },
-		),
+		createProfileNode(),
 		waitNode(waitParameters, { name: 'Wait' }),
 	] as const;
 }

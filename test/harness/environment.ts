@@ -5,9 +5,9 @@ import type { INodeParameters } from 'n8n-workflow';
 
 import type { FixtureItem } from './testNodes';
 import type { NodeOptions } from './workflow';
-import { chain, fixtureNode, photaCredentials, photaNode } from './workflow';
-import type { PhotaSimulator, StartOptions } from '../simulator';
-import { startSimulator } from '../simulator';
+import { chain, fixtureNode, photaCredentials, photaNode, photoUrls } from './workflow';
+import type { PhotaSimulator, StartOptions } from '../../simulator';
+import { startSimulator } from '../../simulator';
 
 export const TEST_API_KEY = 'phota-test-key-9d2e71';
 
@@ -107,12 +107,4 @@ export function usePhotaEnvironment(
 		},
 	};
 	return environment;
-}
-
-/** `count` distinct photo URLs of one person, as a training set. */
-export function photoUrls(count: number, prefix = 'https://photos.example.org/ada'): string[] {
-	return Array.from(
-		{ length: count },
-		(_, index) => `${prefix}/${String(index + 1).padStart(2, '0')}.jpg`,
-	);
 }

@@ -3,60 +3,47 @@
  * package.json "n8n" section and loads dist/, WorkflowExecute runs workflow JSON, and credentials
  * are applied by the credential type's own `authenticate` block (as n8n's CredentialsHelper does).
  * HTTP goes through n8n-core's real helpers over real sockets; nothing of ours is mocked.
+ *
+ * Here: loading and running workflows. Beside it: n8nEnv.ts (the environment n8n-core reads on
+ * import), n8nRuntime.ts (types, additional data), credentialsHelper.ts, listSearch.ts and
+ * credentialTest.ts (the "Test credential" button).
  */
+
+import './n8nEnv';
+
 import path from 'node:path';
-
-import { makeTempDir, removeTempDir } from '../../scripts/lifecycle';
-
-// n8n-core reads its settings folder and binary-data settings from the environment.
-const userFolder = makeTempDir('phota-n8n-');
-process.env.N8N_USER_FOLDER = userFolder;
-process.env.N8N_ENCRYPTION_KEY ??= 'phota-harness-encryption-key';
-process.env.N8N_DIAGNOSTICS_ENABLED = 'false';
 
 import { Container } from '@n8n/di';
 import {
 	BinaryDataConfig,
 	BinaryDataService,
-	ExecuteContext,
-	LoadOptionsContext,
 	ExecutionLifecycleHooks,
 	PackageDirectoryLoader,
-	RoutingNode,
 	WorkflowExecute,
 } from 'n8n-core';
+import { SSHClientsManager } from 'n8n-core/dist/execution-engine/ssh-clients-manager';
 import type {
 	IBinaryData,
 	ICredentialDataDecryptedObject,
 	ICredentialType,
-	ICredentialsDecrypted,
 	IConnections,
-	IExecuteData,
-	IHttpRequestOptions,
 	INode,
 	INodeCredentialTestResult,
 	INodeExecutionData,
 	INodeListSearchResult,
 	INodeType,
-	INodeTypes,
-	IRequestOptionsSimplified,
 	IRun,
 	IRunExecutionData,
 	IVersionedNodeType,
-	IWorkflowExecuteAdditionalData,
-	Workflow as WorkflowType,
 } from 'n8n-workflow';
-import { SSHClientsManager } from 'n8n-core/dist/execution-engine/ssh-clients-manager';
-import {
-	ICredentialsHelper,
-	NodeHelpers,
-	Workflow,
-	createDeferredPromise,
-	createRunExecutionData,
-	isExpression,
-} from 'n8n-workflow';
+import { Workflow, createDeferredPromise, createRunExecutionData } from 'n8n-workflow';
 
+import { testCredential } from './credentialTest';
+import { HarnessCredentialsHelper } from './credentialsHelper';
 import { recordArtifact, recordKeys } from './leakCheck';
+import { runListSearch } from './listSearch';
+import { removeUserFolder, userFolder } from './n8nEnv';
+import { LoadedTypes, additionalDataWith, stub } from './n8nRuntime';
 import {
 	AuthenticatedGetNode,
 	FixtureItemsNode,
@@ -94,146 +81,7 @@ export interface RunResult {
 	wallTimeMs: number;
 }
 
-class LoadedTypes implements INodeTypes {
-	constructor(
-		readonly nodes: Map<string, INodeType | IVersionedNodeType>,
-		readonly credentials: Map<string, ICredentialType>,
-	) {}
-
-	getByName(nodeType: string) {
-		const type = this.nodes.get(nodeType);
-		if (!type) throw new Error(`Unknown node type ${nodeType}`);
-		return type;
-	}
-
-	getByNameAndVersion(nodeType: string, version?: number): INodeType {
-		return NodeHelpers.getVersionedNodeType(this.getByName(nodeType), version);
-	}
-
-	getKnownTypes() {
-		return {};
-	}
-
-	credential(name: string): ICredentialType {
-		const type = this.credentials.get(name);
-		if (!type) throw new Error(`Unknown credential type ${name}`);
-		return type;
-	}
-}
-
-/** Mirrors n8n's CredentialsHelper: fills credential defaults, applies generic `authenticate`. */
-class HarnessCredentialsHelper extends ICredentialsHelper {
-	credentials: Record<string, ICredentialDataDecryptedObject> = {};
-
-	constructor(private readonly types: LoadedTypes) {
-		super();
-	}
-
-	getParentTypes(name: string): string[] {
-		return this.types.credential(name).extends ?? [];
-	}
-
-	async authenticate(
-		credentials: ICredentialDataDecryptedObject,
-		typeName: string,
-		requestOptions: IHttpRequestOptions | IRequestOptionsSimplified,
-		workflow: WorkflowType,
-		node: INode,
-	): Promise<IHttpRequestOptions> {
-		const { authenticate } = this.types.credential(typeName);
-		if (typeof authenticate === 'function') {
-			return await authenticate(credentials, requestOptions as IHttpRequestOptions);
-		}
-		if (authenticate?.type === 'generic') {
-			const resolve = (value: string) =>
-				isExpression(value)
-					? String(
-							workflow.expression.getSimpleParameterValue(
-								node,
-								value,
-								'internal',
-								{ $credentials: credentials },
-								undefined,
-								'',
-							) ?? '',
-						)
-					: value;
-			for (const [target, entries] of Object.entries(authenticate.properties)) {
-				const options = requestOptions as unknown as Record<string, Record<string, string>>;
-				options[target] ??= {};
-				for (const [key, value] of Object.entries(entries as Record<string, string>)) {
-					options[target][resolve(key)] = resolve(value);
-				}
-			}
-		}
-		return requestOptions as IHttpRequestOptions;
-	}
-
-	async preAuthentication() {
-		return undefined;
-	}
-
-	async getCredentials(): Promise<never> {
-		throw new Error('The harness keeps credentials decrypted; use getDecrypted');
-	}
-
-	async getDecrypted(
-		_additionalData: IWorkflowExecuteAdditionalData,
-		_nodeCredentials: unknown,
-		type: string,
-	): Promise<ICredentialDataDecryptedObject> {
-		const stored = this.credentials[type];
-		if (!stored) throw new Error(`No test credentials of type ${type} were given`);
-		return withDefaults(this.types.credential(type), stored);
-	}
-
-	async updateCredentials() {}
-
-	async updateCredentialsOauthTokenData() {}
-
-	getCredentialsProperties(type: string) {
-		return this.types.credential(type).properties;
-	}
-}
-
-/**
- * An object whose fields are `fields` and whose every other property is a function returning
- * undefined: the parts of n8n's additional data that running a workflow does not need. (No jest
- * mocks, so the benchmark can run the same harness outside jest.)
- */
-function stub<T>(fields: Record<string, unknown> = {}): T {
-	return new Proxy(fields, {
-		get(target, property) {
-			if (typeof property === 'symbol' || property === 'then') return undefined;
-			return property in target ? target[property] : () => undefined;
-		},
-	}) as T;
-}
-
 let executionCount = 0;
-
-function additionalDataWith(
-	fields: Partial<IWorkflowExecuteAdditionalData>,
-): IWorkflowExecuteAdditionalData {
-	return stub<IWorkflowExecuteAdditionalData>({
-		currentNodeParameters: undefined,
-		executionTimeoutTimestamp: undefined,
-		restartExecutionId: undefined,
-		...fields,
-	});
-}
-
-function withDefaults(
-	type: ICredentialType,
-	data: ICredentialDataDecryptedObject,
-): ICredentialDataDecryptedObject {
-	const filled: ICredentialDataDecryptedObject = {};
-	for (const property of type.properties) {
-		if (property.default !== undefined && property.type !== 'notice')
-			filled[property.name] = property.default as string;
-	}
-	return { ...filled, ...data };
-}
 
 export class N8nHarness {
 	private constructor(
@@ -356,7 +204,7 @@ export class N8nHarness {
 
 	/**
 	 * Calls a node's list-search method the way the editor does when a user opens a "From list"
-	 * resource locator: through n8n-core's LoadOptionsContext, with the node's credentials.
+	 * resource locator (listSearch.ts).
 	 */
 	async listSearch(
 		nodeJson: INode,
@@ -364,31 +212,14 @@ export class N8nHarness {
 		credentials: Record<string, ICredentialDataDecryptedObject>,
 		filter?: string,
 	): Promise<INodeListSearchResult> {
-		this.credentialsHelper.credentials = credentials;
-		const nodeType = this.types.getByNameAndVersion(nodeJson.type, nodeJson.typeVersion);
-		const method = nodeType.methods?.listSearch?.[methodName];
-		if (!method) throw new Error(`${nodeJson.type} has no list search ${methodName}`);
-		const workflow = new Workflow({
-			nodes: [nodeJson],
-			connections: {},
-			active: false,
-			nodeTypes: this.types,
-		});
-		const context = new LoadOptionsContext(
-			workflow,
+		return await runListSearch(
+			this.types,
+			this.credentialsHelper,
 			nodeJson,
-			additionalDataWith({ credentialsHelper: this.credentialsHelper }),
-			'parameters',
+			methodName,
+			credentials,
+			filter,
 		);
-		recordKeys(Object.values(credentials).map((credential) => credential.apiKey));
-		try {
-			const result = await method.call(context, filter);
-			recordArtifact('list search', result);
-			return result;
-		} catch (error) {
-			recordArtifact('list search error', error);
-			throw error;
-		}
 	}
 
 	/** Bytes of an output binary, wherever the binary data mode stored them. */
@@ -398,145 +229,18 @@ export class N8nHarness {
 
 	/**
 	 * Runs a credential's `test` request the way n8n's CredentialsTester does ("Test credential"
-	 * button): a temporary node whose only property routes the test request through RoutingNode.
+	 * button; credentialTest.ts).
 	 */
 	async testCredential(
 		type: string,
 		data: ICredentialDataDecryptedObject,
 	): Promise<INodeCredentialTestResult> {
-		recordKeys([data.apiKey]);
-		const result = await this.runCredentialTest(type, data);
-		recordArtifact('credential test', result);
-		return result;
-	}
-
-	private async runCredentialTest(
-		type: string,
-		data: ICredentialDataDecryptedObject,
-	): Promise<INodeCredentialTestResult> {
-		const credentialType = this.types.credential(type);
-		const testRequest = credentialType.test;
-		if (!testRequest)
-			return { status: 'Error', message: 'No testing function found for this credential.' };
-
-		const nodeType: INodeType = {
-			description: {
-				displayName: 'Temp',
-				name: 'n8n-nodes-base.noOp',
-				group: ['transform'],
-				version: 1,
-				description: '',
-				defaults: {},
-				inputs: ['main'],
-				outputs: ['main'],
-				credentials: [{ name: type, required: true }],
-				properties: [
-					{
-						displayName: 'Temp',
-						name: 'temp',
-						type: 'string',
-						routing: { request: testRequest.request },
-						default: '',
-					},
-				],
-			},
-		};
-		const node: INode = {
-			id: 'temp',
-			name: 'Temp-Node',
-			type: nodeType.description.name,
-			typeVersion: 1,
-			position: [0, 0],
-			parameters: {},
-			credentials: { [type]: { id: 'test', name: 'test' } },
-		};
-		const workflow = new Workflow({
-			nodes: [node],
-			connections: {},
-			active: false,
-			nodeTypes: {
-				getByName: () => nodeType,
-				getByNameAndVersion: () => nodeType,
-				getKnownTypes: () => ({}),
-			},
-		});
-		const credentialsDecrypted: ICredentialsDecrypted = {
-			id: 'test',
-			name: 'test',
-			type,
-			data: withDefaults(credentialType, data),
-		};
-		this.credentialsHelper.credentials = { [type]: credentialsDecrypted.data! };
-		const additionalData = additionalDataWith({});
-		additionalData.credentialsHelper = this.credentialsHelper;
-		const executeData: IExecuteData = { node, data: {}, source: null };
-		const context = new ExecuteContext(
-			workflow,
-			node,
-			additionalData,
-			'internal',
-			createRunExecutionData(),
-			0,
-			[],
-			{ main: [[{ json: {} }]] },
-			executeData,
-			[],
-		);
-
-		let response: INodeExecutionData[][] | undefined;
-		try {
-			response = (await new RoutingNode(context, nodeType, credentialsDecrypted).runNode()) as
-				| INodeExecutionData[][]
-				| undefined;
-		} catch (error) {
-			// Same order of checks as n8n's CredentialsTester.testCredentials.
-			const cause = (
-				error as { cause?: { response?: { status: number; statusText?: string }; code?: string } }
-			).cause;
-			if (cause?.response) {
-				for (const rule of testRequest.rules ?? []) {
-					if (rule.type === 'responseCode' && rule.properties.value === cause.response.status) {
-						return { status: 'Error', message: rule.properties.message };
-					}
-				}
-				if (cause.response.status < 199 || cause.response.status > 299) {
-					return {
-						status: 'Error',
-						message:
-							cause.response.statusText || `Received HTTP status code: ${cause.response.status}`,
-					};
-				}
-			} else if (cause?.code) {
-				return { status: 'Error', message: cause.code };
-			}
-			return { status: 'Error', message: (error as Error).message };
-		}
-		for (const rule of testRequest.rules ?? []) {
-			if (
-				rule.type === 'responseSuccessBody' &&
-				valueAt(response?.[0]?.[0]?.json, rule.properties.key) === rule.properties.value
-			)
-				return { status: 'Error', message: rule.properties.message };
-		}
-		return { status: 'OK', message: 'Connection successful!' };
+		return await testCredential(this.types, this.credentialsHelper, type, data);
 	}
 
 	/** Stops n8n-core's background timers so jest can exit. */
 	static async shutdown(): Promise<void> {
 		Container.get(SSHClientsManager).onShutdown();
-		removeTempDir(userFolder);
+		removeUserFolder();
 	}
-}
-
-/** lodash's `get` for the dotted keys of credential test rules, as n8n's tester reads them. */
-function valueAt(data: unknown, key: string): unknown {
-	return key
-		.split('.')
-		.reduce<unknown>(
-			(value, part) =>
-				value !== null && typeof value === 'object'
-					? (value as Record<string, unknown>)[part]
-					: undefined,
-			data,
-		);
 }

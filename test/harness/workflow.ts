@@ -2,6 +2,7 @@ import type {
 	ICredentialDataDecryptedObject,
 	IConnections,
 	INode,
+	INodeParameterResourceLocator,
 	INodeParameters,
 } from 'n8n-workflow';
 
@@ -85,4 +86,40 @@ export function photaCredentials(
 	apiKey: string,
 ): Record<string, ICredentialDataDecryptedObject> {
 	return { photaApi: { apiKey, baseUrl } };
+}
+
+/** `count` distinct photo URLs of one person, as a training set. */
+export function photoUrls(count: number, prefix = 'https://photos.example.org/ada'): string[] {
+	return Array.from(
+		{ length: count },
+		(_, index) => `${prefix}/${String(index + 1).padStart(2, '0')}.jpg`,
+	);
+}
+
+/** A Profile or Profiles parameter set "By ID": IDs (comma-separated) or an expression. */
+export function byId(value: string): INodeParameterResourceLocator {
+	return { __rl: true, mode: 'id', value };
+}
+
+/** Profiles "By ID" left empty: an image operation without identity. */
+export const NO_PROFILES = byId('');
+
+/** Phota → Profile → Create from the item's `image_urls` field. */
+export function createProfileNode(name = 'Create'): INode {
+	return photaNode({ resource: 'profile', operation: 'create', imageSource: 'field' }, { name });
+}
+
+/**
+ * One training set → Create → Generate "Portrait of [[profile]]": the chain that needs no
+ * expressions, the new profile_ids flowing from Create into Generate.
+ */
+export function createThenGenerate(): WorkflowJson {
+	return chain(
+		fixtureNode([{ json: { image_urls: photoUrls(10) } }]),
+		createProfileNode(),
+		photaNode(
+			{ resource: 'image', operation: 'generate', prompt: 'Portrait of [[profile]]' },
+			{ name: 'Generate' },
+		),
+	);
 }

@@ -14,7 +14,7 @@ test('npm run simulator: answers an authenticated GET /profiles/ids and a wrong 
 		[
 			require.resolve('ts-node/dist/bin.js'),
 			'--transpile-only',
-			'test/simulator/cli.ts',
+			'simulator/cli.ts',
 			'--port',
 			'0',
 			'--api-key',
@@ -61,12 +61,7 @@ test('npm run simulator: bad flags get one line and exit code 2', async () => {
 	for (const [args, message] of cases) {
 		const error = await run(
 			process.execPath,
-			[
-				require.resolve('ts-node/dist/bin.js'),
-				'--transpile-only',
-				'test/simulator/cli.ts',
-				...args,
-			],
+			[require.resolve('ts-node/dist/bin.js'), '--transpile-only', 'simulator/cli.ts', ...args],
 			{ cwd: ROOT },
 		).catch((failure: RunError) => failure);
 		expect(error).toMatchObject({ code: 2, stdout: '' });

@@ -6,8 +6,8 @@ import { gunzipSync } from 'node:zlib';
 import jpeg from 'jpeg-js';
 import { fetch, request as undiciRequest } from 'undici';
 
-import type { PhotaSimulator } from '.';
-import { makePng, sniffImage, startSimulator } from '.';
+import type { PhotaSimulator } from '../../simulator';
+import { makePng, sniffImage, startSimulator } from '../../simulator';
 
 const KEY = 'contract-key';
 let sim: PhotaSimulator;

@@ -3,12 +3,12 @@
  * four 4K images through the built Phota node (in-process n8n, see test/harness) against a
  * simulator that runs in the parent process, and prints the peak resident memory it added.
  *
- * Usage: ts-node scripts/benchMemory.ts <baseUrl> <apiKey> <delivery> <binaryMode> <profileId>
+ * Usage: ts-node scripts/bench/memoryChild.ts <baseUrl> <apiKey> <delivery> <binaryMode> <profileId>
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 
-import { N8nHarness } from '../test/harness/n8n';
-import { chain, fixtureNode, photaCredentials, photaNode } from '../test/harness/workflow';
+import { N8nHarness } from '../../test/harness/n8n';
+import { chain, fixtureNode, photaCredentials, photaNode } from '../../test/harness/workflow';
 
 const [baseUrl, apiKey, delivery, binaryMode, profileId] = process.argv.slice(2);
 

@@ -1,47 +1,14 @@
 /**
- * What the sections of `npm run bench` share: the result row, the API key and profile of the
- * simulator, and building and running workflows in a real n8n (`n8n import:workflow` +
- * `n8n execute`).
+ * Workflows for the real-n8n sections of `npm run bench`: built as node lists, imported with
+ * `n8n import:workflow` and run with `n8n execute` (e2e/n8nCli.ts), and the figures read from a run.
  */
 import type { IRun } from 'n8n-workflow';
-import { request } from 'undici';
 
-import { executeWorkflow, importWorkflow } from '../e2e/n8nCli';
-import type { N8nInstance } from '../e2e/n8nCli';
-import type { PhotaSimulator } from '../test/simulator';
-
-export const API_KEY = 'bench-api-key-5f1a';
-
-export interface Row {
-	measure: string;
-	phota: string;
-	baseline: string;
-	ratio: string;
-	target: string;
-	met: boolean;
-}
-
-export function seconds(ms: number): string {
-	return `${(ms / 1000).toFixed(2)} s`;
-}
-
-export function photoUrls(count: number, prefix: string): string[] {
-	return Array.from({ length: count }, (_, index) => `${prefix}/${index + 1}.jpg`);
-}
-
-/** A READY profile made through the API, for the image measurements. */
-export async function readyProfile(sim: PhotaSimulator): Promise<string> {
-	const { body } = await request(`${sim.baseUrl}/profiles/add`, {
-		method: 'POST',
-		headers: { 'x-api-key': API_KEY, 'content-type': 'application/json' },
-		body: JSON.stringify({ image_urls: photoUrls(10, 'https://x.org/bench') }),
-	});
-	const { profile_id: profileId } = (await body.json()) as { profile_id: string };
-	sim.advanceClock(3_600_000);
-	return profileId;
-}
-
-// ---------------------------------------------------------------- real n8n workflows
+import { executeWorkflow, importCredential, importWorkflow } from '../../e2e/n8nCli';
+import type { N8nInstance } from '../../e2e/n8nCli';
+import type { PhotaSimulator } from '../../simulator';
+import { createN8nWithPackage, importPhotaCredential } from '../packedN8n';
+import { API_KEY } from './shared';
 
 let workflowCounter = 0;
 
@@ -64,6 +31,35 @@ export interface BenchWorkflow {
 
 export const photaCredential = { photaApi: { id: 'bench-phota', name: 'Phota' } };
 export const headerCredential = { httpHeaderAuth: { id: 'bench-header', name: 'Phota header' } };
+
+/** The end of a branch: a No Operation node named Done. */
+export const doneNode: N8nNode = {
+	name: 'Done',
+	type: 'n8n-nodes-base.noOp',
+	typeVersion: 1,
+	parameters: {},
+};
+
+/**
+ * A fresh n8n with the packed package, in filesystem binary mode, and both credentials: the Phota
+ * one and the header auth the do-it-yourself HTTP Request nodes use, on the simulator's key.
+ */
+export async function startBenchN8n(sim: PhotaSimulator): Promise<N8nInstance> {
+	const n8n = await createN8nWithPackage({ binaryMode: 'filesystem' });
+	await importPhotaCredential(n8n, {
+		id: photaCredential.photaApi.id,
+		name: 'Phota',
+		apiKey: API_KEY,
+		baseUrl: sim.baseUrl,
+	});
+	await importCredential(n8n, {
+		id: headerCredential.httpHeaderAuth.id,
+		name: 'Phota header',
+		type: 'httpHeaderAuth',
+		data: { name: 'X-API-Key', value: API_KEY },
+	});
+	return n8n;
+}
 
 /**
  * Manual trigger → `first` (run once, e.g. a Wait) → one item per element of `elements` → the

@@ -11,22 +11,22 @@
  */
 import type { IRun } from 'n8n-workflow';
 
-import { executeWorkflow } from '../e2e/n8nCli';
-import type { N8nInstance } from '../e2e/n8nCli';
-import type { N8nNode, Row } from './benchShared';
+import { executeWorkflow } from '../../e2e/n8nCli';
+import type { N8nInstance } from '../../e2e/n8nCli';
+import type { PhotaSimulator } from '../../simulator';
+import type { N8nNode } from './n8nWorkflows';
 import {
-	API_KEY,
 	diyEditNode,
 	importBenchWorkflow,
 	linearWorkflow,
 	nodeTime,
 	outputCount,
 	photaEditNode,
-	readyProfile,
 	runInN8n,
-	seconds,
-} from './benchShared';
-import type { PhotaSimulator } from '../test/simulator';
+} from './n8nWorkflows';
+import { API_KEY, readyProfile, shots } from './shared';
+import type { Row } from './table';
+import { seconds } from './table';
 
 const LATENCY = { min: 100, max: 200 };
 const MEAN_LATENCY_MS = (LATENCY.min + LATENCY.max) / 2;
@@ -58,10 +58,6 @@ function billing(sim: PhotaSimulator, creditsBefore: number): Billing {
 			processed.reduce((sum, entry) => sum + entry.endedAt - entry.startedAt, 0) /
 			Math.max(1, processed.length),
 	};
-}
-
-function shots(count: number, profileId: string) {
-	return Array.from({ length: count }, (_, shot) => ({ shot, profile_ids: [profileId] }));
 }
 
 const prompt = (run: string) =>
@@ -289,28 +285,12 @@ export async function measureRateLimit(
 	rows.push(a.row);
 	const sent = sim.log.forRoute('POST /edit').find((entry) => entry.processed);
 	if (!sent) throw new Error('the Phota node sent no edit the simulator processed');
-	rows.push(
-		(
-			await photaBatch(
-				sim,
-				n8n,
-				profileId,
-				{ label: 'b', edits: 60, limit: 3, target: 1.2 },
-				rounds,
-			)
-		).row,
-	);
-	rows.push(
-		(
-			await photaBatch(
-				sim,
-				n8n,
-				profileId,
-				{ label: 'c', edits: 200, limit: 5, target: 1.1 },
-				rounds,
-			)
-		).row,
-	);
+	const others: Scenario[] = [
+		{ label: 'b', edits: 60, limit: 3, target: 1.2 },
+		{ label: 'c', edits: 200, limit: 5, target: 1.1 },
+	];
+	for (const scenario of others)
+		rows.push((await photaBatch(sim, n8n, profileId, scenario, rounds)).row);
 	rows.push(await sharedKey(sim, n8n, profileId, a.wallMs - a.nodeMs));
 	rows.push(...(await doItYourself(sim, n8n, profileId, sent)));
 	return rows;

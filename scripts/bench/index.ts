@@ -1,0 +1,91 @@
+/**
+ * `npm run bench`: the package against the do-it-yourself way, side by side in one run against
+ * the local simulator, printed as ratios with the raw figures (see BENCHMARKS.md for results).
+ *
+ *  1. Overhead per request: Phota node (Get Status, one at a time) vs bare round trips of the same
+ *     request through n8n's own HTTP helper and through undici, at zero simulated latency.
+ *  2. 50 edits at 500 ms simulated latency in real n8n: Phota node vs the HTTP Request node
+ *     sending items one by one (batch size 1), plus the HTTP Request node's default (all at once)
+ *     against a rate limit.
+ *  3. Waiting for 10 concurrently training profiles in real n8n: Wait for Profile Ready vs an
+ *     HTTP Request + IF + Wait loop (wall time and status calls).
+ *  4. Peak memory of a Generate of four 4K images, bytes vs URL delivery, relative to image bytes.
+ *  5. Edits against an account rate limit in real n8n, against the ideal time and paid once; the
+ *     HTTP Request node against the same limit.
+ *
+ * Each section is a file here (overhead.ts, batch.ts, wait.ts, memory.ts, rateLimit.ts);
+ * `--only=<section>[,<section>…]` runs some of them and `--quick` runs fewer rounds.
+ */
+import { cpus, totalmem } from 'node:os';
+
+import type { N8nInstance } from '../../e2e/n8nCli';
+import { removeN8n } from '../../e2e/n8nCli';
+import { startSimulator } from '../../simulator';
+import { failUnlessInterrupted, handleInterrupts } from '../lifecycle';
+import { measureBatch } from './batch';
+import { measureMemory } from './memory';
+import { startBenchN8n } from './n8nWorkflows';
+import { measureOverhead } from './overhead';
+import { measureRateLimit } from './rateLimit';
+import type { BenchContext } from './shared';
+import { API_KEY } from './shared';
+import { megabytes, printTable } from './table';
+import { measureWait } from './wait';
+
+const quick = process.argv.includes('--quick');
+/** `--only=overhead,memory,batch,wait,ratelimit` runs some of the measurements. */
+const only = process.argv
+	.find((argument) => argument.startsWith('--only='))
+	?.slice('--only='.length)
+	.split(',');
+const wanted = (section: string) => !only || only.includes(section);
+
+async function main() {
+	const cpu = cpus();
+	console.log(
+		`machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${megabytes(totalmem())} RAM, Node ${process.version}, ${process.platform}`,
+	);
+	const sim = await startSimulator({ apiKeys: [API_KEY] });
+	const context: BenchContext = { sim, quick, rows: [] };
+	const { rows } = context;
+	let n8n: N8nInstance | undefined;
+	try {
+		if (wanted('overhead')) {
+			console.log('1/5 overhead per request...');
+			await measureOverhead(context);
+		}
+		if (wanted('memory')) {
+			console.log('4/5 peak memory (child processes)...');
+			await measureMemory(context);
+		}
+		if (wanted('batch') || wanted('wait') || wanted('ratelimit')) {
+			console.log(
+				'starting real n8n (packing the package, installing it into a fresh n8n user folder)...',
+			);
+			n8n = await startBenchN8n(sim);
+		}
+		if (n8n && wanted('batch')) {
+			console.log('2/5 50 edits in real n8n...');
+			await measureBatch(context, n8n);
+		}
+		if (n8n && wanted('wait')) {
+			console.log('3/5 waiting for 10 profiles in real n8n...');
+			await measureWait(context, n8n);
+		}
+		if (n8n && wanted('ratelimit')) {
+			console.log('5/5 edits against a rate limit in real n8n (scripts/bench/rateLimit.ts)...');
+			rows.push(...(await measureRateLimit(sim, n8n, quick ? 1 : 3)));
+		}
+	} finally {
+		printTable(rows);
+		if (n8n) removeN8n(n8n);
+		await sim.close();
+	}
+	const missed = rows.filter((row) => row.target !== 'info' && !row.met);
+	console.log(missed.length ? `\n${missed.length} target(s) missed` : '\nall targets met');
+}
+
+handleInterrupts();
+main().catch((error: unknown) =>
+	failUnlessInterrupted(error instanceof Error ? (error.stack ?? error.message) : String(error)),
+);

@@ -1,0 +1,94 @@
+/**
+ * Section 4 of `npm run bench` (--only=memory): peak memory of a Generate of four 4K images, bytes
+ * against URL delivery, relative to the image bytes. Each case runs in a child process of its own
+ * (memoryChild.ts) against the simulator in this one.
+ */
+import path from 'node:path';
+
+import type { PhotaSimulator } from '../../simulator';
+import { run } from '../lifecycle';
+import type { BenchContext } from './shared';
+import { API_KEY, readyProfile } from './shared';
+import { megabytes } from './table';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+/** Runs in a child process; asynchronously, because the simulator it calls runs in this one. */
+async function measureMemoryOnce(
+	sim: PhotaSimulator,
+	profileId: string,
+	delivery: string,
+	binaryMode: string,
+): Promise<{ peakAddedBytes: number; outputs: number; wallMs: number }> {
+	const { stdout } = await run(
+		process.execPath,
+		[
+			'--expose-gc',
+			'-r',
+			'ts-node/register/transpile-only',
+			path.join(__dirname, 'memoryChild.ts'),
+			sim.baseUrl,
+			API_KEY,
+			delivery,
+			binaryMode,
+			profileId,
+		],
+		{ cwd: ROOT, maxBuffer: 64 * 1024 * 1024 },
+	);
+	return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}');
+}
+
+export async function measureMemory({ sim, quick, rows }: BenchContext): Promise<void> {
+	sim.reset();
+	const profileId = await readyProfile(sim);
+	const sizes = quick ? [8] : [8, 24];
+	const cases: Array<{ delivery: string; binaryMode: string; label: string }> = [
+		{
+			delivery: 'binary',
+			binaryMode: 'filesystem',
+			label: 'bytes, filesystem binary data (n8n 2.x default)',
+		},
+		{ delivery: 'binary', binaryMode: 'default', label: 'bytes, in-memory binary data' },
+		{ delivery: 'urlsThenBinary', binaryMode: 'filesystem', label: 'URLs + download, filesystem' },
+		{ delivery: 'urls', binaryMode: 'filesystem', label: 'URLs only' },
+	];
+	const peaks = new Map<string, number[]>();
+	for (const megabytesPerImage of sizes) {
+		sim.settings.outputBytes = { '1K': 64 * 1024, '2K': 0, '4K': megabytesPerImage * 1024 * 1024 };
+		const imageBytes = 4 * megabytesPerImage * 1024 * 1024;
+		for (const testCase of cases) {
+			const measured = await measureMemoryOnce(
+				sim,
+				profileId,
+				testCase.delivery,
+				testCase.binaryMode,
+			);
+			peaks.set(testCase.label, [...(peaks.get(testCase.label) ?? []), measured.peakAddedBytes]);
+			const ratio = measured.peakAddedBytes / imageBytes;
+			const bytesTarget = testCase.delivery === 'binary' && testCase.binaryMode === 'filesystem';
+			rows.push({
+				measure: `4. peak memory, 4 × ${megabytesPerImage} MB 4K images: ${testCase.label}`,
+				phota: `+${megabytes(measured.peakAddedBytes)} RSS (${measured.outputs} outputs)`,
+				baseline: `${megabytes(imageBytes)} image bytes`,
+				ratio: `${ratio.toFixed(2)}× image bytes`,
+				target: bytesTarget ? '≤ 2.5×' : 'info',
+				met: bytesTarget ? ratio <= 2.5 : true,
+			});
+		}
+	}
+	if (sizes.length > 1) {
+		for (const label of ['URLs + download, filesystem', 'URLs only']) {
+			const [small, large] = peaks.get(label) ?? [0, 0];
+			const growth = large - small;
+			const imageGrowth = 4 * (sizes[1] - sizes[0]) * 1024 * 1024;
+			rows.push({
+				measure: `   ${label}: growth from ${sizes[0]} MB to ${sizes[1]} MB images`,
+				phota: `${growth >= 0 ? '+' : ''}${megabytes(growth)}`,
+				baseline: `+${megabytes(imageGrowth)} image bytes`,
+				ratio: `${(growth / imageGrowth).toFixed(2)}× of the growth`,
+				target: 'does not grow (≤ 0.10×)',
+				met: growth / imageGrowth <= 0.1,
+			});
+		}
+	}
+}

@@ -1,0 +1,159 @@
+/**
+ * POST /edit, /generate, /enhance and /remix: real PNG/JPEG files as base64 or signed download URLs
+ * (served by serveFile), synchronously or as an async job.
+ */
+import { createHmac, randomBytes } from 'node:crypto';
+
+import { charge } from './billing';
+import type { Call, Reply } from './http';
+import { httpError } from './http';
+import { makeJpeg, makePng } from './images';
+import { submitJob } from './jobs';
+import { profileStatus } from './profiles';
+import type { SimJob, SimState } from './state';
+import { validateImageRequest } from './validation';
+
+const TOKEN = /\[\[([^[\]]+)\]\]/g;
+
+/** `endpoint`: edit, generate, enhance or remix; `latency`: the time this request was given. */
+export function imageRequest(
+	state: SimState,
+	call: Call,
+	endpoint: string,
+	latency: number,
+): Reply {
+	const { body, requestId } = call;
+	const { num, format, mode, prompt, modelEndpoint } = validateImageRequest(
+		state.settings,
+		endpoint,
+		body,
+		requestId,
+	);
+
+	// ASSUMPTION (§9.26): settings.tokensCountOnEnhanceRemix.
+	const tokensCount = modelEndpoint || state.settings.tokensCountOnEnhanceRemix;
+	const tokenIds = tokensCount ? [...prompt.matchAll(TOKEN)].map((match) => match[1].trim()) : [];
+	const candidateIds = [
+		...new Set([
+			...(endpoint === 'generate' ? [] : ((body.profile_ids as string[] | undefined) ?? [])),
+			...tokenIds,
+		]),
+	];
+	const readyIds: string[] = [];
+	for (const id of candidateIds) {
+		const profile = state.profileStore.get(id);
+		const ready =
+			profile !== undefined &&
+			profile.apiKey === call.apiKey &&
+			profileStatus(state, profile) === 'READY';
+		if (ready) readyIds.push(id);
+		else if (state.settings.unknownProfileIds === 'reject404') {
+			throw httpError(
+				404,
+				requestId,
+				'PROFILE_NOT_FOUND',
+				`Profile ${id} does not exist or is not READY.`,
+			);
+		}
+	}
+
+	const cost = num * state.settings.prices.perImage;
+	const resolution = modelEndpoint ? ((body.resolution ?? '1K') as '1K' | '2K' | '4K') : '2K';
+	const result = renderImages(
+		state,
+		requestId,
+		num,
+		format,
+		mode === 'urls' || body.async === true ? 'urls' : 'bytes',
+		resolution,
+		readyIds,
+	);
+
+	if (body.async === true) return submitJob(state, call, endpoint, result, cost);
+
+	const timedOut =
+		prompt.includes('__TIMEOUT__') ||
+		(state.settings.syncTimeLimitMs !== undefined && latency > state.settings.syncTimeLimitMs);
+	if (timedOut) {
+		return {
+			status: 504,
+			body: {
+				detail: 'The request exceeded the synchronous time limit; the reserved cost was refunded.',
+			},
+		};
+	}
+	charge(state, call, cost);
+	return { status: 200, body: result };
+}
+
+function renderImages(
+	state: SimState,
+	seed: string,
+	count: number,
+	format: string,
+	mode: 'bytes' | 'urls',
+	resolution: '1K' | '2K' | '4K',
+	readyIds: string[],
+): SimJob['result'] {
+	const targetBytes = state.settings.outputBytes[resolution] ?? 0;
+	// Real images, drawn small (128/192/256 px for 1K/2K/4K) so tests stay fast.
+	const pixels = { '1K': 128, '2K': 192, '4K': 256 }[resolution];
+	const files = Array.from({ length: count }, (_, index) =>
+		format === 'jpg'
+			? makeJpeg(`${seed}-${index}`, pixels, targetBytes)
+			: makePng(`${seed}-${index}`, pixels, targetBytes),
+	);
+	const counts = Object.fromEntries(readyIds.map((id) => [id, count]));
+	if (mode === 'bytes')
+		return {
+			known_subjects: { counts },
+			images: files.map((file) => file.toString('base64')),
+			download_urls: [],
+		};
+	return {
+		known_subjects: { counts },
+		images: [],
+		download_urls: files.map((file) => storeFile(state, file, format)),
+	};
+}
+
+/** §3.2: a signed URL, valid downloadUrlTtlMs, on the host settings.downloadOrigin names. */
+function storeFile(state: SimState, bytes: Buffer, format: string): string {
+	const token = randomBytes(8).toString('hex');
+	const expiresAt = state.now() + state.settings.downloadUrlTtlMs;
+	const extension = format === 'jpg' ? 'jpg' : 'png';
+	const name = `${token}.${extension}`;
+	const host = state.settings.downloadOrigin === 'api' ? 'api' : 'other';
+	state.files.set(name, {
+		bytes,
+		mime: format === 'jpg' ? 'image/jpeg' : 'image/png',
+		expiresAt,
+		host,
+	});
+	const base = host === 'api' ? state.baseUrl : state.otherHost.baseUrl;
+	return `${base}/files/${name}?expires=${expiresAt}&sig=${fileSignature(state, name, expiresAt)}`;
+}
+
+function fileSignature(state: SimState, name: string, expiresAt: number): string {
+	return createHmac('sha256', state.settings.webhookSecret)
+		.update(`${name}${expiresAt}`)
+		.digest('hex')
+		.slice(0, 16);
+}
+
+/** GET /files/:name on the host that stored it: 404 elsewhere, 403 once expired or mis-signed. */
+export function serveFile(
+	state: SimState,
+	name: string,
+	query: Record<string, string>,
+	host: 'api' | 'other',
+): Reply {
+	const file = state.files.get(name);
+	if (!file || file.host !== host) return { status: 404, body: { detail: 'Not Found' } };
+	if (state.now() > file.expiresAt || Number(query.expires) !== file.expiresAt) {
+		return { status: 403, body: { detail: 'Request has expired' } };
+	}
+	if (query.sig !== fileSignature(state, name, file.expiresAt))
+		return { status: 403, body: { detail: 'Signature does not match' } };
+	return { status: 200, raw: file.bytes, contentType: file.mime };
+}

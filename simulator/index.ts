@@ -1,0 +1,12 @@
+export { defaultSettings } from './settings';
+export type { ProfilePlan, ProfilePlanInput, SimulatorSettings, TrainingOutcome } from './settings';
+export type { LoggedRequest } from './log';
+export { RequestLog } from './log';
+export type { FaultKind, FaultSpec } from './faults';
+export { FAULT_KINDS, FaultInjector } from './faults';
+export { API_PREFIX } from './http';
+export type { OtherHostRequest, SimJob, SimProfile } from './state';
+export { OtherHost } from './state';
+export type { StartOptions } from './server';
+export { PhotaSimulator, startSimulator } from './server';
+export { makeJpeg, makePng, sniffImage } from './images';

@@ -1,0 +1,85 @@
+/** API routing: authentication, rate limit, body and latency, then the route's handler. */
+import type { IncomingMessage } from 'node:http';
+
+import { rateLimited } from './billing';
+import type { Call, Reply } from './http';
+import { imageRequest, serveFile } from './imageEndpoints';
+import { getJob } from './jobs';
+import {
+	addProfile,
+	deleteProfile,
+	listProfiles,
+	profilePicture,
+	profileStatusReply,
+} from './profiles';
+import type { SimState } from './state';
+import { readJsonObject } from './validation';
+
+/** A request on the API host, its route normalised (`GET /profiles/:id/status`) and its id given. */
+export interface ApiRequest {
+	req: IncomingMessage;
+	route: string;
+	params: string[];
+	query: Record<string, string>;
+	rawBody: Buffer;
+	apiKey: string | undefined;
+	requestId: string;
+}
+
+export async function routeApiRequest(state: SimState, request: ApiRequest): Promise<Reply> {
+	const { req, route, params, query, rawBody, apiKey, requestId } = request;
+	if (route === 'GET /files/:name') return serveFile(state, params[0], query, 'api');
+
+	// §10: authentication comes first, so a bad key is never answered with 429.
+	if (apiKey === undefined || apiKey === '') {
+		return { status: state.settings.missingKeyStatus, body: { detail: 'Not authenticated' } };
+	}
+	if (!state.settings.apiKeys.includes(apiKey)) {
+		return {
+			status: 401,
+			body: { detail: 'Missing or invalid API key in the X-API-Key header.' },
+		};
+	}
+
+	const limited = rateLimited(state, requestId);
+	if (limited) return limited;
+
+	const body = req.method === 'POST' ? readJsonObject(req, rawBody) : {};
+	const latency = drawLatency(
+		typeof state.settings.latencyMs === 'number'
+			? state.settings.latencyMs
+			: (state.settings.latencyMs[route] ?? 0),
+	);
+	if (latency > 0) await state.sleep(latency);
+
+	const call: Call = { route, params, query, body, apiKey, requestId };
+	switch (route) {
+		case 'GET /profiles/ids':
+			return listProfiles(state, call);
+		case 'POST /profiles/add':
+			return addProfile(state, call);
+		case 'GET /profiles/:id/status':
+			return profileStatusReply(state, call);
+		case 'GET /profiles/:id/profile_picture':
+			return profilePicture(state, call);
+		case 'DELETE /profiles/:id':
+			return deleteProfile(state, call);
+		case 'POST /edit':
+		case 'POST /generate':
+		case 'POST /enhance':
+		case 'POST /remix':
+			return imageRequest(state, call, route.slice(6), latency);
+		case 'GET /jobs/:id':
+			return getJob(state, call);
+		case 'GET /webhook-secret':
+			return { status: 200, body: { secret: state.settings.webhookSecret } };
+		default:
+			return { status: 404, body: { detail: 'Not Found' } };
+	}
+}
+
+/** A route's latency setting as this request's time: a fixed figure, or drawn from `{ min, max }`. */
+function drawLatency(latency: number | { min: number; max: number }): number {
+	if (typeof latency === 'number') return latency;
+	return latency.min + Math.random() * (latency.max - latency.min);
+}

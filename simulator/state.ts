@@ -1,0 +1,158 @@
+/**
+ * What the simulator holds between requests. The handler modules (profiles.ts, imageEndpoints.ts,
+ * jobs.ts, billing.ts) take it as their first argument; PhotaSimulator (server.ts) owns one.
+ */
+import { FaultInjector } from './faults';
+import { API_PREFIX } from './http';
+import { RequestLog } from './log';
+import type { SimulatorSettings, TrainingOutcome, TrainingPhasesMs } from './settings';
+
+/** One request received by the other host. The key itself is never stored. */
+export interface OtherHostRequest {
+	method: string;
+	/** Path without the query string. */
+	path: string;
+	query: Record<string, string>;
+	/** Whether an X-API-Key header arrived (a key sent to a CDN host is a leak). */
+	apiKeyPresent: boolean;
+	/** Whether it was one of the simulator's keys. */
+	apiKeyValid: boolean;
+	/** Request headers with x-api-key redacted to '[redacted]'. */
+	headers: Record<string, string>;
+}
+
+/**
+ * A second origin (like Phota's CDN): same address, its own port. It serves the signed download
+ * URLs (GET /files/<name>, logged in sim.log as `GET /files/:name`, faults apply) and answers any
+ * other path with 200 {"ok": true, "host": "other"}. Every request is recorded in `requests`.
+ */
+export class OtherHost {
+	readonly requests: OtherHostRequest[] = [];
+	private origin_ = '';
+
+	/** Origin, no path, e.g. http://127.0.0.1:40123. */
+	get baseUrl(): string {
+		return this.origin_;
+	}
+
+	clear(): void {
+		this.requests.length = 0;
+	}
+
+	/** @internal */
+	setOrigin(origin: string): void {
+		this.origin_ = origin;
+	}
+}
+
+export interface SimProfile {
+	id: string;
+	tag?: string;
+	tier: string;
+	imageUrls: string[];
+	createdAt: number;
+	phasesMs: TrainingPhasesMs;
+	outcome: TrainingOutcome;
+	message: string;
+	apiKey: string;
+	status: string;
+}
+
+export interface SimJob {
+	id: string;
+	endpoint: string;
+	createdAt: number;
+	clientRequestId?: string;
+	callbackUrl?: string;
+	fail: boolean;
+	result: {
+		known_subjects: { counts: Record<string, number> };
+		images: string[];
+		download_urls: string[];
+	};
+	status: string;
+	apiKey: string;
+	cost: number;
+}
+
+/** Profiles and jobs are stored without their status: it follows from the clock when asked. */
+export type StoredProfile = Omit<SimProfile, 'status'>;
+export type StoredJob = Omit<SimJob, 'status'>;
+
+/** A file behind a signed download URL. */
+export interface StoredFile {
+	bytes: Buffer;
+	mime: string;
+	expiresAt: number;
+	host: 'api' | 'other';
+}
+
+export class SimState {
+	readonly log = new RequestLog();
+	readonly faults = new FaultInjector();
+	readonly otherHost = new OtherHost();
+	settings: SimulatorSettings;
+	/** The API listener's origin, no path (set by PhotaSimulator.listen). */
+	origin = '';
+	/** Request counter behind the X-Request-Id values; reset() keeps it. */
+	seq = 0;
+	profileCount = 0;
+	readonly profileStore = new Map<string, StoredProfile>();
+	readonly jobStore = new Map<string, StoredJob>();
+	readonly callbacksSent = new Set<string>();
+	readonly files = new Map<string, StoredFile>();
+	/** Credits charged per API key. */
+	readonly spent = new Map<string, number>();
+	/** Times of the requests of the last second (settings.rateLimit.perSecond). */
+	rateWindow: number[] = [];
+	clockOffset = 0;
+	private readonly timers = new Set<NodeJS.Timeout>();
+
+	constructor(private readonly initialSettings: SimulatorSettings) {
+		this.settings = { ...initialSettings };
+	}
+
+	/** The API's base URL, e.g. http://127.0.0.1:8787/v1/phota. */
+	get baseUrl(): string {
+		return `${this.origin}${API_PREFIX}`;
+	}
+
+	/** The simulated clock: the real one moved on by sim.advanceClock(). */
+	now(): number {
+		return Date.now() + this.clockOffset;
+	}
+
+	/** A timer that clearTimers() (on close) clears. */
+	schedule(callback: () => void, ms: number): void {
+		const timer = setTimeout(() => {
+			this.timers.delete(timer);
+			callback();
+		}, ms);
+		this.timers.add(timer);
+	}
+
+	async sleep(ms: number): Promise<void> {
+		await new Promise<void>((resolve) => this.schedule(resolve, ms));
+	}
+
+	clearTimers(): void {
+		for (const timer of this.timers) clearTimeout(timer);
+		this.timers.clear();
+	}
+
+	/** Back to the settings it started with, no profiles, jobs, files, charges, log or faults. */
+	reset(): void {
+		this.settings = { ...this.initialSettings };
+		this.log.clear();
+		this.faults.clear();
+		this.clockOffset = 0;
+		this.profileCount = 0;
+		this.profileStore.clear();
+		this.jobStore.clear();
+		this.callbacksSent.clear();
+		this.files.clear();
+		this.spent.clear();
+		this.rateWindow = [];
+		this.otherHost.clear();
+	}
+}
