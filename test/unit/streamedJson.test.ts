@@ -4,12 +4,12 @@
  * equal JSON.parse of the whole answer, whatever the chunking.
  *
  * The property test is seeded: a failure prints its seed; rerun it alone with
- * STREAMED_JSON_SEED=<seed> STREAMED_JSON_RUNS=1 npx jest test/streamedJson.test.ts
+ * STREAMED_JSON_SEED=<seed> STREAMED_JSON_RUNS=1 npx jest test/unit/streamedJson.test.ts
  */
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 
-import { isImagePath, parseJsonWithBase64Blobs } from '../nodes/Phota/transport/streamedJson';
+import { isImagePath, parseJsonWithBase64Blobs } from '../../nodes/Phota/transport/streamedJson';
 
 const TRUNCATED = 'The answer ended early (truncated JSON)';
 const NOT_JSON = 'The answer is not valid JSON';
