@@ -38,6 +38,7 @@ test.each<[unknown, NumberRule, string]>([
 	['many', WHOLE, 'Parallel Requests must be a whole number from 1 to 20, got "many"'],
 	[true, WHOLE, 'Parallel Requests must be a whole number from 1 to 20, got true'],
 	[[3], WHOLE, 'Parallel Requests must be a whole number from 1 to 20, got [3]'],
+	[Infinity, WHOLE, 'Parallel Requests must be a whole number from 1 to 20, got Infinity'],
 	[0.25, FRACTION, 'Timeout (Minutes) must be a number from 0.5 to 60, got 0.25'],
 ])('%j is refused before any request', (value, rule, message) => {
 	const error = nodeErrorOf(() => read(value, rule, 3), 3);

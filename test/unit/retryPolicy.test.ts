@@ -37,6 +37,8 @@ describe('parseRetryAfter', () => {
 		['120', 120_000],
 		[' 7 ', 7_000],
 		['0', 0],
+		// Fractional seconds are seconds, not a date (Date.parse('1.5') is a day in 2001).
+		['1.5', 1_500],
 		['Wed, 21 Oct 2026 07:28:07 GMT', 7_000],
 		// A date already past means "now", never a negative wait.
 		['Wed, 21 Oct 2026 07:27:00 GMT', 0],

@@ -33,7 +33,12 @@ export function readNumber(
 		number < rule.min ||
 		number > rule.max
 	) {
-		const shown = typeof value === 'string' ? `"${value}"` : JSON.stringify(value);
+		const shown =
+			typeof value === 'string'
+				? `"${value}"`
+				: typeof value === 'number'
+					? String(value)
+					: JSON.stringify(value);
 		throw new NodeOperationError(this.getNode(), `${rule.label} must be ${range}, got ${shown}`, {
 			itemIndex,
 			description: `Set ${rule.label} to ${range}; if it comes from an expression, check what the expression gives for item ${itemIndex}.`,

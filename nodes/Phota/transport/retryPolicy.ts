@@ -96,10 +96,13 @@ export function mayResend(failure: FailureFacts, safety: ResendSafety): boolean 
 	return true;
 }
 
-/** Retry-After as delta-seconds or an HTTP date, in ms; undefined when absent or unreadable. */
+/**
+ * Retry-After as delta-seconds or an HTTP date, in ms; undefined when absent or unreadable.
+ * Fractional seconds (not in the RFC, but sent by some gateways) count as seconds, not as a date.
+ */
 export function parseRetryAfter(header: string | undefined, nowMs: number): number | undefined {
 	if (header === undefined || header.trim() === '') return undefined;
-	if (/^\s*\d+\s*$/.test(header)) return Number(header) * 1000;
+	if (/^\s*\d+(?:\.\d+)?\s*$/.test(header)) return Math.round(Number(header) * 1000);
 	const date = Date.parse(header);
 	if (Number.isNaN(date)) return undefined;
 	return Math.max(0, date - nowMs);

@@ -1,5 +1,5 @@
 /** The request limiter's adaptive limit, straight from the source (no n8n needed). */
-import { RequestLimiter } from '../nodes/Phota/transport/limiter';
+import { RequestLimiter } from '../../nodes/Phota/transport/limiter';
 
 async function holdPermits(limiter: RequestLimiter, count: number) {
 	return await Promise.all(Array.from({ length: count }, async () => await limiter.acquire()));

@@ -2,7 +2,7 @@
 import type { INodeProperties, INodeTypeDescription } from 'n8n-workflow';
 import { NodeHelpers } from 'n8n-workflow';
 
-import { fromAI, isToolRun, withToolSetup } from '../nodes/Phota/helpers/toolMode';
+import { fromAI, isToolRun, withToolSetup } from '../../nodes/Phota/helpers/toolMode';
 
 const prompt: INodeProperties = {
 	displayName: 'Prompt',
