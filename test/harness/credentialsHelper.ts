@@ -14,6 +14,12 @@ import type { LoadedTypes } from './n8nRuntime';
 
 /** Mirrors n8n's CredentialsHelper: fills credential defaults, applies generic `authenticate`. */
 export class HarnessCredentialsHelper extends ICredentialsHelper {
+	/** How often a credential was read (n8n: a database query and a decryption each time). */
+	reads = 0;
+
+	/** How often a credential was applied to a request (its `authenticate`). */
+	authentications = 0;
+
 	credentials: Record<string, ICredentialDataDecryptedObject> = {};
 
 	constructor(private readonly types: LoadedTypes) {
@@ -31,6 +37,7 @@ export class HarnessCredentialsHelper extends ICredentialsHelper {
 		workflow: WorkflowType,
 		node: INode,
 	): Promise<IHttpRequestOptions> {
+		this.authentications++;
 		const { authenticate } = this.types.credential(typeName);
 		if (typeof authenticate === 'function') {
 			return await authenticate(credentials, requestOptions as IHttpRequestOptions);
@@ -73,6 +80,7 @@ export class HarnessCredentialsHelper extends ICredentialsHelper {
 		_nodeCredentials: unknown,
 		type: string,
 	): Promise<ICredentialDataDecryptedObject> {
+		this.reads++;
 		const stored = this.credentials[type];
 		if (!stored) throw new Error(`No test credentials of type ${type} were given`);
 		return withDefaults(this.types.credential(type), stored);

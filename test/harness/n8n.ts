@@ -118,6 +118,12 @@ export class N8nHarness {
 		return new N8nHarness(types, binaryMode, new HarnessCredentialsHelper(types));
 	}
 
+	/** Credential reads and applications so far (see HarnessCredentialsHelper). */
+	get credentialUse(): { reads: number; authentications: number } {
+		const { reads, authentications } = this.credentialsHelper;
+		return { reads, authentications };
+	}
+
 	/** Node type names as n8n registers them for an installed community package. */
 	nodeTypeNames(): string[] {
 		return [...this.types.nodes.keys()].filter((name) => name.startsWith(`${PACKAGE_NAME}.`));

@@ -1,11 +1,11 @@
 import type { IDataObject, IExecuteFunctions, IHttpRequestOptions } from 'n8n-workflow';
-import { NodeOperationError } from 'n8n-workflow';
 
 import type { Answer, RawResponse } from './answer';
 import { normaliseHeaders, readAnswer } from './answer';
 import type { AttemptDeadline, BodyStream } from './attempt';
 import { discardBody } from './attempt';
-import { checkedBaseUrl, originOf } from './baseUrl';
+import { originOf } from './baseUrl';
+import { CREDENTIAL_TYPE, credentialOf } from './credential';
 import { requestLimiterOf } from './limiter';
 import type { RetryPolicy } from './retryPolicy';
 import { withRetries } from './retryLoop';
@@ -15,7 +15,7 @@ export { asNodeError, failureOf } from './errors';
 export type { BodyStream } from './attempt';
 export type { PhotaRequest, PhotaResponse } from './types';
 
-export const CREDENTIAL_TYPE = 'photaApi';
+export { CREDENTIAL_TYPE } from './credential';
 
 /** Phota allows sync requests to run for 600 s; give each attempt a little more. */
 const SYNC_REQUEST_TIMEOUT_MS = 610_000;
@@ -23,29 +23,6 @@ const READ_REQUEST_TIMEOUT_MS = 60_000;
 /** A signed-URL download is one image (up to tens of MB for 4K). */
 const DOWNLOAD_TIMEOUT_MS = 300_000;
 const MAX_SAME_ORIGIN_REDIRECTS = 5;
-
-/** The credential's base URL, read once per node run (reading a credential decrypts it). */
-const baseUrlByContext = new WeakMap<object, Promise<string>>();
-
-async function baseUrlOf(context: PhotaContext, itemIndex?: number): Promise<string> {
-	let baseUrl = baseUrlByContext.get(context);
-	if (!baseUrl) {
-		baseUrl = context
-			.getCredentials<{ baseUrl?: string }>(CREDENTIAL_TYPE)
-			.then((credentials) => checkedBaseUrl(credentials.baseUrl));
-		baseUrlByContext.set(context, baseUrl);
-		// A failed read (e.g. missing credential) is not remembered.
-		baseUrl.catch(() => baseUrlByContext.delete(context));
-	}
-	try {
-		return await baseUrl;
-	} catch (error) {
-		throw new NodeOperationError(context.getNode(), (error as Error).message, {
-			itemIndex,
-			description: 'Change the Base URL in the Phota credential.',
-		});
-	}
-}
 
 /**
  * The one authenticated call to the Phota API. Retries transient failures per the retry policy.
@@ -55,7 +32,8 @@ export async function photaApiRequest<T = IDataObject>(
 	this: PhotaContext,
 	request: PhotaRequest,
 ): Promise<PhotaResponse<T>> {
-	const baseURL = await baseUrlOf(this, request.itemIndex);
+	const credential = await credentialOf(this, request.itemIndex);
+	const { baseURL } = credential;
 	const origin = originOf(baseURL);
 	const safety = request.safety ?? (request.method === 'POST' ? 'paid' : 'idempotent');
 	const timeoutMs =
@@ -66,21 +44,26 @@ export async function photaApiRequest<T = IDataObject>(
 		let url = request.endpoint;
 		for (let hop = 0; ; hop++) {
 			const raw = await deadline.race(
-				this.helpers.httpRequestWithAuthentication.call(this, CREDENTIAL_TYPE, {
-					method: request.method,
-					baseURL,
-					url,
-					// A followed redirect's Location already carries the query.
-					qs: hop === 0 ? request.qs : undefined,
-					body: request.body,
-					headers: { accept: request.encoding === 'arraybuffer' ? '*/*' : 'application/json' },
-					encoding: 'stream',
-					json: false,
-					returnFullResponse: true,
-					ignoreHttpStatusErrors: true,
-					disableFollowRedirect: true,
-					timeout: timeoutMs,
-				} as IHttpRequestOptions) as Promise<RawResponse>,
+				this.helpers.httpRequestWithAuthentication.call(
+					this,
+					CREDENTIAL_TYPE,
+					{
+						method: request.method,
+						baseURL,
+						url,
+						// A followed redirect's Location already carries the query.
+						qs: hop === 0 ? request.qs : undefined,
+						body: request.body,
+						headers: { accept: request.encoding === 'arraybuffer' ? '*/*' : 'application/json' },
+						encoding: 'stream',
+						json: false,
+						returnFullResponse: true,
+						ignoreHttpStatusErrors: true,
+						disableFollowRedirect: true,
+						timeout: timeoutMs,
+					} as IHttpRequestOptions,
+					{ credentialsDecrypted: credential.decrypted },
+				) as Promise<RawResponse>,
 			);
 			deadline.watch(raw.body);
 			const headers = normaliseHeaders(raw.headers);
