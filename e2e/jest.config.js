@@ -4,6 +4,8 @@ module.exports = {
 	testEnvironment: 'node',
 	roots: ['<rootDir>/e2e'],
 	testMatch: ['**/*.test.ts'],
+	// The queue-mode suite has its own config (jest.queue.config.js, npm run test:queue).
+	testPathIgnorePatterns: ['/node_modules/', '<rootDir>/e2e/queue'],
 	transform: {
 		'^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }],
 	},

@@ -1,0 +1,771 @@
+/**
+ * Queue mode (n8n's own scale-out): PostgreSQL, Redis, one n8n main and two workers, the package
+ * installed on each as the Community Nodes installer does, against the local Phota simulator.
+ * Every execution starts from an activated (published) production webhook on main and runs on a
+ * worker; which worker is read from the workers' own logs ("Worker started execution <id>").
+ * `npm run test:queue`; the figures it measures are printed as "queue figures" lines.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+
+import type { INodeExecutionData, IRunExecutionData } from 'n8n-workflow';
+import { fetch } from 'undici';
+
+import { ensureQueueServices } from '../scripts/ensure-queue';
+import type { PhotaSimulator } from '../test/simulator';
+import { makeJpeg, sniffImage, startSimulator } from '../test/simulator';
+import type { N8nInstance } from './n8nCli';
+import {
+	ROOT,
+	cliTranscript,
+	importCredential,
+	importWorkflows,
+	n8nCli,
+	packPackage,
+	removePackage,
+} from './n8nCli';
+import type { N8nServer, Postgres, Redis, Worker } from './queueCluster';
+import {
+	createQueueN8n,
+	executionsByWorker,
+	parseFlatted,
+	queueEnv,
+	removeN8n,
+	startN8nServer,
+	startPostgres,
+	startRedis,
+	startWorker,
+} from './queueCluster';
+
+const API_KEY = 'queue-api-key-5f1c';
+const CREDENTIAL = { photaApi: { id: 'phota-credential', name: 'Phota account' } };
+const PHOTOS = Array.from({ length: 12 }, (_, i) => `https://photos.example.com/q/${i + 1}.jpg`);
+
+let sim: PhotaSimulator;
+let tarball: string;
+let postgres: Postgres;
+let redis: Redis;
+/** main's user folder, and one per worker slot: each has the package installed. */
+let mainN8n: N8nInstance;
+const workerN8ns: N8nInstance[] = [];
+let main: N8nServer;
+/** The workers running now. */
+let workers: Worker[] = [];
+/** Every worker and main ever started (their logs), for the worker split and the leak check. */
+const everyWorker: Worker[] = [];
+const everyMain: N8nServer[] = [];
+let readyProfile: string;
+let workerCount = 0;
+
+const figures: Record<string, unknown> = {};
+function record(name: string, value: unknown) {
+	figures[name] = value;
+	console.log(`queue figures: ${name}: ${JSON.stringify(value)}`);
+}
+
+function sleep(ms: number) {
+	return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function seconds(ms: number) {
+	return Math.round(ms / 100) / 10;
+}
+
+// ---------------------------------------------------------------- workflows
+
+type Node = {
+	id?: string;
+	name: string;
+	type: string;
+	typeVersion: number;
+	position?: [number, number];
+	parameters: Record<string, unknown>;
+	credentials?: object;
+	webhookId?: string;
+};
+type Workflow = {
+	id: string;
+	name: string;
+	nodes: Node[];
+	connections: Record<
+		string,
+		{ main: Array<Array<{ node: string; type: string; index: number }>> }
+	>;
+	settings?: Record<string, unknown>;
+};
+
+function example(name: string): Omit<Workflow, 'id'> {
+	return JSON.parse(readFileSync(path.join(ROOT, 'examples', name), 'utf8'));
+}
+
+function webhookNode(name: string, webhookPath: string): Node {
+	return {
+		id: `${webhookPath}-trigger`,
+		name,
+		type: 'n8n-nodes-base.webhook',
+		typeVersion: 2,
+		position: [0, 0],
+		webhookId: `00000000-0000-4000-8000-${Buffer.from(webhookPath).toString('hex').slice(0, 12).padEnd(12, '0')}`,
+		parameters: { httpMethod: 'POST', path: webhookPath, responseMode: 'onReceived', options: {} },
+	};
+}
+
+function chain(...names: string[]): Workflow['connections'] {
+	const connections: Workflow['connections'] = {};
+	for (let index = 0; index < names.length - 1; index++)
+		connections[names[index]] = { main: [[{ node: names[index + 1], type: 'main', index: 0 }]] };
+	return connections;
+}
+
+function photaNode(name: string, parameters: Record<string, unknown>): Node {
+	return {
+		id: name.toLowerCase().replace(/\W+/g, '-'),
+		name,
+		type: 'n8n-nodes-phota.phota',
+		typeVersion: 1,
+		position: [200, 0],
+		credentials: CREDENTIAL,
+		parameters,
+	};
+}
+
+/** The flagship example (Create → Wait for Profile Ready → Generate), started by a webhook. */
+function flagshipWorkflow(): Workflow {
+	const workflow = example('profile-to-campaign-images.json');
+	const nodes = workflow.nodes.map((node) => {
+		if (node.name === 'Start') return webhookNode('Start', 'queue-flagship');
+		if (node.name === 'Wait for Profile Ready')
+			return { ...node, parameters: { ...node.parameters, pollIntervalSeconds: 1 } };
+		return node;
+	});
+	return { ...workflow, id: 'queue-flagship', nodes };
+}
+
+/** A photo uploaded to the webhook (binary data written on main) → Edit → Edit the edit. */
+function editWorkflow(): Workflow {
+	return {
+		id: 'queue-edit',
+		name: 'Queue: edit an uploaded photo twice',
+		nodes: [
+			webhookNode('Photo Upload', 'queue-edit'),
+			photaNode('Edit Upload', {
+				resource: 'image',
+				operation: 'edit',
+				binaryProperties: 'data',
+				profiles: { __rl: true, mode: 'id', value: readyProfile },
+				prompt: 'Put [[profile]] in a bright studio',
+				options: { outputFormat: 'png' },
+			}),
+			photaNode('Edit Again', {
+				resource: 'image',
+				operation: 'edit',
+				binaryProperties: 'data',
+				prompt: 'Give [[profile]] a red scarf',
+				options: { outputFormat: 'jpg' },
+			}),
+		],
+		connections: chain('Photo Upload', 'Edit Upload', 'Edit Again'),
+		settings: { executionOrder: 'v1' },
+	};
+}
+
+/** One Generate per webhook call, for the burst of 20. */
+function burstWorkflow(): Workflow {
+	return {
+		id: 'queue-burst',
+		name: 'Queue: generate per webhook call',
+		nodes: [
+			webhookNode('Request', 'queue-burst'),
+			photaNode('Generate', {
+				resource: 'image',
+				operation: 'generate',
+				profiles: { __rl: true, mode: 'id', value: readyProfile },
+				prompt: '=Portrait {{ $json.body.n }} of [[profile]]',
+				options: { numberOfImages: 1, outputFormat: 'png' },
+			}),
+		],
+		connections: chain('Request', 'Generate'),
+		settings: { executionOrder: 'v1' },
+	};
+}
+
+/** Create → Wait Until Ready → Generate, with or without n8n's "Save execution progress". */
+function crashWorkflow(id: string, saveExecutionProgress: boolean): Workflow {
+	return {
+		id,
+		name: `Queue: wait until ready (save progress: ${saveExecutionProgress})`,
+		nodes: [
+			webhookNode('Photos Received', id),
+			photaNode('Create Profile', {
+				resource: 'profile',
+				operation: 'create',
+				imageSource: 'list',
+				imageUrls: '={{ $json.body.image_urls }}',
+				trainingTier: 'standard',
+				tag: '={{ $json.body.customer }}',
+			}),
+			{
+				id: 'wait',
+				name: 'Wait for Profile Ready',
+				type: 'n8n-nodes-phota.waitForProfileReady',
+				typeVersion: 1,
+				position: [400, 0],
+				credentials: CREDENTIAL,
+				parameters: { mode: 'wait', pollIntervalSeconds: 1, timeoutMinutes: 45, options: {} },
+			},
+			photaNode('Generate', {
+				resource: 'image',
+				operation: 'generate',
+				prompt: 'Studio headshot of [[profile]]',
+				options: { numberOfImages: 1 },
+			}),
+		],
+		connections: chain('Photos Received', 'Create Profile', 'Wait for Profile Ready', 'Generate'),
+		settings: { executionOrder: 'v1', ...(saveExecutionProgress ? { saveExecutionProgress } : {}) },
+	};
+}
+
+/** examples/profile-durable-wait.json with its Wait node at 65 s, the shortest wait n8n persists. */
+function durableWorkflow(): Workflow {
+	const workflow = example('profile-durable-wait.json');
+	const nodes = workflow.nodes.map((node) =>
+		node.type === 'n8n-nodes-base.wait'
+			? { ...node, parameters: { ...node.parameters, amount: 65, unit: 'seconds' } }
+			: node,
+	);
+	return { ...workflow, id: 'queue-durable', nodes };
+}
+
+// ---------------------------------------------------------------- the cluster
+
+/** Workers in the given slots (each slot a user folder with the package installed). */
+async function startWorkers(slots: number[]): Promise<Worker[]> {
+	const started = await Promise.all(
+		slots.map(async (slot) => {
+			workerCount += 1;
+			const worker = await startWorker(`worker-${workerCount}`, workerN8ns[slot]);
+			slotOf.set(worker, slot);
+			return worker;
+		}),
+	);
+	everyWorker.push(...started);
+	return started;
+}
+const slotOf = new Map<Worker, number>();
+
+const WEBHOOK_WORKFLOWS = [
+	'queue-flagship',
+	'queue-edit',
+	'queue-burst',
+	'queue-crash',
+	'queue-crash-saved',
+	'queue-durable',
+];
+
+/** `n8n start`, resolved once it has activated every workflow (it answers HTTP before that). */
+async function startMain(): Promise<N8nServer> {
+	const server = await startN8nServer(mainN8n);
+	everyMain.push(server);
+	const deadline = Date.now() + 120_000;
+	const activated = () => {
+		const text = server.output.join('');
+		return WEBHOOK_WORKFLOWS.every((id) =>
+			new RegExp(`Activated workflow .*\\(ID: ${id}\\)`).test(text),
+		);
+	};
+	while (!activated()) {
+		if (Date.now() > deadline) {
+			await server.stop();
+			throw new Error(
+				`main did not activate the workflows:\n${server.output.join('').slice(-4000)}`,
+			);
+		}
+		await sleep(250);
+	}
+	return server;
+}
+
+async function postWebhook(webhookPath: string, body: Buffer | object, contentType?: string) {
+	const response = await fetch(`${main.url}/webhook/${webhookPath}`, {
+		method: 'POST',
+		headers: { 'content-type': contentType ?? 'application/json' },
+		body: Buffer.isBuffer(body) ? body : JSON.stringify(body),
+	});
+	const text = await response.text();
+	if (response.status !== 200)
+		throw new Error(`webhook ${webhookPath}: ${response.status} ${text}`);
+	return text;
+}
+
+interface ExecutionRow {
+	id: string;
+	status: string;
+	finished: boolean;
+	mode: string;
+	waitTill: Date | null;
+	startedAt: Date | null;
+	stoppedAt: Date | null;
+}
+
+async function executionsOf(workflowId: string): Promise<ExecutionRow[]> {
+	const rows = await postgres.query(
+		'SELECT id, status, finished, mode, "waitTill", "startedAt", "stoppedAt" FROM execution_entity WHERE "workflowId" = $1 ORDER BY id',
+		[workflowId],
+	);
+	return rows.map((row) => ({ ...row, id: String(row.id) }) as ExecutionRow);
+}
+
+async function executionStatus(id: string): Promise<string> {
+	const [row] = await postgres.query('SELECT status FROM execution_entity WHERE id = $1', [id]);
+	return String(row?.status);
+}
+
+/** Waits until `check` holds for the workflow's executions; returns them. */
+async function waitForExecutions(
+	workflowId: string,
+	check: (rows: ExecutionRow[]) => boolean,
+	timeoutMs: number,
+): Promise<ExecutionRow[]> {
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		const rows = await executionsOf(workflowId);
+		if (check(rows)) return rows;
+		if (Date.now() > deadline)
+			throw new Error(
+				`${workflowId}: executions ${JSON.stringify(rows.map(({ id, status }) => ({ id, status })))} after ${timeoutMs} ms\n${main.output.join('').slice(-3000)}`,
+			);
+		await sleep(500);
+	}
+}
+
+const settled = (row: ExecutionRow) =>
+	['success', 'error', 'crashed', 'canceled'].includes(row.status);
+
+async function runDataOf(executionId: string): Promise<IRunExecutionData> {
+	const [row] = await postgres.query('SELECT data FROM execution_data WHERE "executionId" = $1', [
+		executionId,
+	]);
+	return parseFlatted(String(row.data)) as IRunExecutionData;
+}
+
+function output(data: IRunExecutionData, node: string, outputIndex = 0, runIndex = 0) {
+	return (data.resultData.runData[node]?.[runIndex]?.data?.main?.[outputIndex] ??
+		[]) as INodeExecutionData[];
+}
+
+async function binaryRows(executionId: string) {
+	return await postgres.query(
+		'SELECT "fileId", "mimeType", "fileSize", data FROM binary_data WHERE "sourceType" = $1 AND "sourceId" = $2',
+		['execution', executionId],
+	);
+}
+
+/** The workers that logged "Worker started execution <id>", in order. */
+function workersThatRan(executionId: string): string[] {
+	return (executionsByWorker(everyWorker).get(executionId) ?? []).map((run) => run.worker);
+}
+
+function jobsOf(executionId: string): string[] {
+	return (executionsByWorker(everyWorker).get(executionId) ?? []).map((run) => run.job);
+}
+
+function profilesTagged(tag: string) {
+	return sim.profiles().filter((profile) => profile.tag === tag);
+}
+
+// ---------------------------------------------------------------- setup
+
+beforeAll(async () => {
+	const setupStarted = Date.now();
+	const services = await ensureQueueServices();
+	sim = await startSimulator({
+		apiKeys: [API_KEY],
+		trainingPhasesMs: { validating: 300, queuing: 300, inProgress: 1500 },
+	});
+	const response = await fetch(`${sim.baseUrl}/profiles/add`, {
+		method: 'POST',
+		headers: { 'X-API-Key': API_KEY, 'content-type': 'application/json' },
+		body: JSON.stringify({ image_urls: PHOTOS, tag: 'ready-for-queue' }),
+	});
+	readyProfile = ((await response.json()) as { profile_id: string }).profile_id;
+	sim.advanceClock(600_000);
+
+	[tarball, postgres, redis] = await Promise.all([
+		packPackage(),
+		startPostgres(services.postgresBin),
+		startRedis(services.redisServer),
+	]);
+	record('setup: pack, PostgreSQL, Redis (s)', seconds(Date.now() - setupStarted));
+	const env = queueEnv(postgres, redis);
+	// Each process its own user folder with the package installed (as on separate machines).
+	mainN8n = await createQueueN8n(tarball, env);
+	for (let slot = 0; slot < 2; slot++) workerN8ns.push(await createQueueN8n(tarball, env));
+
+	record('setup: 3 user folders with the package (s)', seconds(Date.now() - setupStarted));
+	await importCredential(mainN8n, {
+		id: 'phota-credential',
+		name: 'Phota account',
+		type: 'photaApi',
+		data: { apiKey: API_KEY, baseUrl: sim.baseUrl },
+	});
+	const workflows = [
+		flagshipWorkflow(),
+		editWorkflow(),
+		burstWorkflow(),
+		crashWorkflow('queue-crash', false),
+		crashWorkflow('queue-crash-saved', true),
+		durableWorkflow(),
+	];
+	await importWorkflows(mainN8n, workflows);
+	// Activated: published before main starts, so main registers their production webhooks.
+	await Promise.all(
+		workflows.map((workflow) => n8nCli(mainN8n, ['publish:workflow', `--id=${workflow.id}`])),
+	);
+
+	record('setup: imports and publish (s)', seconds(Date.now() - setupStarted));
+	[main, workers] = await Promise.all([startMain(), startWorkers([0, 1])]);
+	record('setup: main and 2 workers ready (s)', seconds(Date.now() - setupStarted));
+}, 900_000);
+
+afterAll(async () => {
+	const logs = [
+		...cliTranscript,
+		...everyMain.flatMap((server) => server.output),
+		...everyWorker.flatMap((worker) => worker.output),
+	].join('\n');
+	await Promise.all([...(main ? [main.stop()] : []), ...workers.map((worker) => worker.stop())]);
+	await postgres?.stop();
+	await redis?.stop();
+	await sim?.close();
+	for (const n8n of [mainN8n, ...workerN8ns]) if (n8n) removeN8n(n8n);
+	if (tarball) removePackage(tarball);
+	console.log(`queue figures (all): ${JSON.stringify(figures)}`);
+	if (process.env.QUEUE_DEBUG_DUMP)
+		require('node:fs').writeFileSync(process.env.QUEUE_DEBUG_DUMP, logs);
+	// Key-leak check: nothing main, the workers or the CLI printed holds the API key.
+	expect(logs.length).toBeGreaterThan(0);
+	expect(logs).not.toContain(API_KEY);
+}, 300_000);
+
+// ---------------------------------------------------------------- tests
+
+test('the API key is stored only encrypted: not in the database, not in any file of the user folders', async () => {
+	const [credential] = await postgres.query('SELECT data FROM credentials_entity WHERE id = $1', [
+		'phota-credential',
+	]);
+	expect(String(credential.data).length).toBeGreaterThan(20);
+	expect(String(credential.data)).not.toContain(API_KEY);
+	const filesUnder = (dir: string): string[] =>
+		readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+			entry.isDirectory()
+				? filesUnder(path.join(dir, entry.name))
+				: entry.isFile()
+					? [path.join(dir, entry.name)]
+					: [],
+		);
+	const files = [mainN8n, ...workerN8ns].flatMap((n8n) => filesUnder(n8n.userFolder));
+	expect(
+		files.some((file) => file.includes(`${path.sep}n8n-nodes-phota${path.sep}dist${path.sep}`)),
+	).toBe(true);
+	expect(files.filter((file) => readFileSync(file).includes(API_KEY))).toEqual([]);
+});
+
+test('flagship by production webhook: Create → Wait for Profile Ready → Generate runs on a worker, images in the database', async () => {
+	const mark = sim.log.entries.length;
+	const started = Date.now();
+	await postWebhook('queue-flagship', { campaign: 'summer' });
+	const [execution] = await waitForExecutions(
+		'queue-flagship',
+		(rows) => rows.length === 1 && settled(rows[0]),
+		180_000,
+	);
+	record('flagship webhook to finished (s)', seconds(Date.now() - started));
+
+	expect(execution).toMatchObject({ status: 'success', finished: true, mode: 'webhook' });
+	// Ran on a worker, once: main logs no "Worker started", exactly one worker does.
+	const ranOn = workersThatRan(execution.id);
+	expect(ranOn).toHaveLength(1);
+	expect(workers.map((worker) => worker.name)).toContain(ranOn[0]);
+	expect(main.output.join('')).toMatch(new RegExp(`Enqueued execution ${execution.id} `));
+	expect(main.output.join('')).not.toMatch(new RegExp(`Worker started execution ${execution.id} `));
+
+	const data = await runDataOf(execution.id);
+	expect(data.resultData.error).toBeUndefined();
+	const profileId = output(data, 'Create Profile')[0].json.profile_id as string;
+	expect(profileId).toMatch(/^prof_/);
+	expect(output(data, 'Wait for Profile Ready')[0].json).toMatchObject({
+		status: 'READY',
+		profile_ids: [profileId],
+	});
+	const images = output(data, 'Generate Campaign Images');
+	expect(images).toHaveLength(4);
+	// Binary data in queue mode: n8n 2.x's default there is the database.
+	const stored = await binaryRows(execution.id);
+	expect(stored).toHaveLength(4);
+	for (const image of images) {
+		expect(image.json).toMatchObject({ profile_ids: [profileId], mime_type: 'image/jpeg' });
+		const binary = image.binary!.data;
+		expect(binary.id).toMatch(/^database:/);
+		const row = stored.find((entry) => binary.id!.includes(String(entry.fileId)));
+		expect(row).toBeDefined();
+		expect(sniffImage(row!.data as Buffer)).toBe('jpeg');
+	}
+	const requests = sim.log.entries.slice(mark);
+	expect(requests.filter((entry) => entry.route === 'POST /profiles/add')).toHaveLength(1);
+	expect(requests.filter((entry) => entry.route === 'POST /generate')).toHaveLength(1);
+});
+
+test('Edit reads binary data written by an earlier node: the webhook upload (on main) and an earlier Edit (on the worker)', async () => {
+	const mark = sim.log.entries.length;
+	const upload = makeJpeg('queue-upload');
+	await postWebhook('queue-edit', upload, 'image/jpeg');
+	const [execution] = await waitForExecutions(
+		'queue-edit',
+		(rows) => rows.length === 1 && settled(rows[0]),
+		120_000,
+	);
+	expect(execution.status).toBe('success');
+	expect(workersThatRan(execution.id)).toHaveLength(1);
+
+	const data = await runDataOf(execution.id);
+	const uploaded = output(data, 'Photo Upload')[0].binary!.data;
+	expect(uploaded.id).toMatch(/^database:/);
+	const edits = sim.log.entries.slice(mark).filter((entry) => entry.route === 'POST /edit');
+	expect(edits).toHaveLength(2);
+	const sent = (index: number) =>
+		Buffer.from((edits[index].body as { images: string[] }).images[0], 'base64');
+	// The first Edit sent the uploaded bytes, read back from the database.
+	expect(sent(0).equals(upload)).toBe(true);
+	// The second sent the first Edit's PNG, which the worker had stored in the database.
+	expect(sniffImage(sent(1))).toBe('png');
+	const firstEdit = output(data, 'Edit Upload')[0];
+	const [firstStored] = (await binaryRows(execution.id)).filter((row) =>
+		firstEdit.binary!.data.id!.includes(String(row.fileId)),
+	);
+	expect((firstStored.data as Buffer).equals(sent(1))).toBe(true);
+	expect(output(data, 'Edit Again')[0].json).toMatchObject({
+		profile_ids: [readyProfile],
+		mime_type: 'image/jpeg',
+	});
+});
+
+test('20 webhook calls at once across the two workers, Phota limited to 5 requests at a time: all 20 succeed, each paid once', async () => {
+	sim.settings.rateLimit = { maxConcurrent: 5, retryAfterSeconds: 1 };
+	sim.settings.latencyMs = { 'POST /generate': 1000 };
+	const mark = sim.log.entries.length;
+	let rows: ExecutionRow[];
+	const started = Date.now();
+	try {
+		await Promise.all(Array.from({ length: 20 }, (_, n) => postWebhook('queue-burst', { n })));
+		rows = await waitForExecutions(
+			'queue-burst',
+			(found) => found.length === 20 && found.every(settled),
+			420_000,
+		);
+	} finally {
+		sim.settings.rateLimit = undefined;
+		sim.settings.latencyMs = 0;
+	}
+	const wallMs = Date.now() - started;
+
+	expect(rows.map((row) => row.status)).toEqual(Array(20).fill('success'));
+	const generate = sim.log.entries.slice(mark).filter((entry) => entry.route === 'POST /generate');
+	const processed = generate.filter((entry) => entry.processed);
+	// Each of the 20 prompts was generated (and paid) exactly once.
+	expect(processed).toHaveLength(20);
+	expect(new Set(processed.map((entry) => (entry.body as { prompt: string }).prompt)).size).toBe(
+		20,
+	);
+	const limited = generate.filter((entry) => entry.status === 429).length;
+	// The limit was really in the way (20 at once against 5).
+	expect(limited).toBeGreaterThan(0);
+	// Every execution ran once, on a worker; both workers took part.
+	const split: Record<string, number> = {};
+	for (const row of rows) {
+		const ranOn = workersThatRan(row.id);
+		expect(ranOn).toHaveLength(1);
+		split[ranOn[0]] = (split[ranOn[0]] ?? 0) + 1;
+	}
+	expect(Object.keys(split)).toHaveLength(2);
+	for (const row of rows) {
+		const data = await runDataOf(row.id);
+		expect(output(data, 'Generate')).toHaveLength(1);
+	}
+	// Most Phota requests running at the same time (the simulator refuses a sixth).
+	const events = processed.flatMap((entry) => [
+		[entry.startedAt, 1],
+		[entry.endedAt, -1],
+	]);
+	events.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+	let running = 0;
+	let peak = 0;
+	for (const [, change] of events) peak = Math.max(peak, (running += change));
+	const durations = rows
+		.map((row) => new Date(row.stoppedAt!).getTime() - new Date(row.startedAt!).getTime())
+		.sort((a, b) => a - b);
+	record('burst: 20 executions, wall time from first call to all finished (s)', seconds(wallMs));
+	record('burst: 429 answers', limited);
+	record('burst: executions per worker', split);
+	record('burst: most generate requests processed at once', peak);
+	record('burst: execution time min/median/max (s)', [
+		seconds(durations[0]),
+		seconds(durations[10]),
+		seconds(durations[19]),
+	]);
+});
+
+test('Wait Until Ready when its worker is killed (kill -9) mid-wait: not re-run, stays "running" until main restarts (then "crashed"); the profile id survives only with Save Execution Progress', async () => {
+	sim.settings.trainingPhasesMs = { validating: 1000, queuing: 1000, inProgress: 3_600_000 };
+	const mark = sim.log.entries.length;
+	await postWebhook('queue-crash', { image_urls: PHOTOS, customer: 'crash-plain' });
+	await postWebhook('queue-crash-saved', { image_urls: PHOTOS, customer: 'crash-saved' });
+	const polls = (profileId: string) =>
+		sim.log.entries
+			.slice(mark)
+			.filter(
+				(entry) =>
+					entry.route === 'GET /profiles/:id/status' && entry.path.includes(`/${profileId}/`),
+			);
+	const deadline = Date.now() + 120_000;
+	let profiles = [profilesTagged('crash-plain')[0], profilesTagged('crash-saved')[0]];
+	while (!profiles.every((profile) => profile && polls(profile.id).length >= 2)) {
+		if (Date.now() > deadline) throw new Error('the two executions did not start waiting');
+		await sleep(250);
+		profiles = [profilesTagged('crash-plain')[0], profilesTagged('crash-saved')[0]];
+	}
+	const [plain] = await executionsOf('queue-crash');
+	const [saved] = await executionsOf('queue-crash-saved');
+	const executions = [plain, saved];
+	for (const execution of executions) expect(await executionStatus(execution.id)).toBe('running');
+	const victims = workers.filter((worker) =>
+		executions.some((execution) => workersThatRan(execution.id).includes(worker.name)),
+	);
+	const jobs = executions.flatMap((execution) => jobsOf(execution.id));
+	expect(jobs).toHaveLength(2);
+	expect(await redis.activeJobIds()).toEqual(expect.arrayContaining(jobs));
+
+	const killedAt = Date.now();
+	await Promise.all(victims.map((worker) => worker.kill()));
+	workers = workers.filter((worker) => !victims.includes(worker));
+	workers.push(...(await startWorkers(victims.map((worker) => slotOf.get(worker)!))));
+	record('worker death: workers killed', victims.length);
+
+	// Bull notices the lost lock (n8n: lock 60 s, stall check every 30 s) and, as n8n sets
+	// maxStalledCount 0, fails the job instead of handing it to another worker.
+	while ((await redis.activeJobIds()).some((job) => jobs.includes(job))) {
+		if (Date.now() - killedAt > 240_000) throw new Error('the jobs stayed active');
+		await sleep(1000);
+	}
+	record('worker death: job left the queue after the kill (s)', seconds(Date.now() - killedAt));
+	await sleep(5000);
+	const statuses = await Promise.all(executions.map((execution) => executionStatus(execution.id)));
+	record('worker death: execution status after the job left the queue', statuses);
+	expect(statuses).toEqual(['running', 'running']);
+	for (const execution of executions) expect(workersThatRan(execution.id)).toHaveLength(1);
+	const requests = sim.log.entries.slice(mark);
+	for (const profile of profiles) {
+		// Created (and paid) once; nobody polls it any more.
+		expect(
+			requests.filter(
+				(entry) =>
+					entry.route === 'POST /profiles/add' &&
+					(entry.body as { tag?: string }).tag === profile.tag,
+			),
+		).toHaveLength(1);
+		expect(polls(profile.id).filter((entry) => entry.startedAt > killedAt + 2000)).toEqual([]);
+	}
+	// Where the created profile's id survives: only with "Save Execution Progress" (saved after each node).
+	const stored = async (executionId: string) =>
+		String(
+			(
+				await postgres.query('SELECT data FROM execution_data WHERE "executionId" = $1', [
+					executionId,
+				])
+			)[0].data,
+		);
+	expect(await stored(plain.id)).not.toContain(profiles[0].id);
+	expect(output(await runDataOf(saved.id), 'Create Profile')[0].json.profile_id).toBe(
+		profiles[1].id,
+	);
+
+	// main's queue recovery (at start, then every 180 min by default) marks it crashed.
+	const restartAt = Date.now();
+	await main.stop();
+	main = await startMain();
+	await waitForExecutions('queue-crash', (rows) => rows[0]?.status === 'crashed', 60_000);
+	await waitForExecutions('queue-crash-saved', (rows) => rows[0]?.status === 'crashed', 60_000);
+	record('worker death: main restart until both "crashed" (s)', seconds(Date.now() - restartAt));
+	expect(output(await runDataOf(saved.id), 'Create Profile')[0].json.profile_id).toBe(
+		profiles[1].id,
+	);
+});
+
+test('durable wait (examples/profile-durable-wait.json): main and both workers restarted while the profile trains; it resumes on a new worker and completes, nothing paid twice', async () => {
+	const trainingMs = 40_000;
+	sim.settings.trainingPhasesMs = {
+		validating: 1000,
+		queuing: 1000,
+		inProgress: trainingMs - 2000,
+	};
+	const mark = sim.log.entries.length;
+	const spentBefore = sim.spentBy(API_KEY);
+	const started = Date.now();
+	await postWebhook('phota-new-profile', { image_urls: PHOTOS, customer: 'durable-c42' });
+	const [waiting] = await waitForExecutions(
+		'queue-durable',
+		(rows) => rows[0]?.status === 'waiting',
+		90_000,
+	);
+	record('durable: webhook to "waiting" (s)', seconds(Date.now() - started));
+	const waitTill = new Date(waiting.waitTill!).getTime();
+	expect(waitTill - Date.now()).toBeGreaterThan(50_000);
+	const [profile] = profilesTagged('durable-c42');
+	const firstRun = workersThatRan(waiting.id);
+	expect(firstRun).toHaveLength(1);
+
+	// Everything down and up again while the profile trains.
+	const restartAt = Date.now();
+	await Promise.all([main.stop(), ...workers.map((worker) => worker.stop())]);
+	expect(sim.profiles().find((entry) => entry.id === profile.id)?.status).not.toBe('READY');
+	const oldWorkers = workers.map((worker) => worker.name);
+	[main, workers] = await Promise.all([startMain(), startWorkers([0, 1])]);
+	record('durable: restart of main and 2 workers (s)', seconds(Date.now() - restartAt));
+
+	const [done] = await waitForExecutions('queue-durable', (rows) => settled(rows[0]), 300_000);
+	const finishedAt = Date.now();
+	expect(done.status).toBe('success');
+	record('durable: waitTill to finished (s)', seconds(finishedAt - waitTill));
+	record('durable: webhook to finished (s)', seconds(finishedAt - started));
+
+	// Resumed on a worker started after the restart.
+	const runs = workersThatRan(done.id);
+	expect(runs).toHaveLength(2);
+	expect(oldWorkers).not.toContain(runs[1]);
+	expect(workers.map((worker) => worker.name)).toContain(runs[1]);
+
+	const data = await runDataOf(done.id);
+	expect(data.resultData.error).toBeUndefined();
+	const checks = data.resultData.runData['Check Training'];
+	expect(checks).toHaveLength(2);
+	expect(output(data, 'Check Training', 1, 0)[0].json).toMatchObject({
+		profile_ids: [profile.id],
+		ready: false,
+	});
+	expect(output(data, 'Check Training', 0, 1)[0].json).toMatchObject({
+		profile_ids: [profile.id],
+		status: 'READY',
+	});
+	expect(data.resultData.runData['Wait 5 Minutes']).toHaveLength(1);
+	const images = output(data, 'Generate Campaign Images');
+	expect(images).toHaveLength(2);
+	expect(images.every((image) => image.binary?.data.id?.startsWith('database:'))).toBe(true);
+
+	// Nothing paid twice: one profile, one generate request; two status checks.
+	const requests = sim.log.entries.slice(mark);
+	const count = (route: string) => requests.filter((entry) => entry.route === route).length;
+	expect(count('POST /profiles/add')).toBe(1);
+	expect(count('POST /generate')).toBe(1);
+	expect(count('GET /profiles/:id/status')).toBe(2);
+	const { perProfile, perImage } = sim.settings.prices;
+	expect(sim.spentBy(API_KEY) - spentBefore).toBe(perProfile + 2 * perImage);
+});
