@@ -158,6 +158,14 @@ export class WaitForProfileReady implements INodeType {
 			}
 		});
 		const distinctIds = [...new Set(idsByItem.flatMap((ids) => (Array.isArray(ids) ? ids : [])))];
+		if (mode === 'wait' && distinctIds.length) {
+			// Into n8n's log before the wait: if this process dies meanwhile (a queue-mode worker killed),
+			// n8n replaces the execution's data with its error, and this line still names the profiles.
+			this.logger?.info(
+				`Phota: execution ${this.getExecutionId()} waits for profile(s) ${distinctIds.join(', ')} to finish training`,
+				{ executionId: this.getExecutionId(), profileIds: distinctIds },
+			);
+		}
 
 		const watches =
 			mode === 'checkOnce'
