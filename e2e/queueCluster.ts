@@ -60,7 +60,14 @@ async function stopGroup(child: ChildProcess, signal: NodeJS.Signals, graceMs: n
 	} catch {
 		// already gone
 	}
-	const done = await Promise.race([exited.then(() => true), sleep(graceMs).then(() => false)]);
+	let timer: NodeJS.Timeout | undefined;
+	const done = await Promise.race([
+		exited.then(() => true),
+		new Promise<boolean>((resolve) => {
+			timer = setTimeout(() => resolve(false), graceMs);
+		}),
+	]);
+	clearTimeout(timer);
 	try {
 		process.kill(-pid, 'SIGKILL');
 	} catch {
