@@ -428,6 +428,14 @@ beforeAll(async () => {
 }, 900_000);
 
 afterAll(async () => {
+	// Nothing n8n stored about the executions (run data, workflow copies, binaries) holds the key.
+	const stored = postgres
+		? await postgres.query(
+				`SELECT (SELECT count(*) FROM execution_data WHERE data LIKE $1 OR "workflowData"::text LIKE $1)
+					+ (SELECT count(*) FROM binary_data WHERE position(convert_to($2, 'UTF8') in data) > 0) AS n`,
+				[`%${API_KEY}%`, API_KEY],
+			)
+		: [{ n: 0 }];
 	const logs = [
 		...cliTranscript,
 		...everyMain.flatMap((server) => server.output),
@@ -443,6 +451,7 @@ afterAll(async () => {
 	// Key-leak check: nothing main, the workers or the CLI printed holds the API key.
 	expect(logs.length).toBeGreaterThan(0);
 	expect(logs).not.toContain(API_KEY);
+	expect(Number(stored[0].n)).toBe(0);
 }, 300_000);
 
 // ---------------------------------------------------------------- tests
