@@ -436,12 +436,12 @@ afterAll(async () => {
 				[`%${API_KEY}%`, API_KEY],
 			)
 		: [{ n: 0 }];
+	await Promise.all([...(main ? [main.stop()] : []), ...workers.map((worker) => worker.stop())]);
 	const logs = [
 		...cliTranscript,
 		...everyMain.flatMap((server) => server.output),
 		...everyWorker.flatMap((worker) => worker.output),
 	].join('\n');
-	await Promise.all([...(main ? [main.stop()] : []), ...workers.map((worker) => worker.stop())]);
 	await postgres?.stop();
 	await redis?.stop();
 	await sim?.close();
@@ -726,7 +726,8 @@ test('Wait Until Ready when its worker is killed (kill -9) mid-wait: not re-run 
 });
 
 test('durable wait (examples/profile-durable-wait.json): main and both workers restarted while the profile trains; it resumes on a new worker and completes, nothing paid twice', async () => {
-	const trainingMs = 40_000;
+	// Long enough for the stop of all three processes, short enough to be READY when the wait ends.
+	const trainingMs = 55_000;
 	sim.settings.trainingPhasesMs = {
 		validating: 1000,
 		queuing: 1000,
@@ -751,6 +752,7 @@ test('durable wait (examples/profile-durable-wait.json): main and both workers r
 	// Everything down and up again while the profile trains.
 	const restartAt = Date.now();
 	await Promise.all([main.stop(), ...workers.map((worker) => worker.stop())]);
+	record('durable: stop of main and 2 workers (s)', seconds(Date.now() - restartAt));
 	expect(sim.profiles().find((entry) => entry.id === profile.id)?.status).not.toBe('READY');
 	const oldWorkers = workers.map((worker) => worker.name);
 	[main, workers] = await Promise.all([startMain(), startWorkers([0, 1])]);
