@@ -12,8 +12,8 @@ import type { INodeExecutionData, IRunExecutionData } from 'n8n-workflow';
 import { fetch } from 'undici';
 
 import { ensureQueueServices } from '../scripts/ensure-queue';
-import type { PhotaSimulator } from '../test/simulator';
-import { makeJpeg, sniffImage, startSimulator } from '../test/simulator';
+import type { PhotaSimulator } from '../simulator';
+import { makeJpeg, sniffImage, startSimulator } from '../simulator';
 import type { N8nInstance } from './n8nCli';
 import {
 	ROOT,
