@@ -10,7 +10,8 @@ const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
 
 function crc32(bytes: Buffer): number {
 	let crc = 0xffffffff;
-	for (const byte of bytes) crc = CRC_TABLE[(crc ^ byte) & 0xff] ^ (crc >>> 8);
+	for (let index = 0; index < bytes.length; index++)
+		crc = CRC_TABLE[(crc ^ bytes[index]) & 0xff] ^ (crc >>> 8);
 	return (crc ^ 0xffffffff) >>> 0;
 }
 
@@ -25,17 +26,14 @@ function pngChunk(type: string, data: Buffer): Buffer {
 
 /** A real RGB PNG filled with a colour derived from `seed`, optionally padded to `targetBytes`. */
 export function makePng(seed: string, size = 32, targetBytes = 0): Buffer {
-	const [r, g, b] = colourFor(seed);
 	const header = Buffer.alloc(13);
 	header.writeUInt32BE(size, 0);
 	header.writeUInt32BE(size, 4);
 	header[8] = 8; // bit depth
 	header[9] = 2; // truecolour
-	const pixels = Buffer.alloc(size * (1 + size * 3));
-	for (let y = 0; y < size; y++) {
-		const rowStart = y * (1 + size * 3);
-		for (let x = 0; x < size; x++) pixels.set(shade(r, g, b, x, y, size), rowStart + 1 + x * 3);
-	}
+	const rowBytes = 1 + size * 3;
+	const pixels = Buffer.alloc(size * rowBytes);
+	paint(colourFor(seed), size, pixels, { rowBytes, rowStart: 1, stride: 3 });
 	const parts = [
 		Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
 		pngChunk('IHDR', header),
@@ -52,12 +50,8 @@ export function makePng(seed: string, size = 32, targetBytes = 0): Buffer {
 
 /** A real baseline JPEG (encoded by jpeg-js) in a colour derived from `seed`, padded with COM segments. */
 export function makeJpeg(seed: string, size = 16, targetBytes = 0): Buffer {
-	const [r, g, b] = colourFor(seed);
-	const pixels = Buffer.alloc(size * size * 4);
-	for (let y = 0; y < size; y++) {
-		for (let x = 0; x < size; x++)
-			pixels.set([...shade(r, g, b, x, y, size), 255], (y * size + x) * 4);
-	}
+	const pixels = Buffer.alloc(size * size * 4, 255);
+	paint(colourFor(seed), size, pixels, { rowBytes: size * 4, rowStart: 0, stride: 4 });
 	const encoded = Buffer.from(jpeg.encode({ data: pixels, width: size, height: size }, 80).data);
 	const segments = [commentSegment(Buffer.from(`phota-sim ${seed}`))];
 	let total = encoded.length + segments[0].length;
@@ -89,22 +83,57 @@ export function sniffImage(bytes: Buffer): 'png' | 'jpeg' | 'webp' | 'heic' | un
 	return undefined;
 }
 
-/** A soft diagonal gradient with a round "subject" in the middle, so outputs look like pictures. */
-function shade(
-	r: number,
-	g: number,
-	b: number,
-	x: number,
-	y: number,
+/**
+ * A soft diagonal gradient with a round "subject" in the middle, so outputs look like pictures: per
+ * pixel of a `size` square, row by row, its diagonal (x + y), or −1 inside the subject. Worked out
+ * once per size: a simulated API draws fresh images for every image request, and drawing must not
+ * add to the latency it simulates.
+ */
+const patternBySize = new Map<number, Int32Array>();
+
+function patternOf(size: number): Int32Array {
+	let pattern = patternBySize.get(size);
+	if (pattern) return pattern;
+	pattern = new Int32Array(size * size);
+	for (let y = 0; y < size; y++) {
+		for (let x = 0; x < size; x++) {
+			const dx = x - size / 2;
+			const dy = y - size * 0.45;
+			pattern[y * size + x] = dx * dx + dy * dy < (size * 0.22) ** 2 ? -1 : x + y;
+		}
+	}
+	patternBySize.set(size, pattern);
+	return pattern;
+}
+
+/**
+ * Writes the picture's RGB in `colour` into `target`: row y starts at `y * rowBytes + rowStart`,
+ * and pixels are `stride` bytes apart.
+ */
+function paint(
+	colour: [number, number, number],
 	size: number,
-): [number, number, number] {
-	const t = (x + y) / (2 * size);
-	const dx = x - size / 2;
-	const dy = y - size * 0.45;
-	const inSubject = dx * dx + dy * dy < (size * 0.22) ** 2;
-	const mix = (channel: number) =>
-		Math.round(inSubject ? 255 - channel * 0.6 : channel * (0.55 + 0.45 * t));
-	return [mix(r), mix(g), mix(b)];
+	target: Buffer,
+	layout: { rowBytes: number; rowStart: number; stride: number },
+): void {
+	const pattern = patternOf(size);
+	const subject = colour.map((channel) => Math.round(255 - channel * 0.6));
+	// Each channel's value on each diagonal.
+	const diagonals = colour.map((channel) =>
+		Array.from({ length: 2 * size }, (_, diagonal) =>
+			Math.round(channel * (0.55 + 0.45 * (diagonal / (2 * size)))),
+		),
+	);
+	for (let y = 0; y < size; y++) {
+		let offset = y * layout.rowBytes + layout.rowStart;
+		for (let x = 0; x < size; x++, offset += layout.stride) {
+			const diagonal = pattern[y * size + x];
+			for (let channel = 0; channel < 3; channel++) {
+				target[offset + channel] =
+					diagonal < 0 ? subject[channel] : diagonals[channel][diagonal];
+			}
+		}
+	}
 }
 
 function colourFor(seed: string): [number, number, number] {

@@ -12,6 +12,7 @@ import {
 	profilePicture,
 	profileStatusReply,
 } from './profiles';
+import type { LatencyRange } from './settings';
 import type { SimState } from './state';
 import { readJsonObject } from './validation';
 
@@ -46,6 +47,8 @@ export async function routeApiRequest(state: SimState, request: ApiRequest): Pro
 
 	const body = req.method === 'POST' ? readJsonObject(req, rawBody) : {};
 	const latency = drawLatency(
+		state,
+		route,
 		typeof state.settings.latencyMs === 'number'
 			? state.settings.latencyMs
 			: (state.settings.latencyMs[route] ?? 0),
@@ -78,8 +81,17 @@ export async function routeApiRequest(state: SimState, request: ApiRequest): Pro
 	}
 }
 
-/** A route's latency setting as this request's time: a fixed figure, or drawn from `{ min, max }`. */
-function drawLatency(latency: number | { min: number; max: number }): number {
+/** The golden ratio's fractional part: its multiples spread over [0, 1) as evenly as any sequence. */
+const GOLDEN_FRACTION = (Math.sqrt(5) - 1) / 2;
+
+/** A route's latency setting as this request's time: a fixed figure, or drawn from a range. */
+export function drawLatency(state: SimState, route: string, latency: number | LatencyRange): number {
 	if (typeof latency === 'number') return latency;
-	return latency.min + Math.random() * (latency.max - latency.min);
+	let fraction = Math.random();
+	if (latency.spread === 'even') {
+		const draw = state.evenDraws.get(route) ?? 0;
+		state.evenDraws.set(route, draw + 1);
+		fraction = (0.5 + draw * GOLDEN_FRACTION) % 1;
+	}
+	return latency.min + fraction * (latency.max - latency.min);
 }

@@ -50,9 +50,12 @@ export interface SimulatorSettings {
 	acceptDataUriPrefix: boolean;
 	/**
 	 * Simulated processing time per route (e.g. { 'POST /edit': 500 }), or one number for all API
-	 * routes. A route's `{ min, max }` draws each request's time uniformly from that range.
+	 * routes. A route's `{ min, max }` draws each request's time uniformly from that range; with
+	 * `spread: 'even'` the draws cover the range evenly in a scrambled order (a golden-ratio
+	 * sequence per route), so a run of N requests averages the middle of the range within
+	 * (max − min) / N, where random draws stray by about (max − min) / (3.5 √N).
 	 */
-	latencyMs: number | Record<string, number | { min: number; max: number }>;
+	latencyMs: number | Record<string, number | LatencyRange>;
 	/** A sync image request whose latency exceeds this gets 504 and a refund (prompt __TIMEOUT__ forces it). */
 	syncTimeLimitMs?: number;
 	/** Prepaid credit per API key (null = unlimited); 402 when a request costs more than is left. */
@@ -128,4 +131,10 @@ export function defaultSettings(): SimulatorSettings {
 		callbackRetries: 2,
 		dropCallbacks: false,
 	};
+}
+
+export interface LatencyRange {
+	min: number;
+	max: number;
+	spread?: 'random' | 'even';
 }

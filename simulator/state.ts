@@ -106,6 +106,8 @@ export class SimState {
 	/** Times of the requests of the last second (settings.rateLimit.perSecond). */
 	rateWindow: number[] = [];
 	clockOffset = 0;
+	/** How many latencies each route has drawn with `spread: 'even'`. */
+	readonly evenDraws = new Map<string, number>();
 	private readonly timers = new Set<NodeJS.Timeout>();
 
 	constructor(private readonly initialSettings: SimulatorSettings) {
@@ -153,6 +155,7 @@ export class SimState {
 		this.files.clear();
 		this.spent.clear();
 		this.rateWindow = [];
+		this.evenDraws.clear();
 		this.otherHost.clear();
 	}
 }

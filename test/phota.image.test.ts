@@ -325,6 +325,53 @@ describe('Parallel items', () => {
 			.map((entry) => (entry.body as { prompt: string }).prompt);
 		expect(new Set(prompts)).toEqual(new Set(items.map((item) => item.json.caption)));
 	});
+
+	test('items get ready beyond Parallel Requests, but none is sent after another failed the node', async () => {
+		env.sim.settings.latencyMs = { 'POST /generate': 200 };
+		// Parallel Requests 2: items 0 and 1 are sent, item 2 waits ready for a slot. Item 0 fails
+		// and frees its slot first; item 2 must not take it.
+		const prompts = ['__MODERATE__ first', 'second', 'third', 'fourth', 'fifth'];
+		const result = await env.runPhota(
+			prompts.map((caption) => ({ json: { caption } })),
+			{
+				resource: 'image',
+				operation: 'generate',
+				profiles: NO_PROFILES,
+				prompt: '={{ $json.caption }}',
+				options: { parallelRequests: 2 },
+			},
+		);
+		expect(result.status).toBe('error');
+		expect(result.error?.message).toMatch(/content moderation/);
+		const sent = env.sim.log
+			.forRoute('POST /generate')
+			.map((entry) => (entry.body as { prompt: string }).prompt);
+		expect(sent.sort()).toEqual(['__MODERATE__ first', 'second']);
+		// The item that was already sent finished and is named, so its image is not paid for unseen.
+		expect(result.error?.description).toContain('item 1: 1 image(s)');
+	});
+
+	test('with Continue On Fail the ready items go on after a failure', async () => {
+		env.sim.settings.latencyMs = { 'POST /generate': 100 };
+		const prompts = ['__MODERATE__ first', 'second', 'third', 'fourth', 'fifth'];
+		const result = await env.runPhota(
+			prompts.map((caption) => ({ json: { caption } })),
+			{
+				resource: 'image',
+				operation: 'generate',
+				profiles: NO_PROFILES,
+				prompt: '={{ $json.caption }}',
+				options: { parallelRequests: 2 },
+			},
+			{ continueOnFail: true },
+		);
+		expect(result.status).toBe('success');
+		const items = result.output('Phota');
+		expect(items[0].json.error).toMatch(/content moderation/);
+		expect(items.slice(1).every((item) => item.binary?.data !== undefined)).toBe(true);
+		expect(env.sim.log.forRoute('POST /generate')).toHaveLength(5);
+		expect(env.sim.log.maxInFlightFor('POST /generate')).toBeLessThanOrEqual(2);
+	});
 });
 
 describe('Chaining without expressions', () => {

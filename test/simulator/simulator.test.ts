@@ -8,6 +8,9 @@ import { fetch, request as undiciRequest } from 'undici';
 
 import type { PhotaSimulator } from '../../simulator';
 import { makePng, sniffImage, startSimulator } from '../../simulator';
+import { drawLatency } from '../../simulator/routes';
+import { defaultSettings } from '../../simulator/settings';
+import { SimState } from '../../simulator/state';
 
 const KEY = 'contract-key';
 let sim: PhotaSimulator;
@@ -910,5 +913,29 @@ describe('settings for the unknowns', () => {
 		expect(second.json!.job_id).not.toBe(first.json!.job_id);
 		expect(sim.jobs()).toHaveLength(2);
 		expect(sim.spentBy(KEY)).toBe(2);
+	});
+});
+
+describe('latency', () => {
+	test("spread 'even' covers the range evenly in a scrambled order; a reset starts it again", () => {
+		const state = new SimState(defaultSettings());
+		const range = { min: 100, max: 200, spread: 'even' as const };
+		const draws = Array.from({ length: 200 }, () => drawLatency(state, 'POST /edit', range));
+		const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
+		expect(Math.abs(mean(draws) - 150)).toBeLessThan(0.5);
+		expect(Math.abs(mean(draws.slice(0, 40)) - 150)).toBeLessThan(2.5);
+		expect(Math.min(...draws)).toBeGreaterThanOrEqual(100);
+		expect(Math.max(...draws)).toBeLessThan(200);
+		// Each tenth of the range gets its share, not in rising order.
+		for (let tenth = 0; tenth < 10; tenth++) {
+			const inTenth = draws.filter((draw) => Math.floor((draw - 100) / 10) === tenth);
+			expect(inTenth.length).toBeGreaterThanOrEqual(19);
+			expect(inTenth.length).toBeLessThanOrEqual(21);
+		}
+		expect(draws.slice(1).some((draw, index) => draw < draws[index])).toBe(true);
+		// Routes count apart, and a reset starts over.
+		expect(drawLatency(state, 'POST /generate', range)).toBe(draws[0]);
+		state.reset();
+		expect(drawLatency(state, 'POST /edit', range)).toBe(draws[0]);
 	});
 });

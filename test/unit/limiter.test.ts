@@ -1,5 +1,5 @@
 /** The request limiter's adaptive limit, straight from the source (no n8n needed). */
-import { RequestLimiter } from '../../nodes/Phota/transport/limiter';
+import { ItemNotSentError, RequestLimiter } from '../../nodes/Phota/transport/limiter';
 
 async function holdPermits(limiter: RequestLimiter, count: number) {
 	return await Promise.all(Array.from({ length: count }, async () => await limiter.acquire()));
@@ -88,4 +88,27 @@ test('never more permits out than the limit, never below one, never above the ce
 	expect(limiter.currentLimit).toBe(1);
 	for (let success = 0; success < 10; success++) (await limiter.acquire()).release('ok');
 	expect(limiter.currentLimit).toBe(2);
+});
+
+test('once another item failed, an item that sent nothing is refused and its slot goes on; sent items go on', async () => {
+	const limiter = new RequestLimiter(1);
+	let failed = false;
+	limiter.refuseItemsNotSentWhen(() => failed);
+
+	const first = await limiter.acquire(0);
+	const waitingNew = limiter.acquire(1);
+	first.release('ok');
+	(await waitingNew).release('ok');
+
+	failed = true;
+	// Item 0 already sent a request: its next one (a retry, a next step) is not refused.
+	const again = await limiter.acquire(0);
+	const refused = limiter.acquire(2);
+	const afterRefused = limiter.acquire(1);
+	again.release('other');
+	await expect(refused).rejects.toBeInstanceOf(ItemNotSentError);
+	// The refused item handed the slot on at once.
+	(await afterRefused).release('ok');
+	// Requests that belong to no item are never refused.
+	(await limiter.acquire()).release('ok');
 });

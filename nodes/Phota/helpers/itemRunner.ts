@@ -73,9 +73,10 @@ async function runOnWholeInput(
 type ItemOutcome = { items: INodeExecutionData[] } | { error: Error };
 
 /**
- * Plans all items, then runs them with at most `parallelRequests` in flight, keeping input order
- * in the output. With Continue On Fail a failed item becomes `{ error }` and the rest go on;
- * without it, no new item starts after a failure, in-flight items finish, and the failure is thrown.
+ * Plans all items, then runs them with at most `parallelRequests` requests in flight, keeping input
+ * order in the output. With Continue On Fail a failed item becomes `{ error }` and the rest go on;
+ * without it, no item sends its first request after a failure, items already sent finish, and the
+ * failure is thrown.
  */
 async function runItems<TPlan>(
 	this: IExecuteFunctions,
@@ -99,9 +100,13 @@ async function runItems<TPlan>(
 
 	let firstFailure: Error | undefined;
 	let unfinished = plans.size;
+	const limiter = requestLimiterOf(this);
 	// The rate limiter only tries more requests at a time while enough items are left.
-	requestLimiterOf(this)?.setBacklog(() => unfinished);
-	await forEachConcurrently([...plans.keys()], parallelRequests, async (itemIndex) => {
+	limiter?.setBacklog(() => unfinished);
+	if (!continueOnFail) limiter?.refuseItemsNotSentWhen(() => firstFailure !== undefined);
+	// The limiter keeps requests within Parallel Requests; items beyond it get ready meanwhile.
+	const itemsAtOnce = limiter ? itemsInProgress(parallelRequests) : parallelRequests;
+	await forEachConcurrently([...plans.keys()], itemsAtOnce, async (itemIndex) => {
 		if (firstFailure) return;
 		try {
 			const items = await operation.run.call(this, plans.get(itemIndex) as TPlan, itemIndex);
@@ -144,6 +149,16 @@ async function runItems<TPlan>(
 			),
 		];
 	}).flat();
+}
+
+/**
+ * How many items run at once for `parallelRequests` requests at once: half as many again wait
+ * for a request slot with their parameters read and input images loaded, so that a slot freed by
+ * a finished request is taken at once rather than after that item's output is stored and the next
+ * item's images are loaded. Half, not more: each waiting item holds its images in memory.
+ */
+export function itemsInProgress(parallelRequests: number): number {
+	return parallelRequests + Math.ceil(parallelRequests / 2);
 }
 
 /** Runs `worker` over `keys` with at most `limit` promises pending at once. */

@@ -1,5 +1,14 @@
+import { sleepUnlessCancelled } from './sleep';
+
 /** What happened to a request sent under a permit, for the limit to adapt. */
 export type PermitOutcome = 'ok' | 'rateLimited' | 'other';
+
+/** Refused to an item that had sent nothing yet when another item had already failed the node. */
+export class ItemNotSentError extends Error {
+	constructor() {
+		super('Not sent: another item had already failed the node');
+	}
+}
 
 export interface Permit {
 	/** `waitMs`: for a 429, how long Phota asked to wait (Retry-After) before resending. */
@@ -42,6 +51,10 @@ export class RequestLimiter {
 	private latencyMs?: number;
 	private backlog?: () => number;
 	private readonly waiting: Array<() => void> = [];
+	private refuseItemsNotSent?: () => boolean;
+	/** Items that were given a permit: their further requests (retries, next steps) are never refused. */
+	private readonly itemsSent = new Set<number>();
+	private lastOutcome: PermitOutcome = 'ok';
 
 	constructor(private readonly ceiling: number) {
 		this.limit = ceiling;
@@ -56,11 +69,25 @@ export class RequestLimiter {
 		this.backlog = backlog;
 	}
 
-	async acquire(): Promise<Permit> {
+	/**
+	 * From now on, once `refuse()` is true, a request of an item that has sent none yet is refused
+	 * with {@link ItemNotSentError}: the item runner prepares more items than Parallel Requests, and
+	 * an item waiting for a permit when another fails the node must not be paid for.
+	 */
+	refuseItemsNotSentWhen(refuse: () => boolean): void {
+		this.refuseItemsNotSent = refuse;
+	}
+
+	/** `itemIndex`: the item the request is for, if any (see {@link refuseItemsNotSentWhen}). */
+	async acquire(itemIndex?: number): Promise<Permit> {
 		if (this.active >= this.limit) {
 			await new Promise<void>((resolve) => this.waiting.push(resolve));
 		} else {
 			this.active += 1;
+		}
+		if (itemIndex !== undefined && !this.itemsSent.has(itemIndex)) {
+			await this.refuseIfFailed();
+			this.itemsSent.add(itemIndex);
 		}
 		const sentAt = Date.now();
 		const level = this.limit;
@@ -74,12 +101,25 @@ export class RequestLimiter {
 				released = true;
 				// Whether the limit was fully used while this request was out, at no higher a level than now.
 				const tested = (fullAtSend || this.timesFull > timesFullAtSend) && level <= this.limit;
+				this.lastOutcome = outcome;
 				if (outcome === 'rateLimited') this.lowered(level, waitMs);
 				else if (outcome === 'ok') this.succeeded(Date.now() - sentAt, tested);
 				this.active -= 1;
 				this.admit();
 			},
 		};
+	}
+
+	/** Gives the permit just taken back, and throws, when items not yet sent are refused. */
+	private async refuseIfFailed(): Promise<void> {
+		if (!this.refuseItemsNotSent) return;
+		// A failed request frees its permit before its error has travelled up to the item runner:
+		// after one, let that error arrive (it takes only promise steps) before asking.
+		if (this.lastOutcome !== 'ok') await sleepUnlessCancelled(0);
+		if (!this.refuseItemsNotSent()) return;
+		this.active -= 1;
+		this.admit();
+		throw new ItemNotSentError();
 	}
 
 	private lowered(level: number, waitMs: number | undefined): void {

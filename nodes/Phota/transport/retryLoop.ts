@@ -63,7 +63,7 @@ export async function withRetries<T>(
 	for (;;) {
 		let failure: FailureFacts;
 		let apiError: NodeApiError;
-		const permit = await bounds.limiter?.acquire();
+		const permit = await bounds.limiter?.acquire(request.itemIndex);
 		let outcome: PermitOutcome = 'other';
 		let rateLimitWaitMs: number | undefined;
 		try {
