@@ -10,6 +10,7 @@ import {
 	fixtureNode,
 	photaNode,
 } from './harness/workflow';
+import type { NodeOptions } from './harness/workflow';
 import type { FixtureItem } from './harness/testNodes';
 import { makePng, sniffImage } from '../simulator';
 
@@ -301,75 +302,66 @@ describe('Async mode and Job → Get', () => {
 });
 
 describe('Parallel items', () => {
-	test('items run concurrently up to Parallel Requests and keep their order and pairing', async () => {
-		env.sim.settings.latencyMs = { 'POST /generate': 150 };
-		const items = Array.from({ length: 8 }, (_, index) => ({
-			json: { caption: `scene ${index}` },
-		}));
-		const result = await env.runPhota(items, {
-			resource: 'image',
-			operation: 'generate',
-			profiles: NO_PROFILES,
-			prompt: '={{ $json.caption }}',
-			options: { parallelRequests: 4 },
-		});
-		expect(result.status).toBe('success');
-		// Never more than the option; more than one shows the items overlap.
-		expect(env.sim.log.maxInFlightFor('POST /generate')).toBeLessThanOrEqual(4);
-		expect(env.sim.log.maxInFlightFor('POST /generate')).toBeGreaterThan(1);
-		expect(result.output('Phota').map((item) => item.pairedItem)).toEqual(
-			items.map((_, item) => ({ item })),
-		);
-		const prompts = env.sim.log
-			.forRoute('POST /generate')
-			.map((entry) => (entry.body as { prompt: string }).prompt);
-		expect(new Set(prompts)).toEqual(new Set(items.map((item) => item.json.caption)));
-	});
-
-	test('items get ready beyond Parallel Requests, but none is sent after another failed the node', async () => {
-		env.sim.settings.latencyMs = { 'POST /generate': 200 };
-		// Parallel Requests 2: items 0 and 1 are sent, item 2 waits ready for a slot. Item 0 fails
-		// and frees its slot first; item 2 must not take it.
-		const prompts = ['__MODERATE__ first', 'second', 'third', 'fourth', 'fifth'];
-		const result = await env.runPhota(
-			prompts.map((caption) => ({ json: { caption } })),
+	/** Generate, one item per caption (the prompt), at `parallelRequests`. */
+	async function generateCaptions(
+		captions: string[],
+		parallelRequests: number,
+		settings?: NodeOptions,
+	) {
+		return await env.runPhota(
+			captions.map((caption) => ({ json: { caption } })),
 			{
 				resource: 'image',
 				operation: 'generate',
 				profiles: NO_PROFILES,
 				prompt: '={{ $json.caption }}',
-				options: { parallelRequests: 2 },
+				options: { parallelRequests },
 			},
+			settings,
 		);
-		expect(result.status).toBe('error');
-		expect(result.error?.message).toMatch(/content moderation/);
-		const sent = env.sim.log
+	}
+
+	const sentPrompts = () =>
+		env.sim.log
 			.forRoute('POST /generate')
 			.map((entry) => (entry.body as { prompt: string }).prompt);
-		expect(sent.sort()).toEqual(['__MODERATE__ first', 'second']);
+
+	test('items run concurrently up to Parallel Requests and keep their order and pairing', async () => {
+		env.sim.settings.latencyMs = { 'POST /generate': 150 };
+		const captions = Array.from({ length: 8 }, (_, index) => `scene ${index}`);
+		const result = await generateCaptions(captions, 4);
+		expect(result.status).toBe('success');
+		// Never more than the option; more than one shows the items overlap.
+		expect(env.sim.log.maxInFlightFor('POST /generate')).toBeLessThanOrEqual(4);
+		expect(env.sim.log.maxInFlightFor('POST /generate')).toBeGreaterThan(1);
+		expect(result.output('Phota').map((item) => item.pairedItem)).toEqual(
+			captions.map((_, item) => ({ item })),
+		);
+		expect(new Set(sentPrompts())).toEqual(new Set(captions));
+	});
+
+	const FIRST_FAILS = ['__MODERATE__ first', 'second', 'third', 'fourth', 'fifth'];
+
+	test('items get ready beyond Parallel Requests, but none is sent after another failed the node', async () => {
+		env.sim.settings.latencyMs = { 'POST /generate': 200 };
+		// Parallel Requests 2: items 0 and 1 are sent, item 2 waits ready for a slot. Item 0 fails
+		// and frees its slot first; item 2 must not take it.
+		const result = await generateCaptions(FIRST_FAILS, 2);
+		expect(result.status).toBe('error');
+		expect(result.error?.message).toMatch(/content moderation/);
+		expect(sentPrompts().sort()).toEqual(['__MODERATE__ first', 'second']);
 		// The item that was already sent finished and is named, so its image is not paid for unseen.
 		expect(result.error?.description).toContain('item 1: 1 image(s)');
 	});
 
 	test('with Continue On Fail the ready items go on after a failure', async () => {
 		env.sim.settings.latencyMs = { 'POST /generate': 100 };
-		const prompts = ['__MODERATE__ first', 'second', 'third', 'fourth', 'fifth'];
-		const result = await env.runPhota(
-			prompts.map((caption) => ({ json: { caption } })),
-			{
-				resource: 'image',
-				operation: 'generate',
-				profiles: NO_PROFILES,
-				prompt: '={{ $json.caption }}',
-				options: { parallelRequests: 2 },
-			},
-			{ continueOnFail: true },
-		);
+		const result = await generateCaptions(FIRST_FAILS, 2, { continueOnFail: true });
 		expect(result.status).toBe('success');
 		const items = result.output('Phota');
 		expect(items[0].json.error).toMatch(/content moderation/);
 		expect(items.slice(1).every((item) => item.binary?.data !== undefined)).toBe(true);
-		expect(env.sim.log.forRoute('POST /generate')).toHaveLength(5);
+		expect(sentPrompts()).toHaveLength(5);
 		expect(env.sim.log.maxInFlightFor('POST /generate')).toBeLessThanOrEqual(2);
 	});
 });

@@ -157,7 +157,7 @@ async function main() {
 						sim.settings.latencyMs = 0;
 						sim.settings.rateLimit = undefined;
 					} else {
-						sim.settings.latencyMs = { 'POST /edit': { min: 100, max: 200 } };
+						sim.settings.latencyMs = { 'POST /edit': { min: 100, max: 200, spread: 'even' } };
 						sim.settings.rateLimit = { maxConcurrent: LIMIT, retryAfterSeconds: 1 };
 					}
 					const result = await executeWorkflow(instances[label], workflows[label][section]);
