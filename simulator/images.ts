@@ -129,8 +129,7 @@ function paint(
 		for (let x = 0; x < size; x++, offset += layout.stride) {
 			const diagonal = pattern[y * size + x];
 			for (let channel = 0; channel < 3; channel++) {
-				target[offset + channel] =
-					diagonal < 0 ? subject[channel] : diagonals[channel][diagonal];
+				target[offset + channel] = diagonal < 0 ? subject[channel] : diagonals[channel][diagonal];
 			}
 		}
 	}

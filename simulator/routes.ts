@@ -85,7 +85,11 @@ export async function routeApiRequest(state: SimState, request: ApiRequest): Pro
 const GOLDEN_FRACTION = (Math.sqrt(5) - 1) / 2;
 
 /** A route's latency setting as this request's time: a fixed figure, or drawn from a range. */
-export function drawLatency(state: SimState, route: string, latency: number | LatencyRange): number {
+export function drawLatency(
+	state: SimState,
+	route: string,
+	latency: number | LatencyRange,
+): number {
 	if (typeof latency === 'number') return latency;
 	let fraction = Math.random();
 	if (latency.spread === 'even') {

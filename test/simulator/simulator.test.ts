@@ -921,7 +921,8 @@ describe('latency', () => {
 		const state = new SimState(defaultSettings());
 		const range = { min: 100, max: 200, spread: 'even' as const };
 		const draws = Array.from({ length: 200 }, () => drawLatency(state, 'POST /edit', range));
-		const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
+		const mean = (values: number[]) =>
+			values.reduce((sum, value) => sum + value, 0) / values.length;
 		expect(Math.abs(mean(draws) - 150)).toBeLessThan(0.5);
 		expect(Math.abs(mean(draws.slice(0, 40)) - 150)).toBeLessThan(2.5);
 		expect(Math.min(...draws)).toBeGreaterThanOrEqual(100);
