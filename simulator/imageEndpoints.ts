@@ -15,12 +15,84 @@ import { validateImageRequest } from './validation';
 
 const TOKEN = /\[\[([^[\]]+)\]\]/g;
 
-/** `endpoint`: edit, generate, enhance or remix; `latency`: the time this request was given. */
+/** The images of an image request's answer, and what they were drawn for. */
+export interface DrawnImages {
+	shape: string;
+	files: Buffer[];
+}
+
+/**
+ * Draws the images a valid image request will answer with (pure: nothing is stored or charged),
+ * so that they can be drawn while the request's latency runs; undefined for an invalid request.
+ */
+export function drawImagesAhead(
+	state: SimState,
+	call: Pick<Call, 'body' | 'requestId'>,
+	endpoint: string,
+): DrawnImages | undefined {
+	try {
+		const { num, format, modelEndpoint } = validateImageRequest(
+			state.settings,
+			endpoint,
+			call.body,
+			call.requestId,
+		);
+		const resolution = resolutionOf(call.body, modelEndpoint);
+		return drawImages(imageShape(state, call.requestId, num, format, resolution));
+	} catch {
+		return undefined;
+	}
+}
+
+function resolutionOf(body: Call['body'], modelEndpoint: boolean): '1K' | '2K' | '4K' {
+	return modelEndpoint ? ((body.resolution ?? '1K') as '1K' | '2K' | '4K') : '2K';
+}
+
+interface ImageShape {
+	key: string;
+	seed: string;
+	count: number;
+	format: string;
+	pixels: number;
+	targetBytes: number;
+}
+
+function imageShape(
+	state: SimState,
+	seed: string,
+	count: number,
+	format: string,
+	resolution: '1K' | '2K' | '4K',
+): ImageShape {
+	const targetBytes = state.settings.outputBytes[resolution] ?? 0;
+	// Real images, drawn small (128/192/256 px for 1K/2K/4K) so tests stay fast.
+	const pixels = { '1K': 128, '2K': 192, '4K': 256 }[resolution];
+	const key = `${seed} ${count} ${format} ${pixels} ${targetBytes}`;
+	return { key, seed, count, format, pixels, targetBytes };
+}
+
+function drawImages(shape: ImageShape): DrawnImages {
+	const { seed, count, format, pixels, targetBytes } = shape;
+	return {
+		shape: shape.key,
+		files: Array.from({ length: count }, (_, index) =>
+			format === 'jpg'
+				? makeJpeg(`${seed}-${index}`, pixels, targetBytes)
+				: makePng(`${seed}-${index}`, pixels, targetBytes),
+		),
+	};
+}
+
+/**
+ * `endpoint`: edit, generate, enhance or remix; `latency`: the time this request was given;
+ * `drawnAhead`: its images if they were drawn during that time (see drawImagesAhead).
+ */
 export function imageRequest(
 	state: SimState,
 	call: Call,
 	endpoint: string,
 	latency: number,
+	drawnAhead?: DrawnImages,
 ): Reply {
 	const { body, requestId } = call;
 	const { num, format, mode, prompt, modelEndpoint } = validateImageRequest(
@@ -58,14 +130,12 @@ export function imageRequest(
 	}
 
 	const cost = num * state.settings.prices.perImage;
-	const resolution = modelEndpoint ? ((body.resolution ?? '1K') as '1K' | '2K' | '4K') : '2K';
-	const result = renderImages(
+	const shape = imageShape(state, requestId, num, format, resolutionOf(body, modelEndpoint));
+	const result = answerImages(
 		state,
-		requestId,
-		num,
+		drawnAhead?.shape === shape.key ? drawnAhead.files : drawImages(shape).files,
 		format,
 		mode === 'urls' || body.async === true ? 'urls' : 'bytes',
-		resolution,
 		readyIds,
 	);
 
@@ -86,24 +156,14 @@ export function imageRequest(
 	return { status: 200, body: result };
 }
 
-function renderImages(
+function answerImages(
 	state: SimState,
-	seed: string,
-	count: number,
+	files: Buffer[],
 	format: string,
 	mode: 'bytes' | 'urls',
-	resolution: '1K' | '2K' | '4K',
 	readyIds: string[],
 ): SimJob['result'] {
-	const targetBytes = state.settings.outputBytes[resolution] ?? 0;
-	// Real images, drawn small (128/192/256 px for 1K/2K/4K) so tests stay fast.
-	const pixels = { '1K': 128, '2K': 192, '4K': 256 }[resolution];
-	const files = Array.from({ length: count }, (_, index) =>
-		format === 'jpg'
-			? makeJpeg(`${seed}-${index}`, pixels, targetBytes)
-			: makePng(`${seed}-${index}`, pixels, targetBytes),
-	);
-	const counts = Object.fromEntries(readyIds.map((id) => [id, count]));
+	const counts = Object.fromEntries(readyIds.map((id) => [id, files.length]));
 	if (mode === 'bytes')
 		return {
 			known_subjects: { counts },

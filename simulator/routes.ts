@@ -3,7 +3,8 @@ import type { IncomingMessage } from 'node:http';
 
 import { rateLimited } from './billing';
 import type { Call, Reply } from './http';
-import { imageRequest, serveFile } from './imageEndpoints';
+import type { DrawnImages } from './imageEndpoints';
+import { drawImagesAhead, imageRequest, serveFile } from './imageEndpoints';
 import { getJob } from './jobs';
 import {
 	addProfile,
@@ -27,7 +28,12 @@ export interface ApiRequest {
 	requestId: string;
 }
 
+const IMAGE_ENDPOINTS = new Map(
+	['edit', 'generate', 'enhance', 'remix'].map((endpoint) => [`POST /${endpoint}`, endpoint]),
+);
+
 export async function routeApiRequest(state: SimState, request: ApiRequest): Promise<Reply> {
+	const arrivedAt = Date.now();
 	const { req, route, params, query, rawBody, apiKey, requestId } = request;
 	if (route === 'GET /files/:name') return serveFile(state, params[0], query, 'api');
 
@@ -46,6 +52,7 @@ export async function routeApiRequest(state: SimState, request: ApiRequest): Pro
 	if (limited) return limited;
 
 	const body = req.method === 'POST' ? readJsonObject(req, rawBody) : {};
+	const imageEndpoint = IMAGE_ENDPOINTS.get(route);
 	const latency = drawLatency(
 		state,
 		route,
@@ -53,7 +60,13 @@ export async function routeApiRequest(state: SimState, request: ApiRequest): Pro
 			? state.settings.latencyMs
 			: (state.settings.latencyMs[route] ?? 0),
 	);
-	if (latency > 0) await state.sleep(latency);
+	let drawnAhead: DrawnImages | undefined;
+	if (latency > 0) {
+		// The latency is the time to the answer: Phota makes the images within it, and so does the
+		// simulator (drawing them after it would add a millisecond or more to every answer).
+		if (imageEndpoint) drawnAhead = drawImagesAhead(state, { body, requestId }, imageEndpoint);
+		await state.sleep(Math.max(0, arrivedAt + latency - Date.now()));
+	}
 
 	const call: Call = { route, params, query, body, apiKey, requestId };
 	switch (route) {
@@ -71,7 +84,7 @@ export async function routeApiRequest(state: SimState, request: ApiRequest): Pro
 		case 'POST /generate':
 		case 'POST /enhance':
 		case 'POST /remix':
-			return imageRequest(state, call, route.slice(6), latency);
+			return imageRequest(state, call, route.slice(6), latency, drawnAhead);
 		case 'GET /jobs/:id':
 			return getJob(state, call);
 		case 'GET /webhook-secret':

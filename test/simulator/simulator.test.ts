@@ -917,6 +917,27 @@ describe('settings for the unknowns', () => {
 });
 
 describe('latency', () => {
+	test('images drawn while the latency runs are the ones drawn without latency', async () => {
+		const answerOf = async () => {
+			const { status, headers, json } = await call('POST', '/generate', {
+				prompt: 'a lighthouse at dusk',
+				num_output_images: 2,
+			});
+			expect(status).toBe(200);
+			const seed = headers.get('x-request-id');
+			return { seed, images: json!.images as string[] };
+		};
+		const atOnce = await answerOf();
+		sim.settings.latencyMs = { 'POST /generate': 30 };
+		const afterLatency = await answerOf();
+		for (const { seed, images } of [atOnce, afterLatency]) {
+			expect(images).toEqual(
+				// Generate draws 1K images 128 px wide.
+				[0, 1].map((index) => makePng(`${seed}-${index}`, 128).toString('base64')),
+			);
+		}
+	});
+
 	test("spread 'even' covers the range evenly in a scrambled order; a reset starts it again", () => {
 		const state = new SimState(defaultSettings());
 		const range = { min: 100, max: 200, spread: 'even' as const };
