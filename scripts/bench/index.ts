@@ -74,7 +74,7 @@ async function main() {
 		}
 		if (n8n && wanted('ratelimit')) {
 			console.log('5/5 edits against a rate limit in real n8n (scripts/bench/rateLimit.ts)...');
-			rows.push(...(await measureRateLimit(sim, n8n, quick ? 1 : 3)));
+			rows.push(...(await measureRateLimit(sim, n8n, quick ? 1 : 5)));
 		}
 	} finally {
 		printTable(rows);

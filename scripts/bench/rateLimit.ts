@@ -113,7 +113,7 @@ async function batchOnce(
 
 /**
  * A Phota batch at `limit` concurrent, `rounds` times: a row with the median run's time against
- * the ideal and the range (one run varies by about ±0.1× on a 2-core machine).
+ * the ideal and the range (on a quiet 2-core machine one 5c run varies by about ±0.02×).
  */
 async function photaBatch(
 	sim: PhotaSimulator,
