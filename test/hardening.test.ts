@@ -695,3 +695,40 @@ describe('rate limits never fail a batch', () => {
 		expect(attempts).toBeLessThanOrEqual(3);
 	});
 });
+
+describe('nothing is paid after the run is lost', () => {
+	test('an item fails (no Continue On Fail) while others wait out a 429: none is resent, the node fails at once naming what finished', async () => {
+		// Every item but item 0 is refused by moderation, so whichever two requests the limit of 2
+		// lets through first, one of them fails the node; the other four were answered 429.
+		env.sim.settings.rateLimit = { maxConcurrent: 2, retryAfterSeconds: 20 };
+		env.sim.settings.latencyMs = { 'POST /generate': 300 };
+		const items = Array.from({ length: 6 }, (_, index) => ({
+			json: { scene: index === 0 ? 'scene 0' : `scene ${index} __MODERATE__` },
+		}));
+		const result = await env.runPhota(items, {
+			...generate,
+			prompt: '={{ $json.scene }}',
+			options: { parallelRequests: 6, maxRetries: 0 },
+		});
+
+		expect(result.status).toBe('error');
+		expect(result.error?.message).toMatch(/moderation|refused|flagged/i);
+		const requests = env.sim.log.forRoute('POST /generate');
+		expect(requests.filter((request) => request.status === 429).length).toBeGreaterThanOrEqual(4);
+		const failedAt = Math.min(
+			...requests
+				.filter((request) => request.status !== 200 && request.status !== 429)
+				.map((request) => request.endedAt),
+		);
+		expect(requests.filter((request) => request.startedAt >= failedAt)).toEqual([]);
+		// At once: not after the 20 s Retry-After that the rate-limited items were told to wait.
+		expect(result.wallTimeMs).toBeLessThan(10_000);
+		// Item 0's image, if its request got through, is named in the error.
+		const itemZeroPaid = requests.some(
+			(request) =>
+				request.status === 200 && (request.body as { prompt: string }).prompt === 'scene 0',
+		);
+		if (itemZeroPaid) expect(result.error?.description).toMatch(/item 0: 1 image\(s\)/);
+		else expect(result.error?.description ?? '').not.toMatch(/item 0:/);
+	});
+});

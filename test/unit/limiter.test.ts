@@ -90,25 +90,29 @@ test('never more permits out than the limit, never below one, never above the ce
 	expect(limiter.currentLimit).toBe(2);
 });
 
-test('once another item failed, an item that sent nothing is refused and its slot goes on; sent items go on', async () => {
+test('once the run is lost, nothing paid is sent: no first send, no resend; free requests of sent items go on', async () => {
 	const limiter = new RequestLimiter(1);
-	let failed = false;
-	limiter.refuseItemsNotSentWhen(() => failed);
+	const runLost = new AbortController();
+	limiter.stopPaidRequestsOn(runLost.signal);
 
-	const first = await limiter.acquire(0);
-	const waitingNew = limiter.acquire(1);
-	first.release('ok');
+	const first = await limiter.acquire(0, true);
+	const waitingNew = limiter.acquire(1, true);
+	first.release('rateLimited');
 	(await waitingNew).release('ok');
 
-	failed = true;
-	// Item 0 already sent a request: its next one (a retry, a next step) is not refused.
-	const again = await limiter.acquire(0);
-	const refused = limiter.acquire(2);
-	const afterRefused = limiter.acquire(1);
-	again.release('other');
+	runLost.abort();
+	// Item 0 was answered 429 (never processed): its resend would be paid, so it is refused.
+	await expect(limiter.acquire(0, true)).rejects.toBeInstanceOf(ItemNotSentError);
+	// Item 0's free requests (a read, a download of a paid image) still go on.
+	const read = await limiter.acquire(0, false);
+	// An item that sent nothing is refused, even a read; a refusal hands its slot on at once.
+	const refused = limiter.acquire(2, false);
+	const afterRefused = limiter.acquire(1, false);
+	read.release('ok');
 	await expect(refused).rejects.toBeInstanceOf(ItemNotSentError);
-	// The refused item handed the slot on at once.
 	(await afterRefused).release('ok');
-	// Requests that belong to no item are never refused.
+	// Free requests that belong to no item are never refused; paid ones are.
 	(await limiter.acquire()).release('ok');
+	await expect(limiter.acquire(undefined, true)).rejects.toBeInstanceOf(ItemNotSentError);
+	expect(limiter.lostSignal?.aborted).toBe(true);
 });

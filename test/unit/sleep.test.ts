@@ -69,3 +69,25 @@ test.each(VARIANTS)(
 		expect(fired).toBe(false);
 	},
 );
+
+test.each(VARIANTS)(
+	'sleepUnlessCancelled %s ends early without an error when woken, and still throws when cancelled',
+	async (_label, load) => {
+		const { EventEmitter } = await import('node:events');
+		const { sleepUnlessCancelled } = load();
+		const execution = new AbortController();
+		const wake = new AbortController();
+		const wokenAt = Date.now();
+		const sleeping = sleepUnlessCancelled(10_000, execution.signal, wake.signal);
+		wake.abort();
+		await expect(sleeping).resolves.toBeUndefined();
+		expect(Date.now() - wokenAt).toBeLessThan(5_000);
+		expect(EventEmitter.getEventListeners(execution.signal, 'abort')).toHaveLength(0);
+		// Already woken: returns at once. Cancelled as well: the cancellation wins.
+		await expect(
+			sleepUnlessCancelled(10_000, execution.signal, wake.signal),
+		).resolves.toBeUndefined();
+		execution.abort();
+		await expect(sleepUnlessCancelled(10_000, execution.signal, wake.signal)).rejects.toThrow();
+	},
+);

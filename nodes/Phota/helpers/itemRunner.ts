@@ -75,8 +75,8 @@ type ItemOutcome = { items: INodeExecutionData[] } | { error: Error };
 /**
  * Plans all items, then runs them with at most `parallelRequests` requests in flight, keeping input
  * order in the output. With Continue On Fail a failed item becomes `{ error }` and the rest go on;
- * without it, no item sends its first request after a failure, items already sent finish, and the
- * failure is thrown.
+ * without it, nothing paid is sent after a failure (no first send, no resend after a 429), requests
+ * already out finish, and the failure is thrown naming what finished.
  */
 async function runItems<TPlan>(
 	this: IExecuteFunctions,
@@ -99,11 +99,12 @@ async function runItems<TPlan>(
 	}
 
 	let firstFailure: Error | undefined;
+	const runLost = new AbortController();
 	let unfinished = plans.size;
 	const limiter = requestLimiterOf(this);
 	// The rate limiter only tries more requests at a time while enough items are left.
 	limiter?.setBacklog(() => unfinished);
-	if (!continueOnFail) limiter?.refuseItemsNotSentWhen(() => firstFailure !== undefined);
+	if (!continueOnFail) limiter?.stopPaidRequestsOn(runLost.signal);
 	// The limiter keeps requests within Parallel Requests; items beyond it get ready meanwhile.
 	const itemsAtOnce = limiter ? itemsInProgress(parallelRequests) : parallelRequests;
 	await forEachConcurrently([...plans.keys()], itemsAtOnce, async (itemIndex) => {
@@ -114,7 +115,10 @@ async function runItems<TPlan>(
 		} catch (error) {
 			const itemError = attachItemIndex.call(this, error, itemIndex);
 			outcomes[itemIndex] = { error: itemError };
-			if (!continueOnFail) firstFailure ??= itemError;
+			if (!continueOnFail) {
+				firstFailure ??= itemError;
+				runLost.abort();
+			}
 		} finally {
 			unfinished -= 1;
 		}

@@ -3,7 +3,10 @@ import { sleepUnlessCancelled } from './sleep';
 /** What happened to a request sent under a permit, for the limit to adapt. */
 export type PermitOutcome = 'ok' | 'rateLimited' | 'other';
 
-/** Refused to an item that had sent nothing yet when another item had already failed the node. */
+/**
+ * Refused to a request once another item had failed the node: a paid request (a first send or a
+ * resend after a 429 or a transient failure), or any request of an item that had sent nothing yet.
+ */
 export class ItemNotSentError extends Error {
 	constructor() {
 		super('Not sent: another item had already failed the node');
@@ -51,8 +54,8 @@ export class RequestLimiter {
 	private latencyMs?: number;
 	private backlog?: () => number;
 	private readonly waiting: Array<() => void> = [];
-	private refuseItemsNotSent?: () => boolean;
-	/** Items that were given a permit: their further requests (retries, next steps) are never refused. */
+	private runLost?: AbortSignal;
+	/** Items that were given a permit: once the run is lost, their free requests still go on. */
 	private readonly itemsSent = new Set<number>();
 	private lastOutcome: PermitOutcome = 'ok';
 
@@ -70,25 +73,33 @@ export class RequestLimiter {
 	}
 
 	/**
-	 * From now on, once `refuse()` is true, a request of an item that has sent none yet is refused
-	 * with {@link ItemNotSentError}: the item runner prepares more items than Parallel Requests, and
-	 * an item waiting for a permit when another fails the node must not be paid for.
+	 * Once `runLost` is aborted (an item failed and the node will stop), nothing more is paid for:
+	 * every paid request is refused with {@link ItemNotSentError}, first sends and resends alike, and
+	 * so is any request of an item that has sent none yet. Free requests of items already under way
+	 * (reads, downloads of paid images) go on, so their results can be named in the node's error.
 	 */
-	refuseItemsNotSentWhen(refuse: () => boolean): void {
-		this.refuseItemsNotSent = refuse;
+	stopPaidRequestsOn(runLost: AbortSignal): void {
+		this.runLost = runLost;
 	}
 
-	/** `itemIndex`: the item the request is for, if any (see {@link refuseItemsNotSentWhen}). */
-	async acquire(itemIndex?: number): Promise<Permit> {
+	/** Aborted once the run is lost (see {@link stopPaidRequestsOn}); a resend's wait ends with it. */
+	get lostSignal(): AbortSignal | undefined {
+		return this.runLost;
+	}
+
+	/**
+	 * `itemIndex`: the item the request is for, if any; `paid`: whether Phota may bill it (see
+	 * {@link stopPaidRequestsOn}).
+	 */
+	async acquire(itemIndex?: number, paid = false): Promise<Permit> {
 		if (this.active >= this.limit) {
 			await new Promise<void>((resolve) => this.waiting.push(resolve));
 		} else {
 			this.active += 1;
 		}
-		if (itemIndex !== undefined && !this.itemsSent.has(itemIndex)) {
-			await this.refuseIfFailed();
-			this.itemsSent.add(itemIndex);
-		}
+		const firstOfItem = itemIndex !== undefined && !this.itemsSent.has(itemIndex);
+		if (paid || firstOfItem) await this.refuseIfLost();
+		if (firstOfItem) this.itemsSent.add(itemIndex);
 		const sentAt = Date.now();
 		const level = this.limit;
 		const fullAtSend = this.active >= this.limit;
@@ -110,13 +121,13 @@ export class RequestLimiter {
 		};
 	}
 
-	/** Gives the permit just taken back, and throws, when items not yet sent are refused. */
-	private async refuseIfFailed(): Promise<void> {
-		if (!this.refuseItemsNotSent) return;
+	/** Gives the permit just taken back, and throws, once the run is lost. */
+	private async refuseIfLost(): Promise<void> {
+		if (!this.runLost) return;
 		// A failed request frees its permit before its error has travelled up to the item runner:
 		// after one, let that error arrive (it takes only promise steps) before asking.
 		if (this.lastOutcome !== 'ok') await sleepUnlessCancelled(0);
-		if (!this.refuseItemsNotSent()) return;
+		if (!this.runLost.aborted) return;
 		this.active -= 1;
 		this.admit();
 		throw new ItemNotSentError();

@@ -53,6 +53,9 @@ export async function withRetries<T>(
 		'getExecutionCancelSignal' in this ? this.getExecutionCancelSignal() : undefined;
 	const facts = requestFacts(request, safety);
 	const node = this.getNode();
+	// Phota may bill it; once the run is lost such a request is never sent again (see the limiter).
+	const paid = safety !== 'idempotent';
+	const runLost = paid ? bounds.limiter?.lostSignal : undefined;
 
 	// Whether an earlier attempt may have reached Phota and run before its answer was lost.
 	let earlierAttemptMayHaveRun = false;
@@ -63,7 +66,7 @@ export async function withRetries<T>(
 	for (;;) {
 		let failure: FailureFacts;
 		let apiError: NodeApiError;
-		const permit = await bounds.limiter?.acquire(request.itemIndex);
+		const permit = await bounds.limiter?.acquire(request.itemIndex, paid);
 		let outcome: PermitOutcome = 'other';
 		let rateLimitWaitMs: number | undefined;
 		try {
@@ -122,7 +125,8 @@ export async function withRetries<T>(
 			delay = retryDelayMs(++retries, failure, policy);
 		}
 		if (delay === undefined) throw withFailure(apiError, failure);
-		await sleepUnlessCancelled(delay, cancelSignal);
+		// Ended early when the run is lost: the next acquire then refuses the resend.
+		await sleepUnlessCancelled(delay, cancelSignal, runLost);
 	}
 }
 

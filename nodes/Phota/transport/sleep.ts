@@ -26,20 +26,30 @@ async function raceSleepWithSignal(ms: number, signal?: AbortSignal): Promise<vo
 }
 
 /**
- * Waits `ms`, ending early (with n8n's cancellation error) when the execution is cancelled.
+ * Waits `ms`, ending early (with n8n's cancellation error) when the execution is cancelled, and
+ * without an error when `wake` is aborted (the caller then sees why on its own).
  * The timer runs on a signal of its own, linked to the execution's for this wait only: n8n-workflow's
  * helpers leave their listener on the signal after a normal wake-up, and a long wait sleeps
  * hundreds of times on the same execution signal.
  */
-export async function sleepUnlessCancelled(ms: number, signal?: AbortSignal): Promise<void> {
+export async function sleepUnlessCancelled(
+	ms: number,
+	signal?: AbortSignal,
+	wake?: AbortSignal,
+): Promise<void> {
 	const timer = new AbortController();
 	const onAbort = () => timer.abort();
-	if (signal?.aborted) timer.abort();
-	else signal?.addEventListener('abort', onAbort, { once: true });
+	for (const ender of [signal, wake]) {
+		if (ender?.aborted) timer.abort();
+		else ender?.addEventListener('abort', onAbort, { once: true });
+	}
 	try {
 		await abortableSleep(Math.max(0, ms), timer.signal);
+	} catch (error) {
+		if (signal?.aborted || !wake?.aborted) throw error;
 	} finally {
 		signal?.removeEventListener('abort', onAbort);
+		wake?.removeEventListener('abort', onAbort);
 	}
 }
 
