@@ -1,7 +1,7 @@
 export { defaultSettings } from './settings';
 export type { ProfilePlan, ProfilePlanInput, SimulatorSettings, TrainingOutcome } from './settings';
 export type { LoggedRequest } from './log';
-export { RequestLog } from './log';
+export { RequestLog, maxOpenAtOnce, openUntil } from './log';
 export type { FaultKind, FaultSpec } from './faults';
 export { FAULT_KINDS, FaultInjector } from './faults';
 export { API_PREFIX } from './http';

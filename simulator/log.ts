@@ -20,6 +20,30 @@ export interface LoggedRequest {
 	fault?: string;
 	/** Whether the simulator did the work (created, charged, answered < 400), even if a fault then hid the answer. */
 	processed: boolean;
+	/** When the client closed the connection before the answer was sent (an aborted request). */
+	clientClosedAt?: number;
+}
+
+/** Until when a request was really out: its answer, or the client closing the connection first. */
+export function openUntil(entry: LoggedRequest): number {
+	return Math.min(entry.endedAt, entry.clientClosedAt ?? Number.POSITIVE_INFINITY);
+}
+
+/** The most requests that were out at the same moment, counting each until {@link openUntil}. */
+export function maxOpenAtOnce(entries: LoggedRequest[]): number {
+	const edges = entries.flatMap((entry) => [
+		{ at: entry.startedAt, step: 1 },
+		{ at: openUntil(entry), step: -1 },
+	]);
+	// At the same instant a request that ends frees its place before one that starts takes it.
+	edges.sort((a, b) => a.at - b.at || a.step - b.step);
+	let open = 0;
+	let peak = 0;
+	for (const edge of edges) {
+		open += edge.step;
+		peak = Math.max(peak, open);
+	}
+	return peak;
 }
 
 export class RequestLog {

@@ -221,6 +221,9 @@ export class PhotaSimulator {
 		};
 		this.log.started(route);
 		let finished = false;
+		res.on('close', () => {
+			if (!finished && !res.writableFinished) entry.clientClosedAt = Date.now();
+		});
 		const finish = (status: number, fault?: string) => {
 			if (finished) return;
 			finished = true;

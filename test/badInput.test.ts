@@ -554,6 +554,41 @@ badInputs.push(
 		itemIndex: 0,
 	},
 	{
+		name: 'Async from an expression giving neither true nor false',
+		items: [{ json: { async: 'true' } }, { json: { async: 'yes' } }],
+		parameters: { ...generate, options: { async: '={{ $json.async }}' } },
+		message: /^Async \(Return Job ID\) must be true or false, got "yes"$/,
+		itemIndex: 1,
+	},
+	{
+		name: 'Allow Other Profiles in Prompt from an expression giving a number',
+		items: [{ json: {} }],
+		parameters: { ...generate, options: { allowOtherProfilesInPrompt: '={{ 1 }}' } },
+		message: /^Allow Other Profiles in Prompt must be true or false, got 1$/,
+		itemIndex: 0,
+	},
+	{
+		name: 'Job → Get with Download Images from an expression giving "maybe"',
+		items: [{ json: { job_id: 'job_1' } }],
+		parameters: { resource: 'job', operation: 'get', options: { download: '=maybe' } },
+		message: /^Download Images must be true or false, got "maybe"$/,
+		itemIndex: 0,
+	},
+	{
+		name: 'Get Many with Include Training Status from an expression giving "on"',
+		items: [{ json: {} }],
+		parameters: { resource: 'profile', operation: 'getMany', options: { includeStatus: '=on' } },
+		message: /^Include Training Status must be true or false, got "on"$/,
+		itemIndex: 0,
+	},
+	{
+		name: 'Get Many with Return All from an expression giving "all"',
+		items: [{ json: {} }],
+		parameters: { resource: 'profile', operation: 'getMany', returnAll: '=all' },
+		message: /^Return All must be true or false, got "all"$/,
+		itemIndex: 0,
+	},
+	{
 		name: 'prompt placeholder [[profile_0]]',
 		items: [{ json: { profile_ids: ['prof_mine'] } }],
 		parameters: { resource: 'image', operation: 'generate', prompt: '[[profile_0]] at work' },
@@ -582,4 +617,17 @@ describe('bad input is refused before any request, naming the field and the item
 			expect(env.sim.log.count()).toBe(0);
 		},
 	);
+});
+
+test('Async set by an expression to the string "true" runs async (a job, no binary)', async () => {
+	const result = await env.runPhota([{ json: { async: 'true' } }], {
+		...generate,
+		options: { async: '={{ $json.async }}' },
+	});
+	expect(result.status).toBe('success');
+	const [request] = env.sim.log.forRoute('POST /generate');
+	expect((request.body as { async?: boolean }).async).toBe(true);
+	const [item] = result.output('Phota');
+	expect(item.json.job_id).toEqual(expect.any(String));
+	expect(item.binary).toBeUndefined();
 });

@@ -36,7 +36,7 @@ import type {
 	IRunExecutionData,
 	IVersionedNodeType,
 } from 'n8n-workflow';
-import { Workflow, createDeferredPromise, createRunExecutionData } from 'n8n-workflow';
+import { NodeHelpers, Workflow, createDeferredPromise, createRunExecutionData } from 'n8n-workflow';
 
 import { testCredential } from './credentialTest';
 import { HarnessCredentialsHelper } from './credentialsHelper';
@@ -127,6 +127,20 @@ export class N8nHarness {
 	/** Node type names as n8n registers them for an installed community package. */
 	nodeTypeNames(): string[] {
 		return [...this.types.nodes.keys()].filter((name) => name.startsWith(`${PACKAGE_NAME}.`));
+	}
+
+	/** The labels the editor shows on `node`'s outputs, as n8n computes them from its parameters. */
+	outputLabels(node: INode): string[] {
+		const workflow = new Workflow({
+			nodes: [node],
+			connections: {},
+			nodeTypes: this.types,
+			active: false,
+		});
+		const description = this.types.getByNameAndVersion(node.type, node.typeVersion).description;
+		return NodeHelpers.getNodeOutputs(workflow, node, description).map((output) =>
+			typeof output === 'string' ? '' : (output.displayName ?? ''),
+		);
 	}
 
 	async run(workflowJson: WorkflowJson, options: RunOptions = {}): Promise<RunResult> {

@@ -1,8 +1,8 @@
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
 import { requestSettings } from '../helpers/descriptions';
-import type { NumberRule } from '../helpers/numberParameter';
-import { readNumber } from '../helpers/numberParameter';
+import type { NumberRule } from '../helpers/parameterValues';
+import { readNumber } from '../helpers/parameterValues';
 import type { RetryPolicy } from '../transport/retryPolicy';
 import type { PollSettings } from './profilePoller';
 

@@ -1,11 +1,10 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
-import { ExecutionCancelledError, NodeOperationError } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
 
 import { requestSettings } from '../helpers/descriptions';
 import type { PrepareOperation, RunSettings } from '../helpers/itemRunner';
-import { errorItem, runOperation } from '../helpers/itemRunner';
-import { isToolRun } from '../helpers/toolMode';
-import { asNodeError } from '../transport';
+import { runOperation } from '../helpers/itemRunner';
+import { isToolRun, runAsTool } from '../helpers/toolMode';
 import type { PhotaType } from './node.type';
 import * as image from './image/Image.resource';
 import * as job from './job/Job.resource';
@@ -13,16 +12,7 @@ import * as profile from './profile/Profile.resource';
 
 export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	if (!isToolRun(this)) return await routeToOperation.call(this);
-	// An AI Agent's tool: the model reads the error and can fix its call. Thrown, it would reach the
-	// model as an empty answer (Agent 1.x) or stop the whole run (Agent 2+).
-	try {
-		return await routeToOperation.call(this);
-	} catch (error) {
-		const nodeError = asNodeError(this.getNode(), error);
-		// Stop still stops the run.
-		if (nodeError instanceof ExecutionCancelledError) throw nodeError;
-		return [[errorItem.call(this, nodeError, 0)]];
-	}
+	return await runAsTool.call(this, async () => await routeToOperation.call(this));
 }
 
 /** Reads the Options every operation shares, prepares the chosen operation, and runs its items. */

@@ -1,8 +1,8 @@
 import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 
 import { DEFAULT_PARALLEL_REQUESTS } from './itemRunner';
-import type { NumberRule } from './numberParameter';
-import { readNumber } from './numberParameter';
+import type { NumberRule } from './parameterValues';
+import { readNumber } from './parameterValues';
 import { limitConcurrentRequests } from '../transport/limiter';
 import { DEFAULT_PROFILE_FIELD, FROM_INPUT_MODE } from './profileIds';
 import type { RetryPolicy } from '../transport/retryPolicy';

@@ -1,4 +1,15 @@
-import type { IDisplayOptions, INode, INodeProperties, NodeParameterValueType } from 'n8n-workflow';
+import type {
+	IDisplayOptions,
+	IExecuteFunctions,
+	INode,
+	INodeExecutionData,
+	INodeProperties,
+	NodeParameterValueType,
+} from 'n8n-workflow';
+import { ExecutionCancelledError } from 'n8n-workflow';
+
+import { asNodeError } from '../transport';
+import { errorItem } from './itemRunner';
 
 /**
  * The node as an AI Agent's tool. n8n makes a "<name>Tool" node type of every `usableAsTool` node
@@ -10,6 +21,25 @@ export function isToolRun(context: { getNode(): INode }): boolean {
 }
 
 /**
+ * Runs a node's work as an AI Agent's tool. n8n passes only the first output to the model, so every
+ * output's items go there; and an error is returned as the tool's result, so the model reads it and
+ * can fix its call (thrown, it would reach the model as an empty answer in Agent 1.x, or stop the
+ * whole run in Agent 2+). Stop still stops the run.
+ */
+export async function runAsTool(
+	this: IExecuteFunctions,
+	work: () => Promise<INodeExecutionData[][]>,
+): Promise<INodeExecutionData[][]> {
+	try {
+		return [(await work()).flat()];
+	} catch (error) {
+		const nodeError = asNodeError(this.getNode(), error);
+		if (nodeError instanceof ExecutionCancelledError) throw nodeError;
+		return [[errorItem.call(this, nodeError, 0)]];
+	}
+}
+
+/**
  * `$fromAI(...)`: an argument the model fills in; n8n builds the tool's schema from these. Written
  * as the editor's "let the model define this parameter" writes it (its marker, the description in
  * backticks), so the editor shows "Defined automatically by the model" with the description.
@@ -17,6 +47,11 @@ export function isToolRun(context: { getNode(): INode }): boolean {
 export function fromAI(key: string, description: string, type: 'string' | 'number'): string {
 	const quoted = description.replaceAll('\\', '\\\\').replaceAll('`', '\\`');
 	return `={{ /*n8n-auto-generated-fromAI-override*/ $fromAI('${key}', \`${quoted}\`, '${type}') }}`;
+}
+
+/** A Profiles locator whose IDs the model gives as one comma-separated `profile_ids` argument. */
+export function profileIdsFromModel(description: string): NodeParameterValueType {
+	return { __rl: true, mode: 'id', value: fromAI('profile_ids', description, 'string') };
 }
 
 interface ToolSetup {

@@ -1,4 +1,4 @@
-import { armTimer } from './sleep';
+import { armTimer, sleepUnlessCancelled } from './sleep';
 
 /** A response body n8n hands over as a stream (`encoding: 'stream'`). */
 export interface BodyStream extends AsyncIterable<unknown> {
@@ -23,10 +23,15 @@ export class AttemptTimeoutError extends Error {
 	}
 }
 
+/** How long a timed-out attempt's request may take to end after it was aborted. */
+const ABORT_GRACE_MS = 2_000;
+
 /**
  * A wall-clock bound on one attempt, headers and body together. n8n's `timeout` only ends an idle
- * socket, and without redirects followed not even a stalled body; so the bound races the request
- * and destroys any body stream still open when it passes.
+ * socket, and without redirects followed not even a stalled body; so when the bound passes, the
+ * request is aborted through {@link signal} (which also follows the execution's Stop) and any body
+ * stream still open is destroyed. The attempt fails only once its request has ended, so a timed-out
+ * request never stays out while its slot under Parallel Requests goes to another.
  */
 export class AttemptDeadline {
 	private fired = false;
@@ -34,24 +39,43 @@ export class AttemptDeadline {
 	private rejectRace: (error: Error) => void = () => {};
 	private readonly passed: Promise<never>;
 	private readonly disarm: () => void;
+	private readonly abort = new AbortController();
+	private readonly unlinkCancel: () => void;
 
-	constructor(private readonly timeoutMs: number) {
+	constructor(
+		private readonly timeoutMs: number,
+		cancelSignal?: AbortSignal,
+	) {
 		this.passed = new Promise<never>((_resolve, reject) => {
 			this.rejectRace = reject;
 		});
 		this.passed.catch(() => {});
+		this.unlinkCancel = linkAbort(cancelSignal, this.abort);
 		this.disarm = armTimer(timeoutMs, () => this.fire());
 	}
 
-	/** Settles with `work`, or fails once the deadline passes; a late answer's body is discarded. */
+	/** Aborted when the bound passes or the execution is stopped: the attempt's HTTP request takes it. */
+	get signal(): AbortSignal {
+		return this.abort.signal;
+	}
+
+	/**
+	 * Settles with `work`, or fails once the deadline passes and `work` (its request aborted) has
+	 * ended; a late answer's body is discarded.
+	 */
 	async race<T>(work: Promise<T>): Promise<T> {
-		work.then(
+		const ended = work.then(
 			(late) => {
 				if (this.fired) discardBody(late);
 			},
 			() => {},
 		);
-		return await Promise.race([work, this.passed]);
+		try {
+			return await Promise.race([work, this.passed]);
+		} catch (error) {
+			if (error instanceof AttemptTimeoutError) await settledWithin(ended, ABORT_GRACE_MS);
+			throw error;
+		}
 	}
 
 	/** Destroys `stream` if it is still being read when the deadline passes. */
@@ -63,15 +87,37 @@ export class AttemptDeadline {
 
 	end(): void {
 		this.disarm();
+		this.unlinkCancel();
 		this.streams.clear();
 	}
 
 	private fire(): void {
 		this.fired = true;
 		const error = new AttemptTimeoutError(this.timeoutMs);
+		// The streams first: a body already being read then fails with this error, not the abort's.
 		for (const stream of this.streams) stream.destroy(error);
+		this.abort.abort(error);
 		this.rejectRace(error);
 	}
+}
+
+/** Aborts `target` when `source` aborts, until the returned function unlinks them. */
+function linkAbort(source: AbortSignal | undefined, target: AbortController): () => void {
+	if (!source) return () => {};
+	if (source.aborted) {
+		target.abort(source.reason);
+		return () => {};
+	}
+	const onAbort = () => target.abort(source.reason);
+	source.addEventListener('abort', onAbort, { once: true });
+	return () => source.removeEventListener('abort', onAbort);
+}
+
+/** Waits for `work` to settle, at most `ms`. */
+async function settledWithin(work: Promise<void>, ms: number): Promise<void> {
+	const timer = new AbortController();
+	await Promise.race([work, sleepUnlessCancelled(ms, timer.signal).catch(() => {})]);
+	timer.abort();
 }
 
 /** Frees the connection behind a response whose body nobody will read. */

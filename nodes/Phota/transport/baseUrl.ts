@@ -1,13 +1,12 @@
 export const DEFAULT_BASE_URL = 'https://api.photalabs.com/v1/phota';
 
-/** Hosts where plain http:// cannot cross a network: the local simulator. */
+/**
+ * Hosts where plain http:// cannot cross a network: the local simulator. Only the names the
+ * credential promises: `localhost` and loopback addresses. Not `*.localhost`: whether such a name
+ * stays on this machine depends on the resolver, and a DNS search domain could send it elsewhere.
+ */
 function isLoopback(hostname: string): boolean {
-	return (
-		hostname === 'localhost' ||
-		hostname === '[::1]' ||
-		/^127(\.\d{1,3}){3}$/.test(hostname) ||
-		hostname.endsWith('.localhost')
-	);
+	return hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname);
 }
 
 /**

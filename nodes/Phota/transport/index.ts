@@ -45,7 +45,8 @@ export async function photaApiRequest<T = IDataObject>(
 		for (let hop = 0; ; hop++) {
 			const raw = await deadline.race(
 				this.helpers.httpRequestWithAuthentication.call(
-					this,
+					// n8n gives the request the context's cancel signal, which the deadline's follows.
+					withCancelSignal(this, deadline.signal),
 					CREDENTIAL_TYPE,
 					{
 						method: request.method,
@@ -61,6 +62,7 @@ export async function photaApiRequest<T = IDataObject>(
 						ignoreHttpStatusErrors: true,
 						disableFollowRedirect: true,
 						timeout: timeoutMs,
+						abortSignal: deadline.signal,
 					} as IHttpRequestOptions,
 					{ credentialsDecrypted: credential.decrypted },
 				) as Promise<RawResponse>,
@@ -90,6 +92,15 @@ export async function photaApiRequest<T = IDataObject>(
 		{ timeoutMs, limiter: requestLimiterOf(this) },
 		sendOnce,
 	)) as PhotaResponse<T>;
+}
+
+/**
+ * `context` with `signal` as its execution cancel signal. n8n's `httpRequestWithAuthentication`
+ * sets the request's abort signal from the context (overriding any in the options), so this is how
+ * an attempt that passes Request Timeout gets its request aborted, not just abandoned.
+ */
+function withCancelSignal<C extends PhotaContext>(context: C, signal: AbortSignal): C {
+	return Object.create(context, { getExecutionCancelSignal: { value: () => signal } });
 }
 
 /**
@@ -144,7 +155,7 @@ export async function downloadSignedUrl<R>(
 					returnFullResponse: true,
 					ignoreHttpStatusErrors: true,
 					timeout: timeoutMs,
-					abortSignal: this.getExecutionCancelSignal(),
+					abortSignal: deadline.signal,
 				}) as Promise<RawResponse>,
 			);
 			deadline.watch(raw.body);

@@ -71,7 +71,7 @@ export async function withRetries<T>(
 		let rateLimitWaitMs: number | undefined;
 		try {
 			// The bound starts once the request may go out, not while it waits for a permit.
-			const deadline = new AttemptDeadline(bounds.timeoutMs);
+			const deadline = new AttemptDeadline(bounds.timeoutMs, cancelSignal);
 			let answer: Answer<T>;
 			try {
 				answer = await attempt(deadline);

@@ -3,7 +3,7 @@ import type { INodeProperties } from 'n8n-workflow';
 import { binaryPropertyOption } from '../../helpers/binary';
 import { optionsCollection } from '../../helpers/descriptions';
 import type { ImageEndpoint } from '../../helpers/interfaces';
-import type { NumberRule } from '../../helpers/numberParameter';
+import type { NumberRule } from '../../helpers/parameterValues';
 import { fromAI } from '../../helpers/toolMode';
 
 /** Resolutions each base model supports (Phota guides/base-models). */

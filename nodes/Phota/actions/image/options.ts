@@ -4,7 +4,7 @@ import { NodeOperationError } from 'n8n-workflow';
 import { outputBinaryField } from '../../helpers/binary';
 import type { ImageEndpoint } from '../../helpers/interfaces';
 import { isHttpsUrl } from '../../helpers/lists';
-import { readNumber } from '../../helpers/numberParameter';
+import { readBoolean, readNumber } from '../../helpers/parameterValues';
 import { isToolRun } from '../../helpers/toolMode';
 
 export type Delivery = 'binary' | 'urlsThenBinary' | 'urls';
@@ -47,7 +47,12 @@ export function readImageSettings(
 	if (!['png', 'jpg'].includes(outputFormat))
 		throw fail(`Output Format "${outputFormat}" is not one of png, jpg`);
 
-	const isAsync = options.async === true;
+	const isAsync = readBoolean.call(
+		this,
+		options.async,
+		{ label: 'Async (Return Job ID)', fallback: false },
+		itemIndex,
+	);
 	const callbackUrl = String(options.callbackUrl ?? '').trim();
 	if (callbackUrl && !isAsync) {
 		throw fail(
@@ -93,7 +98,12 @@ export function readImageSettings(
 		delivery,
 		async: isAsync,
 		binaryPropertyOutput: outputBinaryField(options),
-		allowOtherProfiles: options.allowOtherProfilesInPrompt === true,
+		allowOtherProfiles: readBoolean.call(
+			this,
+			options.allowOtherProfilesInPrompt,
+			{ label: 'Allow Other Profiles in Prompt', fallback: false },
+			itemIndex,
+		),
 	};
 }
 

@@ -12,7 +12,7 @@ import { imageResultItems } from '../../helpers/imageResults';
 import type { ImageEndpoint, ImageResponse, JobHandle } from '../../helpers/interfaces';
 import type { ItemOperation, RunSettings } from '../../helpers/itemRunner';
 import { resolveProfileLocator } from '../../helpers/profileIds';
-import { fromAI, withToolSetup } from '../../helpers/toolMode';
+import { fromAI, profileIdsFromModel, withToolSetup } from '../../helpers/toolMode';
 import type { PhotaResponse } from '../../transport';
 import { photaApiRequest } from '../../transport';
 import { incompleteAnswerError } from '../../transport/errors';
@@ -31,15 +31,9 @@ export const profilesProperty: INodeProperties = profileLocator({
 });
 
 /** The tool's default for Profiles: the model names the people by their profile IDs. */
-const profilesFromModel = {
-	__rl: true,
-	mode: 'id',
-	value: fromAI(
-		'profile_ids',
-		'Phota profile IDs of the people to show, separated by commas (find them with the profile list tool), or an empty string for nobody in particular',
-		'string',
-	),
-};
+const profilesFromModel = profileIdsFromModel(
+	'Phota profile IDs of the people to show, separated by commas (find them with the profile list tool), or an empty string for nobody in particular',
+);
 
 /** What every image tool description ends with: how to name people, what comes back, errors. */
 const IMAGE_TOOL_RESULT =

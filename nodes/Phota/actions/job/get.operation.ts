@@ -2,6 +2,7 @@ import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workfl
 import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
 
 import { binaryPropertyOption, outputBinaryField } from '../../helpers/binary';
+import { readBoolean } from '../../helpers/parameterValues';
 import { imageResultItems } from '../../helpers/imageResults';
 import type { ImageResponse, JobDocument } from '../../helpers/interfaces';
 import { fromAI, withToolSetup } from '../../helpers/toolMode';
@@ -68,6 +69,12 @@ export function prepare(
 ): ItemOperation<JobPlan> {
 	/** Job documents whose status this node does not know (the job schema is not published). */
 	const unrecognised = new Map<number, string>();
+	const download = readBoolean.call(
+		this,
+		options.download,
+		{ label: 'Download Images', fallback: true },
+		0,
+	);
 
 	return {
 		async plan(itemIndex) {
@@ -121,7 +128,7 @@ export function prepare(
 					profileIds,
 					outputFormat: 'png',
 					binaryPropertyOutput: outputBinaryField(options),
-					downloadUrls: options.download !== false,
+					downloadUrls: download,
 					itemIndex,
 					retryPolicy,
 					extraJson: known

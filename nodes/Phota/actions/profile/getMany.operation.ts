@@ -4,8 +4,8 @@ import { updateDisplayOptions } from 'n8n-workflow';
 import { optionsCollection, requestOptions } from '../../helpers/descriptions';
 import type { ItemOperation, RunSettings } from '../../helpers/itemRunner';
 import { forEachConcurrently } from '../../helpers/itemRunner';
-import type { NumberRule } from '../../helpers/numberParameter';
-import { readNumber } from '../../helpers/numberParameter';
+import type { NumberRule } from '../../helpers/parameterValues';
+import { readBoolean, readNumber } from '../../helpers/parameterValues';
 import { getProfileStatus, listProfiles } from '../../helpers/profileApi';
 import { withToolSetup } from '../../helpers/toolMode';
 import { asNodeError, failureOf } from '../../transport';
@@ -78,10 +78,20 @@ export function prepare(
 	this: IExecuteFunctions,
 	{ parallelRequests, retryPolicy, options }: RunSettings,
 ): ItemOperation<ListPlan> {
-	const includeStatus = options.includeStatus !== false;
+	const includeStatus = readBoolean.call(
+		this,
+		options.includeStatus,
+		{ label: 'Include Training Status', fallback: true },
+		0,
+	);
 	return {
 		async plan(itemIndex) {
-			const returnAll = this.getNodeParameter('returnAll', itemIndex, false) as boolean;
+			const returnAll = readBoolean.call(
+				this,
+				this.getNodeParameter('returnAll', itemIndex, false),
+				{ label: 'Return All', fallback: false },
+				itemIndex,
+			);
 			const limit = returnAll
 				? Infinity
 				: readNumber.call(this, this.getNodeParameter('limit', itemIndex, 50), LIMIT, itemIndex);

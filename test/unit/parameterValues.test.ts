@@ -2,8 +2,8 @@
  * Number fields as every option of both nodes reads them (readNumber): an expression may give a
  * string or nothing, and n8n passes either through unchecked.
  */
-import type { NumberRule } from '../../nodes/Phota/helpers/numberParameter';
-import { readNumber } from '../../nodes/Phota/helpers/numberParameter';
+import type { NumberRule } from '../../nodes/Phota/helpers/parameterValues';
+import { readNumber } from '../../nodes/Phota/helpers/parameterValues';
 import { fakeContext, nodeErrorOf } from './fakeContext';
 
 const WHOLE: NumberRule = {
