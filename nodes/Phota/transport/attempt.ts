@@ -70,12 +70,17 @@ export class AttemptDeadline {
 			},
 			() => {},
 		);
-		try {
-			return await Promise.race([work, this.passed]);
-		} catch (error) {
-			if (error instanceof AttemptTimeoutError) await settledWithin(ended, ABORT_GRACE_MS);
-			throw error;
-		}
+		const passedAndEnded = new Promise<never>((_resolve, reject) => {
+			this.passed.catch(
+				(error: unknown) => void settledWithin(ended, ABORT_GRACE_MS).then(() => reject(error)),
+			);
+		});
+		// Aborted by the deadline, the request fails with the abort's error: the deadline's is the one told.
+		const answered = work.then(
+			(value) => value,
+			async (error: unknown) => await (this.fired ? passedAndEnded : Promise.reject(error)),
+		);
+		return await Promise.race([answered, passedAndEnded]);
 	}
 
 	/** Destroys `stream` if it is still being read when the deadline passes. */

@@ -38,18 +38,23 @@ export async function sleepUnlessCancelled(
 	wake?: AbortSignal,
 ): Promise<void> {
 	const timer = new AbortController();
-	const onAbort = () => timer.abort();
-	for (const ender of [signal, wake]) {
-		if (ender?.aborted) timer.abort();
-		else ender?.addEventListener('abort', onAbort, { once: true });
-	}
+	const onCancel = () => timer.abort();
+	let onWake = () => {};
+	const woken = new Promise<void>((resolve) => (onWake = resolve));
+	if (signal?.aborted) timer.abort();
+	else signal?.addEventListener('abort', onCancel, { once: true });
+	// A cancelled execution is never "woken": the cancellation error wins.
+	if (wake?.aborted && !signal?.aborted) onWake();
+	else wake?.addEventListener('abort', onWake, { once: true });
+	const sleeping = abortableSleep(Math.max(0, ms), timer.signal);
+	// After a wake-up the timer is cleared, and the sleep's own cancellation error is nobody's.
+	sleeping.catch(() => {});
 	try {
-		await abortableSleep(Math.max(0, ms), timer.signal);
-	} catch (error) {
-		if (signal?.aborted || !wake?.aborted) throw error;
+		await Promise.race([sleeping, woken]);
 	} finally {
-		signal?.removeEventListener('abort', onAbort);
-		wake?.removeEventListener('abort', onAbort);
+		timer.abort();
+		signal?.removeEventListener('abort', onCancel);
+		wake?.removeEventListener('abort', onWake);
 	}
 }
 
