@@ -285,6 +285,22 @@ describe('nothing paid is lost or turned into null', () => {
 
 describe('Wait for Profile Ready', () => {
 	const wait = { pollIntervalSeconds: 0.05, timeoutMinutes: 1 };
+
+	/** Creates one profile whose training ends in ERROR ("bad faces"); its Create output as input. */
+	async function profileThatFailsTraining(): Promise<{ items: FixtureItem[]; profileId: string }> {
+		env.sim.settings.profilePlan = () => ({
+			phasesMs: { validating: 10, queuing: 10, inProgress: 10 },
+			outcome: 'ERROR',
+			message: 'bad faces',
+		});
+		const created = await env.runPhota([{ json: { image_urls: photoUrls(10) } }], {
+			resource: 'profile',
+			operation: 'create',
+			imageSource: 'field',
+		});
+		const [item] = created.output('Phota');
+		return { items: [{ json: item.json }], profileId: String(item.json.profile_id) };
+	}
 	const training = { validating: 20_000, queuing: 20_000, inProgress: 20_000 };
 
 	test('a 422 on one profile stops the node at once, not after the others finish training', async () => {
@@ -307,17 +323,7 @@ describe('Wait for Profile Ready', () => {
 	});
 
 	test('"Stop the Workflow With an Error" + error output: a failed profile reaches the error output, not Ready', async () => {
-		env.sim.settings.profilePlan = () => ({
-			phasesMs: { validating: 10, queuing: 10, inProgress: 10 },
-			outcome: 'ERROR',
-			message: 'bad faces',
-		});
-		const created = await env.runPhota([{ json: { image_urls: photoUrls(10) } }], {
-			resource: 'profile',
-			operation: 'create',
-			imageSource: 'field',
-		});
-		const items = created.output('Phota').map((item) => ({ json: item.json }));
+		const { items, profileId } = await profileThatFailsTraining();
 
 		const result = await env.run(
 			chain(
@@ -332,22 +338,12 @@ describe('Wait for Profile Ready', () => {
 		const [failed] = result.output('Wait', 1);
 		expect(failed.json).toMatchObject({
 			error: 'Profile training did not finish: bad faces',
-			profile_ids: [created.output('Phota')[0].json.profile_id],
+			profile_ids: [profileId],
 		});
 	});
 
 	test('"Stop the Workflow With an Error" + Continue (regular output): the failed profile leaves an unlabelled output, not Ready', async () => {
-		env.sim.settings.profilePlan = () => ({
-			phasesMs: { validating: 10, queuing: 10, inProgress: 10 },
-			outcome: 'ERROR',
-			message: 'bad faces',
-		});
-		const created = await env.runPhota([{ json: { image_urls: photoUrls(10) } }], {
-			resource: 'profile',
-			operation: 'create',
-			imageSource: 'field',
-		});
-		const items = created.output('Phota').map((item) => ({ json: item.json }));
+		const { items, profileId } = await profileThatFailsTraining();
 		const stopOnFailure = waitNode(
 			{ ...wait, onFailure: 'error' },
 			{ name: 'Wait', onError: 'continueRegularOutput' },
@@ -362,7 +358,7 @@ describe('Wait for Profile Ready', () => {
 					ready: false,
 					status: 'ERROR',
 					error: 'Profile training did not finish: bad faces',
-					profile_ids: [created.output('Phota')[0].json.profile_id],
+					profile_ids: [profileId],
 				}),
 			}),
 		]);
