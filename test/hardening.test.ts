@@ -70,6 +70,40 @@ describe('the API key goes only to the credential origin', () => {
 		expect(env.sim.log.count('GET /profiles/:id/status')).toBe(2);
 	});
 
+	test('redirects within the API origin that go round in a loop are followed 5 times, then refused', async () => {
+		env.sim.faults.add({
+			route: 'GET /profiles/:id/status',
+			kind: 'redirect',
+			redirectTo: 'sameOrigin',
+			times: 20,
+		});
+
+		const result = await env.runPhota([{ json: {} }], getStatus('prof_a'));
+
+		expect(result.status).toBe('error');
+		expect(result.error?.message).toMatch(
+			/^Phota redirected more than 5 times within 127\.0\.0\.1/,
+		);
+		expect(env.sim.log.count('GET /profiles/:id/status')).toBe(6);
+	});
+
+	test('a paid POST answered with a 302 is not resent as a GET (nor as a POST)', async () => {
+		env.sim.faults.add({
+			route: 'POST /generate',
+			kind: 'redirect',
+			redirectTo: 'sameOrigin',
+			status: 302,
+		});
+
+		const result = await env.runPhota([{ json: {} }], generate);
+
+		expect(result.status).toBe('error');
+		expect(result.error?.message).toBe(
+			'Phota answered a POST with a redirect (302), which would resend it as a GET',
+		);
+		expect(env.sim.log.entries.map((entry) => entry.route)).toEqual(['POST /generate']);
+	});
+
 	test('the credential test does not follow a redirect to another host', async () => {
 		env.sim.faults.add({ route: 'GET /profiles/ids', kind: 'redirect' });
 		const result = await env.n8n.testCredential('photaApi', {

@@ -15,6 +15,11 @@ export interface RawResponse {
 }
 
 /** The outcome of one attempt that got an answer. */
+/** Redirects followed within the Base URL's origin for one attempt, at most. */
+export const MAX_SAME_ORIGIN_REDIRECTS = 5;
+
+export type RefusedRedirectReason = 'otherOrigin' | 'tooManyHops' | 'changesMethod';
+
 export interface Answer<T> {
 	statusCode: number;
 	headers: Record<string, string>;
@@ -25,7 +30,8 @@ export interface Answer<T> {
 	/** Set when the status is a success but the answer could not be read: why. */
 	unreadable?: unknown;
 	/** Set for a redirect that is not followed (another origin): where it pointed. */
-	refusedRedirect?: { location?: string };
+	/** A redirect the node does not follow, and why: the key would leave the origin, a loop, a POST turned into a GET. */
+	refusedRedirect?: { location?: string; reason: RefusedRedirectReason };
 }
 
 /** Reads an answer's body the way the request asked for it; an error status keeps its first bytes. */

@@ -11,6 +11,8 @@ import {
 	safeHost,
 	statusSummary,
 } from './errorWording';
+import type { RefusedRedirectReason } from './answer';
+import { MAX_SAME_ORIGIN_REDIRECTS } from './answer';
 import type { FailureFacts } from './retryPolicy';
 import type { RequestFacts } from './types';
 
@@ -73,13 +75,31 @@ export function photaHttpError(
 export function redirectError(
 	node: INode,
 	status: number,
-	location: string | undefined,
+	refused: { location?: string; reason: RefusedRedirectReason },
 	request: RequestFacts,
 ): NodeApiError {
-	const target = location ? safeHost(location) : 'an unnamed location';
-	return new NodeApiError(node, { status, location: location ?? null } as JsonObject, {
-		message: `Phota answered with a redirect (${status}) to ${target}, which the node does not follow`,
-		description: `The node sends your API key only to the Base URL's own host, so it does not follow redirects to other hosts. Check the Base URL in the Phota credential (a proxy may be redirecting). ${request.method} ${request.endpoint}.`,
+	const target = refused.location ? safeHost(refused.location) : 'an unnamed location';
+	const why: Record<RefusedRedirectReason, { message: string; description: string }> = {
+		otherOrigin: {
+			message: `Phota answered with a redirect (${status}) to ${target}, which the node does not follow`,
+			description:
+				"The node sends your API key only to the Base URL's own host, so it does not follow redirects to other hosts. Check the Base URL in the Phota credential (a proxy may be redirecting).",
+		},
+		changesMethod: {
+			message: `Phota answered a ${request.method} with a redirect (${status}), which would resend it as a GET`,
+			description:
+				'Only 307 and 308 redirects keep the request as it was. Check the Base URL in the Phota credential (a proxy may be redirecting).',
+		},
+		tooManyHops: {
+			message: `Phota redirected more than ${MAX_SAME_ORIGIN_REDIRECTS} times within ${target}; the node stopped following`,
+			description:
+				'The redirects go round in a loop. Check the Base URL in the Phota credential (a proxy may be redirecting).',
+		},
+	};
+	const { message, description } = why[refused.reason];
+	return new NodeApiError(node, { status, location: refused.location ?? null } as JsonObject, {
+		message,
+		description: `${description} ${request.method} ${request.endpoint}.`,
 		httpCode: String(status),
 		itemIndex: request.itemIndex,
 	});

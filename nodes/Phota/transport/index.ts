@@ -1,7 +1,7 @@
 import type { IDataObject, IExecuteFunctions, IHttpRequestOptions } from 'n8n-workflow';
 
-import type { Answer, RawResponse } from './answer';
-import { normaliseHeaders, readAnswer } from './answer';
+import type { Answer, RawResponse, RefusedRedirectReason } from './answer';
+import { MAX_SAME_ORIGIN_REDIRECTS, normaliseHeaders, readAnswer } from './answer';
 import type { AttemptDeadline, BodyStream } from './attempt';
 import { discardBody } from './attempt';
 import { originOf } from './baseUrl';
@@ -22,7 +22,6 @@ const SYNC_REQUEST_TIMEOUT_MS = 610_000;
 const READ_REQUEST_TIMEOUT_MS = 60_000;
 /** A signed-URL download is one image (up to tens of MB for 4K). */
 const DOWNLOAD_TIMEOUT_MS = 300_000;
-const MAX_SAME_ORIGIN_REDIRECTS = 5;
 
 /**
  * The one authenticated call to the Phota API. Retries transient failures per the retry policy.
@@ -71,12 +70,13 @@ export async function photaApiRequest<T = IDataObject>(
 			const headers = normaliseHeaders(raw.headers);
 			if (raw.statusCode >= 300 && raw.statusCode < 400) {
 				discardBody(raw);
-				const next = followableRedirect(raw.statusCode, headers.location, request, baseURL, url);
-				if (next === undefined || next.origin !== origin || hop >= MAX_SAME_ORIGIN_REDIRECTS) {
+				const next = redirectTarget(headers.location, baseURL, url);
+				const refused = whyNotFollowed(raw.statusCode, next, origin, request.method, hop);
+				if (refused !== undefined || next === undefined) {
 					return {
 						statusCode: raw.statusCode,
 						headers,
-						refusedRedirect: { location: headers.location },
+						refusedRedirect: { location: headers.location, reason: refused ?? 'otherOrigin' },
 					};
 				}
 				url = next.href;
@@ -104,19 +104,30 @@ function withCancelSignal<C extends PhotaContext>(context: C, signal: AbortSigna
 }
 
 /**
- * Where a redirect within the API's own origin leads: any redirect of a read, and 307/308 (which
- * keep the method and body) of anything else. Undefined when it is not to be followed.
+ * Why a redirect is not followed: it leaves the Base URL's origin (the key would go with it), it
+ * would turn a POST into a GET (only 307 and 308 keep the method and body), or it is one hop too
+ * many. Undefined when it is followed.
  */
-function followableRedirect(
+function whyNotFollowed(
 	status: number,
+	next: URL | undefined,
+	origin: string,
+	method: string,
+	hop: number,
+): RefusedRedirectReason | undefined {
+	if (next === undefined || next.origin !== origin) return 'otherOrigin';
+	if (status !== 307 && status !== 308 && method !== 'GET') return 'changesMethod';
+	if (hop >= MAX_SAME_ORIGIN_REDIRECTS) return 'tooManyHops';
+	return undefined;
+}
+
+/** Where a redirect's Location leads, resolved against the URL that answered; undefined if none. */
+function redirectTarget(
 	location: string | undefined,
-	request: PhotaRequest,
 	baseURL: string,
 	currentUrl: string,
 ): URL | undefined {
 	if (!location) return undefined;
-	const keepsMethod = status === 307 || status === 308;
-	if (!keepsMethod && request.method !== 'GET') return undefined;
 	try {
 		const current = new URL(currentUrl.startsWith('/') ? baseURL + currentUrl : currentUrl);
 		return new URL(location, current);

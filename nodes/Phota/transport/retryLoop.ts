@@ -92,7 +92,7 @@ export async function withRetries<T>(
 				apiError = unreadableAnswerError(node, answer.statusCode, answer.unreadable, facts);
 			} else if (answer.refusedRedirect) {
 				failure = { status: answer.statusCode };
-				apiError = redirectError(node, answer.statusCode, answer.refusedRedirect.location, facts);
+				apiError = redirectError(node, answer.statusCode, answer.refusedRedirect, facts);
 			} else if (answer.errorBody === undefined || doneByEarlierAttempt) {
 				return {
 					body: (answer.body ?? {}) as T,

@@ -1,0 +1,243 @@
+/**
+ * `npm run mutants`: a mutation pass over the transport and the request limiter. Each mutant removes
+ * or weakens one check in the source, the package is built, and the suites that guard the transport
+ * run until the first failure. A mutant that no test kills is a check nothing proves: the pass
+ * prints it and exits 1. The source is restored after each mutant (and on Ctrl-C).
+ *
+ * `--only <pattern>` runs the mutants whose label matches the regular expression. Takes about a minute per mutant.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '..');
+const TRANSPORT = 'nodes/Phota/transport';
+
+interface Mutant {
+	label: string;
+	file: string;
+	/** Exact source text to replace; it must occur exactly once. */
+	find: string;
+	replace: string;
+}
+
+const MUTANTS: Mutant[] = [
+	{
+		label: 'limiter: a 429 does not lower the limit',
+		file: `${TRANSPORT}/limiter.ts`,
+		find: 'this.limit = Math.max(1, this.limit - 1);',
+		replace: '',
+	},
+	{
+		label: 'limiter: admits one request over the limit',
+		file: `${TRANSPORT}/limiter.ts`,
+		find: 'while (this.active < this.limit && this.waiting.length > 0)',
+		replace: 'while (this.active <= this.limit && this.waiting.length > 0)',
+	},
+	{
+		label: 'limiter: never refuses once the run is lost',
+		file: `${TRANSPORT}/limiter.ts`,
+		find: 'if (!this.runLost.aborted) return;',
+		replace: 'return;',
+	},
+	{
+		label: 'limiter: refuses only items that sent nothing (resends after a 429 go on)',
+		file: `${TRANSPORT}/limiter.ts`,
+		find: 'if (paid || firstOfItem) await this.refuseIfLost();',
+		replace: 'if ((paid && false) || firstOfItem) await this.refuseIfLost();',
+	},
+	{
+		label: 'limiter: steps up on successes that did not test the limit',
+		file: `${TRANSPORT}/limiter.ts`,
+		find: 'if (!limitFullyUsed || this.limit >= this.ceiling) return;',
+		replace: 'if ((!limitFullyUsed && false) || this.limit >= this.ceiling) return;',
+	},
+	{
+		label: 'limiter: no step up at all',
+		file: `${TRANSPORT}/limiter.ts`,
+		find: '\t\tthis.limit += 1;\n',
+		replace: '\n',
+	},
+	{
+		label: 'retry loop: no rate-limit budget',
+		file: `${TRANSPORT}/retryLoop.ts`,
+		find: 'if (rateLimitedWaitMs > policy.rateLimitBudgetMs) {',
+		replace: 'if (rateLimitedWaitMs < 0) {',
+	},
+	{
+		label: 'retry loop: one retry more than Max Retries',
+		file: `${TRANSPORT}/retryLoop.ts`,
+		find: 'retries < policy.maxRetries && mayResend(failure, safety)',
+		replace: 'retries <= policy.maxRetries && mayResend(failure, safety)',
+	},
+	{
+		label: 'retry loop: resends whatever the billing safety',
+		file: `${TRANSPORT}/retryLoop.ts`,
+		find: 'retries < policy.maxRetries && mayResend(failure, safety)',
+		replace: 'retries < policy.maxRetries && mayResend(failure, "idempotent")',
+	},
+	{
+		label: 'retry loop: forgets that an earlier attempt may have run',
+		file: `${TRANSPORT}/retryLoop.ts`,
+		find: 'earlierAttemptMayHaveRun ||= !certainlyNotProcessed(failure);',
+		replace: 'earlierAttemptMayHaveRun ||= !certainlyNotProcessed(failure) && false;',
+	},
+	{
+		label: 'retry loop: a 429 is reported to the limiter as a success',
+		file: `${TRANSPORT}/retryLoop.ts`,
+		find: 'permit?.release(outcome, rateLimitWaitMs);',
+		replace: "permit?.release(outcome === 'rateLimited' ? 'ok' : outcome, rateLimitWaitMs);",
+	},
+	{
+		label: 'retry loop: the wait before a resend ignores Stop',
+		file: `${TRANSPORT}/retryLoop.ts`,
+		find: 'await sleepUnlessCancelled(delay, cancelSignal, runLost);',
+		replace: 'await sleepUnlessCancelled(delay, undefined, runLost);',
+	},
+	{
+		label: 'retry loop: a lost run does not end the wait before a resend',
+		file: `${TRANSPORT}/retryLoop.ts`,
+		find: 'await sleepUnlessCancelled(delay, cancelSignal, runLost);',
+		replace: 'await sleepUnlessCancelled(delay, cancelSignal, paid ? undefined : runLost);',
+	},
+	{
+		label: 'retry policy: a bare 503 counts as not processed',
+		file: `${TRANSPORT}/retryPolicy.ts`,
+		find: 'if (failure.status === 503) return failure.retryAfterHeader !== undefined;',
+		replace: 'if (failure.status === 503) return true;',
+	},
+	{
+		label: 'retry policy: a paid 504 is resent',
+		file: `${TRANSPORT}/retryPolicy.ts`,
+		find: "if (failure.status === 504 && safety !== 'idempotent') return false;",
+		replace: '',
+	},
+	{
+		label: 'retry policy: a reset connection counts as never sent',
+		file: `${TRANSPORT}/retryPolicy.ts`,
+		find: "const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);",
+		replace:
+			"const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET']);",
+	},
+	{
+		label: 'retry policy: Retry-After: 0 resends at once',
+		file: `${TRANSPORT}/retryPolicy.ts`,
+		find: 'return Math.round(Math.max(MIN_RATE_LIMIT_DELAY_MS, delay));',
+		replace: 'return Math.round(Math.max(MIN_RATE_LIMIT_DELAY_MS * 0, delay));',
+	},
+	{
+		label: 'retry policy: a Retry-After past the longest backoff is waited out anyway',
+		file: `${TRANSPORT}/retryPolicy.ts`,
+		find: 'if (serverDelay > policy.maxDelayMs) return undefined;',
+		replace: '',
+	},
+	{
+		label: 'deadline: the request is not aborted',
+		file: `${TRANSPORT}/index.ts`,
+		find: 'withCancelSignal(this, deadline.signal),',
+		replace: 'withCancelSignal(this, new AbortController().signal),',
+	},
+	{
+		label: 'deadline: a body stream is not destroyed',
+		file: `${TRANSPORT}/attempt.ts`,
+		find: 'for (const stream of this.streams) stream.destroy(error);',
+		replace: '',
+	},
+	{
+		label: 'deadline: fails before the aborted request has ended',
+		file: `${TRANSPORT}/attempt.ts`,
+		find: 'void settledWithin(ended, ABORT_GRACE_MS).then(() => reject(error)),',
+		replace: 'void settledWithin(ended, ABORT_GRACE_MS * 0).then(() => reject(error)),',
+	},
+	{
+		label: 'redirects: followed to another origin',
+		file: `${TRANSPORT}/index.ts`,
+		find: 'if (next === undefined || next.origin !== origin) return',
+		replace: 'if (next === undefined) return',
+	},
+	{
+		label: 'redirects: no limit on hops',
+		file: `${TRANSPORT}/index.ts`,
+		find: "if (hop >= MAX_SAME_ORIGIN_REDIRECTS) return 'tooManyHops';",
+		replace: "if (hop >= MAX_SAME_ORIGIN_REDIRECTS && hop < 0) return 'tooManyHops';",
+	},
+	{
+		label: 'redirects: a POST follows a 302',
+		file: `${TRANSPORT}/index.ts`,
+		find: "if (status !== 307 && status !== 308 && method !== 'GET') return 'changesMethod';",
+		replace: "if (status !== 307 && status !== 308 && method === 'never') return 'changesMethod';",
+	},
+	{
+		label: 'base URL: plain http to any host',
+		file: `${TRANSPORT}/baseUrl.ts`,
+		find: "if (url.protocol === 'http:' && !isLoopback(url.hostname)) {",
+		replace: "if (url.protocol === 'http:' && !isLoopback(url.hostname) && url.port === 'none') {",
+	},
+];
+
+const SUITES = [
+	'test/unit/limiter.test.ts',
+	'test/unit/retryPolicy.test.ts',
+	'test/unit/sleep.test.ts',
+	'test/unit/baseUrl.test.ts',
+	'test/unit/attempt.test.ts',
+	'test/hardening.test.ts',
+	'test/phota.errors.test.ts',
+	'test/faults.test.ts',
+	'test/waitForProfileReady.test.ts',
+];
+
+function run(command: string, args: string[]): number {
+	return spawnSync(command, args, { cwd: ROOT, stdio: 'ignore' }).status ?? 1;
+}
+
+function main(): void {
+	const onlyAt = process.argv.indexOf('--only');
+	const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined;
+	const mutants = MUTANTS.filter((mutant) => !only || new RegExp(only).test(mutant.label));
+	const originals = new Map<string, string>();
+	const restore = () => {
+		for (const [file, text] of originals) writeFileSync(path.join(ROOT, file), text);
+	};
+	process.on('SIGINT', () => {
+		restore();
+		process.exit(130);
+	});
+
+	console.log(
+		`mutants: ${mutants.length}, against ${SUITES.length} suites (stops at the first failure)`,
+	);
+	if (run('npx', ['tsc', '-p', 'tsconfig.build.json']) !== 0)
+		throw new Error('the unmutated build fails');
+	if (run('npx', ['jest', ...SUITES]) !== 0) throw new Error('the suites fail without any mutant');
+	const survivors: string[] = [];
+	const invalid: string[] = [];
+	for (const mutant of mutants) {
+		const file = path.join(ROOT, mutant.file);
+		const original = readFileSync(file, 'utf8');
+		originals.set(mutant.file, original);
+		if (original.split(mutant.find).length !== 2)
+			throw new Error(`"${mutant.label}": its text is not in ${mutant.file} exactly once`);
+		writeFileSync(file, original.replace(mutant.find, mutant.replace));
+		const started = Date.now();
+		try {
+			const built = run('npx', ['tsc', '-p', 'tsconfig.build.json']) === 0;
+			const killed = !built || run('npx', ['jest', '--bail', ...SUITES]) !== 0;
+			if (!killed) survivors.push(mutant.label);
+			const seconds = Math.round((Date.now() - started) / 1000);
+			console.log(
+				`${killed ? 'killed  ' : 'SURVIVED'} ${mutant.label} (${seconds} s${built ? '' : ', did not compile'})`,
+			);
+		} finally {
+			writeFileSync(file, original);
+		}
+	}
+	run('npx', ['tsc', '-p', 'tsconfig.build.json']);
+	const killedCount = mutants.length - survivors.length - invalid.length;
+	console.log(`${killedCount} of ${mutants.length} mutants killed`);
+	if (survivors.length) console.log(`survived: ${survivors.join('; ')}`);
+	if (invalid.length) console.log(`do not compile (fix the mutant): ${invalid.join('; ')}`);
+	if (survivors.length || invalid.length) process.exitCode = 1;
+}
+
+main();
