@@ -14,9 +14,16 @@ import path from 'node:path';
 
 import { fetch } from 'undici';
 
-import { makeTempDir, removeTempDir, run, spawnChild } from '../scripts/lifecycle';
+import { makeTempDir, removeTempDir, run, spawnChild } from '../processes';
 import type { N8nInstance, N8nServer } from './n8nCli';
-import { E2E_DIR, createN8n, freePorts, removeN8n, startN8nServer } from './n8nCli';
+import {
+	E2E_DIR,
+	createN8n,
+	freePorts,
+	newEncryptionKey,
+	removeN8n,
+	startN8nServer,
+} from './n8nCli';
 
 // pg and flatted come with the n8n installed in e2e/node_modules (not dependencies of the package).
 const fromN8n = createRequire(path.join(E2E_DIR, 'node_modules', 'n8n', 'package.json'));
@@ -280,6 +287,8 @@ export async function startRedis(redisServer: string): Promise<Redis> {
 /** The environment every n8n process of the cluster shares (queue mode, the database, Redis). */
 export function queueEnv(postgres: Postgres, redis: Redis): NodeJS.ProcessEnv {
 	return {
+		// One key for the whole cluster (each user folder would otherwise make its own), made for this run.
+		N8N_ENCRYPTION_KEY: newEncryptionKey(),
 		EXECUTIONS_MODE: 'queue',
 		QUEUE_BULL_REDIS_HOST: '127.0.0.1',
 		QUEUE_BULL_REDIS_PORT: String(redis.port),

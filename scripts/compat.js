@@ -4,14 +4,14 @@
 const { existsSync, readFileSync, readdirSync } = require('node:fs');
 const path = require('node:path');
 
-const { ensureInstalled } = require('./ensure-e2e');
+const { ensureInstalled } = require('../prerequisites');
 const {
 	failUnlessInterrupted,
 	handleInterrupts,
 	makeTempDir,
 	removeTempDir,
 	run,
-} = require('./lifecycle');
+} = require('../processes');
 
 const root = path.resolve(__dirname, '..');
 const matrix = [
