@@ -30,7 +30,15 @@ export async function aptInstall(packages: string[]): Promise<void> {
 		await run(command, rest, { env, timeout: 900_000 });
 	};
 	await apt(['update']);
-	await apt(['install', '-y', '--no-install-recommends', ...packages]);
+	// Another apt-get on the machine (a shared CI host, unattended upgrades) holds dpkg's lock: wait.
+	await apt([
+		'-o',
+		'DPkg::Lock::Timeout=600',
+		'install',
+		'-y',
+		'--no-install-recommends',
+		...packages,
+	]);
 }
 
 /**
