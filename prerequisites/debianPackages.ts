@@ -3,6 +3,8 @@
  * with apt-get (as root, or through sudo) when missing, with one line saying what and why. Used for
  * Chromium (the editor test) and for Redis and PostgreSQL (the queue-mode suite).
  */
+import { existsSync } from 'node:fs';
+
 import { run } from '../processes';
 
 export interface DebianNeed {
@@ -18,6 +20,14 @@ export interface DebianNeed {
 export async function aptInstall(packages: string[]): Promise<void> {
 	const root = typeof process.getuid === 'function' && process.getuid() === 0;
 	const prefix = root ? [] : ['sudo'];
+	const onPath = (name: string) =>
+		(process.env.PATH ?? '').split(':').some((dir) => dir && existsSync(`${dir}/${name}`));
+	if (!root && !onPath('sudo'))
+		throw new Error(
+			`installing ${packages.join(' ')} needs root or sudo; as root: apt-get install ${packages.join(' ')}`,
+		);
+	if (!onPath('apt-get'))
+		throw new Error(`${packages.join(' ')} missing, and this is no Debian system (no apt-get)`);
 	const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
 	const apt = async (args: string[]) => {
 		const [command, ...rest] = [
