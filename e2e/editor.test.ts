@@ -15,6 +15,7 @@ import type { Browser, Locator, Page } from 'playwright-core';
 import { chromium, selectors } from 'playwright-core';
 import { fetch } from 'undici';
 
+import { chromiumPath } from '../prerequisites';
 import type { PhotaSimulator } from '../simulator';
 import { startSimulator } from '../simulator';
 import type { N8nInstance, N8nServer } from './n8nCli';
@@ -27,7 +28,7 @@ import {
 	startN8nServer,
 } from './n8nCli';
 
-const CHROMIUM = process.env.PHOTA_E2E_CHROMIUM ?? '/usr/bin/chromium';
+const CHROMIUM = chromiumPath();
 // Known to work on this closed network: without the background-networking flags Chromium keeps
 // trying to reach Google's hosts.
 const CHROMIUM_ARGS = [
@@ -88,7 +89,7 @@ function shot(name: string, target: Page | Locator = page) {
 beforeAll(async () => {
 	if (!existsSync(CHROMIUM))
 		throw new Error(
-			`No Chromium at ${CHROMIUM}: install Debian's package (apt-get install chromium), as .ci/run does`,
+			`No Chromium at ${CHROMIUM}: npm run test:e2e installs Debian's package (prerequisites/cli.ts e2e)`,
 		);
 	rmSync(SCREENSHOTS, { recursive: true, force: true });
 	mkdirSync(SCREENSHOTS, { recursive: true });

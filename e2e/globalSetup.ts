@@ -1,7 +1,7 @@
 import type { Server } from 'node:net';
 import { createServer } from 'node:net';
 
-import { handleInterrupts } from '../scripts/lifecycle';
+import { handleInterrupts } from '../processes';
 
 /** n8n's fixed default ports: the server (N8N_PORT) and the task broker (N8N_RUNNERS_BROKER_PORT). */
 const N8N_DEFAULT_PORTS = [5678, 5679];

@@ -1,6 +1,6 @@
 import type { Server } from 'node:net';
 
-import { removeTempDirsOf } from '../scripts/lifecycle';
+import { removeTempDirsOf } from '../processes';
 
 export default async function globalTeardown(): Promise<void> {
 	const held = (globalThis as { heldN8nPorts?: Server[] }).heldN8nPorts ?? [];

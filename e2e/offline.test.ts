@@ -6,8 +6,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 
-import { makeTempDir, removeTempDir, run } from '../scripts/lifecycle';
-import type { RunError } from '../scripts/lifecycle';
+import { makeTempDir, removeTempDir, run } from '../processes';
+import type { RunError } from '../processes';
 import { ROOT } from './n8nCli';
 
 let scratch: string;

@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { INodeExecutionData, IRunExecutionData } from 'n8n-workflow';
 import { fetch } from 'undici';
 
-import { ensureQueueServices } from '../scripts/ensure-queue';
+import { ensureQueueServices } from '../prerequisites';
 import type { PhotaSimulator } from '../simulator';
 import { makeJpeg, sniffImage, startSimulator } from '../simulator';
 import type { N8nInstance } from './n8nCli';

@@ -1,285 +1,35 @@
 /**
  * n8n's own scale-out ("queue mode") on this machine, for e2e/queue.test.ts: PostgreSQL and Redis
- * from Debian's packages (scripts/ensure-queue.js installs them), one `n8n start` (main: editor,
+ * from Debian's packages (prerequisites/ installs them; postgres.ts, redis.ts), one `n8n start` (main: editor,
  * webhooks, the wait tracker) and `n8n worker`s that run the executions, each with its own user
  * folder into which the package tarball is installed as the Community Nodes installer does it.
  * Every server takes free ports on 127.0.0.1; every process runs in its own process group and
- * every folder is a phota-… temp folder (scripts/lifecycle.js), so Ctrl-C stops and removes them.
+ * every folder is a phota-… temp folder (processes/), so Ctrl-C stops and removes them.
  */
 import type { ChildProcess } from 'node:child_process';
-import { chownSync, mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { connect } from 'node:net';
-import path from 'node:path';
 
 import { fetch } from 'undici';
 
-import { makeTempDir, removeTempDir, run, spawnChild } from '../scripts/lifecycle';
+import { spawnChild } from '../processes';
+import { collect, fromN8n, stopGroup, waitUntil } from './clusterProcesses';
 import type { N8nInstance, N8nServer } from './n8nCli';
-import { E2E_DIR, createN8n, freePorts, removeN8n, startN8nServer } from './n8nCli';
+import { createN8n, freePorts, newEncryptionKey, removeN8n, startN8nServer } from './n8nCli';
+import type { Postgres } from './postgres';
+import type { Redis } from './redis';
 
-// pg and flatted come with the n8n installed in e2e/node_modules (not dependencies of the package).
-const fromN8n = createRequire(path.join(E2E_DIR, 'node_modules', 'n8n', 'package.json'));
+export type { Postgres } from './postgres';
+export { startPostgres } from './postgres';
+export type { Redis } from './redis';
+export { startRedis } from './redis';
 
-interface PgClient {
-	connect(): Promise<void>;
-	query(sql: string, params?: unknown[]): Promise<{ rows: Array<Record<string, unknown>> }>;
-	end(): Promise<void>;
-}
-const { Client } = fromN8n('pg') as {
-	Client: new (config: Record<string, unknown>) => PgClient;
-};
 /** n8n stores run data with `flatted` (JSON with shared references). */
 export const parseFlatted = (fromN8n('flatted') as { parse(text: string): unknown }).parse;
-
-function sleep(ms: number) {
-	return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs: number) {
-	const deadline = Date.now() + timeoutMs;
-	for (;;) {
-		if (await check().catch(() => false)) return;
-		if (Date.now() > deadline) throw new Error(`${what}: not ready after ${timeoutMs} ms`);
-		await sleep(250);
-	}
-}
-
-function collect(child: ChildProcess, output: string[]) {
-	child.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-	child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-}
-
-/** Sends `signal` to the child's process group, then SIGKILL after `graceMs`; resolves on exit. */
-async function stopGroup(child: ChildProcess, signal: NodeJS.Signals, graceMs: number) {
-	if (child.exitCode !== null || child.signalCode !== null || !child.pid) return;
-	const pid = child.pid;
-	const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-	try {
-		process.kill(-pid, signal);
-	} catch {
-		// already gone
-	}
-	let timer: NodeJS.Timeout | undefined;
-	const done = await Promise.race([
-		exited.then(() => true),
-		new Promise<boolean>((resolve) => {
-			timer = setTimeout(() => resolve(false), graceMs);
-		}),
-	]);
-	clearTimeout(timer);
-	try {
-		process.kill(-pid, 'SIGKILL');
-	} catch {
-		// the group is gone
-	}
-	if (!done) await exited;
-}
-
-// ---------------------------------------------------------------- PostgreSQL
-
-export interface Postgres {
-	port: number;
-	database: string;
-	user: string;
-	query(sql: string, params?: unknown[]): Promise<Array<Record<string, unknown>>>;
-	stop(): Promise<void>;
-}
-
-const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-
-/**
- * A throw-away PostgreSQL cluster in a temp folder, TCP on 127.0.0.1 only, no durability settings
- * (a test database). initdb refuses to run as root, so as root the cluster belongs to Debian's
- * `postgres` user and its commands run through runuser.
- */
-export async function startPostgres(binDir: string): Promise<Postgres> {
-	const dir = makeTempDir('phota-queue-pg-');
-	const data = path.join(dir, 'data');
-	mkdirSync(data, { mode: 0o700 });
-	const asOwner = (command: string, args: string[]): [string, string[]] =>
-		isRoot ? ['runuser', ['-u', 'postgres', '--', command, ...args]] : [command, args];
-	if (isRoot) {
-		const { stdout } = await run('id', ['-u', 'postgres']);
-		const { stdout: gid } = await run('id', ['-g', 'postgres']);
-		chownSync(dir, Number(stdout.trim()), Number(gid.trim()));
-		chownSync(data, Number(stdout.trim()), Number(gid.trim()));
-	}
-	const user = 'n8n';
-	await run(
-		...asOwner(path.join(binDir, 'initdb'), [
-			'-D',
-			data,
-			'-U',
-			user,
-			'-A',
-			'trust',
-			'-E',
-			'UTF8',
-			'--no-sync',
-		]),
-		{ timeout: 120_000 },
-	);
-	const [port] = await freePorts(1);
-	const output: string[] = [];
-	const child = spawnChild(
-		...asOwner(path.join(binDir, 'postgres'), [
-			'-D',
-			data,
-			'-p',
-			String(port),
-			'-c',
-			'listen_addresses=127.0.0.1',
-			'-c',
-			'unix_socket_directories=',
-			'-c',
-			'fsync=off',
-			'-c',
-			'synchronous_commit=off',
-			'-c',
-			'full_page_writes=off',
-			'-c',
-			'max_connections=100',
-		]),
-		{ stdio: ['ignore', 'pipe', 'pipe'] },
-	);
-	collect(child, output);
-	const client = (database: string) =>
-		new Client({ host: '127.0.0.1', port, user, database, connectionTimeoutMillis: 5000 });
-	const stop = async () => {
-		// SIGINT is PostgreSQL's fast shutdown (SIGTERM would wait for clients to leave).
-		await stopGroup(child, 'SIGINT', 15_000);
-		removeTempDir(dir);
-	};
-	try {
-		await waitUntil(
-			'PostgreSQL',
-			async () => {
-				if (child.exitCode !== null) throw new Error(output.join(''));
-				const probe = client('postgres');
-				await probe.connect();
-				await probe.end();
-				return true;
-			},
-			60_000,
-		);
-		const admin = client('postgres');
-		await admin.connect();
-		await admin.query('CREATE DATABASE n8n');
-		await admin.end();
-	} catch (error) {
-		await stop();
-		throw new Error(`PostgreSQL did not start: ${(error as Error).message}\n${output.join('')}`);
-	}
-	return {
-		port,
-		database: 'n8n',
-		user,
-		async query(sql, params) {
-			const connection = client('n8n');
-			await connection.connect();
-			try {
-				return (await connection.query(sql, params)).rows;
-			} finally {
-				await connection.end();
-			}
-		},
-		stop,
-	};
-}
-
-// ---------------------------------------------------------------- Redis
-
-export interface Redis {
-	port: number;
-	/** The ids of the Bull jobs n8n's queue holds as active (taken by a worker, not finished). */
-	activeJobIds(): Promise<string[]>;
-	stop(): Promise<void>;
-}
-
-interface IoRedis {
-	lrange(key: string, start: number, stop: number): Promise<string[]>;
-	quit(): Promise<unknown>;
-}
-const IoRedisClient = fromN8n('ioredis') as new (options: Record<string, unknown>) => IoRedis;
-
-async function redisPing(port: number): Promise<boolean> {
-	return await new Promise((resolve) => {
-		const socket = connect(port, '127.0.0.1');
-		let answer = '';
-		socket.setTimeout(2000, () => socket.destroy());
-		socket.on('connect', () => socket.write('PING\r\n'));
-		socket.on('data', (chunk) => {
-			answer += chunk.toString();
-			if (answer.includes('\r\n')) {
-				socket.destroy();
-				resolve(answer.startsWith('+PONG'));
-			}
-		});
-		socket.on('error', () => resolve(false));
-		socket.on('close', () => resolve(false));
-	});
-}
-
-/** redis-server on a free port, 127.0.0.1 only, nothing saved to disk. */
-export async function startRedis(redisServer: string): Promise<Redis> {
-	const dir = makeTempDir('phota-queue-redis-');
-	const [port] = await freePorts(1);
-	const output: string[] = [];
-	const child = spawnChild(
-		redisServer,
-		[
-			'--port',
-			String(port),
-			'--bind',
-			'127.0.0.1',
-			'--save',
-			'',
-			'--appendonly',
-			'no',
-			'--dir',
-			dir,
-		],
-		{ stdio: ['ignore', 'pipe', 'pipe'] },
-	);
-	collect(child, output);
-	const stop = async () => {
-		await stopGroup(child, 'SIGTERM', 10_000);
-		removeTempDir(dir);
-	};
-	try {
-		await waitUntil(
-			'Redis',
-			async () => {
-				if (child.exitCode !== null) throw new Error(output.join(''));
-				return await redisPing(port);
-			},
-			30_000,
-		);
-	} catch (error) {
-		await stop();
-		throw new Error(`Redis did not start: ${(error as Error).message}\n${output.join('')}`);
-	}
-	return {
-		port,
-		async activeJobIds() {
-			const client = new IoRedisClient({ host: '127.0.0.1', port, lazyConnect: false });
-			try {
-				// n8n's Bull queue: prefix "bull", queue "jobs".
-				return await client.lrange('bull:jobs:active', 0, -1);
-			} finally {
-				await client.quit();
-			}
-		},
-		stop,
-	};
-}
-
-// ---------------------------------------------------------------- n8n
 
 /** The environment every n8n process of the cluster shares (queue mode, the database, Redis). */
 export function queueEnv(postgres: Postgres, redis: Redis): NodeJS.ProcessEnv {
 	return {
+		// One key for the whole cluster (each user folder would otherwise make its own), made for this run.
+		N8N_ENCRYPTION_KEY: newEncryptionKey(),
 		EXECUTIONS_MODE: 'queue',
 		QUEUE_BULL_REDIS_HOST: '127.0.0.1',
 		QUEUE_BULL_REDIS_PORT: String(redis.port),

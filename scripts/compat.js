@@ -1,17 +1,18 @@
 #!/usr/bin/env node
 // npm run test:compat: the end-to-end suite against every n8n of the matrix, each installed from its
 // own lockfile under e2e/ (on first use). Prints one line per version and fails if any fails.
+// CommonJS, run with ts-node's register hook (package.json) for the TypeScript rooms it uses.
 const { existsSync, readFileSync, readdirSync } = require('node:fs');
 const path = require('node:path');
 
-const { ensureInstalled } = require('./ensure-e2e');
+const { chromiumNeed, ensureDebianPackages, ensureInstalled } = require('../prerequisites');
 const {
 	failUnlessInterrupted,
 	handleInterrupts,
 	makeTempDir,
 	removeTempDir,
 	run,
-} = require('./lifecycle');
+} = require('../processes');
 
 const root = path.resolve(__dirname, '..');
 const matrix = [
@@ -60,6 +61,8 @@ function node24Binary(entry) {
 }
 
 async function main() {
+	// The 2.8.4 entry runs the editor test: Chromium as npm run test:e2e gets it.
+	await ensureDebianPackages('test:compat', chromiumNeed());
 	// One tarball for the whole matrix, packed as it would be published.
 	const packDir = makeTempDir('phota-pack-');
 	await run('npm', ['pack', '--pack-destination', packDir], { cwd: root });

@@ -9,8 +9,9 @@ import path from 'node:path';
 import type { INodeExecutionData, IRun } from 'n8n-workflow';
 
 import { ROOT, executeWorkflow, importWorkflow, removeN8n } from '../e2e/n8nCli';
-import { ensureInstalled } from './ensure-e2e';
-import { failUnlessInterrupted, handleInterrupts } from './lifecycle';
+import { ensureInstalled } from '../prerequisites';
+import { failUnlessInterrupted, handleInterrupts } from '../processes';
+import { DEMO_TEMP_PREFIX, removeCrashedDemoFolders } from './demoFolders';
 import { createN8nWithPackage, importPhotaCredential } from './packedN8n';
 import type { PhotaSimulator } from '../simulator';
 import { startSimulator } from '../simulator';
@@ -38,11 +39,18 @@ async function main() {
 		);
 	}
 
+	const crashed = removeCrashedDemoFolders();
+	if (crashed.length)
+		console.log(
+			`Removed ${crashed.length} folder${crashed.length === 1 ? '' : 's'} left by a demo that did not finish (its n8n data)`,
+		);
+
 	step('Preparing n8n 2.8.4 (installed once into e2e/, a few minutes the first time)');
 	await ensureInstalled();
 
 	step('Building and packing n8n-nodes-phota, installing it into a fresh n8n user folder');
-	const n8n = await createN8nWithPackage();
+	// Its own folder prefix (see demoFolders.ts) and, as every n8n here, an encryption key made for this run.
+	const n8n = await createN8nWithPackage({ tempPrefix: DEMO_TEMP_PREFIX });
 
 	let sim: PhotaSimulator | undefined;
 	let baseUrl = process.env.PHOTA_BASE_URL ?? 'https://api.photalabs.com/v1/phota';

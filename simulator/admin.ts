@@ -1,12 +1,26 @@
 /** The /__sim/… endpoints: what tests and scripts in another process use (README "Local Phota simulator"). */
-import type { FaultSpec } from './faults';
-import { FAULT_KINDS } from './faults';
+import type { FaultInjector, FaultSpec } from './faultInjector';
+import { FAULT_KINDS } from './faultInjector';
 import type { Reply } from './http';
 import { parseJson } from './http';
-import type { PhotaSimulator } from './server';
+import type { RequestLog } from './log';
+import type { SimulatorSettings } from './settings';
+import type { SimJob, SimProfile } from './state';
+
+/** What the admin endpoints control: the simulator (server.ts's PhotaSimulator) as seen from here. */
+export interface SimulatorControls {
+	log: RequestLog;
+	faults: FaultInjector;
+	settings: SimulatorSettings;
+	reset(): void;
+	advanceClock(ms: number): void;
+	now(): number;
+	profiles(): SimProfile[];
+	jobs(): SimJob[];
+}
 
 export function adminReply(
-	sim: PhotaSimulator,
+	sim: SimulatorControls,
 	method: string,
 	path: string,
 	rawBody: Buffer,

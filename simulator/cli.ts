@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 
-import { handleInterrupts } from '../scripts/lifecycle';
+import { handleInterrupts } from '../processes';
 import type { PhotaSimulator } from './server';
 import type { SimulatorSettings } from './settings';
 import { startSimulator } from './server';

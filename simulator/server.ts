@@ -9,7 +9,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
 import { adminReply } from './admin';
-import type { FaultContext, FaultInjector } from './faults';
+import type { FaultInjector } from './faultInjector';
+import type { FaultContext } from './faults';
 import { applyFault } from './faults';
 import type { Reply } from './http';
 import {

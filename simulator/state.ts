@@ -2,7 +2,7 @@
  * What the simulator holds between requests. The handler modules (profiles.ts, imageEndpoints.ts,
  * jobs.ts, billing.ts) take it as their first argument; PhotaSimulator (server.ts) owns one.
  */
-import { FaultInjector } from './faults';
+import { FaultInjector } from './faultInjector';
 import { API_PREFIX } from './http';
 import { RequestLog } from './log';
 import type { SimulatorSettings, TrainingOutcome, TrainingPhasesMs } from './settings';

@@ -1,5 +1,5 @@
 /**
- * scripts/ensure-e2e.js, the n8n install behind npm test, demo, bench and compat: one install at a
+ * prerequisites/n8nInstall.ts (run as `prerequisites/cli.ts n8n`), the n8n install behind npm test, demo, bench and compat: one install at a
  * time, an interrupted install repaired, failures in one line. A stand-in `npm` on PATH plays
  * `npm ci` (it writes the wanted n8n version's manifest, then npm's hidden lockfile last, as npm
  * does), so the script's own logic runs for real without a registry.
@@ -9,7 +9,8 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-const SCRIPT = path.resolve(__dirname, '..', 'scripts', 'ensure-e2e.js');
+const SCRIPT = path.resolve(__dirname, '..', 'prerequisites', 'cli.ts');
+const TS_NODE = require.resolve('ts-node/register/transpile-only');
 const WANTED = '9.9.9';
 
 const FAKE_NPM = `#!/bin/sh
@@ -46,7 +47,7 @@ function ensure(env: NodeJS.ProcessEnv = {}) {
 	return new Promise<{ code: number | null; stdout: string; stderr: string; ms: number }>(
 		(resolve) => {
 			const started = Date.now();
-			const child = spawn(process.execPath, [SCRIPT, dir], {
+			const child = spawn(process.execPath, ['-r', TS_NODE, SCRIPT, 'n8n', dir], {
 				env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, ...env },
 				stdio: ['ignore', 'pipe', 'pipe'],
 			});
@@ -103,7 +104,8 @@ test('an install interrupted before it finished (stale lock, no hidden lockfile)
 });
 
 test('a second run while another install holds the lock waits for it, in one line, then carries on', async () => {
-	const holder = spawn('sleep', ['2']);
+	// Long enough to outlast ts-node's start on a busy machine.
+	const holder = spawn('sleep', ['6']);
 	writeFileSync(path.join(dir, '.install.lock'), JSON.stringify({ pid: holder.pid }));
 	const result = await ensure();
 	expect(result.code).toBe(0);

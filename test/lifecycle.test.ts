@@ -1,5 +1,5 @@
 /**
- * scripts/lifecycle.js, which the demo, the benchmark, the compatibility matrix, the n8n install
+ * processes/, which the demo, the benchmark, the compatibility matrix, the n8n install
  * and jest's global setup share: interrupts stop every child (one that ignores SIGTERM too), remove
  * the temp folders, print one line and exit by the signal.
  */
@@ -8,9 +8,12 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-import { run } from '../scripts/lifecycle';
+import { n8nEnvironment } from '../e2e/n8nCli';
+import { run } from '../processes';
+import { DEMO_TEMP_PREFIX, removeCrashedDemoFolders } from '../scripts/demoFolders';
 
-const LIFECYCLE = path.resolve(__dirname, '..', 'scripts', 'lifecycle.js');
+const LIFECYCLE = path.resolve(__dirname, '..', 'processes', 'index.ts');
+const TS_NODE = require.resolve('ts-node/register/transpile-only');
 
 /**
  * A tool as the scripts are written: handles interrupts, makes a temp folder, starts a child that
@@ -49,10 +52,15 @@ afterEach(() => rmSync(tempRoot, { recursive: true, force: true }));
 async function interrupted(signal: NodeJS.Signals) {
 	// Started as from a terminal (not by one of the tools, which would keep it quiet), in its own
 	// process group as a job; the signal goes to the whole group.
-	const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: tempRoot };
+	// ts-node's compile cache would otherwise be a folder in TMPDIR too.
+	const env: NodeJS.ProcessEnv = {
+		...process.env,
+		TMPDIR: tempRoot,
+		DISABLE_V8_COMPILE_CACHE: '1',
+	};
 	delete env.PHOTA_LIFECYCLE_PARENT;
 	delete env.PHOTA_TEMP_OWNER;
-	const tool = spawn(process.execPath, ['-e', TOOL], {
+	const tool = spawn(process.execPath, ['-r', TS_NODE, '-e', TOOL], {
 		detached: true,
 		stdio: ['ignore', 'pipe', 'pipe'],
 		env,
@@ -123,3 +131,50 @@ test('run: output collected, failures carry the exit code, a timeout stops a chi
 	).rejects.toMatchObject({ message: expect.stringContaining('timed out after 500 ms') });
 	expect(Date.now() - started).toBeLessThan(4000);
 }, 20_000);
+
+describe('the demo with a real key', () => {
+	test("a crashed demo's folder (its owner pid is dead) is removed on the next start; a live one's stays", async () => {
+		// A demo as it runs: its n8n folder holds the credential; then it dies by SIGKILL (no cleanup).
+		const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: tempRoot };
+		delete env.PHOTA_TEMP_OWNER;
+		const crashing = spawn(
+			process.execPath,
+			[
+				'-r',
+				TS_NODE,
+				'-e',
+				`const dir = require(${JSON.stringify(LIFECYCLE)}).makeTempDir(${JSON.stringify(DEMO_TEMP_PREFIX)});
+				require('node:fs').writeFileSync(dir + '/database.sqlite', 'encrypted credential');
+				console.log(dir);
+				setInterval(() => {}, 1000);`,
+			],
+			{ env, stdio: ['ignore', 'pipe', 'inherit'] },
+		);
+		const crashedDir = await new Promise<string>((resolve) =>
+			crashing.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString().trim())),
+		);
+		const exited = new Promise((resolve) => crashing.once('exit', resolve));
+		crashing.kill('SIGKILL');
+		await exited;
+		expect(path.basename(crashedDir)).toMatch(new RegExp(`^phota-demo-n8n-${crashing.pid}-`));
+		expect(existsSync(path.join(crashedDir, 'database.sqlite'))).toBe(true);
+
+		// A demo running right now (this process) and another tool's folder keep theirs.
+		const live = mkdtempSync(path.join(tempRoot, `${DEMO_TEMP_PREFIX}${process.pid}-`));
+		const other = mkdtempSync(path.join(tempRoot, `phota-e2e-n8n-${crashing.pid}-`));
+
+		expect(removeCrashedDemoFolders(tempRoot)).toEqual([crashedDir]);
+		expect(existsSync(crashedDir)).toBe(false);
+		expect(existsSync(live)).toBe(true);
+		expect(existsSync(other)).toBe(true);
+	}, 20_000);
+
+	test('every n8n gets an encryption key made for it: random, never the old fixed one', () => {
+		const first = n8nEnvironment('/tmp/a').N8N_ENCRYPTION_KEY;
+		const second = n8nEnvironment('/tmp/a').N8N_ENCRYPTION_KEY;
+		expect(first).toMatch(/^[0-9a-f]{64}$/);
+		expect(second).toMatch(/^[0-9a-f]{64}$/);
+		expect(first).not.toBe(second);
+		expect(first).not.toContain('phota-e2e');
+	});
+});

@@ -38,7 +38,7 @@ import {
 	makeTempDir,
 	removeTempDir,
 	run,
-} from '../lifecycle';
+} from '../../processes';
 import { startSimulator } from '../../simulator';
 
 const argument = (name: string) =>

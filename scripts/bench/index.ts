@@ -21,7 +21,7 @@ import { cpus, totalmem } from 'node:os';
 import type { N8nInstance } from '../../e2e/n8nCli';
 import { removeN8n } from '../../e2e/n8nCli';
 import { startSimulator } from '../../simulator';
-import { failUnlessInterrupted, handleInterrupts } from '../lifecycle';
+import { failUnlessInterrupted, handleInterrupts } from '../../processes';
 import { measureBatch } from './batch';
 import { measureMemory } from './memory';
 import { startBenchN8n } from './n8nWorkflows';

@@ -6,7 +6,7 @@
 import path from 'node:path';
 
 import type { PhotaSimulator } from '../../simulator';
-import { run } from '../lifecycle';
+import { run } from '../../processes';
 import type { BenchContext } from './shared';
 import { API_KEY, readyProfile } from './shared';
 import { megabytes } from './table';

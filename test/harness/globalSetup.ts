@@ -1,4 +1,4 @@
-import { handleInterrupts, ownTempDirsOfDescendants } from '../../scripts/lifecycle';
+import { handleInterrupts, ownTempDirsOfDescendants } from '../../processes';
 import { startLeakCheck } from './leakCheck';
 
 export default function globalSetup(): void {

@@ -1,4 +1,4 @@
-import { removeTempDirsOf } from '../../scripts/lifecycle';
+import { removeTempDirsOf } from '../../processes';
 import { finishLeakCheck } from './leakCheck';
 
 export default function globalTeardown(): void {

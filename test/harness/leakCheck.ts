@@ -7,7 +7,7 @@
 import { appendFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { makeTempDir, removeTempDir } from '../../scripts/lifecycle';
+import { makeTempDir, removeTempDir } from '../../processes';
 
 const KEYS_FILE = 'keys.txt';
 /** Keys shorter than this could match by chance (e.g. "k") and are not checked. */

