@@ -26,11 +26,13 @@ import {
 } from './n8nCli';
 import type { N8nServer, Postgres, Redis, Worker } from './queueCluster';
 import {
+	activateWorkflowArgs,
 	createQueueN8n,
 	executionsByWorker,
 	parseFlatted,
 	queueEnv,
 	removeN8n,
+	servesWebhook,
 	startN8nServer,
 	startPostgres,
 	startRedis,
@@ -253,31 +255,27 @@ async function startWorkers(slots: number[]): Promise<Worker[]> {
 }
 const slotOf = new Map<Worker, number>();
 
-const WEBHOOK_WORKFLOWS = [
-	'queue-flagship',
-	'queue-edit',
-	'queue-burst',
-	'queue-crash',
-	'queue-crash-saved',
-	'queue-durable',
-];
+/** The production webhook paths of the imported workflows (set in beforeAll). */
+let webhookPaths: string[] = [];
 
-/** `n8n start`, resolved once it has activated every workflow (it answers HTTP before that). */
+/** `n8n start`, resolved once it serves every workflow's production webhook (it answers HTTP before that). */
 async function startMain(): Promise<N8nServer> {
 	const server = await startN8nServer(mainN8n);
 	everyMain.push(server);
 	const deadline = Date.now() + 120_000;
-	const activated = () => {
-		const text = server.output.join('');
-		return WEBHOOK_WORKFLOWS.every((id) =>
-			new RegExp(`Activated workflow .*\\(ID: ${id}\\)`).test(text),
-		);
-	};
-	while (!activated()) {
+	const activated = async () =>
+		(
+			await Promise.all(
+				webhookPaths.map((webhookPath) =>
+					servesWebhook(server.url, webhookPath).catch(() => false),
+				),
+			)
+		).every(Boolean);
+	while (!(await activated())) {
 		if (Date.now() > deadline) {
 			await server.stop();
 			throw new Error(
-				`main did not activate the workflows:\n${server.output.join('').slice(-4000)}`,
+				`main did not activate the workflows (webhooks ${webhookPaths.join(', ')}):\n${server.output.join('').slice(-4000)}`,
 			);
 		}
 		await sleep(250);
@@ -391,7 +389,8 @@ beforeAll(async () => {
 	sim.advanceClock(600_000);
 
 	[tarball, postgres, redis] = await Promise.all([
-		packPackage(),
+		// The compatibility matrix (scripts/compat.js) packs once for every version.
+		process.env.PHOTA_E2E_TARBALL ?? packPackage(),
 		startPostgres(services.postgresBin),
 		startRedis(services.redisServer),
 	]);
@@ -417,9 +416,14 @@ beforeAll(async () => {
 		durableWorkflow(),
 	];
 	await importWorkflows(mainN8n, workflows);
+	webhookPaths = workflows.flatMap((workflow) =>
+		workflow.nodes
+			.filter((node) => node.type === 'n8n-nodes-base.webhook')
+			.map((node) => String(node.parameters.path)),
+	);
 	// Activated: published before main starts, so main registers their production webhooks.
 	await Promise.all(
-		workflows.map((workflow) => n8nCli(mainN8n, ['publish:workflow', `--id=${workflow.id}`])),
+		workflows.map((workflow) => n8nCli(mainN8n, activateWorkflowArgs(mainN8n, workflow.id))),
 	);
 
 	record('setup: imports and publish (s)', seconds(Date.now() - setupStarted));
@@ -436,7 +440,12 @@ afterAll(async () => {
 				[`%${API_KEY}%`, API_KEY],
 			)
 		: [{ n: 0 }];
-	await Promise.all([...(main ? [main.stop()] : []), ...workers.map((worker) => worker.stop())]);
+	// Every process ever started (stop() is a no-op for one that has exited): a failed start of main
+	// leaves `main` and `workers` unset while the workers started beside it still run.
+	await Promise.all([
+		...everyMain.map((server) => server.stop()),
+		...everyWorker.map((worker) => worker.stop()),
+	]);
 	const logs = [
 		...cliTranscript,
 		...everyMain.flatMap((server) => server.output),
@@ -446,7 +455,7 @@ afterAll(async () => {
 	await redis?.stop();
 	await sim?.close();
 	for (const n8n of [mainN8n, ...workerN8ns]) if (n8n) removeN8n(n8n);
-	if (tarball) removePackage(tarball);
+	if (tarball && !process.env.PHOTA_E2E_TARBALL) removePackage(tarball);
 	console.log(`queue figures (all): ${JSON.stringify(figures)}`);
 	// Key-leak check: nothing main, the workers or the CLI printed holds the API key.
 	expect(logs.length).toBeGreaterThan(0);

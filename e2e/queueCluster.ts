@@ -7,7 +7,7 @@
  * every folder is a phota-… temp folder (scripts/lifecycle.js), so Ctrl-C stops and removes them.
  */
 import type { ChildProcess } from 'node:child_process';
-import { chownSync, mkdirSync } from 'node:fs';
+import { chownSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { connect } from 'node:net';
 import path from 'node:path';
@@ -18,8 +18,11 @@ import { makeTempDir, removeTempDir, run, spawnChild } from '../scripts/lifecycl
 import type { N8nInstance, N8nServer } from './n8nCli';
 import { E2E_DIR, createN8n, freePorts, removeN8n, startN8nServer } from './n8nCli';
 
-// pg and flatted come with the n8n installed in e2e/node_modules (not dependencies of the package).
-const fromN8n = createRequire(path.join(E2E_DIR, 'node_modules', 'n8n', 'package.json'));
+/** The n8n under test: e2e/node_modules/n8n, or the compatibility matrix's (scripts/compat.js). */
+const N8N_DIR = process.env.PHOTA_E2E_N8N_DIR ?? path.join(E2E_DIR, 'node_modules', 'n8n');
+// pg, ioredis and flatted come with that n8n (not dependencies of the package), so the suite reads
+// the database, the queue and the run data with the same libraries as the n8n it tests.
+const fromN8n = createRequire(path.join(N8N_DIR, 'package.json'));
 
 interface PgClient {
 	connect(): Promise<void>;
@@ -292,6 +295,25 @@ export function queueEnv(postgres: Postgres, redis: Redis): NodeJS.ProcessEnv {
 	};
 }
 
+/** The major version of the n8n an instance runs (from the package.json beside its bin/n8n). */
+export function n8nMajorVersion(n8n: N8nInstance): number {
+	const manifest = path.join(path.dirname(path.dirname(n8n.binary)), 'package.json');
+	const { version } = JSON.parse(readFileSync(manifest, 'utf8')) as { version: string };
+	return Number(version.split('.')[0]);
+}
+
+/**
+ * The n8n CLI arguments that make a workflow active in the database, so that main activates it
+ * (registers its production webhooks) when it starts: 2.x publishes the current version
+ * (`publish:workflow`); 1.x has no versions to publish and no such command, it sets the workflow's
+ * active flag (`update:workflow --active=true`).
+ */
+export function activateWorkflowArgs(n8n: N8nInstance, workflowId: string): string[] {
+	return n8nMajorVersion(n8n) >= 2
+		? ['publish:workflow', `--id=${workflowId}`]
+		: ['update:workflow', `--id=${workflowId}`, '--active=true'];
+}
+
 /**
  * A user folder with the package installed (as the Community Nodes installer does) and the queue
  * environment. The binary data mode is left to n8n: in queue mode 2.x stores binaries in the
@@ -377,6 +399,24 @@ export async function startWorker(
 		throw new Error(`${(error as Error).message}\n${output.join('').slice(-4000)}`);
 	}
 	return worker;
+}
+
+/**
+ * Whether main serves the production webhook at `webhookPath`, checked without running it: a CORS
+ * preflight (OPTIONS with an Origin) makes n8n look the path up among its registered webhooks and
+ * answer 204, or 404 when none is registered. Every n8n of the matrix answers it the same way,
+ * while the log line "Activated workflow … (ID: …)" of 1.x and 2.8 is gone from 2.41, whose
+ * publication service (N8N_USE_WORKFLOW_PUBLICATION_SERVICE, on by default) registers the
+ * webhooks of published workflows from an outbox table instead.
+ */
+export async function servesWebhook(baseUrl: string, webhookPath: string): Promise<boolean> {
+	const response = await fetch(`${baseUrl}/webhook/${webhookPath}`, {
+		method: 'OPTIONS',
+		headers: { origin: baseUrl, 'access-control-request-method': 'POST' },
+		signal: AbortSignal.timeout(5000),
+	});
+	await response.arrayBuffer();
+	return response.status === 204;
 }
 
 /** Execution id → the workers that logged "Worker started execution <id> (job <job>)", each time. */
