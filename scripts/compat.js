@@ -91,8 +91,9 @@ async function runJest(config, args, env) {
 
 /**
  * The suites run on every version: the end-to-end suite (elsewhere than 2.8.4 without the editor
- * test, whose selectors are 2.8.4's; the first pattern is jest's default, which the flag replaces)
- * and the queue-mode suite (PostgreSQL, Redis, main + 2 workers).
+ * test, whose selectors are 2.8.4's) and the queue-mode suite (PostgreSQL, Redis, main + 2
+ * workers). The flag replaces all of e2e/jest.config.js's testPathIgnorePatterns, so it repeats
+ * them: jest's default, and the queue suite, which runs once, with its own config.
  */
 function suitesFor(entry) {
 	const cliOnly = entry.editor
@@ -100,6 +101,8 @@ function suitesFor(entry) {
 		: [
 				'--testPathIgnorePatterns',
 				'/node_modules/',
+				'--testPathIgnorePatterns',
+				'<rootDir>/e2e/queue',
 				'--testPathIgnorePatterns',
 				'e2e/editor\\.test\\.ts',
 			];
