@@ -404,7 +404,8 @@ export async function startWorker(
 /**
  * Whether main serves the production webhook at `webhookPath`, checked without running it: a CORS
  * preflight (OPTIONS with an Origin) makes n8n look the path up among its registered webhooks and
- * answer 204, or 404 when none is registered. Every n8n of the matrix answers it the same way,
+ * answer 204, or fail with its WebhookNotFoundError when none is registered (1.123.50 answers 500).
+ * Every n8n of the matrix answers a registered path the same way,
  * while the log line "Activated workflow … (ID: …)" of 1.x and 2.8 is gone from 2.41, whose
  * publication service (N8N_USE_WORKFLOW_PUBLICATION_SERVICE, on by default) registers the
  * webhooks of published workflows from an outbox table instead.
