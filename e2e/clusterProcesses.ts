@@ -9,7 +9,11 @@ import path from 'node:path';
 
 import { E2E_DIR } from './n8nInstance';
 
-export const fromN8n = createRequire(path.join(E2E_DIR, 'node_modules', 'n8n', 'package.json'));
+/** The n8n under test: e2e/node_modules/n8n, or the compatibility matrix's (scripts/compat.js). */
+const N8N_DIR = process.env.PHOTA_E2E_N8N_DIR ?? path.join(E2E_DIR, 'node_modules', 'n8n');
+// pg, ioredis and flatted come with that n8n (not dependencies of the package), so the suite reads
+// the database, the queue and the run data with the same libraries as the n8n it tests.
+export const fromN8n = createRequire(path.join(N8N_DIR, 'package.json'));
 
 export function sleep(ms: number) {
 	return new Promise((resolve) => setTimeout(resolve, ms));

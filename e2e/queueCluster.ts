@@ -7,6 +7,8 @@
  * every folder is a phota-… temp folder (processes/), so Ctrl-C stops and removes them.
  */
 import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 
 import { fetch } from 'undici';
 
@@ -40,6 +42,25 @@ export function queueEnv(postgres: Postgres, redis: Redis): NodeJS.ProcessEnv {
 		DB_POSTGRESDB_USER: postgres.user,
 		DB_POSTGRESDB_PASSWORD: '',
 	};
+}
+
+/** The major version of the n8n an instance runs (from the package.json beside its bin/n8n). */
+export function n8nMajorVersion(n8n: N8nInstance): number {
+	const manifest = path.join(path.dirname(path.dirname(n8n.binary)), 'package.json');
+	const { version } = JSON.parse(readFileSync(manifest, 'utf8')) as { version: string };
+	return Number(version.split('.')[0]);
+}
+
+/**
+ * The n8n CLI arguments that make a workflow active in the database, so that main activates it
+ * (registers its production webhooks) when it starts: 2.x publishes the current version
+ * (`publish:workflow`); 1.x has no versions to publish and no such command, it sets the workflow's
+ * active flag (`update:workflow --active=true`).
+ */
+export function activateWorkflowArgs(n8n: N8nInstance, workflowId: string): string[] {
+	return n8nMajorVersion(n8n) >= 2
+		? ['publish:workflow', `--id=${workflowId}`]
+		: ['update:workflow', `--id=${workflowId}`, '--active=true'];
 }
 
 /**
@@ -127,6 +148,25 @@ export async function startWorker(
 		throw new Error(`${(error as Error).message}\n${output.join('').slice(-4000)}`);
 	}
 	return worker;
+}
+
+/**
+ * Whether main serves the production webhook at `webhookPath`, checked without running it: a CORS
+ * preflight (OPTIONS with an Origin) makes n8n look the path up among its registered webhooks and
+ * answer 204, or fail with its WebhookNotFoundError when none is registered (1.123.50 answers 500).
+ * Every n8n of the matrix answers a registered path the same way,
+ * while the log line "Activated workflow … (ID: …)" of 1.x and 2.8 is gone from 2.41, whose
+ * publication service (N8N_USE_WORKFLOW_PUBLICATION_SERVICE, on by default) registers the
+ * webhooks of published workflows from an outbox table instead.
+ */
+export async function servesWebhook(baseUrl: string, webhookPath: string): Promise<boolean> {
+	const response = await fetch(`${baseUrl}/webhook/${webhookPath}`, {
+		method: 'OPTIONS',
+		headers: { origin: baseUrl, 'access-control-request-method': 'POST' },
+		signal: AbortSignal.timeout(5000),
+	});
+	await response.arrayBuffer();
+	return response.status === 204;
 }
 
 /** Execution id → the workers that logged "Worker started execution <id> (job <job>)", each time. */

@@ -1,11 +1,17 @@
 #!/usr/bin/env node
-// npm run test:compat: the end-to-end suite against every n8n of the matrix, each installed from its
-// own lockfile under e2e/ (on first use). Prints one line per version and fails if any fails.
+// npm run test:compat: the end-to-end suite and the queue-mode suite against every n8n of the
+// matrix, each installed from its own lockfile under e2e/ (on first use). Prints one line per
+// version and suite, and fails if any fails.
 // CommonJS, run with ts-node's register hook (package.json) for the TypeScript rooms it uses.
 const { existsSync, readFileSync, readdirSync } = require('node:fs');
 const path = require('node:path');
 
-const { chromiumNeed, ensureDebianPackages, ensureInstalled } = require('../prerequisites');
+const {
+	chromiumNeed,
+	ensureDebianPackages,
+	ensureInstalled,
+	ensureQueueServices,
+} = require('../prerequisites');
 const {
 	failUnlessInterrupted,
 	handleInterrupts,
@@ -78,13 +84,53 @@ async function main() {
 	}
 }
 
+/** Runs one jest config with `env`; resolves whether it passed. */
+async function runJest(config, args, env) {
+	return await run(process.execPath, [require.resolve('jest/bin/jest'), '-c', config, ...args], {
+		cwd: root,
+		env,
+		stdio: 'inherit',
+	}).then(
+		() => true,
+		() => false,
+	);
+}
+
+/**
+ * The suites run on every version: the end-to-end suite (elsewhere than 2.8.4 without the editor
+ * test, whose selectors are 2.8.4's) and the queue-mode suite (PostgreSQL, Redis, main + 2
+ * workers). The flag replaces all of e2e/jest.config.js's testPathIgnorePatterns, so it repeats
+ * them: jest's default, and the queue suite, which runs once, with its own config.
+ */
+function suitesFor(entry) {
+	const cliOnly = entry.editor
+		? []
+		: [
+				'--testPathIgnorePatterns',
+				'/node_modules/',
+				'--testPathIgnorePatterns',
+				'<rootDir>/e2e/queue',
+				'--testPathIgnorePatterns',
+				'e2e/editor\\.test\\.ts',
+			];
+	return [
+		{ name: 'e2e', config: 'e2e/jest.config.js', args: cliOnly },
+		{ name: 'queue', config: 'e2e/jest.queue.config.js', args: [] },
+	];
+}
+
 async function runMatrix(tarball) {
 	const results = [];
+	// Redis and PostgreSQL for the queue-mode suites (installed with apt-get when missing).
+	const queueServices = await ensureQueueServices('test:compat').then(
+		() => undefined,
+		(error) => `queue services: ${error.message}`,
+	);
 	for (const entry of matrix) {
 		try {
 			await ensureEntryInstalled(entry);
 		} catch (error) {
-			results.push({ entry, ok: false, detail: `install failed: ${error.message}` });
+			results.push({ entry, suite: 'all', ok: false, detail: `install failed: ${error.message}` });
 			continue;
 		}
 		const env = {
@@ -93,30 +139,21 @@ async function runMatrix(tarball) {
 			PHOTA_E2E_N8N_DIR: path.join(root, entry.dir, 'node_modules', 'n8n'),
 			...(entry.node24 ? { PHOTA_E2E_NODE: node24Binary(entry) } : {}),
 		};
-		console.log(`\ncompat: ${entry.label} (n8n ${installedVersion(entry.dir)})`);
-		// Elsewhere only the CLI-driven suite (the first pattern is jest's default, which the flag replaces).
-		const cliOnly = entry.editor
-			? []
-			: [
-					'--testPathIgnorePatterns',
-					'/node_modules/',
-					'--testPathIgnorePatterns',
-					'e2e/editor\\.test\\.ts',
-				];
-		const ok = await run(
-			process.execPath,
-			[require.resolve('jest/bin/jest'), '-c', 'e2e/jest.config.js', ...cliOnly],
-			{ cwd: root, env, stdio: 'inherit' },
-		).then(
-			() => true,
-			() => false,
-		);
-		results.push({ entry, ok, detail: `n8n ${installedVersion(entry.dir)}` });
+		const detail = `n8n ${installedVersion(entry.dir)}`;
+		for (const suite of suitesFor(entry)) {
+			console.log(`\ncompat: ${entry.label} (${detail}), ${suite.name} suite`);
+			if (suite.name === 'queue' && queueServices) {
+				results.push({ entry, suite: suite.name, ok: false, detail: queueServices });
+				continue;
+			}
+			const ok = await runJest(suite.config, suite.args, env);
+			results.push({ entry, suite: suite.name, ok, detail });
+		}
 	}
 
 	console.log('\nCompatibility matrix:');
-	for (const { entry, ok, detail } of results)
-		console.log(`  ${ok ? 'PASS' : 'FAIL'}  ${entry.label} (${detail})`);
+	for (const { entry, suite, ok, detail } of results)
+		console.log(`  ${ok ? 'PASS' : 'FAIL'}  ${entry.label}, ${suite} suite (${detail})`);
 	const failed = results.filter((result) => !result.ok).length;
 	console.log(`${results.length - failed} passed, ${failed} failed`);
 	return failed;
