@@ -30,7 +30,7 @@ export interface Dimensions {
 }
 
 /**
- * A real palette PNG of the placeholder picture (see pictureIndices) in a colour derived from `seed`,
+ * A real palette PNG of the placeholder picture (see pictureOf) in a colour derived from `seed`,
  * `size` pixels square or `{ width, height }`, optionally padded to `targetBytes`. Only the palette
  * depends on the seed: the compressed pixels are made once per size, so a 4K image costs a
  * palette, not a 4K encoding.
@@ -46,7 +46,7 @@ export function makePng(seed: string, size: number | Dimensions = 32, targetByte
 		Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
 		pngChunk('IHDR', header),
 		pngChunk('PLTE', Buffer.from(paletteFor(colourFor(seed)).flat())),
-		cached(pngPixelChunks, width, height, () => pngChunk('IDAT', pngPixels(width, height))),
+		pngPixelChunk(width, height),
 	];
 	const current = parts.reduce((sum, part) => sum + part.length, 0) + 12;
 	if (targetBytes > current + 12) {
@@ -67,7 +67,7 @@ export function makeJpeg(seed: string, size: number | Dimensions = 16, targetByt
 	const encoded = encodeFlatBlockJpeg({
 		width,
 		height,
-		indices: cached(pictures, width, height, () => pictureIndices(width, height)),
+		indexAt: pictureOf(width, height),
 		colours: paletteFor(colourFor(seed)).map(toYCbCr),
 	});
 	const segments = [commentSegment(Buffer.from(`phota-sim ${seed}`))];
@@ -137,53 +137,48 @@ function dimensionsOf(size: number | Dimensions): Dimensions {
 	return typeof size === 'number' ? { width: size, height: size } : size;
 }
 
-/** Per width×height: a file part made once (the sizes a simulator answers with are few). */
+/** Per width×height: the IDAT chunk, made once (the sizes a simulator answers with are few). */
 const pngPixelChunks = new Map<string, Buffer>();
-const pictures = new Map<string, Uint8Array>();
 
-function cached<T>(cache: Map<string, T>, width: number, height: number, make: () => T): T {
+function pngPixelChunk(width: number, height: number): Buffer {
 	const key = `${width}x${height}`;
-	let value = cache.get(key);
-	if (!value) {
-		if (cache.size >= 64) cache.clear();
-		value = make();
-		cache.set(key, value);
+	let chunk = pngPixelChunks.get(key);
+	if (!chunk) {
+		if (pngPixelChunks.size >= 64) pngPixelChunks.clear();
+		chunk = pngChunk('IDAT', pngPixels(width, height));
+		pngPixelChunks.set(key, chunk);
 	}
-	return value;
+	return chunk;
 }
 
 const SUBJECT = 255;
 
 /**
  * The placeholder picture, so outputs look like pictures: a soft diagonal gradient (palette index
- * 0–254 along x + y) with a round "subject" (index 255) in the middle, row by row.
+ * 0–254 along x + y) with a round "subject" (index 255) in the middle. Plain arithmetic, no Math
+ * calls: those are 80 times slower inside Jest, and this runs for every pixel of a new size.
  */
-function pictureIndices(width: number, height: number): Uint8Array {
-	const indices = new Uint8Array(width * height);
-	const radius = Math.min(width, height) * 0.22;
-	for (let y = 0; y < height; y++) {
+function pictureOf(width: number, height: number): (x: number, y: number) => number {
+	const radiusSquared = (Math.min(width, height) * 0.22) ** 2;
+	return (x, y) => {
+		const dx = x - width / 2;
 		const dy = y - height * 0.45;
-		const halfChord = dy * dy < radius * radius ? Math.sqrt(radius * radius - dy * dy) : -1;
-		for (let x = 0; x < width; x++) {
-			const dx = x - width / 2;
-			const inside = dx < halfChord && -dx < halfChord;
-			// `| 0`, not Math.floor: Math calls in this loop are 80 times slower inside Jest.
-			indices[y * width + x] = inside ? SUBJECT : (((x + y) * 255) / (width + height)) | 0;
-		}
-	}
-	return indices;
+		return dx * dx + dy * dy < radiusSquared ? SUBJECT : (((x + y) * 255) / (width + height)) | 0;
+	};
 }
 
 /** The picture's PNG pixel data: each row Sub-filtered (mostly zeros), then deflated. */
 function pngPixels(width: number, height: number): Buffer {
-	const indices = cached(pictures, width, height, () => pictureIndices(width, height));
+	const indexAt = pictureOf(width, height);
 	const rows = Buffer.alloc(height * (width + 1));
 	for (let y = 0; y < height; y++) {
 		const start = y * (width + 1);
 		rows[start] = 1; // filter type Sub: each byte minus the one to its left
+		let left = 0;
 		for (let x = 0; x < width; x++) {
-			const left = x === 0 ? 0 : indices[y * width + x - 1];
-			rows[start + 1 + x] = (indices[y * width + x] - left) & 0xff;
+			const index = indexAt(x, y);
+			rows[start + 1 + x] = (index - left) & 0xff;
+			left = index;
 		}
 	}
 	return deflateSync(rows, { level: 9 });

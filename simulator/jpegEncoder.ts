@@ -5,13 +5,11 @@
  * 55 KB, where jpeg-js's full encoder takes seconds and 280 KB.
  */
 
-/**
- * The picture: `colours` (YCbCr, see toYCbCr) indexed by `indices`, one byte per pixel, row by row.
- */
+/** The picture: `colours` (YCbCr, see toYCbCr), the one at (x, y) being colours[indexAt(x, y)]. */
 export interface IndexedPicture {
 	width: number;
 	height: number;
-	indices: Uint8Array;
+	indexAt: (x: number, y: number) => number;
 	colours: Array<[number, number, number]>;
 }
 
@@ -87,7 +85,7 @@ export function toYCbCr([r, g, b]: [number, number, number]): [number, number, n
 }
 
 /** Each 8×8 block (4:2:0 chroma: each 16×16) takes the colour of the pixel at its centre. */
-export function encodeFlatBlockJpeg({ width, height, indices, colours }: IndexedPicture): Buffer {
+export function encodeFlatBlockJpeg({ width, height, indexAt, colours }: IndexedPicture): Buffer {
 	const out = new BitWriter();
 	const previous = [0, 0, 0];
 	// Quantiser 8 for DC: coefficient = sample − 128, so one step is one level.
@@ -96,7 +94,7 @@ export function encodeFlatBlockJpeg({ width, height, indices, colours }: Indexed
 	);
 	const writeBlock = (component: number, x: number, y: number) => {
 		// No Math calls per block: inside Jest they are 80 times slower.
-		const index = indices[(y < height ? y : height - 1) * width + (x < width ? x : width - 1)];
+		const index = indexAt(x < width ? x : width - 1, y < height ? y : height - 1);
 		const coefficient = coefficients[index][component];
 		const diff = coefficient - previous[component];
 		previous[component] = coefficient;
