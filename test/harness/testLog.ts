@@ -1,8 +1,8 @@
 /**
  * n8n's log during the workflow tests (the nodes' `this.logger.info` lines, n8n-core's warnings):
  * kept quiet. Each line is collected for the test that is running; jestEnvironment.ts prints a
- * test's lines when it fails. PHOTA_TEST_LOG=1 prints every line as it is logged instead. Every
- * line also goes to the API-key leak check.
+ * test's lines when it fails. PHOTA_TEST_LOG=1 prints every line as it is logged instead, as does
+ * a run outside that environment (the benchmarks). Every line also goes to the API-key leak check.
  */
 import { Logger } from '@n8n/backend-common';
 import { Container } from '@n8n/di';
@@ -10,13 +10,11 @@ import { Container } from '@n8n/di';
 import { recordArtifact } from './leakCheck';
 import { TEST_LOG_GLOBAL } from './testLogGlobal';
 
-export const printTestLog = (): boolean => /^(1|true|yes)$/i.test(process.env.PHOTA_TEST_LOG ?? '');
+const printTestLog = (): boolean => /^(1|true|yes)$/i.test(process.env.PHOTA_TEST_LOG ?? '');
 
-/** The lines collected so far for the running test (empty outside jestEnvironment.ts). */
-export function testLogLines(): string[] {
-	const holder = globalThis as unknown as Record<string, string[] | undefined>;
-	holder[TEST_LOG_GLOBAL] ??= [];
-	return holder[TEST_LOG_GLOBAL];
+/** The running test's lines; undefined outside jestEnvironment.ts (benchmarks, other configs). */
+function testLogLines(): string[] | undefined {
+	return (globalThis as unknown as Record<string, string[] | undefined>)[TEST_LOG_GLOBAL];
 }
 
 /**
@@ -31,8 +29,9 @@ export function collectN8nLog(): void {
 			const details = Object.keys(rest).length ? ` ${JSON.stringify(rest)}` : '';
 			const line = `${level}: ${message}${details}`;
 			recordArtifact('n8n log line', line);
-			if (printTestLog()) console.log(line);
-			else testLogLines().push(line);
+			const lines = testLogLines();
+			if (lines && !printTestLog()) lines.push(line);
+			else console.log(line);
 		},
 		child() {
 			return collector;
