@@ -26,6 +26,9 @@ module.exports = {
 			displayName: 'workflow',
 			roots: ['<rootDir>/test'],
 			testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/unit/'],
+			// n8n's log lines are collected per test and printed only for a failed one, or all of them
+			// as they come with PHOTA_TEST_LOG=1 (test/harness/testLog.ts).
+			testEnvironment: '<rootDir>/test/harness/jestEnvironment.ts',
 			// API-key leak check over everything these tests ran (test/harness/leakCheck.ts). Jest runs
 			// a project's global setup and teardown only when one of its tests runs, so a run of the
 			// unit tests alone (`npx jest test/unit`) has nothing to check and does not fail on that.

@@ -148,7 +148,7 @@ async function main() {
 		);
 		if (sim)
 			console.log(
-				"  The images are the simulator's placeholders (single-colour files): set PHOTA_API_KEY for real ones.",
+				"  The images are the simulator's placeholders (a gradient with a disc): set PHOTA_API_KEY for real ones.",
 			);
 		if (!written.length) process.exitCode = 1;
 	} finally {

@@ -7,7 +7,10 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { charge } from './billing';
 import type { Call, Reply } from './http';
 import { httpError } from './http';
+import type { Dimensions } from './images';
 import { makeJpeg, makePng } from './images';
+import type { OutputSize } from './imageSize';
+import { outputSize } from './imageSize';
 import { submitJob } from './jobs';
 import { profileStatus } from './profiles';
 import type { SimJob, SimState } from './state';
@@ -31,21 +34,17 @@ export function drawImagesAhead(
 	endpoint: string,
 ): DrawnImages | undefined {
 	try {
-		const { num, format, modelEndpoint } = validateImageRequest(
+		const { num, format } = validateImageRequest(
 			state.settings,
 			endpoint,
 			call.body,
 			call.requestId,
 		);
-		const resolution = resolutionOf(call.body, modelEndpoint);
-		return drawImages(imageShape(state, call.requestId, num, format, resolution));
+		const size = outputSize(state.settings, endpoint, call.body);
+		return drawImages(imageShape(state, call.requestId, num, format, size));
 	} catch {
 		return undefined;
 	}
-}
-
-function resolutionOf(body: Call['body'], modelEndpoint: boolean): '1K' | '2K' | '4K' {
-	return modelEndpoint ? ((body.resolution ?? '1K') as '1K' | '2K' | '4K') : '2K';
 }
 
 interface ImageShape {
@@ -53,7 +52,7 @@ interface ImageShape {
 	seed: string;
 	count: number;
 	format: string;
-	pixels: number;
+	size: Dimensions;
 	targetBytes: number;
 }
 
@@ -62,23 +61,22 @@ function imageShape(
 	seed: string,
 	count: number,
 	format: string,
-	resolution: '1K' | '2K' | '4K',
+	{ resolution, width, height }: OutputSize,
 ): ImageShape {
 	const targetBytes = state.settings.outputBytes[resolution] ?? 0;
-	// Real images, drawn small (128/192/256 px for 1K/2K/4K) so tests stay fast.
-	const pixels = { '1K': 128, '2K': 192, '4K': 256 }[resolution];
-	const key = `${seed} ${count} ${format} ${pixels} ${targetBytes}`;
-	return { key, seed, count, format, pixels, targetBytes };
+	// Real images of the asked size; cheap to make (images.ts encodes the pixels once per size).
+	const key = `${seed} ${count} ${format} ${width}x${height} ${targetBytes}`;
+	return { key, seed, count, format, size: { width, height }, targetBytes };
 }
 
 function drawImages(shape: ImageShape): DrawnImages {
-	const { seed, count, format, pixels, targetBytes } = shape;
+	const { seed, count, format, size, targetBytes } = shape;
 	return {
 		shape: shape.key,
 		files: Array.from({ length: count }, (_, index) =>
 			format === 'jpg'
-				? makeJpeg(`${seed}-${index}`, pixels, targetBytes)
-				: makePng(`${seed}-${index}`, pixels, targetBytes),
+				? makeJpeg(`${seed}-${index}`, size, targetBytes)
+				: makePng(`${seed}-${index}`, size, targetBytes),
 		),
 	};
 }
@@ -130,7 +128,13 @@ export function imageRequest(
 	}
 
 	const cost = num * state.settings.prices.perImage;
-	const shape = imageShape(state, requestId, num, format, resolutionOf(body, modelEndpoint));
+	const shape = imageShape(
+		state,
+		requestId,
+		num,
+		format,
+		outputSize(state.settings, endpoint, body),
+	);
 	const result = answerImages(
 		state,
 		drawnAhead?.shape === shape.key ? drawnAhead.files : drawImages(shape).files,

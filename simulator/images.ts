@@ -1,6 +1,6 @@
 import { deflateSync } from 'node:zlib';
 
-import jpeg from 'jpeg-js';
+import { encodeFlatBlockJpeg, toYCbCr } from './jpegEncoder';
 
 const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
 	let c = n;
@@ -24,20 +24,29 @@ function pngChunk(type: string, data: Buffer): Buffer {
 	return Buffer.concat([length, body, crc]);
 }
 
-/** A real RGB PNG filled with a colour derived from `seed`, optionally padded to `targetBytes`. */
-export function makePng(seed: string, size = 32, targetBytes = 0): Buffer {
+export interface Dimensions {
+	width: number;
+	height: number;
+}
+
+/**
+ * A real palette PNG of the placeholder picture (see pictureOf) in a colour derived from `seed`,
+ * `size` pixels square or `{ width, height }`, optionally padded to `targetBytes`. Only the palette
+ * depends on the seed: the compressed pixels are made once per size, so a 4K image costs a
+ * palette, not a 4K encoding.
+ */
+export function makePng(seed: string, size: number | Dimensions = 32, targetBytes = 0): Buffer {
+	const { width, height } = dimensionsOf(size);
 	const header = Buffer.alloc(13);
-	header.writeUInt32BE(size, 0);
-	header.writeUInt32BE(size, 4);
+	header.writeUInt32BE(width, 0);
+	header.writeUInt32BE(height, 4);
 	header[8] = 8; // bit depth
-	header[9] = 2; // truecolour
-	const rowBytes = 1 + size * 3;
-	const pixels = Buffer.alloc(size * rowBytes);
-	paint(colourFor(seed), size, pixels, { rowBytes, rowStart: 1, stride: 3 });
+	header[9] = 3; // palette
 	const parts = [
 		Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
 		pngChunk('IHDR', header),
-		pngChunk('IDAT', deflateSync(pixels)),
+		pngChunk('PLTE', Buffer.from(paletteFor(colourFor(seed)).flat())),
+		pngPixelChunk(width, height),
 	];
 	const current = parts.reduce((sum, part) => sum + part.length, 0) + 12;
 	if (targetBytes > current + 12) {
@@ -48,11 +57,19 @@ export function makePng(seed: string, size = 32, targetBytes = 0): Buffer {
 	return Buffer.concat(parts);
 }
 
-/** A real baseline JPEG (encoded by jpeg-js) in a colour derived from `seed`, padded with COM segments. */
-export function makeJpeg(seed: string, size = 16, targetBytes = 0): Buffer {
-	const pixels = Buffer.alloc(size * size * 4, 255);
-	paint(colourFor(seed), size, pixels, { rowBytes: size * 4, rowStart: 0, stride: 4 });
-	const encoded = Buffer.from(jpeg.encode({ data: pixels, width: size, height: size }, 80).data);
+/**
+ * A real baseline JPEG of the placeholder picture in a colour derived from `seed` (8×8 blocks of
+ * flat colour, see jpegEncoder.ts), `size` pixels square or `{ width, height }`, padded with COM
+ * segments to `targetBytes`.
+ */
+export function makeJpeg(seed: string, size: number | Dimensions = 16, targetBytes = 0): Buffer {
+	const { width, height } = dimensionsOf(size);
+	const encoded = encodeFlatBlockJpeg({
+		width,
+		height,
+		indexAt: pictureOf(width, height),
+		colours: paletteFor(colourFor(seed)).map(toYCbCr),
+	});
 	const segments = [commentSegment(Buffer.from(`phota-sim ${seed}`))];
 	let total = encoded.length + segments[0].length;
 	while (targetBytes > total + 4) {
@@ -83,56 +100,107 @@ export function sniffImage(bytes: Buffer): 'png' | 'jpeg' | 'webp' | 'heic' | un
 	return undefined;
 }
 
-/**
- * A soft diagonal gradient with a round "subject" in the middle, so outputs look like pictures: per
- * pixel of a `size` square, row by row, its diagonal (x + y), or −1 inside the subject. Worked out
- * once per size: a simulated API draws fresh images for every image request, and drawing must not
- * add to the latency it simulates.
- */
-const patternBySize = new Map<number, Int32Array>();
-
-function patternOf(size: number): Int32Array {
-	let pattern = patternBySize.get(size);
-	if (pattern) return pattern;
-	pattern = new Int32Array(size * size);
-	for (let y = 0; y < size; y++) {
-		for (let x = 0; x < size; x++) {
-			const dx = x - size / 2;
-			const dy = y - size * 0.45;
-			pattern[y * size + x] = dx * dx + dy * dy < (size * 0.22) ** 2 ? -1 : x + y;
+/** Width and height of a PNG or baseline/progressive JPEG (undefined for other files). */
+export function imageDimensions(bytes: Buffer): Dimensions | undefined {
+	const kind = sniffImage(bytes);
+	if (kind === 'png' && bytes.length >= 24)
+		return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
+	if (kind !== 'jpeg') return undefined;
+	let offset = 2;
+	while (offset + 9 <= bytes.length && bytes[offset] === 0xff) {
+		const marker = bytes[offset + 1];
+		if (marker === 0xff) {
+			offset++;
+			continue;
 		}
+		// SOF0–SOF15 carry the size; C4 (DHT), C8 (JPG) and CC (DAC) share the range but do not.
+		if (marker >= 0xc0 && marker <= 0xcf && ![0xc4, 0xc8, 0xcc].includes(marker))
+			return { height: bytes.readUInt16BE(offset + 5), width: bytes.readUInt16BE(offset + 7) };
+		offset += 2 + bytes.readUInt16BE(offset + 2);
 	}
-	patternBySize.set(size, pattern);
-	return pattern;
+	return undefined;
 }
 
+/** The bytes of an inline image input (raw base64 or a data: URI); undefined for anything else. */
+export function inlineImageBytes(
+	value: unknown,
+	maxChars = Infinity,
+): { bytes: Buffer; dataUri: boolean } | undefined {
+	if (typeof value !== 'string' || /^https?:\/\/\S+$/.test(value)) return undefined;
+	const dataUri = /^data:image\/[a-z+]+;base64,/i.exec(value);
+	const base64 = dataUri ? value.slice(dataUri[0].length) : value;
+	const chars = Math.min(base64.length, Math.floor(maxChars / 4) * 4);
+	return { bytes: Buffer.from(base64.slice(0, chars), 'base64'), dataUri: dataUri !== null };
+}
+
+function dimensionsOf(size: number | Dimensions): Dimensions {
+	return typeof size === 'number' ? { width: size, height: size } : size;
+}
+
+/** Per width×height: the IDAT chunk, made once (the sizes a simulator answers with are few). */
+const pngPixelChunks = new Map<string, Buffer>();
+
+function pngPixelChunk(width: number, height: number): Buffer {
+	const key = `${width}x${height}`;
+	let chunk = pngPixelChunks.get(key);
+	if (!chunk) {
+		if (pngPixelChunks.size >= 64) pngPixelChunks.clear();
+		chunk = pngChunk('IDAT', pngPixels(width, height));
+		pngPixelChunks.set(key, chunk);
+	}
+	return chunk;
+}
+
+const SUBJECT = 255;
+
 /**
- * Writes the picture's RGB in `colour` into `target`: row y starts at `y * rowBytes + rowStart`,
- * and pixels are `stride` bytes apart.
+ * The placeholder picture, so outputs look like pictures: a soft diagonal gradient (palette index
+ * 0–254 along x + y) with a round "subject" (index 255) in the middle. Plain arithmetic, no Math
+ * calls: those are 80 times slower inside Jest, and this runs for every pixel of a new size.
  */
-function paint(
-	colour: [number, number, number],
-	size: number,
-	target: Buffer,
-	layout: { rowBytes: number; rowStart: number; stride: number },
-): void {
-	const pattern = patternOf(size);
-	const subject = colour.map((channel) => Math.round(255 - channel * 0.6));
-	// Each channel's value on each diagonal.
-	const diagonals = colour.map((channel) =>
-		Array.from({ length: 2 * size }, (_, diagonal) =>
-			Math.round(channel * (0.55 + 0.45 * (diagonal / (2 * size)))),
-		),
-	);
-	for (let y = 0; y < size; y++) {
-		let offset = y * layout.rowBytes + layout.rowStart;
-		for (let x = 0; x < size; x++, offset += layout.stride) {
-			const diagonal = pattern[y * size + x];
-			for (let channel = 0; channel < 3; channel++) {
-				target[offset + channel] = diagonal < 0 ? subject[channel] : diagonals[channel][diagonal];
-			}
+function pictureOf(width: number, height: number): (x: number, y: number) => number {
+	const radiusSquared = (Math.min(width, height) * 0.22) ** 2;
+	return (x, y) => {
+		const dx = x - width / 2;
+		const dy = y - height * 0.45;
+		return dx * dx + dy * dy < radiusSquared ? SUBJECT : (((x + y) * 255) / (width + height)) | 0;
+	};
+}
+
+/** The picture's PNG pixel data: each row Sub-filtered (mostly zeros), then deflated. */
+function pngPixels(width: number, height: number): Buffer {
+	const indexAt = pictureOf(width, height);
+	const rows = Buffer.alloc(height * (width + 1));
+	for (let y = 0; y < height; y++) {
+		const start = y * (width + 1);
+		rows[start] = 1; // filter type Sub: each byte minus the one to its left
+		let left = 0;
+		for (let x = 0; x < width; x++) {
+			const index = indexAt(x, y);
+			rows[start + 1 + x] = (index - left) & 0xff;
+			left = index;
 		}
 	}
+	return deflateSync(rows, { level: 9 });
+}
+
+/** Palette entries 0–254: the gradient's shades of `colour`; 255: the subject. */
+function paletteFor(colour: [number, number, number]): Array<[number, number, number]> {
+	const shades = Array.from(
+		{ length: SUBJECT },
+		(_, index) =>
+			colour.map((channel) => Math.round(channel * (0.55 + 0.45 * (index / SUBJECT)))) as [
+				number,
+				number,
+				number,
+			],
+	);
+	const subject = colour.map((channel) => Math.round(255 - channel * 0.6)) as [
+		number,
+		number,
+		number,
+	];
+	return [...shades, subject];
 }
 
 function colourFor(seed: string): [number, number, number] {

@@ -9,4 +9,5 @@ export type { OtherHostRequest, SimJob, SimProfile } from './state';
 export { OtherHost } from './state';
 export type { StartOptions } from './server';
 export { PhotaSimulator, startSimulator } from './server';
-export { makeJpeg, makePng, sniffImage } from './images';
+export type { Dimensions } from './images';
+export { imageDimensions, makeJpeg, makePng, sniffImage } from './images';

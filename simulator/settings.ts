@@ -63,6 +63,17 @@ export interface SimulatorSettings {
 	prices: { perImage: number; perProfile: number };
 	/** Target size of each output image in bytes (0 = small natural size). Enhance and remix are 2K. */
 	outputBytes: { '1K': number; '2K': number; '4K': number };
+	/**
+	 * ASSUMPTION (§3.7 gives no pixel sizes): the long edge of an output image per resolution; the
+	 * short edge follows the aspect ratio (4:3 at 2K is 2048×1536, 16:9 at 1K is 1024×576).
+	 */
+	outputLongEdgePx: { '1K': number; '2K': number; '4K': number };
+	/**
+	 * ASSUMPTION (§3.7, §5.4): the aspect of an 'auto' (or unsent) aspect_ratio on edit, and of enhance
+	 * and remix: 'nearestToInput' = the listed ratio nearest the first input image's (1:1 for URL
+	 * inputs and generate, which has none), 'square' = always 1:1.
+	 */
+	autoAspectRatio: 'nearestToInput' | 'square';
 	downloadUrlTtlMs: number;
 	/**
 	 * ASSUMPTION (§9.18): no rate limit is documented; off unless set. Checked after authentication
@@ -117,6 +128,8 @@ export function defaultSettings(): SimulatorSettings {
 		creditBalance: null,
 		prices: { perImage: 1, perProfile: 3 },
 		outputBytes: { '1K': 0, '2K': 0, '4K': 0 },
+		outputLongEdgePx: { '1K': 1024, '2K': 2048, '4K': 4096 },
+		autoAspectRatio: 'nearestToInput',
 		downloadUrlTtlMs: 24 * 60 * 60 * 1000,
 		retryAfterFormat: 'seconds',
 		statusMessage: 'null',

@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 
-import { sniffImage } from './images';
+import { inlineImageBytes, sniffImage } from './images';
 import { HttpError, headerValue, httpError, parseJson } from './http';
 import type { SimulatorSettings } from './settings';
 
@@ -280,13 +280,8 @@ function imageInputs(body: Record<string, unknown>): Array<[string, unknown]> {
 }
 
 function isImageInput(settings: SimulatorSettings, value: unknown): boolean {
-	if (typeof value !== 'string') return false;
-	if (/^https?:\/\/\S+$/.test(value)) return true;
-	let base64 = value;
-	const dataUri = /^data:image\/[a-z+]+;base64,/i.exec(value);
-	if (dataUri) {
-		if (!settings.acceptDataUriPrefix) return false;
-		base64 = value.slice(dataUri[0].length);
-	}
-	return sniffImage(Buffer.from(base64, 'base64')) !== undefined;
+	if (typeof value === 'string' && /^https?:\/\/\S+$/.test(value)) return true;
+	const inline = inlineImageBytes(value);
+	if (!inline || (inline.dataUri && !settings.acceptDataUriPrefix)) return false;
+	return sniffImage(inline.bytes) !== undefined;
 }

@@ -12,7 +12,7 @@ import {
 } from './harness/workflow';
 import type { NodeOptions } from './harness/workflow';
 import type { FixtureItem } from './harness/testNodes';
-import { makePng, sniffImage } from '../simulator';
+import { imageDimensions, makePng, sniffImage } from '../simulator';
 
 const env = usePhotaEnvironment();
 
@@ -104,6 +104,29 @@ describe('Phota → Image → Generate', () => {
 		});
 		expect(jpeg.decode(await bytesOf(item)).width).toBeGreaterThan(0);
 	});
+
+	test.each([
+		['4:3', '2K', 'png', { width: 2048, height: 1536 }, 'image/png', [0x89, 0x50, 0x4e, 0x47]],
+		['16:9', '1K', 'jpg', { width: 1024, height: 576 }, 'image/jpeg', [0xff, 0xd8, 0xff]],
+	])(
+		'Generate %s at %s as %s: the image has that size, MIME type and magic bytes',
+		async (aspectRatio, resolution, outputFormat, size, mimeType, magic) => {
+			const result = await env.runPhota([{ json: {} }], {
+				resource: 'image',
+				operation: 'generate',
+				profiles: NO_PROFILES,
+				prompt: 'A lighthouse at dusk',
+				options: { aspectRatio, resolution, outputFormat },
+			});
+			expect(result.status).toBe('success');
+			const [item] = result.output('Phota');
+			const bytes = await bytesOf(item);
+			expect(item.binary!.data).toMatchObject({ mimeType, fileExtension: outputFormat });
+			expect(item.json.mime_type).toBe(mimeType);
+			expect([...bytes.subarray(0, magic.length)]).toEqual(magic);
+			expect(imageDimensions(bytes)).toEqual(size);
+		},
+	);
 
 	test('images made with Profiles empty get a hint naming those items; with a profile, none', async () => {
 		const [id] = await env.readyProfiles(1, 'ada');

@@ -43,6 +43,7 @@ import { HarnessCredentialsHelper } from './credentialsHelper';
 import { recordArtifact, recordKeys } from './leakCheck';
 import { runListSearch } from './listSearch';
 import { removeUserFolder, userFolder } from './n8nEnv';
+import { collectN8nLog } from './testLog';
 import { LoadedTypes, additionalDataWith, stub } from './n8nRuntime';
 import {
 	AuthenticatedGetNode,
@@ -93,6 +94,7 @@ export class N8nHarness {
 	/** Loads dist/ through n8n's package loader and prepares binary data storage. */
 	static async start(options: { binaryMode?: BinaryMode } = {}): Promise<N8nHarness> {
 		const binaryMode = options.binaryMode ?? 'default';
+		collectN8nLog();
 		const loader = new PackageDirectoryLoader(PACKAGE_DIR);
 		await loader.loadAll();
 

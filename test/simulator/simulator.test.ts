@@ -932,8 +932,8 @@ describe('latency', () => {
 		const afterLatency = await answerOf();
 		for (const { seed, images } of [atOnce, afterLatency]) {
 			expect(images).toEqual(
-				// Generate draws 1K images 128 px wide.
-				[0, 1].map((index) => makePng(`${seed}-${index}`, 128).toString('base64')),
+				// Generate's default: 1K, 'auto' (1:1 without an input image).
+				[0, 1].map((index) => makePng(`${seed}-${index}`, 1024).toString('base64')),
 			);
 		}
 	});
