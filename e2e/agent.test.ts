@@ -119,6 +119,19 @@ function photaToolNode(
 	};
 }
 
+/** Wait for Profile Ready as a tool, as a user adds it: no settings changed. */
+function waitToolNode(name: string, x: number): WorkflowNode {
+	return {
+		id: `tool-${name.replace(/\W/g, '-')}`,
+		name,
+		type: 'n8n-nodes-phota.waitForProfileReadyTool',
+		typeVersion: 1,
+		position: [x, 220],
+		parameters: {},
+		credentials: { photaApi: { id: 'phota-credential', name: 'Phota account' } },
+	};
+}
+
 interface AgentCase {
 	id: string;
 	agentVersion: number;
@@ -266,6 +279,11 @@ const cases = () => ({
 			photaToolNode('edit', { name: 'Edit Photo', x: 400 }),
 			photaToolNode('enhance', { name: 'Enhance Photo', x: 600 }),
 		],
+		systemMessage: systemMessage(),
+	},
+	waitTool: {
+		...generateCase('agent-31-wait-tool', NEWEST_AGENT, 1.3),
+		tools: [waitToolNode('Wait For Profile', 300)],
 		systemMessage: systemMessage(),
 	},
 });
@@ -588,5 +606,41 @@ describe(`Agent ${NEWEST_AGENT} with Get Status, Edit and Enhance tools`, () => 
 		// Each image came back to the model as a download URL.
 		expect(firstUrl(calls[2].toolResults[1])).toMatch(/\/files\//);
 		expect(firstUrl(calls[3].toolResults[2])).toMatch(/\/files\//);
+	});
+});
+
+describe(`Agent ${NEWEST_AGENT} with Wait for Profile Ready as a tool`, () => {
+	test('with no settings changed the model passes profile_ids and reads the outcome, a failed profile and a mistake alike', async () => {
+		const calls = [profileId, 'prof_missing', ''];
+		const policy: Policy = (turn) => {
+			const next = turn.toolResults.length;
+			if (next < calls.length) {
+				return { toolCall: { name: 'Wait_For_Profile', arguments: { profile_ids: calls[next] } } };
+			}
+			return { text: `Done: ${turn.toolResults.join(' ')}` };
+		};
+		stub.setPolicy(policy);
+
+		const run = await execute(cases().waitTool.id);
+
+		expect(run.data.resultData.error).toBeUndefined();
+		expect(run.status).toBe('success');
+		const turns = stub.modelCalls();
+		expect(turns).toHaveLength(4);
+		const [tool] = turns[0].tools;
+		expect(Object.keys(tool.parameters.properties ?? {})).toEqual(['profile_ids']);
+		expect(tool.description).toMatch(/about 20 minutes/);
+		const [ready, missing, mistake] = turns[3].toolResults;
+		expect(ready).toContain('"status":"READY"');
+		expect(ready).toContain('"ready":true');
+		// A profile that cannot be used comes back as an outcome (the Failed output's item) ...
+		expect(missing).toContain('"status":"NOT_FOUND"');
+		expect(missing).toContain('"ready":false');
+		// ... and a call the node refuses as an error the model can fix, nothing sent for it.
+		expect(mistake).toMatch(/"error":".*Profiles/);
+		expect(sim.log.forRoute('GET /profiles/:id/status').map((entry) => entry.path)).toEqual([
+			expect.stringContaining(profileId),
+			expect.stringContaining('prof_missing'),
+		]);
 	});
 });
