@@ -86,7 +86,9 @@ async function main() {
 		);
 		for (const node of workflow.nodes) {
 			if (node.name === 'Create Profile' && photoUrls) node.parameters.imageUrls = photoUrls;
-			if (node.name === 'Wait for Profile Ready' && sim) node.parameters.pollIntervalSeconds = 2;
+			// The example polls every 5 s, for the simulator; a real training takes about 20 minutes.
+			if (node.name === 'Wait for Profile Ready')
+				node.parameters.pollIntervalSeconds = sim ? 2 : 15;
 		}
 		await importWorkflow(n8n, { ...workflow, id: 'demo' });
 
