@@ -96,18 +96,22 @@ async function main() {
 			'Running the workflow in n8n: Create Profile → Wait for Profile Ready → Generate Campaign Images',
 		);
 		const started = Date.now();
-		const progress = setInterval(() => {
+		const report = (last = false) => {
 			const seconds = Math.round((Date.now() - started) / 1000);
 			const profile = sim?.profiles()[0];
 			const detail = profile ? `profile ${profile.id}: ${profile.status}` : 'running';
-			console.log(`  … ${seconds}s ${detail}`);
-		}, 3000);
+			console.log(`  … ${seconds}s ${detail}${last ? ' (workflow finished)' : ''}`);
+		};
+		const progress = setInterval(report, 3000);
 		let run: IRun;
 		try {
 			run = await executeWorkflow(n8n, 'demo');
 		} finally {
 			clearInterval(progress);
 		}
+		// A last line as the workflow ends, so it agrees with the summary below (the previous one
+		// may be up to 3 s old: a profile still IN_PROGRESS that the summary shows READY).
+		report(true);
 
 		if (run.data.resultData.error) {
 			throw new Error(`The workflow failed: ${run.data.resultData.error.message}`);
