@@ -5,6 +5,7 @@ import type { INodeExecutionData, IRun } from 'n8n-workflow';
 import { fetch } from 'undici';
 
 import type { PhotaSimulator } from '../simulator';
+import { run } from '../processes';
 import { makeJpeg, makePng, sniffImage, startSimulator } from '../simulator';
 import type { N8nInstance } from './n8nCli';
 import type { OpenAiStub } from './openaiStub';
@@ -268,7 +269,10 @@ test('AI agent example: headless start (Manual Trigger → chat message) → age
 	expect(JSON.stringify(run)).not.toContain(OPENAI_KEY);
 });
 
-test("the README's manual install (npm install in ~/.n8n/nodes) adds one package, and n8n runs it", async () => {
+test("the README's manual install (its own-n8n recipe, run as printed) adds one package, and n8n runs it", async () => {
+	// The recipe names the tarball by `npm pack --silent`, which must print the file name alone.
+	const packed = await run('npm', ['pack', '--silent', '--dry-run'], { cwd: ROOT });
+	expect(packed.stdout.trim()).toBe(path.basename(tarball));
 	const manual = await createN8n(tarball, { installMethod: 'npmInstall' });
 	try {
 		// Checked by what is on disk, not by npm's "added 1 package" (which `npm run -s` hides).

@@ -4,9 +4,11 @@
  * does, and checked by what landed on disk (not by what npm printed, which `--silent` hides).
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 import { makeTempDir, removeTempDir, run } from '../processes';
+import { readmeRecipe, recipeScript } from './readmeRecipe';
 
 export const ROOT = path.resolve(__dirname, '..');
 export const PACKAGE_NAME = 'n8n-nodes-phota';
@@ -31,7 +33,7 @@ export function removePackage(tarball: string) {
  * - `communityNodes`: as n8n 2.8's Settings → Community Nodes installer does it (community-packages
  *   service, downloadPackage): unpack the tarball into nodes/node_modules/<name>, delete its dev, peer
  *   and optional dependencies from package.json, then `npm install` inside that folder.
- * - `npmInstall`: the README's manual command, `npm install <package>` in nodes/.
+ * - `npmInstall`: the README's own-n8n recipe, its ```bash block run as printed (e2e/readmeRecipe.ts).
  */
 export type InstallMethod = 'communityNodes' | 'npmInstall';
 
@@ -41,13 +43,11 @@ export async function installPackage(
 	nodesDir: string,
 	method: InstallMethod,
 ): Promise<void> {
-	mkdirSync(nodesDir, { recursive: true });
 	if (method === 'npmInstall') {
-		// The README's commands as written (`mkdir -p ~/.n8n/nodes && cd ~/.n8n/nodes`, then
-		// `npm install <tarball>`); npm makes nodes/package.json itself.
-		await run('npm', ['install', tarball], { cwd: nodesDir });
+		await runReadmeRecipe(tarball, nodesDir);
 		return;
 	}
+	mkdirSync(nodesDir, { recursive: true });
 	// n8n's installer works in a nodes/ folder that n8n made, with its own package.json.
 	writeFileSync(
 		path.join(nodesDir, 'package.json'),
@@ -109,4 +109,26 @@ export function installedPackages(nodesDir: string): {
 		? (JSON.parse(readFileSync(installed, 'utf8')) as { version: string }).version
 		: undefined;
 	return { packages, dependencies: manifest.dependencies ?? {}, version };
+}
+
+/**
+ * Runs the README's recipe (mkdir, cd, `npm install "$TGZ"`) with bash as printed, for the user
+ * folder that holds `nodesDir` (`<userFolder>/.n8n/nodes`): HOME and N8N_USER_FOLDER point at it, so
+ * neither `~` nor `$N8N_USER_FOLDER` reaches the real home. npm keeps the real cache and user config
+ * (registry settings), so the install works offline as the other install path does.
+ */
+async function runReadmeRecipe(tarball: string, nodesDir: string): Promise<void> {
+	const userFolder = path.resolve(nodesDir, '..', '..');
+	if (path.join(userFolder, '.n8n', 'nodes') !== path.resolve(nodesDir))
+		throw new Error(`${nodesDir} is not <user folder>/.n8n/nodes`);
+	await run('bash', ['-e', '-c', recipeScript(readmeRecipe(), tarball)], {
+		cwd: path.dirname(tarball),
+		env: {
+			...process.env,
+			HOME: userFolder,
+			N8N_USER_FOLDER: userFolder,
+			npm_config_cache: process.env.npm_config_cache ?? path.join(os.homedir(), '.npm'),
+			npm_config_userconfig: process.env.npm_config_userconfig ?? path.join(os.homedir(), '.npmrc'),
+		},
+	});
 }

@@ -50,8 +50,10 @@ function progress(log: string, total: number): string {
 	}
 	if (running.size) return `running install scripts (${[...new Set(running.values())].join(', ')})`;
 	if (scriptsRun) return `finishing (${scriptsRun} install scripts done)`;
-	if (tarballs) return `fetching and unpacking packages (${tarballs} of up to ${total})`;
-	if (fetches.length) return `fetching package metadata (${fetches.length} of up to ${total})`;
+	// One line for both kinds of fetch, each count only growing: npm fetches metadata first and
+	// tarballs later, so a single "N of up to total" would fall back when the tarballs start.
+	if (fetches.length)
+		return `fetching packages (${fetches.length} requests, ${tarballs} of up to ${total} packages downloaded)`;
 	return 'reading the lockfile';
 }
 

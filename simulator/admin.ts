@@ -1,4 +1,4 @@
-/** The /__sim/… endpoints: what tests and scripts in another process use (README "Local Phota simulator"). */
+/** The /__sim/… endpoints: what tests and scripts in another process use (docs/simulator.md). */
 import type { FaultInjector, FaultSpec } from './faultInjector';
 import { FAULT_KINDS } from './faultInjector';
 import type { Reply } from './http';
