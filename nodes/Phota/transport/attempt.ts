@@ -1,4 +1,4 @@
-import { armTimer, sleepUnlessCancelled } from './sleep';
+import { armTimer, linkAbort, sleepUnlessCancelled } from './sleep';
 
 /** A response body n8n hands over as a stream (`encoding: 'stream'`). */
 export interface BodyStream extends AsyncIterable<unknown> {
@@ -104,18 +104,6 @@ export class AttemptDeadline {
 		this.abort.abort(error);
 		this.rejectRace(error);
 	}
-}
-
-/** Aborts `target` when `source` aborts, until the returned function unlinks them. */
-function linkAbort(source: AbortSignal | undefined, target: AbortController): () => void {
-	if (!source) return () => {};
-	if (source.aborted) {
-		target.abort(source.reason);
-		return () => {};
-	}
-	const onAbort = () => target.abort(source.reason);
-	source.addEventListener('abort', onAbort, { once: true });
-	return () => source.removeEventListener('abort', onAbort);
 }
 
 /** Waits for `work` to settle, at most `ms`. */

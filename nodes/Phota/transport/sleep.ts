@@ -38,11 +38,9 @@ export async function sleepUnlessCancelled(
 	wake?: AbortSignal,
 ): Promise<void> {
 	const timer = new AbortController();
-	const onCancel = () => timer.abort();
+	const unlinkCancel = linkAbort(signal, timer);
 	let onWake = () => {};
 	const woken = new Promise<void>((resolve) => (onWake = resolve));
-	if (signal?.aborted) timer.abort();
-	else signal?.addEventListener('abort', onCancel, { once: true });
 	// A cancelled execution is never "woken": the cancellation error wins.
 	if (wake?.aborted && !signal?.aborted) onWake();
 	else wake?.addEventListener('abort', onWake, { once: true });
@@ -53,9 +51,21 @@ export async function sleepUnlessCancelled(
 		await Promise.race([sleeping, woken]);
 	} finally {
 		timer.abort();
-		signal?.removeEventListener('abort', onCancel);
+		unlinkCancel();
 		wake?.removeEventListener('abort', onWake);
 	}
+}
+
+/** Aborts `target` when `source` aborts, until the returned function unlinks them. */
+export function linkAbort(source: AbortSignal | undefined, target: AbortController): () => void {
+	if (!source) return () => {};
+	if (source.aborted) {
+		target.abort(source.reason);
+		return () => {};
+	}
+	const onAbort = () => target.abort(source.reason);
+	source.addEventListener('abort', onAbort, { once: true });
+	return () => source.removeEventListener('abort', onAbort);
 }
 
 /**
