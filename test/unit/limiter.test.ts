@@ -1,5 +1,6 @@
 /** The request limiter's adaptive limit, straight from the source (no n8n needed). */
-import { ItemNotSentError, RequestLimiter } from '../../nodes/Phota/transport/limiter';
+import { RequestLimiter } from '../../nodes/Phota/transport/limiter';
+import { LostRun } from '../../nodes/Phota/transport/lostRun';
 
 async function holdPermits(limiter: RequestLimiter, count: number) {
 	return await Promise.all(Array.from({ length: count }, async () => await limiter.acquire()));
@@ -91,28 +92,40 @@ test('never more permits out than the limit, never below one, never above the ce
 });
 
 test('once the run is lost, nothing paid is sent: no first send, no resend; free requests of sent items go on', async () => {
-	const limiter = new RequestLimiter(1);
-	const runLost = new AbortController();
-	limiter.stopPaidRequestsOn(runLost.signal);
+	const lostRun = new LostRun();
+	// Item 0 sent a request (answered 429), item 1 a read.
+	expect(await lostRun.allows(0, true, false)).toBe(true);
+	expect(await lostRun.allows(1, false, true)).toBe(true);
 
-	const first = await limiter.acquire(0, true);
-	const waitingNew = limiter.acquire(1, true);
-	first.release('rateLimited');
-	(await waitingNew).release('ok');
-
-	runLost.abort();
-	// Item 0 was answered 429 (never processed): its resend would be paid, so it is refused.
-	await expect(limiter.acquire(0, true)).rejects.toBeInstanceOf(ItemNotSentError);
+	lostRun.markLost();
+	expect(lostRun.signal.aborted).toBe(true);
+	// Item 0's resend would be paid, so it is refused.
+	expect(await lostRun.allows(0, true, true)).toBe(false);
 	// Item 0's free requests (a read, a download of a paid image) still go on.
-	const read = await limiter.acquire(0, false);
-	// An item that sent nothing is refused, even a read; a refusal hands its slot on at once.
-	const refused = limiter.acquire(2, false);
-	const afterRefused = limiter.acquire(1, false);
-	read.release('ok');
-	await expect(refused).rejects.toBeInstanceOf(ItemNotSentError);
-	(await afterRefused).release('ok');
+	expect(await lostRun.allows(0, false, false)).toBe(true);
+	// An item that sent nothing is refused, even a read.
+	expect(await lostRun.allows(2, false, false)).toBe(false);
 	// Free requests that belong to no item are never refused; paid ones are.
-	(await limiter.acquire()).release('ok');
-	await expect(limiter.acquire(undefined, true)).rejects.toBeInstanceOf(ItemNotSentError);
-	expect(limiter.lostSignal?.aborted).toBe(true);
+	expect(await lostRun.allows(undefined, false, false)).toBe(true);
+	expect(await lostRun.allows(undefined, true, false)).toBe(false);
+});
+
+test('a refused request gives its permit back at once, counting for nothing', async () => {
+	const limiter = new RequestLimiter(1);
+	const held = await limiter.acquire();
+	const waiting = limiter.acquire();
+	held.release('notSent');
+	(await waiting).release('ok');
+	expect(limiter.currentLimit).toBe(1);
+	expect(limiter.lastRequestFailed).toBe(false);
+});
+
+test('the decision after a failed request waits for that failure to reach the item runner', async () => {
+	const lostRun = new LostRun();
+	expect(await lostRun.allows(0, true, false)).toBe(true);
+	// The failure arrives a few promise steps after the permit was released.
+	void Promise.resolve()
+		.then(() => undefined)
+		.then(() => lostRun.markLost());
+	expect(await lostRun.allows(1, true, true)).toBe(false);
 });

@@ -4,6 +4,13 @@
  */
 import type { NumberRule } from '../../nodes/Phota/helpers/parameterValues';
 import { readNumber } from '../../nodes/Phota/helpers/parameterValues';
+import { requestOptions } from '../../nodes/Phota/helpers/descriptions';
+import {
+	MAX_RETRIES,
+	PARALLEL_REQUESTS,
+	RATE_LIMIT_WAIT_MINUTES,
+	REQUEST_TIMEOUT_SECONDS,
+} from '../../nodes/Phota/helpers/runSettings';
 import { fakeContext, nodeErrorOf } from './fakeContext';
 
 const WHOLE: NumberRule = {
@@ -50,4 +57,21 @@ test('an infinite number (an expression such as 1/0) is refused', () => {
 	expect(nodeErrorOf(() => read(Infinity, FRACTION)).message).toMatch(
 		/^Timeout \(Minutes\) must be a number from 0\.5 to 60, got /,
 	);
+});
+
+test('the request options show the defaults the node falls back to', () => {
+	const rules: Record<string, NumberRule> = {
+		parallelRequests: PARALLEL_REQUESTS,
+		maxRetries: MAX_RETRIES,
+		rateLimitWaitMinutes: RATE_LIMIT_WAIT_MINUTES,
+		requestTimeoutSeconds: REQUEST_TIMEOUT_SECONDS,
+	};
+	expect(requestOptions.map((option) => option.name).sort()).toEqual(Object.keys(rules).sort());
+	for (const option of requestOptions) {
+		expect([option.name, option.default]).toEqual([option.name, rules[option.name].fallback]);
+		expect(option.typeOptions).toEqual({
+			minValue: rules[option.name].min,
+			maxValue: rules[option.name].max,
+		});
+	}
 });

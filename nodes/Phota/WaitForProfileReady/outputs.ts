@@ -15,23 +15,38 @@ export const outputNames = (parameters: { mode?: string; onFailure?: string }): 
 	return ['Ready', 'Failed'];
 };
 
+/** What waiting came to for one item: READY, or the status and message of its first profile that is not. */
+export interface ItemOutcome {
+	status: ProfileWatch['status'];
+	message: string;
+}
+
+export function itemOutcome(watches: ProfileWatch[]): ItemOutcome {
+	const failed = watches.find((watch) => watch.status !== 'READY');
+	if (!failed) return { status: 'READY', message: '' };
+	return {
+		status: failed.status,
+		message: failed.message || `Profile ${failed.profileId} is ${failed.status}`,
+	};
+}
+
 /** The input item, kept, with what waiting found out added (the item's own fields stay). */
 export function outputItem(
 	input: INodeExecutionData,
 	itemIndex: number,
 	ids: string[],
 	watches: ProfileWatch[],
+	outcome: ItemOutcome,
 ): INodeExecutionData {
-	const failed = watches.find((watch) => watch.status !== 'READY');
 	const startedAt = Math.min(...watches.map((watch) => watch.startedAt));
 	const finishedAt = Math.max(...watches.map((watch) => watch.finishedAt ?? Date.now()));
 	return {
 		json: {
 			...input.json,
 			profile_ids: ids,
-			status: failed ? failed.status : 'READY',
-			message: failed ? failed.message || `Profile ${failed.profileId} is ${failed.status}` : '',
-			ready: !failed,
+			status: outcome.status,
+			message: outcome.message,
+			ready: outcome.status === 'READY',
 			waited_seconds: secondsSince(startedAt, finishedAt),
 			polls: watches.reduce((sum, watch) => sum + watch.polls, 0),
 			profiles: watches.map((watch) => ({

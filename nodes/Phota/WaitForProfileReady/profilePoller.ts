@@ -4,7 +4,7 @@ import type { ProfileStatus } from '../helpers/interfaces';
 import { forEachConcurrently } from '../helpers/itemRunner';
 import { getProfileStatus } from '../helpers/profileApi';
 import { asNodeError, failureOf } from '../transport';
-import type { RetryPolicy } from '../transport/retryPolicy';
+import type { RunRequests } from '../transport';
 import {
 	backoffCeilingMs,
 	isTransient,
@@ -47,7 +47,7 @@ const DEFAULT_POLL_TIMEOUT_MS = 30_000;
 
 /** Whether waiting longer cannot change the outcome. */
 export function isSettled(status: ProfileWatch['status']): boolean {
-	return TERMINAL_STATUSES.includes(status as ProfileStatus) || status === 'NOT_FOUND';
+	return TERMINAL_STATUSES.some((terminal) => terminal === status) || status === 'NOT_FOUND';
 }
 
 /** A fatal failure that is not a 404 (a wrong key, a refused request): the node stops on it. */
@@ -74,17 +74,17 @@ function newWatch(profileId: string, startedAt: number): ProfileWatch {
 	};
 }
 
-/** One status request per profile, at most `parallelRequests` at a time, retried per `retryPolicy`. */
+/** One status request per profile, at most `parallelRequests` at a time, retried per the run's policy. */
 export async function checkOnce(
 	this: IExecuteFunctions,
 	profileIds: string[],
 	parallelRequests: number,
-	retryPolicy: RetryPolicy,
+	requests: RunRequests,
 ): Promise<Map<string, ProfileWatch>> {
 	const startedAt = Date.now();
 	const watches = new Map(profileIds.map((id) => [id, newWatch(id, startedAt)]));
 	await forEachConcurrently([...watches.values()], parallelRequests, async (watch) => {
-		await pollOnce.call(this, watch, { retryPolicy, startedAt });
+		await pollOnce.call(this, watch, { requests, startedAt });
 		watch.done = true;
 		watch.finishedAt = startedAt;
 	});
@@ -101,6 +101,7 @@ export async function pollUntilSettled(
 	this: IExecuteFunctions,
 	profileIds: string[],
 	settings: PollSettings,
+	requests: RunRequests,
 	handling: {
 		/** Throw a non-transient failure other than 404 (401, 403, 422) at once instead of waiting on. */
 		stopOnFatalError: boolean;
@@ -121,12 +122,15 @@ export async function pollUntilSettled(
 			// Retries are this loop's job: one attempt per poll, then wait for the next one.
 			const untilDeadline = Math.max(1_000, settings.deadline - Date.now());
 			await pollOnce.call(this, watch, {
-				retryPolicy: {
-					...NO_RETRIES,
-					attemptTimeoutMs: Math.min(
-						settings.attemptTimeoutMs ?? DEFAULT_POLL_TIMEOUT_MS,
-						untilDeadline,
-					),
+				requests: {
+					...requests,
+					retryPolicy: {
+						...NO_RETRIES,
+						attemptTimeoutMs: Math.min(
+							settings.attemptTimeoutMs ?? DEFAULT_POLL_TIMEOUT_MS,
+							untilDeadline,
+						),
+					},
 				},
 				startedAt,
 				schedule: settings,
@@ -155,7 +159,7 @@ export async function pollUntilSettled(
 }
 
 interface PollOnceSettings {
-	retryPolicy: RetryPolicy;
+	requests: RunRequests;
 	startedAt: number;
 	/** When polling: when to poll next after a status or a transient failure. Unset: a single check. */
 	schedule?: Pick<PollSettings, 'intervalMs' | 'maxBackoffMs'>;
@@ -166,7 +170,7 @@ async function pollOnce(this: IExecuteFunctions, watch: ProfileWatch, settings: 
 	watch.polls += 1;
 	try {
 		const result = await getProfileStatus.call(this, watch.profileId, {
-			retryPolicy: settings.retryPolicy,
+			requests: settings.requests,
 		});
 		watch.transientErrors = 0;
 		if (watch.history.at(-1)?.status !== result.status) {
@@ -206,7 +210,8 @@ async function pollOnce(this: IExecuteFunctions, watch: ProfileWatch, settings: 
 		watch.finishedAt = Date.now();
 		const notFound = failure.status === 404;
 		watch.status = notFound ? 'NOT_FOUND' : watch.status;
-		watch.message = (error as Error).message;
-		watch.fatalError = error as Error;
+		const nodeError = asNodeError(this.getNode(), error);
+		watch.message = nodeError.message;
+		watch.fatalError = nodeError;
 	}
 }

@@ -1,6 +1,6 @@
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
-import { requestSettings } from '../helpers/descriptions';
+import { readRequestSettings } from '../helpers/runSettings';
 import type { NumberRule } from '../helpers/parameterValues';
 import { readNumber } from '../helpers/parameterValues';
 import type { RetryPolicy } from '../transport/retryPolicy';
@@ -39,7 +39,7 @@ export function readWaitSettings(
 	mode: 'wait' | 'checkOnce',
 ): WaitSettings {
 	const options = this.getNodeParameter('options', 0, {}) as IDataObject;
-	const { parallelRequests, retryPolicy } = requestSettings.call(
+	const { parallelRequests, retryPolicy } = readRequestSettings.call(
 		this,
 		options,
 		PARALLEL_STATUS_REQUESTS,

@@ -3,9 +3,11 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import { errorItem } from '../helpers/itemRunner';
 import { resolveProfileLocator } from '../helpers/profileIds';
+import type { RunRequests } from '../transport';
 import { asNodeError } from '../transport';
+import { RequestLimiter } from '../transport/limiter';
 import type { OutputName } from './outputs';
-import { outputItem, outputNames } from './outputs';
+import { itemOutcome, outputItem, outputNames } from './outputs';
 import type { ProfileWatch } from './profilePoller';
 import { checkOnce, isSettled, pollUntilSettled, stoppingError } from './profilePoller';
 import { readWaitSettings } from './settings';
@@ -18,6 +20,10 @@ export async function waitAndRoute(this: IExecuteFunctions): Promise<INodeExecut
 	const onFailure = mode === 'checkOnce' ? 'route' : String(this.getNodeParameter('onFailure', 0));
 	// Every setting and every item's profiles are read before the first request.
 	const settings = readWaitSettings.call(this, mode);
+	const requests: RunRequests = {
+		retryPolicy: settings.retryPolicy,
+		limiter: new RequestLimiter(settings.poll.parallelRequests),
+	};
 	const idsByItem = readProfileIds.call(this);
 	const distinctIds = [...new Set(idsByItem.flatMap((ids) => (Array.isArray(ids) ? ids : [])))];
 	if (mode === 'wait' && distinctIds.length) {
@@ -31,16 +37,12 @@ export async function waitAndRoute(this: IExecuteFunctions): Promise<INodeExecut
 
 	const watches =
 		mode === 'checkOnce'
-			? await checkOnce.call(
-					this,
-					distinctIds,
-					settings.poll.parallelRequests,
-					settings.retryPolicy,
-				)
+			? await checkOnce.call(this, distinctIds, settings.poll.parallelRequests, requests)
 			: await pollUntilSettled.call(
 					this,
 					distinctIds,
 					{ ...settings.poll, deadline: Date.now() + settings.timeoutMs },
+					requests,
 					// Without Continue On Fail, a wrong key or a refused request ends the wait at once.
 					{ stopOnFatalError: !this.continueOnFail(), onChange: reportProgress.bind(this) },
 				);
@@ -110,23 +112,23 @@ function routeItems(
 		const fatalError = profileWatches.map(stoppingError).find(Boolean);
 		if (fatalError && !continueOnFail) throw fatalError;
 
-		const item = outputItem(items[itemIndex], itemIndex, ids, profileWatches);
-		const outcome = item.json.status as ProfileWatch['status'];
-		if (outcome === 'TIMEOUT') timedOut.push(itemIndex);
+		const outcome = itemOutcome(profileWatches);
+		const item = outputItem(items[itemIndex], itemIndex, ids, profileWatches, outcome);
+		if (outcome.status === 'TIMEOUT') timedOut.push(itemIndex);
 
-		if (outcome === 'READY' && !fatalError) {
+		if (outcome.status === 'READY' && !fatalError) {
 			send('Ready', item);
-		} else if (mode === 'checkOnce' && !fatalError && !isSettled(outcome)) {
+		} else if (mode === 'checkOnce' && !fatalError && !isSettled(outcome.status)) {
 			send('Still Training', item);
 		} else {
 			const error =
 				fatalError ??
 				new NodeOperationError(
 					this.getNode(),
-					`Profile training did not finish: ${item.json.message as string}`,
+					`Profile training did not finish: ${outcome.message}`,
 					{
 						itemIndex,
-						description: `Status: ${outcome}. Choose "Send Item to the Failed Output" to let the other items continue.`,
+						description: `Status: ${outcome.status}. Choose "Send Item to the Failed Output" to let the other items continue.`,
 					},
 				);
 			fail(item, error, itemIndex);

@@ -1,10 +1,13 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { requestSettings } from '../helpers/descriptions';
-import type { PrepareOperation, RunSettings } from '../helpers/itemRunner';
+import type { PrepareOperation } from '../helpers/itemRunner';
 import { runOperation } from '../helpers/itemRunner';
+import type { RunSettings } from '../helpers/runSettings';
+import { readRequestSettings } from '../helpers/runSettings';
 import { isToolRun, runAsTool } from '../helpers/toolMode';
+import { RequestLimiter } from '../transport/limiter';
+import { LostRun } from '../transport/lostRun';
 import type { PhotaType } from './node.type';
 import * as image from './image/Image.resource';
 import * as job from './job/Job.resource';
@@ -15,14 +18,28 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	return await runAsTool.call(this, async () => await routeToOperation.call(this));
 }
 
-/** Reads the Options every operation shares, prepares the chosen operation, and runs its items. */
+/**
+ * Reads the Options every operation shares, sets up what the run's requests share, prepares the
+ * chosen operation and runs its items.
+ */
 async function routeToOperation(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	const resource = this.getNodeParameter('resource', 0) as PhotaType['resource'];
 	const operation = this.getNodeParameter('operation', 0) as string;
 	const photaNodeData = { resource, operation } as PhotaType;
 
 	const options = this.getNodeParameter('options', 0, {}) as IDataObject;
-	const settings: RunSettings = { ...requestSettings.call(this, options), options };
+	const { parallelRequests, retryPolicy } = readRequestSettings.call(this, options);
+	const settings: RunSettings = {
+		parallelRequests,
+		options,
+		requests: {
+			retryPolicy,
+			// Parallel Requests bounds the run's requests in total, however an operation nests them.
+			limiter: new RequestLimiter(parallelRequests),
+			// Without Continue On Fail one failed item loses the run: nothing more is paid for.
+			lostRun: this.continueOnFail() ? undefined : new LostRun(),
+		},
+	};
 
 	let prepare: PrepareOperation;
 	switch (photaNodeData.resource) {
@@ -39,5 +56,5 @@ async function routeToOperation(this: IExecuteFunctions): Promise<INodeExecution
 			throw new NodeOperationError(this.getNode(), `The resource "${resource}" is not supported`);
 	}
 
-	return [await runOperation.call(this, prepare.call(this, settings), settings.parallelRequests)];
+	return [await runOperation.call(this, prepare.call(this, settings), settings)];
 }

@@ -1,9 +1,8 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
-import type { BodyStream } from '../transport';
+import type { BodyStream, RunRequests } from '../transport';
 import { downloadSignedUrl } from '../transport';
 import { incompleteAnswerError } from '../transport/errors';
-import type { RetryPolicy } from '../transport/retryPolicy';
 import { declaredImageType, outputMimeType } from './binary';
 import type { ImageEndpoint, ImageResponse } from './interfaces';
 
@@ -15,7 +14,7 @@ export interface ImageResultContext {
 	/** Download each URL into a binary file (otherwise URLs only). */
 	downloadUrls: boolean;
 	itemIndex: number;
-	retryPolicy: RetryPolicy;
+	requests: RunRequests;
 	extraJson?: IDataObject;
 }
 
@@ -88,7 +87,7 @@ export async function imageResultItems(
 					this,
 					url,
 					context.itemIndex,
-					context.retryPolicy,
+					context.requests,
 					async (body: BodyStream, headers) =>
 						await binaryItem.call(
 							this,

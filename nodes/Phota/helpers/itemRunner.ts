@@ -1,18 +1,8 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { requestLimiterOf } from '../transport/limiter';
-import type { RetryPolicy } from '../transport/retryPolicy';
-
-export const DEFAULT_PARALLEL_REQUESTS = 5;
-
-/** What every operation's run shares, read once from the node's Options (at item 0). */
-export interface RunSettings {
-	parallelRequests: number;
-	retryPolicy: RetryPolicy;
-	/** The Options collection, for an operation's own options. */
-	options: IDataObject;
-}
+import { appendDescription } from '../transport/errors';
+import type { RunSettings } from './runSettings';
 
 /**
  * One operation applied to every input item in two phases:
@@ -26,43 +16,40 @@ export interface ItemOperation<TPlan> {
 	profileIdsOf?(plan: TPlan): string[];
 	/** Called once after every item ran, e.g. to add execution hints about the run as a whole. */
 	finish?(this: IExecuteFunctions): void;
+	/**
+	 * Plans and runs once for all input items together, as item 0 (Create → Collect From All
+	 * Items): the result, or with Continue On Fail its error, pairs with every input item.
+	 */
+	allItemsAtOnce?: boolean;
 }
-
-/** An operation that makes one result from all input items together (Create → Collect From All Items). */
-export interface WholeInputOperation {
-	runOnWholeInput(this: IExecuteFunctions): Promise<INodeExecutionData[]>;
-}
-
-/** What an operation file's `prepare` returns for one node run. */
-export type PreparedOperation = ItemOperation<unknown> | WholeInputOperation;
 
 /** An operation file's `prepare`: reads what holds for the whole run and returns what runs the items. */
 export type PrepareOperation = (
 	this: IExecuteFunctions,
 	settings: RunSettings,
-) => PreparedOperation;
+) => ItemOperation<unknown>;
 
-/** Runs a prepared operation: item by item (see runItems), or once over the whole input. */
+/** Runs a prepared operation over the input items (see runItems), then its `finish`. */
 export async function runOperation(
 	this: IExecuteFunctions,
-	prepared: PreparedOperation,
-	parallelRequests: number,
+	operation: ItemOperation<unknown>,
+	settings: RunSettings,
 ): Promise<INodeExecutionData[]> {
-	if ('runOnWholeInput' in prepared) return await runOnWholeInput.call(this, prepared);
-	const output = await runItems.call(this, prepared, parallelRequests);
-	prepared.finish?.call(this);
+	const output = operation.allItemsAtOnce
+		? await runOnceForAllItems.call(this, operation)
+		: await runItems.call(this, operation, settings);
+	operation.finish?.call(this);
 	return output;
 }
 
-/** The result, or with Continue On Fail the error, pairs with every input item. */
-async function runOnWholeInput(
+async function runOnceForAllItems(
 	this: IExecuteFunctions,
-	operation: WholeInputOperation,
+	operation: ItemOperation<unknown>,
 ): Promise<INodeExecutionData[]> {
 	const pairedItem = this.getInputData().map((_, item) => ({ item }));
 	try {
-		const items = await operation.runOnWholeInput.call(this);
-		return items.map((item) => ({ ...item, pairedItem: item.pairedItem ?? pairedItem }));
+		const items = await operation.run.call(this, await operation.plan.call(this, 0), 0);
+		return this.helpers.constructExecutionMetaData(items, { itemData: pairedItem });
 	} catch (error) {
 		const itemError = attachItemIndex.call(this, error, 0);
 		if (!this.continueOnFail()) throw itemError;
@@ -81,7 +68,7 @@ type ItemOutcome = { items: INodeExecutionData[] } | { error: Error };
 async function runItems<TPlan>(
 	this: IExecuteFunctions,
 	operation: ItemOperation<TPlan>,
-	parallelRequests: number,
+	{ parallelRequests, requests }: RunSettings,
 ): Promise<INodeExecutionData[]> {
 	const itemCount = this.getInputData().length;
 	const continueOnFail = this.continueOnFail();
@@ -99,14 +86,11 @@ async function runItems<TPlan>(
 	}
 
 	let firstFailure: Error | undefined;
-	const runLost = new AbortController();
 	let unfinished = plans.size;
-	const limiter = requestLimiterOf(this);
 	// The rate limiter only tries more requests at a time while enough items are left.
-	limiter?.setBacklog(() => unfinished);
-	if (!continueOnFail) limiter?.stopPaidRequestsOn(runLost.signal);
+	requests.limiter.setBacklog(() => unfinished);
 	// The limiter keeps requests within Parallel Requests; items beyond it get ready meanwhile.
-	const itemsAtOnce = limiter ? itemsInProgress(parallelRequests) : parallelRequests;
+	const itemsAtOnce = itemsInProgress(parallelRequests);
 	await forEachConcurrently([...plans.keys()], itemsAtOnce, async (itemIndex) => {
 		if (firstFailure) return;
 		try {
@@ -117,7 +101,7 @@ async function runItems<TPlan>(
 			outcomes[itemIndex] = { error: itemError };
 			if (!continueOnFail) {
 				firstFailure ??= itemError;
-				runLost.abort();
+				requests.lostRun?.markLost();
 			}
 		} finally {
 			unfinished -= 1;
@@ -135,10 +119,9 @@ async function runItems<TPlan>(
 			});
 		}
 		if ('items' in outcome) {
-			return outcome.items.map((item) => ({
-				...item,
-				pairedItem: item.pairedItem ?? { item: itemIndex },
-			}));
+			return this.helpers.constructExecutionMetaData(outcome.items, {
+				itemData: { item: itemIndex },
+			});
 		}
 		const plan = plans.get(itemIndex);
 		const inputJson = inputItems[itemIndex]?.json ?? {};
@@ -200,10 +183,10 @@ export function errorItem(
 		return { json: { error: error.message }, pairedItem: { item: itemIndex } };
 	}
 	const json: IDataObject = { error: error.message };
-	const description = (error as { description?: unknown }).description;
-	if (typeof description === 'string' && description) json.errorDescription = description;
-	const httpCode = (error as { httpCode?: unknown }).httpCode;
-	if (typeof httpCode === 'string') json.httpCode = httpCode;
+	if ('description' in error && typeof error.description === 'string' && error.description) {
+		json.errorDescription = error.description;
+	}
+	if ('httpCode' in error && typeof error.httpCode === 'string') json.httpCode = error.httpCode;
 	if (Array.isArray(inputJson?.profile_ids)) json.profile_ids = inputJson?.profile_ids;
 	return { json, pairedItem: { item: itemIndex } };
 }
@@ -219,14 +202,10 @@ function noteFinishedItems(error: Error, outcomes: ItemOutcome[]): Error {
 			: [],
 	);
 	if (finished.length === 0) return error;
-	const withDescription = error as Error & { description?: string | null };
-	withDescription.description = [
-		withDescription.description,
+	return appendDescription(
+		error,
 		`${finished.length} other item(s) had already finished when the node stopped, and their results are not passed on: ${finished.join('; ')}. To keep finished items when one fails, set the node's Settings → On Error to "Continue".`,
-	]
-		.filter(Boolean)
-		.join(' ');
-	return error;
+	);
 }
 
 function summariseResult(items: INodeExecutionData[]): string {
@@ -240,11 +219,22 @@ function summariseResult(items: INodeExecutionData[]): string {
 	return `${items.length} result(s)`;
 }
 
+/** n8n's node errors carry a `context` object, where n8n reads the item index from. */
+function hasContext(error: unknown): error is Error & { context: IDataObject } {
+	return (
+		error instanceof Error &&
+		'context' in error &&
+		typeof error.context === 'object' &&
+		error.context !== null
+	);
+}
+
 function attachItemIndex(this: IExecuteFunctions, error: unknown, itemIndex: number): Error {
-	if (error instanceof Error && 'context' in error) {
-		const context = (error as { context: IDataObject }).context;
-		if (context.itemIndex === undefined) context.itemIndex = itemIndex;
+	if (hasContext(error)) {
+		error.context.itemIndex ??= itemIndex;
 		return error;
 	}
-	return new NodeOperationError(this.getNode(), error as Error, { itemIndex });
+	return new NodeOperationError(this.getNode(), error instanceof Error ? error : String(error), {
+		itemIndex,
+	});
 }

@@ -1,8 +1,7 @@
 import type { IExecuteFunctions, ILoadOptionsFunctions } from 'n8n-workflow';
 
-import type { PhotaResponse } from '../transport';
+import type { PhotaResponse, RunRequests } from '../transport';
 import { photaApiRequest } from '../transport';
-import type { RetryPolicy } from '../transport/retryPolicy';
 import type { ProfileListEntry, ProfileListResponse, ProfileStatusResponse } from './interfaces';
 
 /** What a 404 on a profile's own endpoint advises. */
@@ -17,7 +16,7 @@ export interface ProfileSummary {
 export async function getProfileStatus(
 	this: IExecuteFunctions | ILoadOptionsFunctions,
 	profileId: string,
-	options: { itemIndex?: number; retryPolicy?: RetryPolicy } = {},
+	options: { itemIndex?: number; requests?: RunRequests } = {},
 ): Promise<ProfileStatusResponse> {
 	const { body } = (await photaApiRequest.call(this, {
 		method: 'GET',
@@ -30,7 +29,7 @@ export async function getProfileStatus(
 
 export async function listProfiles(
 	this: IExecuteFunctions | ILoadOptionsFunctions,
-	options: { tag?: string; itemIndex?: number; retryPolicy?: RetryPolicy } = {},
+	options: { tag?: string; itemIndex?: number; requests?: RunRequests } = {},
 ): Promise<ProfileSummary[]> {
 	const { tag, ...requestOptions } = options;
 	const { body } = (await photaApiRequest.call(this, {

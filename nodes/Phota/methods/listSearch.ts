@@ -3,10 +3,13 @@ import type { ILoadOptionsFunctions, INodeListSearchResult } from 'n8n-workflow'
 import { forEachConcurrently } from '../helpers/itemRunner';
 import type { ProfileSummary } from '../helpers/profileApi';
 import { getProfileStatus, listProfiles } from '../helpers/profileApi';
+import type { RunRequests } from '../transport';
+import { RequestLimiter } from '../transport/limiter';
 import { NO_RETRIES } from '../transport/retryPolicy';
 
 /** Status look-ups per search page; the list endpoint may return bare ids without a status. */
 const STATUS_LOOKUPS_PER_PAGE = 25;
+const STATUS_LOOKUPS_AT_ONCE = 5;
 
 export async function searchProfiles(
 	this: ILoadOptionsFunctions,
@@ -30,13 +33,18 @@ export async function searchProfiles(
 	);
 
 	const shown = profiles.slice(0, STATUS_LOOKUPS_PER_PAGE);
+	// The editor waits for the list: a status that fails is shown as unknown, not retried.
+	const requests: RunRequests = {
+		retryPolicy: NO_RETRIES,
+		limiter: new RequestLimiter(STATUS_LOOKUPS_AT_ONCE),
+	};
 	await forEachConcurrently(
 		shown.filter((profile) => profile.status === undefined),
-		5,
+		STATUS_LOOKUPS_AT_ONCE,
 		async (profile) => {
 			try {
 				profile.status = (
-					await getProfileStatus.call(this, profile.profile_id, { retryPolicy: NO_RETRIES })
+					await getProfileStatus.call(this, profile.profile_id, { requests })
 				).status;
 			} catch {
 				profile.status = 'status unknown';

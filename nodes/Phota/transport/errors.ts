@@ -189,3 +189,10 @@ export function asNodeError(node: INode, error: unknown): Error {
 	}
 	return new NodeOperationError(node, error as Error);
 }
+
+/** Adds `text` to the end of an error's description (what n8n shows under the message). */
+export function appendDescription<E extends Error>(error: E, text: string): E {
+	const withDescription: Error & { description?: string | null } = error;
+	withDescription.description = [withDescription.description, text].filter(Boolean).join(' ');
+	return error;
+}

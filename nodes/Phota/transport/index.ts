@@ -6,14 +6,12 @@ import type { AttemptDeadline, BodyStream } from './attempt';
 import { discardBody } from './attempt';
 import { originOf } from './baseUrl';
 import { CREDENTIAL_TYPE, credentialOf } from './credential';
-import { requestLimiterOf } from './limiter';
-import type { RetryPolicy } from './retryPolicy';
 import { withRetries } from './retryLoop';
-import type { PhotaContext, PhotaRequest, PhotaResponse } from './types';
+import type { PhotaContext, PhotaRequest, PhotaResponse, RunRequests } from './types';
 
 export { asNodeError, failureOf } from './errors';
 export type { BodyStream } from './attempt';
-export type { PhotaRequest, PhotaResponse } from './types';
+export type { PhotaRequest, PhotaResponse, RunRequests } from './types';
 
 export { CREDENTIAL_TYPE } from './credential';
 
@@ -36,7 +34,7 @@ export async function photaApiRequest<T = IDataObject>(
 	const origin = originOf(baseURL);
 	const safety = request.safety ?? (request.method === 'POST' ? 'paid' : 'idempotent');
 	const timeoutMs =
-		request.retryPolicy?.attemptTimeoutMs ??
+		request.requests?.retryPolicy.attemptTimeoutMs ??
 		(request.method === 'POST' ? SYNC_REQUEST_TIMEOUT_MS : READ_REQUEST_TIMEOUT_MS);
 
 	const sendOnce = async (deadline: AttemptDeadline): Promise<Answer<T>> => {
@@ -89,7 +87,7 @@ export async function photaApiRequest<T = IDataObject>(
 		this,
 		request,
 		safety,
-		{ timeoutMs, limiter: requestLimiterOf(this) },
+		{ timeoutMs, limiter: request.requests?.limiter, lostRun: request.requests?.lostRun },
 		sendOnce,
 	)) as PhotaResponse<T>;
 }
@@ -140,17 +138,18 @@ function redirectTarget(
  * Downloads a signed URL that Phota returned (an output image) and hands the stream to `consume`
  * (n8n's binary data store), so the file is never held whole in memory. These URLs carry their own
  * signature, so the API key is deliberately not sent with them. Stop cancels a download, and the
- * attempt bound covers the whole transfer, which a failed attempt repeats.
+ * attempt bound covers the whole transfer, which a failed attempt repeats. Downloads are free and go
+ * to Phota's storage, not its API: Parallel Requests does not count them.
  */
 export async function downloadSignedUrl<R>(
 	this: IExecuteFunctions,
 	url: string,
 	itemIndex: number,
-	retryPolicy: RetryPolicy | undefined,
+	requests: RunRequests | undefined,
 	consume: (body: BodyStream, headers: Record<string, string>) => Promise<R>,
 ): Promise<R> {
-	const request: PhotaRequest = { method: 'GET', endpoint: url, itemIndex, retryPolicy };
-	const timeoutMs = retryPolicy?.attemptTimeoutMs ?? DOWNLOAD_TIMEOUT_MS;
+	const request: PhotaRequest = { method: 'GET', endpoint: url, itemIndex, requests };
+	const timeoutMs = requests?.retryPolicy.attemptTimeoutMs ?? DOWNLOAD_TIMEOUT_MS;
 	const { body } = await withRetries.call(
 		this,
 		request,

@@ -1,17 +1,8 @@
-import { sleepUnlessCancelled } from './sleep';
-
-/** What happened to a request sent under a permit, for the limit to adapt. */
-export type PermitOutcome = 'ok' | 'rateLimited' | 'other';
-
 /**
- * Refused to a request once another item had failed the node: a paid request (a first send or a
- * resend after a 429 or a transient failure), or any request of an item that had sent nothing yet.
+ * What happened to a request sent under a permit, for the limit to adapt; `notSent`: the permit
+ * was given back unused (the request was refused), which counts for nothing.
  */
-export class ItemNotSentError extends Error {
-	constructor() {
-		super('Not sent: another item had already failed the node');
-	}
-}
+export type PermitOutcome = 'ok' | 'rateLimited' | 'other' | 'notSent';
 
 export interface Permit {
 	/** `waitMs`: for a 429, how long Phota asked to wait (Retry-After) before resending. */
@@ -54,9 +45,6 @@ export class RequestLimiter {
 	private latencyMs?: number;
 	private backlog?: () => number;
 	private readonly waiting: Array<() => void> = [];
-	private runLost?: AbortSignal;
-	/** Items that were given a permit: once the run is lost, their free requests still go on. */
-	private readonly itemsSent = new Set<number>();
 	private lastOutcome: PermitOutcome = 'ok';
 
 	constructor(private readonly ceiling: number) {
@@ -67,39 +55,22 @@ export class RequestLimiter {
 		return this.limit;
 	}
 
-	/** How many items of the run are not finished yet, for the step-up rule; unset: always enough. */
+	/** Whether the last request released went wrong (its error may still be on its way up). */
+	get lastRequestFailed(): boolean {
+		return this.lastOutcome !== 'ok';
+	}
+
+	/** How much work of the run is left (in requests or items), for the step-up rule; unset: always enough. */
 	setBacklog(backlog: () => number): void {
 		this.backlog = backlog;
 	}
 
-	/**
-	 * Once `runLost` is aborted (an item failed and the node will stop), nothing more is paid for:
-	 * every paid request is refused with {@link ItemNotSentError}, first sends and resends alike, and
-	 * so is any request of an item that has sent none yet. Free requests of items already under way
-	 * (reads, downloads of paid images) go on, so their results can be named in the node's error.
-	 */
-	stopPaidRequestsOn(runLost: AbortSignal): void {
-		this.runLost = runLost;
-	}
-
-	/** Aborted once the run is lost (see {@link stopPaidRequestsOn}); a resend's wait ends with it. */
-	get lostSignal(): AbortSignal | undefined {
-		return this.runLost;
-	}
-
-	/**
-	 * `itemIndex`: the item the request is for, if any; `paid`: whether Phota may bill it (see
-	 * {@link stopPaidRequestsOn}).
-	 */
-	async acquire(itemIndex?: number, paid = false): Promise<Permit> {
+	async acquire(): Promise<Permit> {
 		if (this.active >= this.limit) {
 			await new Promise<void>((resolve) => this.waiting.push(resolve));
 		} else {
 			this.active += 1;
 		}
-		const firstOfItem = itemIndex !== undefined && !this.itemsSent.has(itemIndex);
-		if (paid || firstOfItem) await this.refuseIfLost();
-		if (firstOfItem) this.itemsSent.add(itemIndex);
 		const sentAt = Date.now();
 		const level = this.limit;
 		const fullAtSend = this.active >= this.limit;
@@ -112,25 +83,13 @@ export class RequestLimiter {
 				released = true;
 				// Whether the limit was fully used while this request was out, at no higher a level than now.
 				const tested = (fullAtSend || this.timesFull > timesFullAtSend) && level <= this.limit;
-				this.lastOutcome = outcome;
+				if (outcome !== 'notSent') this.lastOutcome = outcome;
 				if (outcome === 'rateLimited') this.lowered(level, waitMs);
 				else if (outcome === 'ok') this.succeeded(Date.now() - sentAt, tested);
 				this.active -= 1;
 				this.admit();
 			},
 		};
-	}
-
-	/** Gives the permit just taken back, and throws, once the run is lost. */
-	private async refuseIfLost(): Promise<void> {
-		if (!this.runLost) return;
-		// A failed request frees its permit before its error has travelled up to the item runner:
-		// after one, let that error arrive (it takes only promise steps) before asking.
-		if (this.lastOutcome !== 'ok') await sleepUnlessCancelled(0);
-		if (!this.runLost.aborted) return;
-		this.active -= 1;
-		this.admit();
-		throw new ItemNotSentError();
 	}
 
 	private lowered(level: number, waitMs: number | undefined): void {
@@ -168,15 +127,4 @@ export class RequestLimiter {
 			this.waiting.shift()?.();
 		}
 	}
-}
-
-const limiterByContext = new WeakMap<object, RequestLimiter>();
-
-/** Sets the bound for requests made with this node run's context. */
-export function limitConcurrentRequests(context: object, limit: number): void {
-	limiterByContext.set(context, new RequestLimiter(limit));
-}
-
-export function requestLimiterOf(context: object): RequestLimiter | undefined {
-	return limiterByContext.get(context);
 }

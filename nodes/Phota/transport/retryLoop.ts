@@ -1,8 +1,9 @@
-import type { NodeApiError } from 'n8n-workflow';
+import type { INode, NodeApiError } from 'n8n-workflow';
 
 import type { Answer } from './answer';
 import { AttemptDeadline } from './attempt';
 import {
+	appendDescription,
 	asNodeError,
 	networkErrorCode,
 	photaHttpError,
@@ -11,7 +12,9 @@ import {
 	unreadableAnswerError,
 	withFailure,
 } from './errors';
-import type { PermitOutcome, RequestLimiter } from './limiter';
+import type { Permit, PermitOutcome, RequestLimiter } from './limiter';
+import type { LostRun } from './lostRun';
+import { ItemNotSentError } from './lostRun';
 import type { FailureFacts, ResendSafety, RetryPolicy } from './retryPolicy';
 import {
 	ANSWER_UNREADABLE,
@@ -25,15 +28,16 @@ import {
 import { sleepUnlessCancelled } from './sleep';
 import type { PhotaContext, PhotaRequest, PhotaResponse, RequestFacts } from './types';
 
-function requestFacts(request: PhotaRequest, safety: ResendSafety): RequestFacts {
-	return {
-		method: request.method,
-		endpoint: request.endpoint,
-		body: request.body,
-		deduplicated: safety === 'deduplicated',
-		itemIndex: request.itemIndex,
-		notFoundHint: request.notFoundHint,
-	};
+/** What one attempt came to: the response to return, or a failure that may be sent again. */
+type AttemptResult<T> =
+	| { response: PhotaResponse<T> }
+	| { failure: FailureFacts; error: NodeApiError };
+
+/** The run's bounds an attempt is sent under; a signed-URL download has neither limiter nor lostRun. */
+export interface AttemptBounds {
+	timeoutMs: number;
+	limiter?: RequestLimiter;
+	lostRun?: LostRun;
 }
 
 /**
@@ -45,97 +49,162 @@ export async function withRetries<T>(
 	this: PhotaContext,
 	request: PhotaRequest,
 	safety: ResendSafety,
-	bounds: { timeoutMs: number; limiter?: RequestLimiter },
+	bounds: AttemptBounds,
 	attempt: (deadline: AttemptDeadline) => Promise<Answer<T>>,
 ): Promise<PhotaResponse<T>> {
-	const policy = request.retryPolicy ?? DEFAULT_RETRY_POLICY;
 	const cancelSignal =
 		'getExecutionCancelSignal' in this ? this.getExecutionCancelSignal() : undefined;
-	const facts = requestFacts(request, safety);
-	const node = this.getNode();
-	// Phota may bill it; once the run is lost such a request is never sent again (see the limiter).
+	const schedule = new ResendSchedule(
+		request.requests?.retryPolicy ?? DEFAULT_RETRY_POLICY,
+		safety,
+	);
+	// Phota may bill it; once the run is lost such a request is never sent again (see LostRun).
 	const paid = safety !== 'idempotent';
-	const runLost = paid ? bounds.limiter?.lostSignal : undefined;
-
-	// Whether an earlier attempt may have reached Phota and run before its answer was lost.
-	let earlierAttemptMayHaveRun = false;
-	// 429s are resent within a time budget; Max Retries counts the other transient failures.
-	let retries = 0;
-	let rateLimitedWaitMs = 0;
-	let rateLimitedResends = 0;
+	const sorting: Sorting = {
+		node: this.getNode(),
+		facts: requestFacts(request, safety),
+		cancelSignal,
+		// Whether an earlier attempt may have reached Phota and run before its answer was lost.
+		notFoundMeansDone: false,
+	};
 	for (;;) {
-		let failure: FailureFacts;
-		let apiError: NodeApiError;
-		const permit = await bounds.limiter?.acquire(request.itemIndex, paid);
-		let outcome: PermitOutcome = 'other';
-		let rateLimitWaitMs: number | undefined;
-		try {
-			// The bound starts once the request may go out, not while it waits for a permit.
-			const deadline = new AttemptDeadline(bounds.timeoutMs, cancelSignal);
-			let answer: Answer<T>;
-			try {
-				answer = await attempt(deadline);
-			} finally {
-				deadline.end();
-			}
-			outcome =
-				answer.statusCode === 429 ? 'rateLimited' : answer.statusCode < 400 ? 'ok' : 'other';
-			if (outcome === 'rateLimited')
-				rateLimitWaitMs = parseRetryAfter(answer.headers['retry-after'], Date.now());
-			const doneByEarlierAttempt =
-				earlierAttemptMayHaveRun &&
-				answer.statusCode === 404 &&
-				request.notFoundOnResendMeansDone === true;
-			if (answer.unreadable !== undefined) {
-				if (cancelSignal?.aborted) throw asNodeError(node, answer.unreadable);
-				failure = { code: ANSWER_UNREADABLE };
-				apiError = unreadableAnswerError(node, answer.statusCode, answer.unreadable, facts);
-			} else if (answer.refusedRedirect) {
-				failure = { status: answer.statusCode };
-				apiError = redirectError(node, answer.statusCode, answer.refusedRedirect, facts);
-			} else if (answer.errorBody === undefined || doneByEarlierAttempt) {
-				return {
-					body: (answer.body ?? {}) as T,
-					statusCode: answer.statusCode,
-					headers: answer.headers,
-				};
-			} else {
-				failure = { status: answer.statusCode, retryAfterHeader: answer.headers['retry-after'] };
-				apiError = photaHttpError(node, answer.statusCode, answer.errorBody, answer.headers, facts);
-			}
-		} catch (error) {
-			if (cancelSignal?.aborted) throw asNodeError(node, error);
-			failure = { code: networkErrorCode(error) };
-			apiError = photaNetworkError(node, error, failure.code, facts);
-		} finally {
-			permit?.release(outcome, rateLimitWaitMs);
-		}
+		const permit = await takePermit(bounds, request.itemIndex, paid);
+		const result = await attemptOnce(bounds.timeoutMs, attempt, permit, sorting);
+		if ('response' in result) return result.response;
 
-		earlierAttemptMayHaveRun ||= !certainlyNotProcessed(failure);
-		let delay: number | undefined;
-		if (failure.status === 429) {
-			// Never processed, so free to resend: the only limit is how long the item may wait.
-			delay = rateLimitDelayMs(++rateLimitedResends, failure, policy);
-			rateLimitedWaitMs += delay;
-			if (rateLimitedWaitMs > policy.rateLimitBudgetMs) {
-				delay = undefined;
-				describeExhaustedBudget(apiError, policy);
-			}
-		} else if (retries < policy.maxRetries && mayResend(failure, safety)) {
-			delay = retryDelayMs(++retries, failure, policy);
-		}
-		if (delay === undefined) throw withFailure(apiError, failure);
-		// Ended early when the run is lost: the next acquire then refuses the resend.
-		await sleepUnlessCancelled(delay, cancelSignal, runLost);
+		sorting.notFoundMeansDone ||=
+			request.notFoundOnResendMeansDone === true && !certainlyNotProcessed(result.failure);
+		const delay = schedule.delayAfter(result.failure, result.error);
+		if (delay === undefined) throw withFailure(result.error, result.failure);
+		// Ended early when the run is lost: the next permit is then refused.
+		await sleepUnlessCancelled(delay, cancelSignal, paid ? bounds.lostRun?.signal : undefined);
 	}
 }
 
-function describeExhaustedBudget(error: Error, policy: RetryPolicy): void {
-	const withDescription = error as Error & { description?: string | null };
-	withDescription.description = [
-		withDescription.description,
-		`Phota kept rate limiting this request for the ${Math.round(policy.rateLimitBudgetMs / 6000) / 10} minutes the node waits (Options → Rate Limit Wait); nothing was charged for it.`,
-	]
-		.filter(Boolean)
-		.join(' ');
+/** A permit of the run's limiter, once the request may still go out (see LostRun). */
+async function takePermit(
+	bounds: AttemptBounds,
+	itemIndex: number | undefined,
+	paid: boolean,
+): Promise<Permit | undefined> {
+	const permit = await bounds.limiter?.acquire();
+	const afterFailedRequest = bounds.limiter?.lastRequestFailed ?? false;
+	if (!bounds.lostRun || (await bounds.lostRun.allows(itemIndex, paid, afterFailedRequest))) {
+		return permit;
+	}
+	permit?.release('notSent');
+	throw new ItemNotSentError();
+}
+
+/** What sorting an answer needs to know beyond the answer. */
+interface Sorting {
+	node: INode;
+	facts: RequestFacts;
+	cancelSignal?: AbortSignal;
+	/** A 404 now means an earlier attempt did the work (a DELETE whose answer was lost). */
+	notFoundMeansDone: boolean;
+}
+
+/** One attempt within its deadline, under `permit`, which it releases with what happened. */
+async function attemptOnce<T>(
+	timeoutMs: number,
+	attempt: (deadline: AttemptDeadline) => Promise<Answer<T>>,
+	permit: Permit | undefined,
+	sorting: Sorting,
+): Promise<AttemptResult<T>> {
+	let outcome: PermitOutcome = 'other';
+	let rateLimitWaitMs: number | undefined;
+	try {
+		// The bound starts once the request may go out, not while it waits for a permit.
+		const deadline = new AttemptDeadline(timeoutMs, sorting.cancelSignal);
+		let answer: Answer<T>;
+		try {
+			answer = await attempt(deadline);
+		} finally {
+			deadline.end();
+		}
+		outcome = answer.statusCode === 429 ? 'rateLimited' : answer.statusCode < 400 ? 'ok' : 'other';
+		if (outcome === 'rateLimited')
+			rateLimitWaitMs = parseRetryAfter(answer.headers['retry-after'], Date.now());
+		return sortAnswer(answer, sorting);
+	} catch (error) {
+		if (sorting.cancelSignal?.aborted) throw asNodeError(sorting.node, error);
+		const failure = { code: networkErrorCode(error) };
+		return { failure, error: photaNetworkError(sorting.node, error, failure.code, sorting.facts) };
+	} finally {
+		permit?.release(outcome, rateLimitWaitMs);
+	}
+}
+
+/** Sorts an answer into the response to return or the failure it is. */
+function sortAnswer<T>(answer: Answer<T>, sorting: Sorting): AttemptResult<T> {
+	const { node, facts } = sorting;
+	const status = answer.statusCode;
+	if (answer.unreadable !== undefined) {
+		if (sorting.cancelSignal?.aborted) throw asNodeError(node, answer.unreadable);
+		return {
+			failure: { code: ANSWER_UNREADABLE },
+			error: unreadableAnswerError(node, status, answer.unreadable, facts),
+		};
+	}
+	if (answer.refusedRedirect) {
+		return {
+			failure: { status },
+			error: redirectError(node, status, answer.refusedRedirect, facts),
+		};
+	}
+	if (answer.errorBody === undefined || (status === 404 && sorting.notFoundMeansDone)) {
+		return {
+			response: { body: (answer.body ?? {}) as T, statusCode: status, headers: answer.headers },
+		};
+	}
+	return {
+		failure: { status, retryAfterHeader: answer.headers['retry-after'] },
+		error: photaHttpError(node, status, answer.errorBody, answer.headers, facts),
+	};
+}
+
+/**
+ * When a failed attempt is sent again: a 429 (never processed, so free to resend) within the time
+ * Rate Limit Wait allows, another transient failure up to Max Retries when the billing safety of
+ * the request allows it.
+ */
+class ResendSchedule {
+	private retries = 0;
+	private rateLimitedResends = 0;
+	private rateLimitedWaitMs = 0;
+
+	constructor(
+		private readonly policy: RetryPolicy,
+		private readonly safety: ResendSafety,
+	) {}
+
+	/** The wait before the next attempt, or undefined when `failure` is final. */
+	delayAfter(failure: FailureFacts, error: Error): number | undefined {
+		if (failure.status === 429) {
+			const delay = rateLimitDelayMs(++this.rateLimitedResends, failure, this.policy);
+			this.rateLimitedWaitMs += delay;
+			if (this.rateLimitedWaitMs <= this.policy.rateLimitBudgetMs) return delay;
+			appendDescription(
+				error,
+				`Phota kept rate limiting this request for the ${Math.round(this.policy.rateLimitBudgetMs / 6000) / 10} minutes the node waits (Options → Rate Limit Wait); nothing was charged for it.`,
+			);
+			return undefined;
+		}
+		if (this.retries < this.policy.maxRetries && mayResend(failure, this.safety)) {
+			return retryDelayMs(++this.retries, failure, this.policy);
+		}
+		return undefined;
+	}
+}
+
+function requestFacts(request: PhotaRequest, safety: ResendSafety): RequestFacts {
+	return {
+		method: request.method,
+		endpoint: request.endpoint,
+		body: request.body,
+		deduplicated: safety === 'deduplicated',
+		itemIndex: request.itemIndex,
+		notFoundHint: request.notFoundHint,
+	};
 }

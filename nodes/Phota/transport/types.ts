@@ -5,9 +5,20 @@ import type {
 	ILoadOptionsFunctions,
 } from 'n8n-workflow';
 
+import type { RequestLimiter } from './limiter';
+import type { LostRun } from './lostRun';
 import type { ResendSafety, RetryPolicy } from './retryPolicy';
 
 export type PhotaContext = IExecuteFunctions | ILoadOptionsFunctions;
+
+/** What all the requests of one node run share; created where the run starts and passed down. */
+export interface RunRequests {
+	retryPolicy: RetryPolicy;
+	/** Keeps the run's requests in flight within Parallel Requests. */
+	limiter: RequestLimiter;
+	/** Without Continue On Fail: refuses what may no longer be sent once an item failed. */
+	lostRun?: LostRun;
+}
 
 export interface PhotaRequest {
 	method: IHttpRequestMethods;
@@ -23,7 +34,8 @@ export interface PhotaRequest {
 	/** How a resend could affect billing; GET/DELETE default to idempotent, POST to paid. */
 	safety?: ResendSafety;
 	itemIndex?: number;
-	retryPolicy?: RetryPolicy;
+	/** The node run the request belongs to; without one (a list search), the default retry policy. */
+	requests?: RunRequests;
 	/**
 	 * A 404 on a resend, after an attempt that may have run, means that attempt did the work (a
 	 * DELETE whose answer was lost): the 404 is returned as the response instead of thrown.

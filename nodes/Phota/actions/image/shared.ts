@@ -10,13 +10,13 @@ import { randomString } from 'n8n-workflow';
 import { profileLocator, requestOptions } from '../../helpers/descriptions';
 import { imageResultItems } from '../../helpers/imageResults';
 import type { ImageEndpoint, ImageResponse, JobHandle } from '../../helpers/interfaces';
-import type { ItemOperation, RunSettings } from '../../helpers/itemRunner';
+import type { ItemOperation } from '../../helpers/itemRunner';
+import type { RunSettings } from '../../helpers/runSettings';
 import { resolveProfileLocator } from '../../helpers/profileIds';
 import { fromAI, profileIdsFromModel, withToolSetup } from '../../helpers/toolMode';
-import type { PhotaResponse } from '../../transport';
+import type { PhotaResponse, RunRequests } from '../../transport';
 import { photaApiRequest } from '../../transport';
 import { incompleteAnswerError } from '../../transport/errors';
-import type { RetryPolicy } from '../../transport/retryPolicy';
 import type { ImageSource } from './inputs';
 import { loadImage } from './inputs';
 import type { ImageRequestSettings } from './options';
@@ -98,7 +98,7 @@ interface ImageOperationSpec {
 export function imageOperation(spec: ImageOperationSpec) {
 	return function prepare(
 		this: IExecuteFunctions,
-		{ retryPolicy }: RunSettings,
+		{ requests }: RunSettings,
 	): ItemOperation<ImagePlan> {
 		const promptOnly = spec.endpoint === 'generate';
 		const itemsWithoutIdentity: number[] = [];
@@ -138,7 +138,7 @@ export function imageOperation(spec: ImageOperationSpec) {
 					plan.settings,
 					plan.identity.usedProfileIds,
 					itemIndex,
-					retryPolicy,
+					requests,
 				);
 			},
 			profileIdsOf: (plan) => plan.identity.usedProfileIds,
@@ -182,7 +182,7 @@ async function sendImageRequest(
 	settings: ImageRequestSettings,
 	profileIds: string[],
 	itemIndex: number,
-	retryPolicy: RetryPolicy,
+	requests: RunRequests,
 ): Promise<INodeExecutionData[]> {
 	const notFoundHint =
 		body.profile_ids || String(body.prompt ?? '').includes('[[')
@@ -196,7 +196,7 @@ async function sendImageRequest(
 			body: { ...body, client_request_id: clientRequestId },
 			safety: 'deduplicated',
 			itemIndex,
-			retryPolicy,
+			requests,
 			notFoundHint,
 		})) as PhotaResponse<JobHandle>;
 		if (typeof handle.job_id !== 'string' || handle.job_id === '') {
@@ -229,7 +229,7 @@ async function sendImageRequest(
 		safety: 'paid',
 		encoding: 'jsonWithBlobs',
 		itemIndex,
-		retryPolicy,
+		requests,
 		notFoundHint,
 	})) as PhotaResponse<ImageResponse>;
 
@@ -240,6 +240,6 @@ async function sendImageRequest(
 		binaryPropertyOutput: settings.binaryPropertyOutput,
 		downloadUrls: settings.delivery === 'urlsThenBinary',
 		itemIndex,
-		retryPolicy,
+		requests,
 	});
 }

@@ -6,7 +6,8 @@ import { readBoolean } from '../../helpers/parameterValues';
 import { imageResultItems } from '../../helpers/imageResults';
 import type { ImageResponse, JobDocument } from '../../helpers/interfaces';
 import { fromAI, withToolSetup } from '../../helpers/toolMode';
-import type { ItemOperation, RunSettings } from '../../helpers/itemRunner';
+import type { ItemOperation } from '../../helpers/itemRunner';
+import type { RunSettings } from '../../helpers/runSettings';
 import { normaliseProfileIds } from '../../helpers/profileIds';
 import type { PhotaResponse } from '../../transport';
 import { photaApiRequest } from '../../transport';
@@ -65,7 +66,7 @@ interface JobPlan {
 
 export function prepare(
 	this: IExecuteFunctions,
-	{ retryPolicy, options }: RunSettings,
+	{ requests, options }: RunSettings,
 ): ItemOperation<JobPlan> {
 	/** Job documents whose status this node does not know (the job schema is not published). */
 	const unrecognised = new Map<number, string>();
@@ -75,6 +76,7 @@ export function prepare(
 		{ label: 'Download Images', fallback: true },
 		0,
 	);
+	const binaryPropertyOutput = outputBinaryField(options);
 
 	return {
 		async plan(itemIndex) {
@@ -96,56 +98,55 @@ export function prepare(
 				method: 'GET',
 				endpoint: `/jobs/${encodeURIComponent(jobId)}`,
 				itemIndex,
-				retryPolicy,
+				requests,
 			})) as PhotaResponse<JobDocument>;
 			const status = typeof job.status === 'string' ? job.status.toLowerCase() : '';
-			const known = KNOWN_STATUSES.includes(status);
-			if (!known) unrecognised.set(itemIndex, String(job.status));
-			const summary: IDataObject = {
-				job_id: job.job_id ?? jobId,
-				status: known ? status : (job.status ?? null),
-				profile_ids: profileIds,
-			};
-			if (!known) {
-				// Whatever the document holds stays visible: the result may be paid for.
-				summary.result = (job.result ?? null) as IDataObject;
-				summary.job_error = (job.error ?? null) as IDataObject;
-				summary.status_recognised = false;
-			}
-
-			if (status === 'succeeded' && !holdsImages(job.result)) {
-				throw incompleteAnswerError(
-					this.getNode(),
-					'images or download URLs although the job succeeded',
-					job,
-					itemIndex,
-					'The job ran (and may have been charged).',
-				);
-			}
-			if ((status === 'succeeded' || !known) && holdsImages(job.result)) {
-				return await imageResultItems.call(this, job.result, {
+			const json: IDataObject = { job_id: job.job_id ?? jobId, status, profile_ids: profileIds };
+			const images = async (result: ImageResponse, extraJson: IDataObject) =>
+				await imageResultItems.call(this, result, {
 					operation: 'job',
 					profileIds,
 					outputFormat: 'png',
-					binaryPropertyOutput: outputBinaryField(options),
+					binaryPropertyOutput,
 					downloadUrls: download,
 					itemIndex,
-					retryPolicy,
-					extraJson: known
-						? { job_id: summary.job_id, status }
-						: {
-								job_id: summary.job_id,
-								status: summary.status,
-								status_recognised: false,
-								job_error: summary.job_error,
-							},
+					requests,
+					extraJson,
+				});
+
+			if (!KNOWN_STATUSES.includes(status)) {
+				unrecognised.set(itemIndex, String(job.status));
+				// Whatever the document holds stays visible: the result may be paid for.
+				json.status = job.status ?? null;
+				json.result = job.result ?? null;
+				json.job_error = job.error ?? null;
+				json.status_recognised = false;
+				if (!holdsImages(job.result)) return [{ json }];
+				const { job_id, status_recognised, job_error } = json;
+				return await images(job.result, {
+					job_id,
+					status: json.status,
+					status_recognised,
+					job_error,
 				});
 			}
-			if (status === 'failed') {
-				summary.job_error = job.error?.detail ?? 'The job failed without a reason';
-				if (job.error?.code) summary.job_error_code = job.error.code;
+			if (status === 'succeeded') {
+				if (!holdsImages(job.result)) {
+					throw incompleteAnswerError(
+						this.getNode(),
+						'images or download URLs although the job succeeded',
+						job,
+						itemIndex,
+						'The job ran (and may have been charged).',
+					);
+				}
+				return await images(job.result, { job_id: json.job_id, status });
 			}
-			return [{ json: summary }];
+			if (status === 'failed') {
+				json.job_error = job.error?.detail ?? 'The job failed without a reason';
+				if (job.error?.code) json.job_error_code = job.error.code;
+			}
+			return [{ json }];
 		},
 		profileIdsOf: ({ profileIds }) => profileIds,
 		finish() {

@@ -2,13 +2,13 @@ import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workfl
 import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
 
 import { optionsCollection, requestOptions } from '../../helpers/descriptions';
-import type { ItemOperation, RunSettings, WholeInputOperation } from '../../helpers/itemRunner';
+import type { ItemOperation } from '../../helpers/itemRunner';
 import { isHttpUrl, splitUrls } from '../../helpers/lists';
 import { withToolSetup } from '../../helpers/toolMode';
-import type { PhotaResponse } from '../../transport';
+import type { RunSettings } from '../../helpers/runSettings';
+import type { PhotaResponse, RunRequests } from '../../transport';
 import { photaApiRequest } from '../../transport';
 import { incompleteAnswerError } from '../../transport/errors';
-import type { RetryPolicy } from '../../transport/retryPolicy';
 
 /** Photo counts per training tier (Phota guides/profiles: standard 10–50, fast 5–10). */
 const TRAINING_TIERS = {
@@ -16,6 +16,10 @@ const TRAINING_TIERS = {
 	fast: { min: 5, max: 10 },
 } as const;
 type TrainingTier = keyof typeof TRAINING_TIERS;
+
+function isTrainingTier(value: unknown): value is TrainingTier {
+	return typeof value === 'string' && Object.keys(TRAINING_TIERS).includes(value);
+}
 
 const properties: INodeProperties[] = [
 	{
@@ -118,31 +122,21 @@ interface CreatePlan {
 
 export function prepare(
 	this: IExecuteFunctions,
-	{ retryPolicy }: RunSettings,
-): ItemOperation<CreatePlan> | WholeInputOperation {
+	{ requests }: RunSettings,
+): ItemOperation<CreatePlan> {
 	const imageSource = this.getNodeParameter('imageSource', 0) as string;
-	if (imageSource === 'allItems') {
-		return {
-			async runOnWholeInput() {
-				const plan = createPlan.call(this, urlsFromAllItems.call(this), 0);
-				return [{ json: await createProfile.call(this, plan, 0, retryPolicy) }];
-			},
-		};
-	}
 	return {
+		// Collect From All Items: one profile from the photo URL of every input item.
+		allItemsAtOnce: imageSource === 'allItems',
 		async plan(itemIndex) {
-			const urls =
-				imageSource === 'field'
-					? urlsFromField.call(
-							this,
-							this.getNodeParameter('imageUrlsField', itemIndex) as string,
-							itemIndex,
-						)
-					: urlList(this.getNodeParameter('imageUrls', itemIndex, []));
+			let urls: string[];
+			if (imageSource === 'allItems') urls = urlsFromAllItems.call(this);
+			else if (imageSource === 'field') urls = urlsFromField.call(this, itemIndex);
+			else urls = urlList(this.getNodeParameter('imageUrls', itemIndex, []));
 			return createPlan.call(this, urls, itemIndex);
 		},
 		async run(plan, itemIndex) {
-			return [{ json: await createProfile.call(this, plan, itemIndex, retryPolicy) }];
+			return [{ json: await createProfile.call(this, plan, itemIndex, requests) }];
 		},
 	};
 }
@@ -167,16 +161,16 @@ function urlsFromAllItems(this: IExecuteFunctions): string[] {
 }
 
 function createPlan(this: IExecuteFunctions, urls: string[], itemIndex: number): CreatePlan {
-	const tier = this.getNodeParameter('trainingTier', itemIndex, 'standard') as TrainingTier;
+	const tier = this.getNodeParameter('trainingTier', itemIndex, 'standard');
 	const tag = (this.getNodeParameter('tag', itemIndex, '') as string).trim();
-	const bounds = TRAINING_TIERS[tier];
-	if (!bounds) {
+	if (!isTrainingTier(tier)) {
 		throw new NodeOperationError(
 			this.getNode(),
-			`Training Tier "${tier}" is not one of standard, fast`,
+			`Training Tier "${String(tier)}" is not one of standard, fast`,
 			{ itemIndex },
 		);
 	}
+	const bounds = TRAINING_TIERS[tier];
 
 	urls.forEach((url, position) => {
 		if (!isHttpUrl(url)) {
@@ -218,7 +212,7 @@ async function createProfile(
 	this: IExecuteFunctions,
 	plan: CreatePlan,
 	itemIndex: number,
-	retryPolicy: RetryPolicy,
+	requests: RunRequests,
 ): Promise<IDataObject> {
 	const { body } = (await photaApiRequest.call(this, {
 		method: 'POST',
@@ -226,7 +220,7 @@ async function createProfile(
 		body: { ...plan },
 		safety: 'paid',
 		itemIndex,
-		retryPolicy,
+		requests,
 	})) as PhotaResponse<{ profile_id?: unknown }>;
 	if (typeof body.profile_id !== 'string' || body.profile_id === '') {
 		throw incompleteAnswerError(
@@ -246,7 +240,8 @@ async function createProfile(
 	};
 }
 
-function urlsFromField(this: IExecuteFunctions, field: string, itemIndex: number): string[] {
+function urlsFromField(this: IExecuteFunctions, itemIndex: number): string[] {
+	const field = this.getNodeParameter('imageUrlsField', itemIndex) as string;
 	const value = this.getInputData()[itemIndex]?.json[field];
 	if (value === undefined || value === null || value === '') {
 		throw new NodeOperationError(

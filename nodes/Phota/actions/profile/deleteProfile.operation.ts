@@ -1,10 +1,12 @@
-import type { IDataObject } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
+import type { ItemOperation } from '../../helpers/itemRunner';
 import { PROFILE_NOT_FOUND_HINT } from '../../helpers/profileApi';
-import type { PhotaResponse } from '../../transport';
+import type { RunSettings } from '../../helpers/runSettings';
+import type { PhotaResponse, RunRequests } from '../../transport';
 import { photaApiRequest } from '../../transport';
-import { perProfileOperation, perProfileProperties } from './shared';
+import { forEachProfile, perProfileProperties, planProfiles } from './shared';
 
 const displayOptions = { show: { resource: ['profile'], operation: ['deleteProfile'] } };
 
@@ -21,12 +23,35 @@ export const description = updateDisplayOptions(displayOptions, [
 	),
 ]);
 
-export const prepare = perProfileOperation(async function ({ profileId, itemIndex, retryPolicy }) {
+export function prepare(
+	this: IExecuteFunctions,
+	{ requests }: RunSettings,
+): ItemOperation<string[]> {
+	return {
+		plan: async (itemIndex) => planProfiles.call(this, itemIndex),
+		async run(profileIds, itemIndex) {
+			return await forEachProfile.call(
+				this,
+				profileIds,
+				itemIndex,
+				async (profileId) => await deleteProfile.call(this, profileId, itemIndex, requests),
+			);
+		},
+		profileIdsOf: (profileIds) => profileIds,
+	};
+}
+
+async function deleteProfile(
+	this: IExecuteFunctions,
+	profileId: string,
+	itemIndex: number,
+	requests: RunRequests,
+): Promise<INodeExecutionData> {
 	const { body, statusCode } = (await photaApiRequest.call(this, {
 		method: 'DELETE',
 		endpoint: `/profiles/${encodeURIComponent(profileId)}`,
 		itemIndex,
-		retryPolicy,
+		requests,
 		notFoundOnResendMeansDone: true,
 		notFoundHint: PROFILE_NOT_FOUND_HINT,
 	})) as PhotaResponse<IDataObject>;
@@ -40,4 +65,4 @@ export const prepare = perProfileOperation(async function ({ profileId, itemInde
 			profile_ids: [profileId],
 		},
 	};
-});
+}

@@ -2,11 +2,12 @@ import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
 import { optionsCollection, requestOptions } from '../../helpers/descriptions';
-import type { ItemOperation, RunSettings } from '../../helpers/itemRunner';
+import type { ItemOperation } from '../../helpers/itemRunner';
 import { forEachConcurrently } from '../../helpers/itemRunner';
 import type { NumberRule } from '../../helpers/parameterValues';
 import { readBoolean, readNumber } from '../../helpers/parameterValues';
 import { getProfileStatus, listProfiles } from '../../helpers/profileApi';
+import type { RunSettings } from '../../helpers/runSettings';
 import { withToolSetup } from '../../helpers/toolMode';
 import { asNodeError, failureOf } from '../../transport';
 
@@ -76,7 +77,7 @@ interface ListPlan {
 
 export function prepare(
 	this: IExecuteFunctions,
-	{ parallelRequests, retryPolicy, options }: RunSettings,
+	{ parallelRequests, requests, options }: RunSettings,
 ): ItemOperation<ListPlan> {
 	const includeStatus = readBoolean.call(
 		this,
@@ -99,7 +100,7 @@ export function prepare(
 			return { limit, tag: tag?.trim() || undefined };
 		},
 		async run({ limit, tag }, itemIndex) {
-			const profiles = (await listProfiles.call(this, { tag, itemIndex, retryPolicy })).slice(
+			const profiles = (await listProfiles.call(this, { tag, itemIndex, requests })).slice(
 				0,
 				limit,
 			);
@@ -111,7 +112,7 @@ export function prepare(
 						try {
 							const { status, message } = await getProfileStatus.call(this, profile.profile_id, {
 								itemIndex,
-								retryPolicy,
+								requests,
 							});
 							Object.assign(profile, { status, message: message ?? '' });
 						} catch (error) {

@@ -1,10 +1,13 @@
+import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
 import { binaryPropertyOption, outputBinaryField, outputMimeType } from '../../helpers/binary';
+import type { ItemOperation } from '../../helpers/itemRunner';
 import { PROFILE_NOT_FOUND_HINT } from '../../helpers/profileApi';
-import type { PhotaResponse } from '../../transport';
+import type { RunSettings } from '../../helpers/runSettings';
+import type { PhotaResponse, RunRequests } from '../../transport';
 import { photaApiRequest } from '../../transport';
-import { perProfileOperation, perProfileProperties } from './shared';
+import { forEachProfile, perProfileProperties, planProfiles } from './shared';
 
 const displayOptions = { show: { resource: ['profile'], operation: ['getPicture'] } };
 
@@ -16,24 +19,44 @@ export const description = updateDisplayOptions(
 	),
 );
 
-export const prepare = perProfileOperation(async function ({
-	profileId,
-	itemIndex,
-	retryPolicy,
-	options,
-}) {
+export function prepare(
+	this: IExecuteFunctions,
+	{ requests, options }: RunSettings,
+): ItemOperation<string[]> {
+	const binaryProperty = outputBinaryField(options);
+	return {
+		plan: async (itemIndex) => planProfiles.call(this, itemIndex),
+		async run(profileIds, itemIndex) {
+			return await forEachProfile.call(
+				this,
+				profileIds,
+				itemIndex,
+				async (profileId) =>
+					await getPicture.call(this, profileId, itemIndex, requests, binaryProperty),
+			);
+		},
+		profileIdsOf: (profileIds) => profileIds,
+	};
+}
+
+async function getPicture(
+	this: IExecuteFunctions,
+	profileId: string,
+	itemIndex: number,
+	requests: RunRequests,
+	binaryProperty: string,
+): Promise<INodeExecutionData> {
 	const { body, headers } = (await photaApiRequest.call(this, {
 		method: 'GET',
 		endpoint: `/profiles/${encodeURIComponent(profileId)}/profile_picture`,
 		encoding: 'arraybuffer',
 		notFoundHint: PROFILE_NOT_FOUND_HINT,
 		itemIndex,
-		retryPolicy,
+		requests,
 	})) as PhotaResponse<Buffer>;
 	const data = Buffer.from(body);
 	const mimeType = outputMimeType(data, headers['content-type'], 'image/jpeg');
 	const extension = mimeType === 'image/png' ? 'png' : 'jpg';
-	const binaryProperty = outputBinaryField(options);
 	return {
 		json: { profile_id: profileId, profile_ids: [profileId], mimeType, fileSize: data.length },
 		binary: {
@@ -44,4 +67,4 @@ export const prepare = perProfileOperation(async function ({
 			),
 		},
 	};
-});
+}

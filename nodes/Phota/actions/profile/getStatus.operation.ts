@@ -1,9 +1,11 @@
-import type { IDataObject } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
 import type { ProfileStatusResponse } from '../../helpers/interfaces';
+import type { ItemOperation } from '../../helpers/itemRunner';
 import { getProfileStatus } from '../../helpers/profileApi';
-import { perProfileOperation, perProfileProperties } from './shared';
+import type { RunSettings } from '../../helpers/runSettings';
+import { forEachProfile, perProfileProperties, planProfiles } from './shared';
 
 const displayOptions = { show: { resource: ['profile'], operation: ['getStatus'] } };
 
@@ -14,10 +16,21 @@ export const description = updateDisplayOptions(
 	),
 );
 
-export const prepare = perProfileOperation(async function ({ profileId, itemIndex, retryPolicy }) {
-	const status = await getProfileStatus.call(this, profileId, { itemIndex, retryPolicy });
-	return { json: profileStatusJson(status) };
-});
+export function prepare(
+	this: IExecuteFunctions,
+	{ requests }: RunSettings,
+): ItemOperation<string[]> {
+	return {
+		plan: async (itemIndex) => planProfiles.call(this, itemIndex),
+		async run(profileIds, itemIndex) {
+			return await forEachProfile.call(this, profileIds, itemIndex, async (profileId) => {
+				const status = await getProfileStatus.call(this, profileId, { itemIndex, requests });
+				return { json: profileStatusJson(status) };
+			});
+		},
+		profileIdsOf: (profileIds) => profileIds,
+	};
+}
 
 function profileStatusJson(status: ProfileStatusResponse): IDataObject {
 	return {

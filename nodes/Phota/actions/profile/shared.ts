@@ -1,17 +1,11 @@
-import type {
-	IDataObject,
-	IExecuteFunctions,
-	INodeExecutionData,
-	INodeProperties,
-} from 'n8n-workflow';
+import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
 import { optionsCollection, profileLocator, requestOptions } from '../../helpers/descriptions';
-import type { ItemOperation, RunSettings } from '../../helpers/itemRunner';
 import { errorItem } from '../../helpers/itemRunner';
 import { resolveProfileLocator } from '../../helpers/profileIds';
 import { fromAI, withToolSetup } from '../../helpers/toolMode';
 import { asNodeError } from '../../transport';
-import type { RetryPolicy } from '../../transport/retryPolicy';
+import { appendDescription } from '../../transport/errors';
 
 /**
  * Parameters of operations on existing profiles: the profile picker and the Options collection;
@@ -40,50 +34,37 @@ export function perProfileProperties(
 	);
 }
 
-export interface ProfileCall {
-	profileId: string;
-	itemIndex: number;
-	retryPolicy: RetryPolicy;
-	options: IDataObject;
+/** Plan of an operation on existing profiles: the item's profile IDs (one or several). */
+export function planProfiles(this: IExecuteFunctions, itemIndex: number): string[] {
+	return resolveProfileLocator.call(this, 'profile', itemIndex, {
+		required: true,
+		fieldLabel: 'Profile',
+	});
 }
 
 /**
- * An operation that runs `handle` once per profile of every input item (an item may name several
- * profiles), with the items in parallel up to the Parallel Requests option.
+ * Runs `handle` for each profile of one item, in turn. When one fails, an item with several
+ * profiles keeps what the others already did: with Continue On Fail as an error item next to their
+ * results, without it named in the error.
  */
-export function perProfileOperation(
-	handle: (this: IExecuteFunctions, call: ProfileCall) => Promise<INodeExecutionData>,
-) {
-	return function prepare(
-		this: IExecuteFunctions,
-		{ retryPolicy, options }: RunSettings,
-	): ItemOperation<string[]> {
-		return {
-			async plan(itemIndex) {
-				return resolveProfileLocator.call(this, 'profile', itemIndex, {
-					required: true,
-					fieldLabel: 'Profile',
-				});
-			},
-			async run(profileIds, itemIndex) {
-				const results: INodeExecutionData[] = [];
-				for (const profileId of profileIds) {
-					try {
-						results.push(await handle.call(this, { profileId, itemIndex, retryPolicy, options }));
-					} catch (error) {
-						if (profileIds.length === 1) throw asNodeError(this.getNode(), error);
-						// Several profiles in one item: the ones already handled (deleted, say) stay known.
-						if (!this.continueOnFail()) throw noteHandledProfiles(error as Error, results);
-						results.push(
-							errorItem.call(this, error as Error, itemIndex, { profile_ids: [profileId] }),
-						);
-					}
-				}
-				return results;
-			},
-			profileIdsOf: (profileIds) => profileIds,
-		};
-	};
+export async function forEachProfile(
+	this: IExecuteFunctions,
+	profileIds: string[],
+	itemIndex: number,
+	handle: (profileId: string) => Promise<INodeExecutionData>,
+): Promise<INodeExecutionData[]> {
+	const results: INodeExecutionData[] = [];
+	for (const profileId of profileIds) {
+		try {
+			results.push(await handle(profileId));
+		} catch (error) {
+			const nodeError = asNodeError(this.getNode(), error);
+			if (profileIds.length === 1) throw nodeError;
+			if (!this.continueOnFail()) throw noteHandledProfiles(nodeError, results);
+			results.push(errorItem.call(this, nodeError, itemIndex, { profile_ids: [profileId] }));
+		}
+	}
+	return results;
 }
 
 function noteHandledProfiles(error: Error, results: INodeExecutionData[]): Error {
@@ -93,12 +74,5 @@ function noteHandledProfiles(error: Error, results: INodeExecutionData[]): Error
 			(item) => `${String(item.json.profile_id)}${item.json.deleted === true ? ' (deleted)' : ''}`,
 		)
 		.join(', ');
-	const withDescription = error as Error & { description?: string | null };
-	withDescription.description = [
-		withDescription.description,
-		`The item's other profiles were already handled: ${handled}.`,
-	]
-		.filter(Boolean)
-		.join(' ');
-	return error;
+	return appendDescription(error, `The item's other profiles were already handled: ${handled}.`);
 }
