@@ -46,9 +46,9 @@ export async function imageResultItems(
 	}
 	const total = base64Images.length || urls.length;
 	const fallbackMime = context.outputFormat === 'jpg' ? 'image/jpeg' : 'image/png';
-	const stamp = `${context.operation}-${context.itemIndex + 1}`;
+	const fileNameStem = `${context.operation}-${context.itemIndex + 1}`;
 
-	const describe = (position: number): IDataObject => ({
+	const imageJson = (position: number): IDataObject => ({
 		operation: context.operation,
 		profile_ids: context.profileIds,
 		known_subjects: counts,
@@ -58,6 +58,7 @@ export async function imageResultItems(
 	});
 
 	const items: INodeExecutionData[] = [];
+	const downloadImage = downloadSignedUrl<INodeExecutionData>;
 	for (let position = 0; position < base64Images.length; position++) {
 		const image = base64Images[position];
 		const data = Buffer.isBuffer(image) ? image : Buffer.from(image, 'base64');
@@ -69,21 +70,21 @@ export async function imageResultItems(
 				this,
 				data,
 				mimeType,
-				`phota-${stamp}-${position + 1}`,
-				describe(position),
+				`phota-${fileNameStem}-${position + 1}`,
+				imageJson(position),
 				context,
 			),
 		);
 	}
 	for (const [position, url] of urls.entries()) {
-		const json = { ...describe(position), download_url: url };
+		const json = { ...imageJson(position), download_url: url };
 		if (!context.downloadUrls) {
 			items.push({ json });
 			continue;
 		}
 		try {
 			items.push(
-				(await downloadSignedUrl.call(
+				await downloadImage.call(
 					this,
 					url,
 					context.itemIndex,
@@ -91,19 +92,30 @@ export async function imageResultItems(
 					async (body: BodyStream, headers) =>
 						await binaryItem.call(
 							this,
-							body as unknown as BinarySource,
+							asBinarySource(body),
 							declaredImageType(headers['content-type']) ?? fallbackMime,
-							`phota-${stamp}-${position + 1}`,
+							`phota-${fileNameStem}-${position + 1}`,
 							json,
 							context,
 						),
-				)) as INodeExecutionData,
+				),
 			);
 		} catch (error) {
-			items.push({ json: { ...json, download_error: (error as Error).message } });
+			const reason = error instanceof Error ? error.message : String(error);
+			items.push({ json: { ...json, download_error: reason } });
 		}
 	}
 	return items;
+}
+
+/** n8n hands a response body over as a Node stream (Readable), which its binary store takes as it is. */
+function asBinarySource(body: BodyStream): BinarySource {
+	if (isNodeStream(body)) return body;
+	throw new Error('the download did not come as a stream');
+}
+
+function isNodeStream(body: BodyStream): body is BodyStream & BinarySource {
+	return 'pipe' in body && typeof body.pipe === 'function';
 }
 
 /** An output item holding one image; a stream goes to n8n's binary store without being buffered here. */

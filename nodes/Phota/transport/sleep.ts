@@ -6,9 +6,11 @@ type AbortableSleep = (ms: number, signal?: AbortSignal) => Promise<void>;
  * n8n-workflow's timer that a signal can cut short (community nodes may not call setTimeout).
  * Older n8n-workflow has `sleepWithAbort`; from 2.34 it is gone and `sleep` takes the signal.
  */
-const abortableSleep: AbortableSleep =
-	(n8nWorkflow as unknown as { sleepWithAbort?: AbortableSleep }).sleepWithAbort ??
-	raceSleepWithSignal;
+const mayExport: { sleepWithAbort?: AbortableSleep } = n8nWorkflow;
+const abortableSleep: AbortableSleep = mayExport.sleepWithAbort ?? raceSleepWithSignal;
+
+/** `sleep`: in the n8n-workflow the package is built against it takes no signal, from 2.34 it does. */
+const sleepMaybeTakingSignal: AbortableSleep = n8nWorkflow.sleep;
 
 /** `sleep` (which newer n8n-workflow versions let a signal end) raced with the signal itself. */
 async function raceSleepWithSignal(ms: number, signal?: AbortSignal): Promise<void> {
@@ -19,7 +21,7 @@ async function raceSleepWithSignal(ms: number, signal?: AbortSignal): Promise<vo
 		signal?.addEventListener('abort', onAbort, { once: true });
 	});
 	try {
-		await Promise.race([(n8nWorkflow.sleep as AbortableSleep)(ms, signal), aborted]);
+		await Promise.race([sleepMaybeTakingSignal(ms, signal), aborted]);
 	} finally {
 		signal?.removeEventListener('abort', onAbort);
 	}
