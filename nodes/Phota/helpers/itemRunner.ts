@@ -91,10 +91,10 @@ async function runItems<TPlan>(
 	requests.limiter.setBacklog(() => unfinished);
 	// The limiter keeps requests within Parallel Requests; items beyond it get ready meanwhile.
 	const itemsAtOnce = itemsInProgress(parallelRequests);
-	await forEachConcurrently([...plans.keys()], itemsAtOnce, async (itemIndex) => {
+	await forEachConcurrently([...plans.entries()], itemsAtOnce, async ([itemIndex, plan]) => {
 		if (firstFailure) return;
 		try {
-			const items = await operation.run.call(this, plans.get(itemIndex) as TPlan, itemIndex);
+			const items = await operation.run.call(this, plan, itemIndex);
 			outcomes[itemIndex] = { items };
 		} catch (error) {
 			const itemError = attachItemIndex.call(this, error, itemIndex);

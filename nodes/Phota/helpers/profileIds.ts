@@ -21,7 +21,7 @@ export function normaliseProfileIds(value: unknown): string[] {
 	const ids = raw
 		.map((entry) => {
 			if (entry && typeof entry === 'object' && 'profile_id' in entry) {
-				const id = (entry as IDataObject).profile_id;
+				const id = entry.profile_id;
 				return id === undefined || id === null ? '' : String(id).trim();
 			}
 			if (entry === undefined || entry === null) return '';
@@ -125,7 +125,7 @@ export function resolveProfileLocator(
 
 function getPath(json: IDataObject, path: string): unknown {
 	return path.split('.').reduce<unknown>((value, key) => {
-		if (value && typeof value === 'object') return (value as IDataObject)[key];
+		if (value && typeof value === 'object') return Reflect.get(value, key);
 		return undefined;
 	}, json);
 }

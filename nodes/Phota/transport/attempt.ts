@@ -10,7 +10,8 @@ export function isBodyStream(body: unknown): body is BodyStream {
 		!!body &&
 		typeof body === 'object' &&
 		Symbol.asyncIterator in body &&
-		typeof (body as { destroy?: unknown }).destroy === 'function'
+		'destroy' in body &&
+		typeof body.destroy === 'function'
 	);
 }
 
@@ -115,8 +116,8 @@ async function settledWithin(work: Promise<void>, ms: number): Promise<void> {
 
 /** Frees the connection behind a response whose body nobody will read. */
 export function discardBody(response: unknown): void {
-	const body = (response as { body?: unknown } | undefined)?.body;
-	if (isBodyStream(body)) body.destroy();
+	if (typeof response !== 'object' || response === null || !('body' in response)) return;
+	if (isBodyStream(response.body)) response.body.destroy();
 }
 
 /** Reads a whole body stream into one Buffer, failing once it grows past `limitBytes`. */

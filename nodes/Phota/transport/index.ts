@@ -1,9 +1,9 @@
-import type { IDataObject, IExecuteFunctions, IHttpRequestOptions } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
 import type { Answer, RawResponse, RefusedRedirectReason } from './answer';
 import { MAX_SAME_ORIGIN_REDIRECTS, normaliseHeaders, readAnswer } from './answer';
 import type { AttemptDeadline, BodyStream } from './attempt';
-import { discardBody } from './attempt';
+import { discardBody, isBodyStream } from './attempt';
 import { originOf } from './baseUrl';
 import { CREDENTIAL_TYPE, credentialOf } from './credential';
 import { withRetries } from './retryLoop';
@@ -40,7 +40,7 @@ export async function photaApiRequest<T = IDataObject>(
 	const sendOnce = async (deadline: AttemptDeadline): Promise<Answer<T>> => {
 		let url = request.endpoint;
 		for (let hop = 0; ; hop++) {
-			const raw = await deadline.race(
+			const raw = await deadline.race<RawResponse>(
 				this.helpers.httpRequestWithAuthentication.call(
 					// n8n gives the request the context's cancel signal, which the deadline's follows.
 					withCancelSignal(this, deadline.signal),
@@ -60,9 +60,9 @@ export async function photaApiRequest<T = IDataObject>(
 						disableFollowRedirect: true,
 						timeout: timeoutMs,
 						abortSignal: deadline.signal,
-					} as IHttpRequestOptions,
+					},
 					{ credentialsDecrypted: credential.decrypted },
-				) as Promise<RawResponse>,
+				),
 			);
 			deadline.watch(raw.body);
 			const headers = normaliseHeaders(raw.headers);
@@ -83,13 +83,14 @@ export async function photaApiRequest<T = IDataObject>(
 			return await readAnswer<T>(raw, headers, request.encoding ?? 'json');
 		}
 	};
-	return (await withRetries.call(
+	const retried = withRetries<T>;
+	return await retried.call(
 		this,
 		request,
 		safety,
 		{ timeoutMs, limiter: request.requests?.limiter, lostRun: request.requests?.lostRun },
 		sendOnce,
-	)) as PhotaResponse<T>;
+	);
 }
 
 /**
@@ -150,13 +151,14 @@ export async function downloadSignedUrl<R>(
 ): Promise<R> {
 	const request: PhotaRequest = { method: 'GET', endpoint: url, itemIndex, requests };
 	const timeoutMs = requests?.retryPolicy.attemptTimeoutMs ?? DOWNLOAD_TIMEOUT_MS;
-	const { body } = await withRetries.call(
+	const retried = withRetries<R>;
+	const { body } = await retried.call(
 		this,
 		request,
 		'idempotent',
 		{ timeoutMs },
 		async (deadline) => {
-			const raw = await deadline.race(
+			const raw = await deadline.race<RawResponse>(
 				this.helpers.httpRequest({
 					method: 'GET',
 					url,
@@ -166,18 +168,22 @@ export async function downloadSignedUrl<R>(
 					ignoreHttpStatusErrors: true,
 					timeout: timeoutMs,
 					abortSignal: deadline.signal,
-				}) as Promise<RawResponse>,
+				}),
 			);
 			deadline.watch(raw.body);
 			const headers = normaliseHeaders(raw.headers);
 			if (raw.statusCode >= 400) return await readAnswer<R>(raw, headers, 'json');
+			const stream = raw.body;
+			if (!isBodyStream(stream)) {
+				return { statusCode: raw.statusCode, headers, unreadable: new Error('no body stream') };
+			}
 			try {
-				const result = await deadline.race(consume(raw.body as BodyStream, headers));
+				const result = await deadline.race(consume(stream, headers));
 				return { statusCode: raw.statusCode, headers, body: result };
 			} catch (error) {
 				return { statusCode: raw.statusCode, headers, unreadable: error };
 			}
 		},
 	);
-	return body as R;
+	return body;
 }

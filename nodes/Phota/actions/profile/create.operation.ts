@@ -260,9 +260,7 @@ function urlsFromField(this: IExecuteFunctions, itemIndex: number): string[] {
 function urlList(value: unknown): string[] {
 	const entries: unknown[] = Array.isArray(value) ? value : [value];
 	return entries
-		.map((entry) =>
-			entry && typeof entry === 'object' && 'url' in entry ? (entry as IDataObject).url : entry,
-		)
+		.map((entry) => (entry && typeof entry === 'object' && 'url' in entry ? entry.url : entry))
 		.flatMap((entry) => (entry === undefined || entry === null ? [] : splitUrls(String(entry))));
 }
 

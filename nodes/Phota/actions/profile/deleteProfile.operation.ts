@@ -59,7 +59,9 @@ async function deleteProfile(
 	const deletedByEarlierAttempt = statusCode === 404;
 	return {
 		json: {
-			profile_id: (!deletedByEarlierAttempt && (body.profile_id as string)) || profileId,
+			profile_id:
+				(!deletedByEarlierAttempt && typeof body.profile_id === 'string' && body.profile_id) ||
+				profileId,
 			deleted: true,
 			status: deletedByEarlierAttempt ? 'ok' : (body.status ?? 'ok'),
 			profile_ids: [profileId],
