@@ -91,3 +91,24 @@ test.each(VARIANTS)(
 		await expect(sleepUnlessCancelled(10_000, execution.signal, wake.signal)).rejects.toThrow();
 	},
 );
+
+test.each(VARIANTS)(
+	'many sleeps at once on one execution signal %s hold one abort listener between them, and all end on Stop',
+	async (_name, load) => {
+		const { sleepUnlessCancelled } = load();
+		const { EventEmitter } = await import('node:events');
+		const execution = new AbortController();
+		const lostRun = new AbortController();
+		const sleeps = Array.from({ length: 25 }, async () => {
+			await sleepUnlessCancelled(60_000, execution.signal, lostRun.signal);
+		});
+		await Promise.resolve();
+		// Node warns of a leak past 10 listeners on one signal; 25 requests in flight must not get there.
+		expect(EventEmitter.getEventListeners(execution.signal, 'abort')).toHaveLength(1);
+		expect(EventEmitter.getEventListeners(lostRun.signal, 'abort')).toHaveLength(1);
+		execution.abort();
+		const outcomes = await Promise.allSettled(sleeps);
+		expect(outcomes.every((outcome) => outcome.status === 'rejected')).toBe(true);
+		expect(EventEmitter.getEventListeners(lostRun.signal, 'abort')).toHaveLength(0);
+	},
+);

@@ -44,8 +44,9 @@ export async function sleepUnlessCancelled(
 	let onWake = () => {};
 	const woken = new Promise<void>((resolve) => (onWake = resolve));
 	// A cancelled execution is never "woken": the cancellation error wins.
+	let stopWaitingForWake = () => {};
 	if (wake?.aborted && !signal?.aborted) onWake();
-	else wake?.addEventListener('abort', onWake, { once: true });
+	else if (wake) stopWaitingForWake = onAbort(wake, onWake);
 	const sleeping = abortableSleep(Math.max(0, ms), timer.signal);
 	// After a wake-up the timer is cleared, and the sleep's own cancellation error is nobody's.
 	sleeping.catch(() => {});
@@ -54,7 +55,7 @@ export async function sleepUnlessCancelled(
 	} finally {
 		timer.abort();
 		unlinkCancel();
-		wake?.removeEventListener('abort', onWake);
+		stopWaitingForWake();
 	}
 }
 
@@ -65,9 +66,46 @@ export function linkAbort(source: AbortSignal | undefined, target: AbortControll
 		target.abort(source.reason);
 		return () => {};
 	}
-	const onAbort = () => target.abort(source.reason);
-	source.addEventListener('abort', onAbort, { once: true });
-	return () => source.removeEventListener('abort', onAbort);
+	return onAbort(source, () => target.abort(source.reason));
+}
+
+/**
+ * What waits on one signal, behind one listener, removed with the last waiter. A run waits on the
+ * execution's cancel signal (and on its LostRun's) in many places at once, one per request in
+ * flight or resend waiting, and Node warns of a leak once an AbortSignal has more than 10 listeners.
+ */
+class AbortWaiters {
+	private readonly waiters = new Set<() => void>();
+	private readonly callAll = () => {
+		waitersBySignal.delete(this.signal);
+		for (const waiter of [...this.waiters]) waiter();
+	};
+
+	constructor(private readonly signal: AbortSignal) {
+		signal.addEventListener('abort', this.callAll, { once: true });
+	}
+
+	add(callback: () => void): () => void {
+		const waiter = () => callback();
+		this.waiters.add(waiter);
+		return () => {
+			if (!this.waiters.delete(waiter) || this.waiters.size > 0) return;
+			this.signal.removeEventListener('abort', this.callAll);
+			waitersBySignal.delete(this.signal);
+		};
+	}
+}
+
+const waitersBySignal = new WeakMap<AbortSignal, AbortWaiters>();
+
+/** Calls `callback` once `signal` aborts, until the returned function stops it. */
+function onAbort(signal: AbortSignal, callback: () => void): () => void {
+	let waiters = waitersBySignal.get(signal);
+	if (!waiters) {
+		waiters = new AbortWaiters(signal);
+		waitersBySignal.set(signal, waiters);
+	}
+	return waiters.add(callback);
 }
 
 /**
