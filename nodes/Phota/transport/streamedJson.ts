@@ -29,7 +29,7 @@ export { isImagePath } from './streamedJson/paths';
  * holds an image that is not base64.
  */
 export async function parseJsonWithBase64Blobs(
-	stream: AsyncIterable<Buffer | string | Uint8Array>,
+	stream: AsyncIterable<unknown> | Iterable<unknown>,
 	isBlobPath: (path: JsonPath) => boolean = isImagePath,
 ): Promise<unknown> {
 	const parser = new StreamingJsonParser(isBlobPath);
