@@ -62,12 +62,22 @@ export class PhotaApi implements ICredentialType {
 		requestOptions: IHttpRequestOptions,
 	): Promise<IHttpRequestOptions> {
 		let origin: string;
-		let target: string;
 		try {
 			origin = originOf(checkedBaseUrl(credentials.baseUrl as string | undefined));
+		} catch (error) {
+			throw new UserError(messageOf(error), {
+				cause: error,
+				description: 'Change the Base URL in the Phota credential.',
+			});
+		}
+		let target: string;
+		try {
 			target = new URL(requestOptions.url, requestOptions.baseURL).origin;
 		} catch (error) {
-			throw new UserError((error as Error).message);
+			// Not quoted: a request URL may carry a signed query.
+			throw new UserError(`The Phota request has no valid URL: ${messageOf(error)}`, {
+				cause: error,
+			});
 		}
 		if (target !== origin) {
 			throw new UserError(
@@ -131,4 +141,8 @@ export class PhotaApi implements ICredentialType {
 			},
 		],
 	};
+}
+
+function messageOf(error: unknown): string {
+	return error instanceof Error ? error.message : String(error);
 }

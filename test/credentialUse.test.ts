@@ -4,6 +4,8 @@
  * `httpRequestWithAuthentication` with the credential's own `authenticate` (which sends the key
  * only to the Base URL's origin).
  */
+import type { INode } from 'n8n-workflow';
+
 import { TEST_API_KEY, usePhotaEnvironment } from './harness/environment';
 import {
 	chain,
@@ -92,5 +94,39 @@ describe('the Phota credential', () => {
 		expect(
 			env.sim.log.forRoute('GET /profiles/:id/status').every((entry) => entry.apiKeyValid),
 		).toBe(true);
+	});
+});
+
+describe('a credential the node cannot use', () => {
+	const workflowWith = (credentials: INode['credentials']) =>
+		chain(fixtureNode([{ json: { profile_ids: ['prof_a'] } }]), {
+			...photaNode(getStatus),
+			credentials,
+		});
+
+	test('none selected: n8n says so, and the node says what to do', async () => {
+		const result = await env.n8n.run(workflowWith(undefined), {
+			credentials: photaCredentials(env.sim.baseUrl, TEST_API_KEY),
+		});
+		expect(result.error?.name).toBe('NodeOperationError');
+		expect(result.error?.message).toBe('Node does not have any credentials set');
+		expect(result.error?.description).toMatch(/Select a Phota API credential/);
+	});
+
+	test('one n8n cannot read: its reason is kept, not blamed on the Base URL', async () => {
+		// The harness fails the read as n8n would for a deleted or undecryptable credential.
+		const result = await env.n8n.run(workflowWith({ photaApi: { id: 'gone', name: 'Gone' } }));
+		expect(result.error?.name).toBe('NodeOperationError');
+		expect(result.error?.message).toBe('No test credentials of type photaApi were given');
+		expect(result.error?.description ?? '').not.toMatch(/Base URL/);
+	});
+
+	test('a bad Base URL: the error says to change it, and never holds the key', async () => {
+		const result = await env.n8n.run(workflowWith({ photaApi: { id: 'c', name: 'C' } }), {
+			credentials: photaCredentials('ftp://files.example.org/phota', TEST_API_KEY),
+		});
+		expect(result.error?.message).toBe('The Base URL must start with https://, got "ftp://"');
+		expect(result.error?.description).toBe('Change the Base URL in the Phota credential.');
+		expect(JSON.stringify(result.error)).not.toContain(TEST_API_KEY);
 	});
 });

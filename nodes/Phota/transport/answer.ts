@@ -1,4 +1,6 @@
-import { readAll, readHead } from './attempt';
+import { jsonParse } from 'n8n-workflow';
+
+import { isBodyStream, readAll, readHead, toBuffer } from './attempt';
 import { parseJsonWithBase64Blobs } from './streamedJson';
 import type { PhotaRequest } from './types';
 
@@ -44,14 +46,22 @@ export async function readAnswer<T>(
 		return {
 			statusCode: raw.statusCode,
 			headers,
+			// An unreadable error body is left out; the status still makes the error. Why it could not be
+			// read is dropped: Answer has no field for that.
 			errorBody: await readHead(raw.body, MAX_ERROR_BODY_BYTES).catch(() => Buffer.alloc(0)),
 		};
 	}
 	try {
 		let body: unknown;
-		if (encoding === 'arraybuffer') body = await readAll(raw.body, MAX_PICTURE_BYTES);
-		else if (encoding === 'jsonWithBlobs') body = await parseJsonWithBase64Blobs(raw.body as never);
-		else body = parseJsonText(await readAll(raw.body, MAX_JSON_BYTES));
+		if (encoding === 'arraybuffer') {
+			body = await readAll(raw.body, MAX_PICTURE_BYTES);
+		} else if (encoding === 'jsonWithBlobs') {
+			// n8n hands over a stream (`encoding: 'stream'`); a body already in memory is one chunk.
+			const chunks = isBodyStream(raw.body) ? raw.body : [toBuffer(raw.body)];
+			body = await parseJsonWithBase64Blobs(chunks);
+		} else {
+			body = parseJsonText(await readAll(raw.body, MAX_JSON_BYTES));
+		}
 		return { statusCode: raw.statusCode, headers, body: body as T };
 	} catch (error) {
 		return { statusCode: raw.statusCode, headers, unreadable: error };
@@ -62,17 +72,7 @@ function parseJsonText(bytes: Buffer): unknown {
 	const text = bytes.toString('utf8');
 	// DELETE and other answers may come without a body.
 	if (text.trim() === '') return {};
-	const parsed = jsonOrUndefined(text);
-	if (parsed === undefined) throw new Error(`the answer is not JSON: ${text.slice(0, 80)}`);
-	return parsed.value;
-}
-
-function jsonOrUndefined(text: string): { value: unknown } | undefined {
-	try {
-		return { value: JSON.parse(text) as unknown };
-	} catch {
-		return undefined;
-	}
+	return jsonParse<unknown>(text, { errorMessage: `the answer is not JSON: ${text.slice(0, 80)}` });
 }
 
 export function normaliseHeaders(headers: RawResponse['headers']): Record<string, string> {

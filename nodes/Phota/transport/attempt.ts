@@ -154,10 +154,12 @@ export async function readHead(body: unknown, limitBytes: number): Promise<Buffe
 	return Buffer.concat(chunks).subarray(0, limitBytes);
 }
 
+/** A body or one chunk of it as a Buffer; a Uint8Array or ArrayBuffer is wrapped, not copied. */
 export function toBuffer(body: unknown): Buffer {
 	if (Buffer.isBuffer(body)) return body;
-	if (body instanceof ArrayBuffer || body instanceof Uint8Array) return Buffer.from(body as never);
 	if (typeof body === 'string') return Buffer.from(body, 'utf8');
+	if (body instanceof Uint8Array) return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+	if (body instanceof ArrayBuffer) return Buffer.from(body);
 	if (body === undefined || body === null) return Buffer.alloc(0);
 	return Buffer.from(JSON.stringify(body));
 }

@@ -1,5 +1,5 @@
-import type { ICredentialDataDecryptedObject, ICredentialsDecrypted } from 'n8n-workflow';
-import { NodeOperationError } from 'n8n-workflow';
+import type { ICredentialDataDecryptedObject, ICredentialsDecrypted, INode } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import { checkedBaseUrl } from './baseUrl';
 import type { PhotaContext } from './types';
@@ -21,7 +21,10 @@ export interface CredentialRead {
 	baseURL: string;
 }
 
-const credentialByContext = new WeakMap<object, { read: Promise<CredentialRead>; at: number }>();
+const credentialByContext = new WeakMap<
+	object,
+	{ read: Promise<ICredentialDataDecryptedObject>; at: number }
+>();
 
 /**
  * The node's Phota credential, read once per node run (and again after CREDENTIAL_REUSE_MS).
@@ -34,22 +37,25 @@ export async function credentialOf(
 	context: PhotaContext,
 	itemIndex?: number,
 ): Promise<CredentialRead> {
+	const node = context.getNode();
+	let data: ICredentialDataDecryptedObject;
+	try {
+		data = await credentialData(context);
+	} catch (error) {
+		throw unreadCredentialError(node, error, itemIndex);
+	}
+	const stored = node.credentials?.[CREDENTIAL_TYPE];
+	return {
+		decrypted: { id: stored?.id ?? '', name: stored?.name ?? '', type: CREDENTIAL_TYPE, data },
+		baseURL: baseUrlOf(node, data, itemIndex),
+	};
+}
+
+/** The credential's fields as n8n decrypted and resolved them, kept for CREDENTIAL_REUSE_MS. */
+async function credentialData(context: PhotaContext): Promise<ICredentialDataDecryptedObject> {
 	let entry = credentialByContext.get(context);
 	if (!entry || Date.now() - entry.at > CREDENTIAL_REUSE_MS) {
-		const read = context
-			.getCredentials<ICredentialDataDecryptedObject>(CREDENTIAL_TYPE)
-			.then((data): CredentialRead => {
-				const stored = context.getNode().credentials?.[CREDENTIAL_TYPE];
-				return {
-					decrypted: {
-						id: stored?.id ?? '',
-						name: stored?.name ?? '',
-						type: CREDENTIAL_TYPE,
-						data,
-					},
-					baseURL: checkedBaseUrl(data.baseUrl as string | undefined),
-				};
-			});
+		const read = context.getCredentials<ICredentialDataDecryptedObject>(CREDENTIAL_TYPE);
 		const fresh = { read, at: Date.now() };
 		credentialByContext.set(context, fresh);
 		// A failed read (e.g. missing credential) is not remembered.
@@ -58,12 +64,46 @@ export async function credentialOf(
 		});
 		entry = fresh;
 	}
-	try {
-		return await entry.read;
-	} catch (error) {
-		throw new NodeOperationError(context.getNode(), (error as Error).message, {
-			itemIndex,
-			description: 'Change the Base URL in the Phota credential.',
-		});
+	return await entry.read;
+}
+
+/** Why the credential could not be read, in n8n's words (kept as the cause). */
+function unreadCredentialError(node: INode, error: unknown, itemIndex?: number): Error {
+	if (!node.credentials?.[CREDENTIAL_TYPE]) {
+		// n8n says "Node does not have any credentials set" (the README quotes it); add what to do.
+		const description =
+			'Select a Phota API credential in the node, or create one with your API key.';
+		return withCause(
+			new NodeOperationError(node, messageOf(error), { itemIndex, description }),
+			error,
+		);
 	}
+	// n8n's own node errors already say what failed.
+	if (error instanceof NodeApiError || error instanceof NodeOperationError) return error;
+	return withCause(new NodeOperationError(node, messageOf(error), { itemIndex }), error);
+}
+
+/** The credential's Base URL, checked; a bad one fails with what to change in the credential. */
+function baseUrlOf(node: INode, data: ICredentialDataDecryptedObject, itemIndex?: number): string {
+	try {
+		return checkedBaseUrl(data.baseUrl as string | undefined);
+	} catch (error) {
+		throw withCause(
+			new NodeOperationError(node, messageOf(error), {
+				itemIndex,
+				description: 'Change the Base URL in the Phota credential.',
+			}),
+			error,
+		);
+	}
+}
+
+function messageOf(error: unknown): string {
+	return error instanceof Error ? error.message : String(error);
+}
+
+/** Sets `cause`: n8n 2.8's error classes drop an Error cause (a class field resets it). */
+function withCause(error: NodeOperationError, cause: unknown): NodeOperationError {
+	if (cause instanceof Error) error.cause = cause;
+	return error;
 }

@@ -1,5 +1,7 @@
 /** The wording of Phota's errors: status summaries, hints, and quotes of what Phota answered. */
 
+import { jsonParse } from 'n8n-workflow';
+
 import type { RequestFacts } from './types';
 
 const MAX_QUOTED_CHARS = 200;
@@ -85,13 +87,10 @@ export function describeDetail(detail: unknown): string | undefined {
 	return quoteText(JSON.stringify(detail));
 }
 
+/** An error body as JSON, or as its text when it is not JSON (a gateway's HTML page). */
 export function decodeBody(body: Buffer): unknown {
 	const text = body.toString('utf8');
-	try {
-		return JSON.parse(text) as unknown;
-	} catch {
-		return text;
-	}
+	return jsonParse<unknown>(text, { fallbackValue: text });
 }
 
 /**

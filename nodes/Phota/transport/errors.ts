@@ -1,4 +1,4 @@
-import type { IDataObject, INode, JsonObject } from 'n8n-workflow';
+import type { IDataObject, INode } from 'n8n-workflow';
 import { ExecutionCancelledError, NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import {
@@ -61,7 +61,7 @@ export function photaHttpError(
 			code: code ?? null,
 			detail: detail ?? null,
 			request_id: requestId ?? null,
-		} as JsonObject,
+		},
 		{
 			message,
 			description: notes.join(' '),
@@ -97,12 +97,16 @@ export function redirectError(
 		},
 	};
 	const { message, description } = why[refused.reason];
-	return new NodeApiError(node, { status, location: refused.location ?? null } as JsonObject, {
-		message,
-		description: `${description} ${request.method} ${request.endpoint}.`,
-		httpCode: String(status),
-		itemIndex: request.itemIndex,
-	});
+	return new NodeApiError(
+		node,
+		{ status, location: refused.location ?? null },
+		{
+			message,
+			description: `${description} ${request.method} ${request.endpoint}.`,
+			httpCode: String(status),
+			itemIndex: request.itemIndex,
+		},
+	);
 }
 
 /** A request that failed before Phota answered (or timed out). */
@@ -122,7 +126,7 @@ export function photaNetworkError(
 	return new NodeApiError(
 		node,
 		// Not under "code": NodeApiError would replace our message with its generic one for that code.
-		{ network_error_code: code ?? null, message: reason } as JsonObject,
+		{ network_error_code: code ?? null, message: reason },
 		{
 			message,
 			description:
@@ -148,12 +152,16 @@ export function unreadableAnswerError(
 				? 'Phota processed the request; it was asked again with the same client_request_id as far as the retry limit allowed.'
 				: 'Phota processed the request (and may have charged for it), so it was not sent again. Check your Phota account before running it again.'
 			: 'Check the Base URL in the Phota credential and your network or proxy.';
-	return new NodeApiError(node, { status, message: reason } as JsonObject, {
-		message: `Phota answered ${status} but the answer was cut off or unreadable`,
-		description: `${quoteText(reason)}. ${processed}`,
-		httpCode: String(status),
-		itemIndex: request.itemIndex,
-	});
+	return new NodeApiError(
+		node,
+		{ status, message: reason },
+		{
+			message: `Phota answered ${status} but the answer was cut off or unreadable`,
+			description: `${quoteText(reason)}. ${processed}`,
+			httpCode: String(status),
+			itemIndex: request.itemIndex,
+		},
+	);
 }
 
 /**
@@ -167,12 +175,16 @@ export function incompleteAnswerError(
 	itemIndex: number,
 	processed: string,
 ): NodeApiError {
-	return new NodeApiError(node, { answer: quoteAnswer(answer) } as JsonObject, {
-		message: `Phota's answer has no ${missing}`,
-		description: `${processed} Phota answered: ${quoteAnswer(answer)}`,
-		httpCode: '200',
-		itemIndex,
-	});
+	return new NodeApiError(
+		node,
+		{ answer: quoteAnswer(answer) },
+		{
+			message: `Phota's answer has no ${missing}`,
+			description: `${processed} Phota answered: ${quoteAnswer(answer)}`,
+			httpCode: '200',
+			itemIndex,
+		},
+	);
 }
 
 /**

@@ -12,9 +12,10 @@
  * read), base64Blob.ts (reading and decoding a blob string), constants.ts (bytes, character
  * tables, parser states) and paths.ts.
  *
- * No imports from outside this module on purpose: n8n's verified-node scanner rejects 'stream', so
- * the input is typed as an async iterable (a Node Readable is one).
+ * Nothing from Node's 'stream' module on purpose: n8n's verified-node scanner rejects it, so the
+ * input is typed as an async iterable (a Node Readable is one).
  */
+import { toBuffer } from './attempt';
 import type { JsonPath } from './streamedJson/paths';
 import { isImagePath } from './streamedJson/paths';
 import { StreamingJsonParser } from './streamedJson/parser';
@@ -28,16 +29,10 @@ export { isImagePath } from './streamedJson/paths';
  * holds an image that is not base64.
  */
 export async function parseJsonWithBase64Blobs(
-	stream: AsyncIterable<Buffer | string | Uint8Array>,
+	stream: AsyncIterable<unknown> | Iterable<unknown>,
 	isBlobPath: (path: JsonPath) => boolean = isImagePath,
 ): Promise<unknown> {
 	const parser = new StreamingJsonParser(isBlobPath);
 	for await (const chunk of stream) parser.write(toBuffer(chunk));
 	return parser.end();
-}
-
-function toBuffer(chunk: Buffer | string | Uint8Array): Buffer {
-	if (typeof chunk === 'string') return Buffer.from(chunk, 'utf8');
-	if (Buffer.isBuffer(chunk)) return chunk;
-	return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 }

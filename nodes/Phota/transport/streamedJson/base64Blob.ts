@@ -1,7 +1,10 @@
 /**
  * A string at a blob path: reading its characters from the chunks (readBlob: whitespace and escapes
- * undone) and decoding them (Base64Blob). The constants the hot loops use are defined here, not
- * imported: read from another module's exports they made MIME-wrapped base64 10–20% slower.
+ * undone) and decoding them (Base64Blob). What the loops over base64 data read for every byte
+ * (BASE64_DATA, SCRATCH_BYTES, the escape states) is defined here, not imported: read from another
+ * module's exports it made MIME-wrapped base64 10–20% slower. The byte values imported from
+ * constants.ts (QUOTE, BACKSLASH, EQUALS, SPACE…) are read only for the bytes that are not base64
+ * data: line breaks, escapes, padding and the closing quote.
  */
 import {
 	BACKSLASH,
@@ -24,11 +27,14 @@ for (const range of ['AZ', 'az', '09', '++', '//']) {
 	for (let code = range.charCodeAt(0); code <= range.charCodeAt(1); code++) BASE64_DATA[code] = 1;
 }
 
-/** Blob escape states: 0–3 are the hex digits of \uXXXX read so far. */
-const NO_ESCAPE = -1;
+/** Blob escape states: not in one, just after a backslash, or 0–3 hex digits of \uXXXX read. */
+const NOT_IN_ESCAPE = -1;
 const AFTER_BACKSLASH = -2;
-/** readBlobEscape's answer when an escape yields no base64 data character. */
-const NOTHING = -1;
+/**
+ * What readBlobEscape and Base64Blob.escaped return, in place of a byte, when what was read yields
+ * no base64 data character (an unfinished escape, whitespace, padding).
+ */
+const NO_DATA_CHARACTER = -1;
 /** Base64 characters gathered from a chunk before they are decoded (see readBlob). */
 export const SCRATCH_BYTES = 64 * 1024;
 
@@ -42,8 +48,8 @@ const FIRST_BLOCK_BYTES = 3 * 4096;
  * string; anything else that is not base64 is an error naming the path.
  */
 export class Base64Blob {
-	/** Where an escape in the string stands (NO_ESCAPE, AFTER_BACKSLASH, or hex digits read). */
-	escape = NO_ESCAPE;
+	/** Where an escape in the string stands (NOT_IN_ESCAPE, AFTER_BACKSLASH, or hex digits read). */
+	escape = NOT_IN_ESCAPE;
 	escapedCode = 0;
 	/** `=` characters seen; only whitespace may follow them. */
 	padding = 0;
@@ -58,7 +64,7 @@ export class Base64Blob {
 
 	/**
 	 * What an escaped character means in base64: a data character (returned, checked by the caller
-	 * like any other), padding, or skipped whitespace (NOTHING); anything else is invalid.
+	 * like any other), padding, or skipped whitespace (NO_DATA_CHARACTER); anything else is invalid.
 	 */
 	escaped(code: number): number {
 		if (BASE64_DATA[code] === 1) return code;
@@ -66,7 +72,7 @@ export class Base64Blob {
 		else if (code !== LINE_FEED && code !== CARRIAGE_RETURN && code !== TAB && code !== SPACE) {
 			throw this.invalid();
 		}
-		return NOTHING;
+		return NO_DATA_CHARACTER;
 	}
 
 	/** Adds base64 data characters (no padding, no whitespace) and decodes every whole group of 4. */
@@ -76,8 +82,7 @@ export class Base64Blob {
 		const whole = text.length - (text.length % 4);
 		this.pending = text.slice(whole);
 		for (let start = 0; start < whole; ) {
-			if (!this.block || this.used === this.block.length) this.nextBlock();
-			const block = this.block as Buffer;
+			const block = !this.block || this.used === this.block.length ? this.nextBlock() : this.block;
 			// Each group of 4 characters is 3 bytes; blocks and `used` stay multiples of 3.
 			const take = Math.min(((block.length - this.used) / 3) * 4, whole - start);
 			const piece = start === 0 && take === text.length ? text : text.slice(start, start + take);
@@ -95,8 +100,9 @@ export class Base64Blob {
 		if (!valid) throw this.invalid();
 		if (characters) {
 			const tail = Buffer.from(this.pending, 'base64');
-			if (!this.block || this.block.length - this.used < tail.length) this.nextBlock();
-			this.used += tail.copy(this.block as Buffer, this.used);
+			const block =
+				!this.block || this.block.length - this.used < tail.length ? this.nextBlock() : this.block;
+			this.used += tail.copy(block, this.used);
 		}
 		if (!this.block) return Buffer.alloc(0);
 		if (!this.blocks.length && this.used === this.block.length) return this.block;
@@ -108,11 +114,13 @@ export class Base64Blob {
 		return new Error(`The image at ${describePath(this.path)} is not valid base64`);
 	}
 
-	private nextBlock(): void {
+	/** Starts a new block (the one before it is kept, cut to what was written) and returns it. */
+	private nextBlock(): Buffer {
 		if (this.block) this.blocks.push(this.block.subarray(0, this.used));
 		const size = this.block ? Math.min(this.block.length * 2, MAX_BLOCK_BYTES) : FIRST_BLOCK_BYTES;
 		this.block = Buffer.allocUnsafe(size);
 		this.used = 0;
+		return this.block;
 	}
 }
 
@@ -132,7 +140,7 @@ export function readBlob(
 	const length = bytes.length;
 	// Fast path: plain base64 up to the end of the chunk is decoded straight from the chunk.
 	const start = position;
-	if (blob.escape === NO_ESCAPE && blob.padding === 0) {
+	if (blob.escape === NOT_IN_ESCAPE && blob.padding === 0) {
 		while (position < length && BASE64_DATA[bytes[position]] === 1) position++;
 		if (position === length) {
 			blob.add(bytes.toString('latin1', start, length));
@@ -144,7 +152,7 @@ export function readBlob(
 	if (position > start) blob.add(bytes.toString('latin1', start, position));
 	let gathered = 0;
 	while (position < length) {
-		if (blob.escape === NO_ESCAPE && blob.padding === 0) {
+		if (blob.escape === NOT_IN_ESCAPE && blob.padding === 0) {
 			// Copy a run of data characters (the hot loop).
 			const limit = Math.min(length, position + SCRATCH_BYTES - gathered);
 			while (position < limit) {
@@ -160,7 +168,7 @@ export function readBlob(
 			if (position === limit) continue;
 		}
 		let byte = bytes[position];
-		if (blob.escape !== NO_ESCAPE) {
+		if (blob.escape !== NOT_IN_ESCAPE) {
 			byte = readBlobEscape(blob, bytes, position, offset);
 		} else if (BASE64_DATA[byte] !== 1) {
 			if (byte === QUOTE) {
@@ -172,10 +180,10 @@ export function readBlob(
 			else if (byte === EQUALS) blob.padding++;
 			else if (byte < SPACE) throw unexpectedByte(bytes, position, offset);
 			else if (byte !== SPACE) throw blob.invalid();
-			byte = NOTHING;
+			byte = NO_DATA_CHARACTER;
 		}
 		position++;
-		if (byte === NOTHING) continue;
+		if (byte === NO_DATA_CHARACTER) continue;
 		// A data character from an escape, or after padding (invalid).
 		if (blob.padding) throw blob.invalid();
 		if (gathered === SCRATCH_BYTES) {
@@ -190,7 +198,7 @@ export function readBlob(
 
 /**
  * One byte of an escape in a blob string. Returns the base64 data character the escape stands
- * for, or NOTHING (escape not complete yet, whitespace, or padding).
+ * for, or NO_DATA_CHARACTER (escape not complete yet, whitespace, or padding).
  */
 function readBlobEscape(blob: Base64Blob, bytes: Buffer, position: number, offset: number): number {
 	const byte = bytes[position];
@@ -200,16 +208,16 @@ function readBlobEscape(blob: Base64Blob, bytes: Buffer, position: number, offse
 		if (meaning === 'u') {
 			blob.escape = 0;
 			blob.escapedCode = 0;
-			return NOTHING;
+			return NO_DATA_CHARACTER;
 		}
-		blob.escape = NO_ESCAPE;
+		blob.escape = NOT_IN_ESCAPE;
 		return blob.escaped(meaning.charCodeAt(0));
 	}
 	const digit = HEX_DIGITS[byte];
 	if (digit === undefined) throw unexpectedByte(bytes, position, offset);
 	blob.escapedCode = blob.escapedCode * 16 + digit;
 	blob.escape++;
-	if (blob.escape < 4) return NOTHING;
-	blob.escape = NO_ESCAPE;
+	if (blob.escape < 4) return NO_DATA_CHARACTER;
+	blob.escape = NOT_IN_ESCAPE;
 	return blob.escaped(blob.escapedCode);
 }

@@ -33,7 +33,7 @@ import {
 	TRUNCATED,
 	unexpectedByte,
 } from './constants';
-import type { Frame } from './frames';
+import type { Frame, ObjectFrame } from './frames';
 import { addToFrame, pathOf } from './frames';
 import type { JsonPath } from './paths';
 
@@ -47,7 +47,8 @@ export class StreamingJsonParser {
 
 	// A string (non-blob) spanning chunks: its raw bytes so far, from the opening quote.
 	private stringParts: Buffer[] = [];
-	private stringIsKey = false;
+	/** Set while the string is a key: the object it is a key of. */
+	private keyOf: ObjectFrame | undefined;
 	private stringEscaped = false;
 
 	private blob: Base64Blob | undefined;
@@ -101,12 +102,12 @@ export class StreamingJsonParser {
 		const byte = bytes[position];
 		switch (this.state) {
 			case EXPECT_VALUE_OR_ARRAY_END:
-				if (byte === CLOSE_BRACKET) return this.closeContainer(position);
+				if (byte === CLOSE_BRACKET) return this.closeContainer(bytes, position);
 				return this.startValue(bytes, position);
 			case EXPECT_VALUE:
 				return this.startValue(bytes, position);
 			case EXPECT_KEY_OR_OBJECT_END:
-				if (byte === CLOSE_BRACE) return this.closeContainer(position);
+				if (byte === CLOSE_BRACE) return this.closeContainer(bytes, position);
 				return this.startKey(bytes, position);
 			case EXPECT_KEY:
 				return this.startKey(bytes, position);
@@ -117,11 +118,11 @@ export class StreamingJsonParser {
 			case EXPECT_COMMA_OR_END: {
 				const top = this.stack[this.stack.length - 1];
 				if (byte === COMMA) {
-					this.state = top.array ? EXPECT_VALUE : EXPECT_KEY;
+					this.state = top.kind === 'array' ? EXPECT_VALUE : EXPECT_KEY;
 					return position + 1;
 				}
-				if (byte === (top.array ? CLOSE_BRACKET : CLOSE_BRACE)) {
-					return this.closeContainer(position);
+				if (byte === (top.kind === 'array' ? CLOSE_BRACKET : CLOSE_BRACE)) {
+					return this.closeContainer(bytes, position);
 				}
 				throw this.unexpected(bytes, position);
 			}
@@ -131,8 +132,10 @@ export class StreamingJsonParser {
 	}
 
 	private startKey(bytes: Buffer, position: number): number {
-		if (bytes[position] !== QUOTE) throw this.unexpected(bytes, position);
-		this.stringIsKey = true;
+		const top = this.stack[this.stack.length - 1];
+		// The EXPECT_KEY states come only inside an object: the kind check is for the compiler.
+		if (bytes[position] !== QUOTE || top.kind !== 'object') throw this.unexpected(bytes, position);
+		this.keyOf = top;
 		this.state = IN_STRING;
 		return this.readString(bytes, position + 1, position);
 	}
@@ -146,17 +149,16 @@ export class StreamingJsonParser {
 				this.state = IN_BLOB;
 				return position + 1;
 			}
-			this.stringIsKey = false;
 			this.state = IN_STRING;
 			return this.readString(bytes, position + 1, position);
 		}
 		if (byte === OPEN_BRACE) {
-			this.stack.push({ object: {}, key: '' });
+			this.stack.push({ kind: 'object', value: {}, key: '' });
 			this.state = EXPECT_KEY_OR_OBJECT_END;
 			return position + 1;
 		}
 		if (byte === OPEN_BRACKET) {
-			this.stack.push({ array: [], key: '' });
+			this.stack.push({ kind: 'array', value: [] });
 			this.state = EXPECT_VALUE_OR_ARRAY_END;
 			return position + 1;
 		}
@@ -210,19 +212,21 @@ export class StreamingJsonParser {
 				`${NOT_JSON}: bad string ending at byte ${this.offset + scan} (${parsed.message})`,
 			);
 		}
-		const value = parsed;
-		if (this.stringIsKey) {
-			this.stack[this.stack.length - 1].key = value;
+		if (this.keyOf) {
+			this.keyOf.key = parsed;
+			this.keyOf = undefined;
 			this.state = EXPECT_COLON;
 		} else {
-			this.completeValue(value);
+			this.completeValue(parsed);
 		}
 		return scan + 1;
 	}
 
 	/** Reads a string at a blob path (base64Blob.ts); completes the value at its closing quote. */
 	private readBlob(bytes: Buffer, position: number): number {
-		const blob = this.blob as Base64Blob;
+		// startValue sets the blob with the IN_BLOB state: this check is for the compiler.
+		const blob = this.blob;
+		if (!blob) throw new Error('The streamed JSON parser is in a blob string without one');
 		const next = readBlob(blob, this.scratch, bytes, position, this.offset);
 		if (blob.closed) {
 			this.blob = undefined;
@@ -261,9 +265,10 @@ export class StreamingJsonParser {
 		return position;
 	}
 
-	private closeContainer(position: number): number {
-		const frame = this.stack.pop() as Frame;
-		this.completeValue(frame.array ?? frame.object);
+	private closeContainer(bytes: Buffer, position: number): number {
+		const frame = this.stack.pop();
+		if (!frame) throw this.unexpected(bytes, position);
+		this.completeValue(frame.value);
 		return position + 1;
 	}
 
@@ -288,6 +293,7 @@ function parseStringToken(token: string): string | Error {
 	try {
 		return JSON.parse(token) as string;
 	} catch (error) {
+		// Returned, not thrown: the scanner's require-node-api-error rule forbids a plain Error here.
 		return error as Error;
 	}
 }
