@@ -11,13 +11,13 @@ type Options = Parameters<typeof planIdentity>[1];
 /** Edit/Enhance/Remix: the chosen profiles are sent in `profile_ids`. */
 const EDIT: Omit<Options, 'chosenProfileIds' | 'rawPrompt'> = {
 	promptRequired: false,
-	promptOnly: false,
+	profilesOnlyInPrompt: false,
 	allowOtherProfiles: false,
 };
 /** Generate: the prompt's tokens are all Phota reads. */
 const GENERATE: Omit<Options, 'chosenProfileIds' | 'rawPrompt'> = {
 	promptRequired: true,
-	promptOnly: true,
+	profilesOnlyInPrompt: true,
 	allowOtherProfiles: false,
 };
 

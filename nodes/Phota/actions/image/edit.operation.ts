@@ -3,13 +3,8 @@ import { updateDisplayOptions } from 'n8n-workflow';
 
 import { readEditImages } from './inputs';
 import { fromAI } from '../../helpers/toolMode';
-import {
-	imageOperation,
-	imageOptions,
-	profilesProperty,
-	promptProperty,
-	withImageToolSetup,
-} from './shared';
+import { imageOperation, imageOptions, withImageToolSetup } from './shared';
+import { profilesProperty, promptProperty } from './prompt';
 
 const nodeProperties: INodeProperties[] = [
 	{
@@ -61,6 +56,7 @@ export const description = updateDisplayOptions(displayOptions, properties);
 export const prepare = imageOperation({
 	endpoint: 'edit',
 	promptRequired: true,
+	profilesOnlyInPrompt: false,
 	async readImages(itemIndex) {
 		return { images: await readEditImages.call(this, itemIndex) };
 	},

@@ -3,13 +3,8 @@ import { updateDisplayOptions } from 'n8n-workflow';
 
 import { readSingleImage, singleImageProperties } from './inputs';
 import { fromAI } from '../../helpers/toolMode';
-import {
-	imageOperation,
-	imageOptions,
-	profilesProperty,
-	promptProperty,
-	withImageToolSetup,
-} from './shared';
+import { imageOperation, imageOptions, withImageToolSetup } from './shared';
+import { profilesProperty, promptProperty } from './prompt';
 
 const nodeProperties: INodeProperties[] = [
 	...singleImageProperties('image', 'Image', 'The photo to enhance'),
@@ -37,6 +32,7 @@ export const description = updateDisplayOptions(displayOptions, properties);
 export const prepare = imageOperation({
 	endpoint: 'enhance',
 	promptRequired: false,
+	profilesOnlyInPrompt: false,
 	async readImages(itemIndex) {
 		return { image: await readSingleImage.call(this, 'image', 'Image', itemIndex) };
 	},

@@ -1,13 +1,8 @@
 import type { INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
-import {
-	imageOperation,
-	imageOptions,
-	profilesProperty,
-	promptProperty,
-	withImageToolSetup,
-} from './shared';
+import { imageOperation, imageOptions, withImageToolSetup } from './shared';
+import { profilesProperty, promptProperty } from './prompt';
 
 const nodeProperties: INodeProperties[] = [
 	profilesProperty,
@@ -29,4 +24,8 @@ const displayOptions = { show: { resource: ['image'], operation: ['generate'] } 
 
 export const description = updateDisplayOptions(displayOptions, properties);
 
-export const prepare = imageOperation({ endpoint: 'generate', promptRequired: true });
+export const prepare = imageOperation({
+	endpoint: 'generate',
+	promptRequired: true,
+	profilesOnlyInPrompt: true,
+});

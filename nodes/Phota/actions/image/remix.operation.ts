@@ -3,13 +3,8 @@ import { updateDisplayOptions } from 'n8n-workflow';
 
 import { readSingleImage, singleImageProperties } from './inputs';
 import { fromAI } from '../../helpers/toolMode';
-import {
-	imageOperation,
-	imageOptions,
-	profilesProperty,
-	promptProperty,
-	withImageToolSetup,
-} from './shared';
+import { imageOperation, imageOptions, withImageToolSetup } from './shared';
+import { profilesProperty, promptProperty } from './prompt';
 
 const nodeProperties: INodeProperties[] = [
 	...singleImageProperties('input', 'Input Image', 'The photo whose content is kept'),
@@ -49,6 +44,7 @@ export const description = updateDisplayOptions(displayOptions, properties);
 export const prepare = imageOperation({
 	endpoint: 'remix',
 	promptRequired: false,
+	profilesOnlyInPrompt: false,
 	async readImages(itemIndex) {
 		return {
 			input_image: await readSingleImage.call(this, 'input', 'Input Image', itemIndex),

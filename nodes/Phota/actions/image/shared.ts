@@ -7,11 +7,10 @@ import type {
 } from 'n8n-workflow';
 import { randomString } from 'n8n-workflow';
 
-import { profileLocator, requestOptions } from '../../helpers/descriptions';
+import { requestOptions } from '../../helpers/descriptions';
 import { imageResultItems } from '../../helpers/imageResults';
 import type { ImageEndpoint, ImageResponse, JobHandle } from '../../helpers/interfaces';
 import type { ItemOperation, RunSettings } from '../../helpers/itemRunner';
-import { resolveProfileLocator } from '../../helpers/profileIds';
 import { fromAI, profileIdsFromModel, withToolSetup } from '../../helpers/toolMode';
 import type { PhotaResponse } from '../../transport';
 import { photaApiRequest } from '../../transport';
@@ -22,13 +21,7 @@ import { loadImage } from './inputs';
 import type { ImageRequestSettings } from './options';
 import { imageOptionsDescription, imageToolArguments, readImageSettings } from './options';
 import type { IdentityPlan } from './prompt';
-import { planIdentity } from './prompt';
-
-export const profilesProperty: INodeProperties = profileLocator({
-	multiple: true,
-	description:
-		'The people whose identity the images keep. By default (By Field, empty) the IDs come from the input item\'s "profile_ids" (output by Create Profile and Wait for Profile Ready). Choose "By ID" and leave it empty to work without identity.',
-});
+import { identityFields, planIdentity, readChosenProfiles, readPrompt } from './prompt';
 
 /** The tool's default for Profiles: the model names the people by their profile IDs. */
 const profilesFromModel = profileIdsFromModel(
@@ -65,17 +58,6 @@ export function withImageToolSetup(
 	});
 }
 
-export function promptProperty(overrides: Partial<INodeProperties>): INodeProperties {
-	return {
-		displayName: 'Prompt',
-		name: 'prompt',
-		type: 'string',
-		typeOptions: { rows: 3 },
-		default: '',
-		...overrides,
-	};
-}
-
 /** What one item of an image operation sends, decided in the plan phase (no request made yet). */
 export interface ImagePlan {
 	identity: IdentityPlan;
@@ -87,6 +69,7 @@ export interface ImagePlan {
 interface ImageOperationSpec {
 	endpoint: ImageEndpoint;
 	promptRequired: boolean;
+	profilesOnlyInPrompt: boolean;
 	/** Reads the item's input images (checked, not loaded). */
 	readImages?: (this: IExecuteFunctions, itemIndex: number) => Promise<ImagePlan['images']>;
 }
@@ -100,20 +83,15 @@ export function imageOperation(spec: ImageOperationSpec) {
 		this: IExecuteFunctions,
 		{ retryPolicy }: RunSettings,
 	): ItemOperation<ImagePlan> {
-		const promptOnly = spec.endpoint === 'generate';
 		const itemsWithoutIdentity: number[] = [];
 		return {
 			async plan(itemIndex) {
 				const settings = readImageSettings.call(this, spec.endpoint, itemIndex);
-				const chosenProfileIds = resolveProfileLocator.call(this, 'profiles', itemIndex, {
-					required: false,
-					fieldLabel: 'Profiles',
-				});
 				const identity = planIdentity.call(this, itemIndex, {
-					chosenProfileIds,
-					rawPrompt: this.getNodeParameter('prompt', itemIndex, '') as string,
+					chosenProfileIds: readChosenProfiles.call(this, itemIndex),
+					rawPrompt: readPrompt.call(this, itemIndex),
 					promptRequired: spec.promptRequired,
-					promptOnly,
+					profilesOnlyInPrompt: spec.profilesOnlyInPrompt,
 					allowOtherProfiles: settings.allowOtherProfiles,
 				});
 				const images = spec.readImages ? await spec.readImages.call(this, itemIndex) : {};
@@ -121,9 +99,7 @@ export function imageOperation(spec: ImageOperationSpec) {
 				return { identity, settings, images };
 			},
 			async run(plan, itemIndex) {
-				const body: IDataObject = { ...plan.settings.body };
-				if (plan.identity.prompt !== undefined) body.prompt = plan.identity.prompt;
-				if (plan.identity.profileIds.length) body.profile_ids = plan.identity.profileIds;
+				const body: IDataObject = { ...plan.settings.body, ...identityFields(plan.identity) };
 				for (const [field, source] of Object.entries(plan.images)) {
 					body[field] = Array.isArray(source)
 						? await Promise.all(
