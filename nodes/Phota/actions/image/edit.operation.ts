@@ -3,8 +3,13 @@ import { updateDisplayOptions } from 'n8n-workflow';
 
 import { readEditImages } from './inputs';
 import { fromAI } from '../../helpers/toolMode';
-import { imageOperation, imageOptions, withImageToolSetup } from './shared';
+import type { ImageToolArgument } from './options';
+import { imageOptions } from './options';
+import { imageOperation, withImageToolSetup } from './shared';
 import { profilesProperty, promptProperty } from './prompt';
+
+/** Options the AI Agent's model sets when the node is a tool. */
+const toolArguments: ImageToolArgument[] = ['numberOfImages', 'aspectRatio'];
 
 const nodeProperties: INodeProperties[] = [
 	{
@@ -32,10 +37,11 @@ const nodeProperties: INodeProperties[] = [
 		description:
 			'The edit to make. Refer to the chosen person as [[profile]] ([[profile_2]] for the second), or by ID as [[prof_a1]].',
 	}),
-	imageOptions('edit'),
+	imageOptions({ chooseModel: true }),
 ];
 
-const properties = withImageToolSetup('edit', nodeProperties, {
+const properties = withImageToolSetup(nodeProperties, {
+	toolArguments,
 	description: `Edits existing photos with Phota: pass image_urls (public http(s) links to 1–10 photos, separated by commas) and a prompt saying what to change.`,
 	promptArgument: 'The edit to make, e.g. "Put [[profile]] on a sunny beach, keep the outfit"',
 	defaults: {
@@ -57,6 +63,7 @@ export const prepare = imageOperation({
 	endpoint: 'edit',
 	promptRequired: true,
 	profilesOnlyInPrompt: false,
+	options: { chooseModel: true, toolArguments },
 	async readImages(itemIndex) {
 		return { images: await readEditImages.call(this, itemIndex) };
 	},

@@ -3,8 +3,13 @@ import { updateDisplayOptions } from 'n8n-workflow';
 
 import { readSingleImage, singleImageProperties } from './inputs';
 import { fromAI } from '../../helpers/toolMode';
-import { imageOperation, imageOptions, withImageToolSetup } from './shared';
+import type { ImageToolArgument } from './options';
+import { imageOptions } from './options';
+import { imageOperation, withImageToolSetup } from './shared';
 import { profilesProperty, promptProperty } from './prompt';
+
+/** Options the AI Agent's model sets when the node is a tool. */
+const toolArguments: ImageToolArgument[] = [];
 
 const nodeProperties: INodeProperties[] = [
 	...singleImageProperties('input', 'Input Image', 'The photo whose content is kept'),
@@ -18,10 +23,11 @@ const nodeProperties: INodeProperties[] = [
 		placeholder: 'e.g. keep the red scarf',
 		description: 'Optional: what to keep or emphasise',
 	}),
-	imageOptions('remix'),
+	imageOptions({ chooseModel: false }),
 ];
 
-const properties = withImageToolSetup('remix', nodeProperties, {
+const properties = withImageToolSetup(nodeProperties, {
+	toolArguments,
 	description: `Restyles a photo after a reference photo with Phota, keeping its content: pass input_image_url and reference_image_url (public http(s) links) and optionally a prompt.`,
 	promptArgument: 'Optional: what to keep or emphasise, or an empty string',
 	defaults: {
@@ -34,7 +40,6 @@ const properties = withImageToolSetup('remix', nodeProperties, {
 			'string',
 		),
 	},
-	fixedImageCount: true,
 });
 
 const displayOptions = { show: { resource: ['image'], operation: ['remix'] } };
@@ -45,6 +50,7 @@ export const prepare = imageOperation({
 	endpoint: 'remix',
 	promptRequired: false,
 	profilesOnlyInPrompt: false,
+	options: { chooseModel: false, operationName: 'remix', toolArguments },
 	async readImages(itemIndex) {
 		return {
 			input_image: await readSingleImage.call(this, 'input', 'Input Image', itemIndex),

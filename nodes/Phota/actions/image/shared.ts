@@ -7,7 +7,6 @@ import type {
 } from 'n8n-workflow';
 import { randomString } from 'n8n-workflow';
 
-import { requestOptions } from '../../helpers/descriptions';
 import { imageResultItems } from '../../helpers/imageResults';
 import type { ImageEndpoint, ImageResponse, JobHandle } from '../../helpers/interfaces';
 import type { ItemOperation, RunSettings } from '../../helpers/itemRunner';
@@ -18,8 +17,8 @@ import { incompleteAnswerError } from '../../transport/errors';
 import type { RetryPolicy } from '../../transport/retryPolicy';
 import type { ImageSource } from './inputs';
 import { loadImage } from './inputs';
-import type { ImageRequestSettings } from './options';
-import { imageOptionsDescription, imageToolArguments, readImageSettings } from './options';
+import type { ImageOptionRules, ImageRequestSettings, ImageToolArgument } from './options';
+import { imageToolArguments, readImageSettings } from './options';
 import type { IdentityPlan } from './prompt';
 import { identityFields, planIdentity, readChosenProfiles, readPrompt } from './prompt';
 
@@ -33,18 +32,16 @@ const IMAGE_TOOL_RESULT =
 	'To keep a person\'s identity, pass their Phota profile ID in profile_ids and write [[profile]] in the prompt where they appear ([[profile_2]] for a second one). Returns one entry per image with download_url, a link valid for 24 hours: give it to the user as it is. On a mistake it returns "error" and "description" instead: fix the call and try again.';
 
 /**
- * An image operation's parameters with its AI Agent tool setup: the model writes the prompt and names
- * the people (profile_ids), and, unless `fixedImageCount`, picks the number of images (and, where the
- * endpoint allows, the aspect ratio).
+ * An image operation's parameters with its AI Agent tool setup: the model writes the prompt, names
+ * the people (profile_ids), and sets the operation's tool arguments (number of images, aspect ratio).
  */
 export function withImageToolSetup(
-	endpoint: ImageEndpoint,
 	properties: INodeProperties[],
 	tool: {
 		description: string;
 		promptArgument: string;
 		defaults?: Record<string, NodeParameterValueType>;
-		fixedImageCount?: boolean;
+		toolArguments: ImageToolArgument[];
 	},
 ): INodeProperties[] {
 	return withToolSetup(properties, {
@@ -54,7 +51,7 @@ export function withImageToolSetup(
 			profiles: profilesFromModel,
 			prompt: fromAI('prompt', tool.promptArgument, 'string'),
 		},
-		extra: tool.fixedImageCount ? undefined : imageToolArguments(endpoint),
+		extra: imageToolArguments(tool.toolArguments),
 	});
 }
 
@@ -70,6 +67,7 @@ interface ImageOperationSpec {
 	endpoint: ImageEndpoint;
 	promptRequired: boolean;
 	profilesOnlyInPrompt: boolean;
+	options: ImageOptionRules;
 	/** Reads the item's input images (checked, not loaded). */
 	readImages?: (this: IExecuteFunctions, itemIndex: number) => Promise<ImagePlan['images']>;
 }
@@ -86,7 +84,7 @@ export function imageOperation(spec: ImageOperationSpec) {
 		const itemsWithoutIdentity: number[] = [];
 		return {
 			async plan(itemIndex) {
-				const settings = readImageSettings.call(this, spec.endpoint, itemIndex);
+				const settings = readImageSettings.call(this, itemIndex, spec.options);
 				const identity = planIdentity.call(this, itemIndex, {
 					chosenProfileIds: readChosenProfiles.call(this, itemIndex),
 					rawPrompt: readPrompt.call(this, itemIndex),
@@ -129,10 +127,6 @@ export function imageOperation(spec: ImageOperationSpec) {
 			},
 		};
 	};
-}
-
-export function imageOptions(endpoint: ImageEndpoint): INodeProperties {
-	return imageOptionsDescription(endpoint, requestOptions);
 }
 
 /**
