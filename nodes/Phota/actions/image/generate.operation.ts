@@ -1,10 +1,19 @@
-import type { INodeProperties } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
+import type { ItemOperation, RunSettings } from '../../helpers/itemRunner';
 import type { ImageToolArgument } from './options';
-import { imageOptions } from './options';
-import { imageOperation, withImageToolSetup } from './shared';
-import { profilesProperty, promptProperty } from './prompt';
+import { imageOptions, readImageSettings } from './options';
+import {
+	identityFields,
+	planIdentity,
+	profilesProperty,
+	promptProperty,
+	readChosenProfiles,
+	readPrompt,
+} from './prompt';
+import type { ImagePlan } from './shared';
+import { hintItemsWithoutProfile, sendImageRequest, withImageToolSetup } from './shared';
 
 /** Options the AI Agent's model sets when the node is a tool. */
 const toolArguments: ImageToolArgument[] = ['numberOfImages', 'aspectRatio'];
@@ -30,9 +39,30 @@ const displayOptions = { show: { resource: ['image'], operation: ['generate'] } 
 
 export const description = updateDisplayOptions(displayOptions, properties);
 
-export const prepare = imageOperation({
-	endpoint: 'generate',
-	promptRequired: true,
-	profilesOnlyInPrompt: true,
-	options: { chooseModel: true, toolArguments },
-});
+/** Generate has no input image: the prompt, with the people named in it, is all it sends. */
+export function prepare(this: IExecuteFunctions, settings: RunSettings): ItemOperation<ImagePlan> {
+	const itemsWithoutProfile: number[] = [];
+	return {
+		async plan(itemIndex) {
+			const options = readImageSettings.call(this, itemIndex, { chooseModel: true, toolArguments });
+			const identity = planIdentity.call(this, itemIndex, {
+				chosenProfileIds: readChosenProfiles.call(this, itemIndex),
+				rawPrompt: readPrompt.call(this, itemIndex),
+				promptRequired: true,
+				// Phota's /generate reads the people from the prompt's [[id]] tokens only.
+				profilesOnlyInPrompt: true,
+				allowOtherProfiles: options.allowOtherProfiles,
+			});
+			if (!identity.usedProfileIds.length) itemsWithoutProfile.push(itemIndex);
+			return { options, identity };
+		},
+		async run(plan, itemIndex) {
+			const body = { ...plan.options.body, ...identityFields(plan.identity) };
+			return await sendImageRequest.call(this, 'generate', body, plan, itemIndex, settings);
+		},
+		profileIdsOf: (plan) => plan.identity.usedProfileIds,
+		finish() {
+			hintItemsWithoutProfile.call(this, itemsWithoutProfile);
+		},
+	};
+}

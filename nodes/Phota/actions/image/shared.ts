@@ -11,10 +11,8 @@ import { imageResultItems } from '../../helpers/imageResults';
 import type { ImageEndpoint, ImageResponse, JobHandle } from '../../helpers/interfaces';
 import type { ItemOperation, RunSettings } from '../../helpers/itemRunner';
 import { fromAI, profileIdsFromModel, withToolSetup } from '../../helpers/toolMode';
-import type { PhotaResponse } from '../../transport';
 import { photaApiRequest } from '../../transport';
 import { incompleteAnswerError } from '../../transport/errors';
-import type { RetryPolicy } from '../../transport/retryPolicy';
 import type { ImageSource } from './inputs';
 import { loadImage } from './inputs';
 import type { ImageOptionRules, ImageRequestSettings, ImageToolArgument } from './options';
@@ -55,49 +53,60 @@ export function withImageToolSetup(
 	});
 }
 
-/** What one item of an image operation sends, decided in the plan phase (no request made yet). */
+/** What every image operation plans for an item before any request: its Options and its people. */
 export interface ImagePlan {
+	options: ImageRequestSettings;
 	identity: IdentityPlan;
-	settings: ImageRequestSettings;
-	/** Image fields of the request body, loaded only when the item runs. */
-	images: Record<string, ImageSource | ImageSource[]>;
 }
 
+/**
+ * After the run: an execution hint naming the input items planned without a profile, whose images
+ * therefore keep no one's identity.
+ */
+export function hintItemsWithoutProfile(this: IExecuteFunctions, itemIndexes: number[]): void {
+	if (!itemIndexes.length) return;
+	const items = itemIndexes.length === 1 ? 'item' : 'items';
+	this.addExecutionHints({
+		message: `No profile was chosen for input ${items} ${itemIndexes.join(', ')} (Profiles is empty), so those images keep no one's identity. To put a person in them, choose their profile in Profiles.`,
+		type: 'info',
+		location: 'outputPane',
+	});
+}
+
+/** Until each operation writes its own plan and run: Edit, Enhance and Remix share these. */
 interface ImageOperationSpec {
 	endpoint: ImageEndpoint;
 	promptRequired: boolean;
 	profilesOnlyInPrompt: boolean;
 	options: ImageOptionRules;
 	/** Reads the item's input images (checked, not loaded). */
-	readImages?: (this: IExecuteFunctions, itemIndex: number) => Promise<ImagePlan['images']>;
+	readImages: (
+		this: IExecuteFunctions,
+		itemIndex: number,
+	) => Promise<Record<string, ImageSource | ImageSource[]>>;
 }
 
-/**
- * The plan and run shared by Edit, Generate, Enhance and Remix: each operation file exports
- * `prepare = imageOperation({...})`.
- */
+type SpecPlan = ImagePlan & { images: Record<string, ImageSource | ImageSource[]> };
+
 export function imageOperation(spec: ImageOperationSpec) {
-	return function prepare(
-		this: IExecuteFunctions,
-		{ retryPolicy }: RunSettings,
-	): ItemOperation<ImagePlan> {
-		const itemsWithoutIdentity: number[] = [];
+	return function prepare(this: IExecuteFunctions, settings: RunSettings): ItemOperation<SpecPlan> {
+		const itemsWithoutProfile: number[] = [];
 		return {
 			async plan(itemIndex) {
-				const settings = readImageSettings.call(this, itemIndex, spec.options);
+				const options = readImageSettings.call(this, itemIndex, spec.options);
 				const identity = planIdentity.call(this, itemIndex, {
 					chosenProfileIds: readChosenProfiles.call(this, itemIndex),
 					rawPrompt: readPrompt.call(this, itemIndex),
 					promptRequired: spec.promptRequired,
 					profilesOnlyInPrompt: spec.profilesOnlyInPrompt,
-					allowOtherProfiles: settings.allowOtherProfiles,
+					allowOtherProfiles: options.allowOtherProfiles,
 				});
-				const images = spec.readImages ? await spec.readImages.call(this, itemIndex) : {};
-				if (!identity.usedProfileIds.length) itemsWithoutIdentity.push(itemIndex);
-				return { identity, settings, images };
+				const images = await spec.readImages.call(this, itemIndex);
+				if (!identity.usedProfileIds.length) itemsWithoutProfile.push(itemIndex);
+				return { identity, options, images };
 			},
 			async run(plan, itemIndex) {
-				const body: IDataObject = { ...plan.settings.body, ...identityFields(plan.identity) };
+				const body: IDataObject = { ...plan.options.body, ...identityFields(plan.identity) };
 				for (const [field, source] of Object.entries(plan.images)) {
 					body[field] = Array.isArray(source)
 						? await Promise.all(
@@ -105,25 +114,11 @@ export function imageOperation(spec: ImageOperationSpec) {
 							)
 						: await loadImage.call(this, source, itemIndex);
 				}
-				return await sendImageRequest.call(
-					this,
-					spec.endpoint,
-					body,
-					plan.settings,
-					plan.identity.usedProfileIds,
-					itemIndex,
-					retryPolicy,
-				);
+				return await sendImageRequest.call(this, spec.endpoint, body, plan, itemIndex, settings);
 			},
 			profileIdsOf: (plan) => plan.identity.usedProfileIds,
 			finish() {
-				if (!itemsWithoutIdentity.length) return;
-				const items = itemsWithoutIdentity.length === 1 ? 'item' : 'items';
-				this.addExecutionHints({
-					message: `No profile was chosen for input ${items} ${itemsWithoutIdentity.join(', ')} (Profiles is empty), so those images keep no one's identity. To put a person in them, choose their profile in Profiles.`,
-					type: 'info',
-					location: 'outputPane',
-				});
+				hintItemsWithoutProfile.call(this, itemsWithoutProfile);
 			},
 		};
 	};
@@ -145,22 +140,24 @@ function newClientRequestId(this: IExecuteFunctions): string {
  * the job handle at once, with a client_request_id so that a resend after a dropped connection
  * is deduplicated by Phota instead of billed twice.
  */
-async function sendImageRequest(
+export async function sendImageRequest(
 	this: IExecuteFunctions,
 	endpoint: ImageEndpoint,
 	body: IDataObject,
-	settings: ImageRequestSettings,
-	profileIds: string[],
+	plan: ImagePlan,
 	itemIndex: number,
-	retryPolicy: RetryPolicy,
+	settings: RunSettings,
 ): Promise<INodeExecutionData[]> {
+	const { retryPolicy } = settings;
+	const { options } = plan;
+	const profileIds = plan.identity.usedProfileIds;
 	const notFoundHint =
 		body.profile_ids || String(body.prompt ?? '').includes('[[')
 			? 'A profile named in this request may still be training, have failed, or have been deleted. Check it with Profile → Get Status, or put a "Wait for Profile Ready" node before this one.'
 			: undefined;
-	if (settings.async) {
+	if (options.async) {
 		const clientRequestId = newClientRequestId.call(this);
-		const { body: handle } = (await photaApiRequest.call(this, {
+		const { body: handle } = await (photaApiRequest<JobHandle>).call(this, {
 			method: 'POST',
 			endpoint: `/${endpoint}`,
 			body: { ...body, client_request_id: clientRequestId },
@@ -168,7 +165,7 @@ async function sendImageRequest(
 			itemIndex,
 			retryPolicy,
 			notFoundHint,
-		})) as PhotaResponse<JobHandle>;
+		});
 		if (typeof handle.job_id !== 'string' || handle.job_id === '') {
 			throw incompleteAnswerError(
 				this.getNode(),
@@ -192,7 +189,7 @@ async function sendImageRequest(
 		];
 	}
 
-	const { body: result } = (await photaApiRequest.call(this, {
+	const { body: result } = await (photaApiRequest<ImageResponse>).call(this, {
 		method: 'POST',
 		endpoint: `/${endpoint}`,
 		body,
@@ -201,14 +198,14 @@ async function sendImageRequest(
 		itemIndex,
 		retryPolicy,
 		notFoundHint,
-	})) as PhotaResponse<ImageResponse>;
+	});
 
 	return await imageResultItems.call(this, result, {
 		operation: endpoint,
 		profileIds,
 		outputFormat: String(body.output_format ?? 'png'),
-		binaryPropertyOutput: settings.binaryPropertyOutput,
-		downloadUrls: settings.delivery === 'urlsThenBinary',
+		binaryPropertyOutput: options.binaryPropertyOutput,
+		downloadUrls: options.delivery === 'urlsThenBinary',
 		itemIndex,
 		retryPolicy,
 	});
