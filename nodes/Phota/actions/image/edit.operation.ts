@@ -1,12 +1,22 @@
-import type { INodeProperties } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
-import { readEditImages } from './inputs';
+import type { ItemOperation, RunSettings } from '../../helpers/itemRunner';
 import { fromAI } from '../../helpers/toolMode';
+import type { ImageSource } from './inputs';
+import { loadImage, readEditImages } from './inputs';
 import type { ImageToolArgument } from './options';
-import { imageOptions } from './options';
-import { imageOperation, withImageToolSetup } from './shared';
-import { profilesProperty, promptProperty } from './prompt';
+import { imageOptions, readImageSettings } from './options';
+import {
+	identityFields,
+	planIdentity,
+	profilesProperty,
+	promptProperty,
+	readChosenProfiles,
+	readPrompt,
+} from './prompt';
+import type { ImagePlan } from './shared';
+import { hintItemsWithoutProfile, sendImageRequest, withImageToolSetup } from './shared';
 
 /** Options the AI Agent's model sets when the node is a tool. */
 const toolArguments: ImageToolArgument[] = ['numberOfImages', 'aspectRatio'];
@@ -59,12 +69,40 @@ const displayOptions = { show: { resource: ['image'], operation: ['edit'] } };
 
 export const description = updateDisplayOptions(displayOptions, properties);
 
-export const prepare = imageOperation({
-	endpoint: 'edit',
-	promptRequired: true,
-	profilesOnlyInPrompt: false,
-	options: { chooseModel: true, toolArguments },
-	async readImages(itemIndex) {
-		return { images: await readEditImages.call(this, itemIndex) };
-	},
-});
+/** What one Edit item sends, checked before any request; the photos are loaded when it runs. */
+interface EditPlan extends ImagePlan {
+	images: ImageSource[];
+}
+
+export function prepare(this: IExecuteFunctions, settings: RunSettings): ItemOperation<EditPlan> {
+	const itemsWithoutProfile: number[] = [];
+	return {
+		async plan(itemIndex) {
+			const options = readImageSettings.call(this, itemIndex, { chooseModel: true, toolArguments });
+			const identity = planIdentity.call(this, itemIndex, {
+				chosenProfileIds: readChosenProfiles.call(this, itemIndex),
+				rawPrompt: readPrompt.call(this, itemIndex),
+				promptRequired: true,
+				profilesOnlyInPrompt: false,
+				allowOtherProfiles: options.allowOtherProfiles,
+			});
+			const images = await readEditImages.call(this, itemIndex);
+			if (!identity.usedProfileIds.length) itemsWithoutProfile.push(itemIndex);
+			return { options, identity, images };
+		},
+		async run(plan, itemIndex) {
+			const body = {
+				...plan.options.body,
+				...identityFields(plan.identity),
+				images: await Promise.all(
+					plan.images.map(async (image) => await loadImage.call(this, image, itemIndex)),
+				),
+			};
+			return await sendImageRequest.call(this, 'edit', body, plan, itemIndex, settings);
+		},
+		profileIdsOf: (plan) => plan.identity.usedProfileIds,
+		finish() {
+			hintItemsWithoutProfile.call(this, itemsWithoutProfile);
+		},
+	};
+}
