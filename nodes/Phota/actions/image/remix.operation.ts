@@ -1,12 +1,22 @@
-import type { INodeProperties } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
-import { readSingleImage, singleImageProperties } from './inputs';
+import type { ItemOperation, RunSettings } from '../../helpers/itemRunner';
 import { fromAI } from '../../helpers/toolMode';
+import type { ImageSource } from './inputs';
+import { loadImage, readSingleImage, singleImageProperties } from './inputs';
 import type { ImageToolArgument } from './options';
-import { imageOptions } from './options';
-import { imageOperation, withImageToolSetup } from './shared';
-import { profilesProperty, promptProperty } from './prompt';
+import { imageOptions, readImageSettings } from './options';
+import {
+	identityFields,
+	planIdentity,
+	profilesProperty,
+	promptProperty,
+	readChosenProfiles,
+	readPrompt,
+} from './prompt';
+import type { ImagePlan } from './shared';
+import { hintItemsWithoutProfile, sendImageRequest, withImageToolSetup } from './shared';
 
 /** Options the AI Agent's model sets when the node is a tool. */
 const toolArguments: ImageToolArgument[] = [];
@@ -46,15 +56,51 @@ const displayOptions = { show: { resource: ['image'], operation: ['remix'] } };
 
 export const description = updateDisplayOptions(displayOptions, properties);
 
-export const prepare = imageOperation({
-	endpoint: 'remix',
-	promptRequired: false,
-	profilesOnlyInPrompt: false,
-	options: { chooseModel: false, operationName: 'remix', toolArguments },
-	async readImages(itemIndex) {
-		return {
-			input_image: await readSingleImage.call(this, 'input', 'Input Image', itemIndex),
-			reference_image: await readSingleImage.call(this, 'reference', 'Reference Image', itemIndex),
-		};
-	},
-});
+/** What one Remix item sends, checked before any request; the photos are loaded when it runs. */
+interface RemixPlan extends ImagePlan {
+	inputImage: ImageSource;
+	referenceImage: ImageSource;
+}
+
+/** Remix runs on Phota's fixed model and makes as many images as the Options say, even as a tool. */
+export function prepare(this: IExecuteFunctions, settings: RunSettings): ItemOperation<RemixPlan> {
+	const itemsWithoutProfile: number[] = [];
+	return {
+		async plan(itemIndex) {
+			const options = readImageSettings.call(this, itemIndex, {
+				chooseModel: false,
+				operationName: 'remix',
+				toolArguments,
+			});
+			const identity = planIdentity.call(this, itemIndex, {
+				chosenProfileIds: readChosenProfiles.call(this, itemIndex),
+				rawPrompt: readPrompt.call(this, itemIndex),
+				promptRequired: false,
+				profilesOnlyInPrompt: false,
+				allowOtherProfiles: options.allowOtherProfiles,
+			});
+			const inputImage = await readSingleImage.call(this, 'input', 'Input Image', itemIndex);
+			const referenceImage = await readSingleImage.call(
+				this,
+				'reference',
+				'Reference Image',
+				itemIndex,
+			);
+			if (!identity.usedProfileIds.length) itemsWithoutProfile.push(itemIndex);
+			return { options, identity, inputImage, referenceImage };
+		},
+		async run(plan, itemIndex) {
+			const body = {
+				...plan.options.body,
+				...identityFields(plan.identity),
+				input_image: await loadImage.call(this, plan.inputImage, itemIndex),
+				reference_image: await loadImage.call(this, plan.referenceImage, itemIndex),
+			};
+			return await sendImageRequest.call(this, 'remix', body, plan, itemIndex, settings);
+		},
+		profileIdsOf: (plan) => plan.identity.usedProfileIds,
+		finish() {
+			hintItemsWithoutProfile.call(this, itemsWithoutProfile);
+		},
+	};
+}

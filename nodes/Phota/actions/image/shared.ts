@@ -9,16 +9,19 @@ import { randomString } from 'n8n-workflow';
 
 import { imageResultItems } from '../../helpers/imageResults';
 import type { ImageEndpoint, ImageResponse, JobHandle } from '../../helpers/interfaces';
-import type { ItemOperation, RunSettings } from '../../helpers/itemRunner';
+import type { RunSettings } from '../../helpers/itemRunner';
 import { fromAI, profileIdsFromModel, withToolSetup } from '../../helpers/toolMode';
 import { photaApiRequest } from '../../transport';
 import { incompleteAnswerError } from '../../transport/errors';
-import type { ImageSource } from './inputs';
-import { loadImage } from './inputs';
-import type { ImageOptionRules, ImageRequestSettings, ImageToolArgument } from './options';
-import { imageToolArguments, readImageSettings } from './options';
+import type { ImageRequestSettings, ImageToolArgument } from './options';
+import { imageToolArguments } from './options';
 import type { IdentityPlan } from './prompt';
-import { identityFields, planIdentity, readChosenProfiles, readPrompt } from './prompt';
+
+/*
+ * What the four image operations share beyond their Options (options.ts), their people (prompt.ts)
+ * and their input images (inputs.ts): the tool setup, the plan every item starts from, the hint
+ * about items without a profile, and the request itself.
+ */
 
 /** The tool's default for Profiles: the model names the people by their profile IDs. */
 const profilesFromModel = profileIdsFromModel(
@@ -71,57 +74,6 @@ export function hintItemsWithoutProfile(this: IExecuteFunctions, itemIndexes: nu
 		type: 'info',
 		location: 'outputPane',
 	});
-}
-
-/** Until each operation writes its own plan and run: Edit, Enhance and Remix share these. */
-interface ImageOperationSpec {
-	endpoint: ImageEndpoint;
-	promptRequired: boolean;
-	profilesOnlyInPrompt: boolean;
-	options: ImageOptionRules;
-	/** Reads the item's input images (checked, not loaded). */
-	readImages: (
-		this: IExecuteFunctions,
-		itemIndex: number,
-	) => Promise<Record<string, ImageSource | ImageSource[]>>;
-}
-
-type SpecPlan = ImagePlan & { images: Record<string, ImageSource | ImageSource[]> };
-
-export function imageOperation(spec: ImageOperationSpec) {
-	return function prepare(this: IExecuteFunctions, settings: RunSettings): ItemOperation<SpecPlan> {
-		const itemsWithoutProfile: number[] = [];
-		return {
-			async plan(itemIndex) {
-				const options = readImageSettings.call(this, itemIndex, spec.options);
-				const identity = planIdentity.call(this, itemIndex, {
-					chosenProfileIds: readChosenProfiles.call(this, itemIndex),
-					rawPrompt: readPrompt.call(this, itemIndex),
-					promptRequired: spec.promptRequired,
-					profilesOnlyInPrompt: spec.profilesOnlyInPrompt,
-					allowOtherProfiles: options.allowOtherProfiles,
-				});
-				const images = await spec.readImages.call(this, itemIndex);
-				if (!identity.usedProfileIds.length) itemsWithoutProfile.push(itemIndex);
-				return { identity, options, images };
-			},
-			async run(plan, itemIndex) {
-				const body: IDataObject = { ...plan.options.body, ...identityFields(plan.identity) };
-				for (const [field, source] of Object.entries(plan.images)) {
-					body[field] = Array.isArray(source)
-						? await Promise.all(
-								source.map(async (image) => await loadImage.call(this, image, itemIndex)),
-							)
-						: await loadImage.call(this, source, itemIndex);
-				}
-				return await sendImageRequest.call(this, spec.endpoint, body, plan, itemIndex, settings);
-			},
-			profileIdsOf: (plan) => plan.identity.usedProfileIds,
-			finish() {
-				hintItemsWithoutProfile.call(this, itemsWithoutProfile);
-			},
-		};
-	};
 }
 
 /**
