@@ -6,25 +6,33 @@
  */
 import type { IDataObject } from 'n8n-workflow';
 
+import type { ImageOptionRules } from '../../nodes/Phota/actions/image/options';
 import { readImageSettings } from '../../nodes/Phota/actions/image/options';
 import { fakeContext, nodeErrorOf, PHOTA_TOOL_TYPE } from './fakeContext';
 
-type ImageEndpoint = Parameters<typeof readImageSettings>[0];
+/** What each image operation declares in its .operation.ts. */
+const RULES: Record<'edit' | 'generate' | 'enhance' | 'remix', ImageOptionRules> = {
+	edit: { chooseModel: true, toolArguments: ['numberOfImages', 'aspectRatio'] },
+	generate: { chooseModel: true, toolArguments: ['numberOfImages', 'aspectRatio'] },
+	enhance: { chooseModel: false, operationName: 'enhance', toolArguments: ['numberOfImages'] },
+	remix: { chooseModel: false, operationName: 'remix', toolArguments: [] },
+};
+type Operation = keyof typeof RULES;
 
 function read(
 	options: IDataObject,
-	endpoint: ImageEndpoint = 'generate',
+	operation: Operation = 'generate',
 	{ tool = false, toolArguments = {} as IDataObject } = {},
 ) {
 	const context = fakeContext({
 		parameters: { options, ...toolArguments },
 		nodeType: tool ? PHOTA_TOOL_TYPE : undefined,
 	});
-	return readImageSettings.call(context, endpoint, 0);
+	return readImageSettings.call(context, 0, RULES[operation]);
 }
 
-function refusal(options: IDataObject, endpoint: ImageEndpoint = 'generate') {
-	return nodeErrorOf(() => read(options, endpoint)).message;
+function refusal(options: IDataObject, operation: Operation = 'generate') {
+	return nodeErrorOf(() => read(options, operation)).message;
 }
 
 test('defaults: one PNG image in the answer, Nano Banana 2 at 1K, aspect ratio auto', () => {
@@ -153,6 +161,9 @@ describe('delivery, format, count and output field', () => {
 
 	test('values outside the lists are refused', () => {
 		expect(refusal({ delivery: 'zip' })).toBe('Image Delivery "zip" is not supported');
+		expect(refusal({ delivery: 5 })).toBe('Image Delivery "5" is not supported');
+		// Async always answers with URLs: the delivery is not read.
+		expect(read({ async: true, delivery: 'zip' }).delivery).toBe('urls');
 		expect(refusal({ outputFormat: 'webp' })).toBe('Output Format "webp" is not one of png, jpg');
 	});
 
@@ -217,9 +228,16 @@ describe("as an AI Agent's tool", () => {
 			num_output_images: 2,
 		});
 	});
+
+	test('Remix takes no tool arguments: its Options stand', () => {
+		const toolArguments = { toolNumberOfImages: '2' };
+		expect(read({ numberOfImages: 3 }, 'remix', { tool: true, toolArguments }).body).toMatchObject({
+			num_output_images: 3,
+		});
+	});
 });
 
 test('a refusal names the item it is about', () => {
 	const context = fakeContext({ parameters: { options: { outputFormat: 'gif' } } });
-	nodeErrorOf(() => readImageSettings.call(context, 'generate', 7), 7);
+	nodeErrorOf(() => readImageSettings.call(context, 7, RULES.generate), 7);
 });

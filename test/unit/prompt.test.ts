@@ -3,7 +3,7 @@
  * tokens, and the checks that refuse a prompt before anything is sent. test/badInput.test.ts runs
  * the main refusals through whole workflows; here every rule is checked on its own.
  */
-import { planIdentity } from '../../nodes/Phota/actions/image/prompt';
+import { identityFields, planIdentity } from '../../nodes/Phota/actions/image/prompt';
 import { fakeContext, nodeErrorOf } from './fakeContext';
 
 type Options = Parameters<typeof planIdentity>[1];
@@ -11,13 +11,13 @@ type Options = Parameters<typeof planIdentity>[1];
 /** Edit/Enhance/Remix: the chosen profiles are sent in `profile_ids`. */
 const EDIT: Omit<Options, 'chosenProfileIds' | 'rawPrompt'> = {
 	promptRequired: false,
-	promptOnly: false,
+	profilesOnlyInPrompt: false,
 	allowOtherProfiles: false,
 };
 /** Generate: the prompt's tokens are all Phota reads. */
 const GENERATE: Omit<Options, 'chosenProfileIds' | 'rawPrompt'> = {
 	promptRequired: true,
-	promptOnly: true,
+	profilesOnlyInPrompt: true,
 	allowOtherProfiles: false,
 };
 
@@ -153,5 +153,22 @@ test('without a prompt (optional for Edit), nothing is sent as prompt and the ch
 		prompt: undefined,
 		profileIds: ['prof_a'],
 		usedProfileIds: ['prof_a'],
+	});
+});
+
+describe('the request fields of a plan (identityFields)', () => {
+	test('the prompt if given, then the profile IDs if any', () => {
+		expect(Object.entries(identityFields(plan(['prof_a'], '[[profile]] at work')))).toEqual([
+			['prompt', '[[prof_a]] at work'],
+			['profile_ids', ['prof_a']],
+		]);
+		expect(identityFields(plan(['prof_a'], '  '))).toEqual({ profile_ids: ['prof_a'] });
+		expect(identityFields(plan([], ''))).toEqual({});
+	});
+
+	test('Generate sends the prompt alone', () => {
+		expect(identityFields(plan(['prof_a'], '[[profile]] at work', GENERATE))).toEqual({
+			prompt: '[[prof_a]] at work',
+		});
 	});
 });

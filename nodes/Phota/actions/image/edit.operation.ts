@@ -1,15 +1,26 @@
-import type { INodeProperties } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
-import { readEditImages } from './inputs';
+import type { ItemOperation } from '../../helpers/itemRunner';
+import type { RunSettings } from '../../helpers/runSettings';
 import { fromAI } from '../../helpers/toolMode';
+import type { ImageSource } from './inputs';
+import { loadImage, readEditImages } from './inputs';
+import type { ImageToolArgument } from './options';
+import { imageOptions, readImageSettings } from './options';
 import {
-	imageOperation,
-	imageOptions,
+	identityFields,
+	planIdentity,
 	profilesProperty,
 	promptProperty,
-	withImageToolSetup,
-} from './shared';
+	readChosenProfiles,
+	readPrompt,
+} from './prompt';
+import type { ImagePlan } from './shared';
+import { hintItemsWithoutProfile, sendImageRequest, withImageToolSetup } from './shared';
+
+/** Options the AI Agent's model sets when the node is a tool. */
+const toolArguments: ImageToolArgument[] = ['numberOfImages', 'aspectRatio'];
 
 const nodeProperties: INodeProperties[] = [
 	{
@@ -37,10 +48,11 @@ const nodeProperties: INodeProperties[] = [
 		description:
 			'The edit to make. Refer to the chosen person as [[profile]] ([[profile_2]] for the second), or by ID as [[prof_a1]].',
 	}),
-	imageOptions('edit'),
+	imageOptions({ chooseModel: true }),
 ];
 
-const properties = withImageToolSetup('edit', nodeProperties, {
+const properties = withImageToolSetup(nodeProperties, {
+	toolArguments,
 	description: `Edits existing photos with Phota: pass image_urls (public http(s) links to 1–10 photos, separated by commas) and a prompt saying what to change.`,
 	promptArgument: 'The edit to make, e.g. "Put [[profile]] on a sunny beach, keep the outfit"',
 	defaults: {
@@ -58,10 +70,40 @@ const displayOptions = { show: { resource: ['image'], operation: ['edit'] } };
 
 export const description = updateDisplayOptions(displayOptions, properties);
 
-export const prepare = imageOperation({
-	endpoint: 'edit',
-	promptRequired: true,
-	async readImages(itemIndex) {
-		return { images: await readEditImages.call(this, itemIndex) };
-	},
-});
+/** What one Edit item sends, checked before any request; the photos are loaded when it runs. */
+interface EditPlan extends ImagePlan {
+	images: ImageSource[];
+}
+
+export function prepare(this: IExecuteFunctions, settings: RunSettings): ItemOperation<EditPlan> {
+	const itemsWithoutProfile: number[] = [];
+	return {
+		async plan(itemIndex) {
+			const options = readImageSettings.call(this, itemIndex, { chooseModel: true, toolArguments });
+			const identity = planIdentity.call(this, itemIndex, {
+				chosenProfileIds: readChosenProfiles.call(this, itemIndex),
+				rawPrompt: readPrompt.call(this, itemIndex),
+				promptRequired: true,
+				profilesOnlyInPrompt: false,
+				allowOtherProfiles: options.allowOtherProfiles,
+			});
+			const images = await readEditImages.call(this, itemIndex);
+			if (!identity.usedProfileIds.length) itemsWithoutProfile.push(itemIndex);
+			return { options, identity, images };
+		},
+		async run(plan, itemIndex) {
+			const body = {
+				...plan.options.body,
+				...identityFields(plan.identity),
+				images: await Promise.all(
+					plan.images.map(async (image) => await loadImage.call(this, image, itemIndex)),
+				),
+			};
+			return await sendImageRequest.call(this, 'edit', body, plan, itemIndex, settings);
+		},
+		profileIdsOf: (plan) => plan.identity.usedProfileIds,
+		finish() {
+			hintItemsWithoutProfile.call(this, itemsWithoutProfile);
+		},
+	};
+}

@@ -1,15 +1,26 @@
-import type { INodeProperties } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
-import { readSingleImage, singleImageProperties } from './inputs';
+import type { ItemOperation } from '../../helpers/itemRunner';
+import type { RunSettings } from '../../helpers/runSettings';
 import { fromAI } from '../../helpers/toolMode';
+import type { ImageSource } from './inputs';
+import { loadImage, readSingleImage, singleImageProperties } from './inputs';
+import type { ImageToolArgument } from './options';
+import { imageOptions, readImageSettings } from './options';
 import {
-	imageOperation,
-	imageOptions,
+	identityFields,
+	planIdentity,
 	profilesProperty,
 	promptProperty,
-	withImageToolSetup,
-} from './shared';
+	readChosenProfiles,
+	readPrompt,
+} from './prompt';
+import type { ImagePlan } from './shared';
+import { hintItemsWithoutProfile, sendImageRequest, withImageToolSetup } from './shared';
+
+/** Options the AI Agent's model sets when the node is a tool. */
+const toolArguments: ImageToolArgument[] = ['numberOfImages'];
 
 const nodeProperties: INodeProperties[] = [
 	...singleImageProperties('image', 'Image', 'The photo to enhance'),
@@ -18,10 +29,11 @@ const nodeProperties: INodeProperties[] = [
 		placeholder: 'e.g. brighten the faces a little',
 		description: 'Optional guidance; leave empty for fully automatic enhancement',
 	}),
-	imageOptions('enhance'),
+	imageOptions({ chooseModel: false }),
 ];
 
-const properties = withImageToolSetup('enhance', nodeProperties, {
+const properties = withImageToolSetup(nodeProperties, {
+	toolArguments,
 	description: `Improves one photo with Phota (light, sharpness, faces), keeping the people in it recognisable: pass image_url (a public http(s) link) and optionally a prompt with guidance.`,
 	promptArgument: 'Optional guidance, e.g. "brighten the faces a little", or an empty string',
 	defaults: {
@@ -34,10 +46,46 @@ const displayOptions = { show: { resource: ['image'], operation: ['enhance'] } }
 
 export const description = updateDisplayOptions(displayOptions, properties);
 
-export const prepare = imageOperation({
-	endpoint: 'enhance',
-	promptRequired: false,
-	async readImages(itemIndex) {
-		return { image: await readSingleImage.call(this, 'image', 'Image', itemIndex) };
-	},
-});
+/** What one Enhance item sends, checked before any request; the photo is loaded when it runs. */
+interface EnhancePlan extends ImagePlan {
+	image: ImageSource;
+}
+
+/** Enhance runs on Phota's fixed model; the prompt is optional guidance. */
+export function prepare(
+	this: IExecuteFunctions,
+	settings: RunSettings,
+): ItemOperation<EnhancePlan> {
+	const itemsWithoutProfile: number[] = [];
+	return {
+		async plan(itemIndex) {
+			const options = readImageSettings.call(this, itemIndex, {
+				chooseModel: false,
+				operationName: 'enhance',
+				toolArguments,
+			});
+			const identity = planIdentity.call(this, itemIndex, {
+				chosenProfileIds: readChosenProfiles.call(this, itemIndex),
+				rawPrompt: readPrompt.call(this, itemIndex),
+				promptRequired: false,
+				profilesOnlyInPrompt: false,
+				allowOtherProfiles: options.allowOtherProfiles,
+			});
+			const image = await readSingleImage.call(this, 'image', 'Image', itemIndex);
+			if (!identity.usedProfileIds.length) itemsWithoutProfile.push(itemIndex);
+			return { options, identity, image };
+		},
+		async run(plan, itemIndex) {
+			const body = {
+				...plan.options.body,
+				...identityFields(plan.identity),
+				image: await loadImage.call(this, plan.image, itemIndex),
+			};
+			return await sendImageRequest.call(this, 'enhance', body, plan, itemIndex, settings);
+		},
+		profileIdsOf: (plan) => plan.identity.usedProfileIds,
+		finish() {
+			hintItemsWithoutProfile.call(this, itemsWithoutProfile);
+		},
+	};
+}

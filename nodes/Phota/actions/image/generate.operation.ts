@@ -1,13 +1,23 @@
-import type { INodeProperties } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
+import type { ItemOperation } from '../../helpers/itemRunner';
+import type { RunSettings } from '../../helpers/runSettings';
+import type { ImageToolArgument } from './options';
+import { imageOptions, readImageSettings } from './options';
 import {
-	imageOperation,
-	imageOptions,
+	identityFields,
+	planIdentity,
 	profilesProperty,
 	promptProperty,
-	withImageToolSetup,
-} from './shared';
+	readChosenProfiles,
+	readPrompt,
+} from './prompt';
+import type { ImagePlan } from './shared';
+import { hintItemsWithoutProfile, sendImageRequest, withImageToolSetup } from './shared';
+
+/** Options the AI Agent's model sets when the node is a tool. */
+const toolArguments: ImageToolArgument[] = ['numberOfImages', 'aspectRatio'];
 
 const nodeProperties: INodeProperties[] = [
 	profilesProperty,
@@ -17,10 +27,11 @@ const nodeProperties: INodeProperties[] = [
 		description:
 			'What to create. Write [[profile]] where the chosen person should appear ([[profile_2]] for the second one), or a profile ID as [[prof_a1]].',
 	}),
-	imageOptions('generate'),
+	imageOptions({ chooseModel: true }),
 ];
 
-const properties = withImageToolSetup('generate', nodeProperties, {
+const properties = withImageToolSetup(nodeProperties, {
+	toolArguments,
 	description: 'Makes new photos from a text prompt with Phota.',
 	promptArgument: 'What the photo shows, e.g. "Studio headshot of [[profile]], grey backdrop"',
 });
@@ -29,4 +40,30 @@ const displayOptions = { show: { resource: ['image'], operation: ['generate'] } 
 
 export const description = updateDisplayOptions(displayOptions, properties);
 
-export const prepare = imageOperation({ endpoint: 'generate', promptRequired: true });
+/** Generate has no input image: the prompt, with the people named in it, is all it sends. */
+export function prepare(this: IExecuteFunctions, settings: RunSettings): ItemOperation<ImagePlan> {
+	const itemsWithoutProfile: number[] = [];
+	return {
+		async plan(itemIndex) {
+			const options = readImageSettings.call(this, itemIndex, { chooseModel: true, toolArguments });
+			const identity = planIdentity.call(this, itemIndex, {
+				chosenProfileIds: readChosenProfiles.call(this, itemIndex),
+				rawPrompt: readPrompt.call(this, itemIndex),
+				promptRequired: true,
+				// Phota's /generate reads the people from the prompt's [[id]] tokens only.
+				profilesOnlyInPrompt: true,
+				allowOtherProfiles: options.allowOtherProfiles,
+			});
+			if (!identity.usedProfileIds.length) itemsWithoutProfile.push(itemIndex);
+			return { options, identity };
+		},
+		async run(plan, itemIndex) {
+			const body = { ...plan.options.body, ...identityFields(plan.identity) };
+			return await sendImageRequest.call(this, 'generate', body, plan, itemIndex, settings);
+		},
+		profileIdsOf: (plan) => plan.identity.usedProfileIds,
+		finish() {
+			hintItemsWithoutProfile.call(this, itemsWithoutProfile);
+		},
+	};
+}

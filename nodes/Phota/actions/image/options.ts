@@ -1,23 +1,152 @@
-import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { outputBinaryField } from '../../helpers/binary';
-import type { ImageEndpoint } from '../../helpers/interfaces';
+import { binaryPropertyOption, outputBinaryField } from '../../helpers/binary';
+import { optionsCollection, requestOptions } from '../../helpers/descriptions';
 import { isHttpsUrl } from '../../helpers/lists';
+import type { NumberRule } from '../../helpers/parameterValues';
 import { readBoolean, readNumber } from '../../helpers/parameterValues';
-import { isToolRun } from '../../helpers/toolMode';
+import { fromAI, isToolRun } from '../../helpers/toolMode';
+import { ASPECT_RATIOS, MODEL_OPTION_NAMES, modelOptions, readModelSettings } from './model';
+
+export const NUMBER_OF_IMAGES: NumberRule = {
+	label: 'Number of Images',
+	min: 1,
+	max: 4,
+	integer: true,
+	fallback: 1,
+};
 
 export type Delivery = 'binary' | 'urlsThenBinary' | 'urls';
-import {
-	ASPECT_RATIOS,
-	BASE_MODEL_RESOLUTIONS,
-	imageToolArguments,
-	MODEL_ENDPOINTS,
-	NUMBER_OF_IMAGES,
-	QUALITY_MODEL,
-} from './optionFields';
+const DELIVERIES: Delivery[] = ['binary', 'urlsThenBinary', 'urls'];
 
-export { imageOptionsDescription, imageToolArguments } from './optionFields';
+function isDelivery(value: unknown): value is Delivery {
+	return DELIVERIES.some((delivery) => delivery === value);
+}
+
+/**
+ * An image operation's Options collection: with `chooseModel`, Base Model, Resolution, Aspect Ratio
+ * and Quality first; then what all four share, ending with the request options of every operation.
+ */
+export function imageOptions({ chooseModel }: { chooseModel: boolean }): INodeProperties {
+	return optionsCollection([
+		...(chooseModel ? modelOptions : []),
+		{
+			displayName: 'Allow Other Profiles in Prompt',
+			name: 'allowOtherProfilesInPrompt',
+			type: 'boolean',
+			default: false,
+			description:
+				"Whether the prompt may name profiles ([[profile_id]]) that are not chosen in Profiles. Off, text mapped into the prompt cannot bring in another person's profile.",
+		},
+		{
+			displayName: 'Async (Return Job ID)',
+			name: 'async',
+			type: 'boolean',
+			default: false,
+			description:
+				'Whether to queue the request and return its job ID at once instead of waiting for the images. Fetch the result with Job → Get. Useful for slow models or many images.',
+		},
+		{
+			displayName: 'Callback URL',
+			name: 'callbackUrl',
+			type: 'string',
+			default: '',
+			placeholder: 'https://your-n8n.example.com/webhook/phota',
+			description:
+				'HTTPS URL Phota POSTs the finished job to (async only). Job → Get stays the reliable way to read it.',
+			displayOptions: { show: { async: [true] } },
+		},
+		{
+			displayName: 'Image Delivery',
+			name: 'delivery',
+			type: 'options',
+			options: [
+				{
+					name: 'Binary Files',
+					value: 'binary',
+					description: 'Phota sends the images in its answer',
+				},
+				{
+					name: 'Binary Files (Downloaded From URLs)',
+					value: 'urlsThenBinary',
+					description:
+						'Phota answers with download URLs which the node downloads one by one; also outputs the URLs',
+				},
+				{
+					name: 'Download URLs Only',
+					value: 'urls',
+					description: 'Output signed URLs (valid 24 hours) without downloading the images',
+				},
+			],
+			default: 'binary',
+			description:
+				'How the images come back. In async mode Phota always answers with URLs, read later by Job → Get.',
+		},
+		{
+			displayName: 'Number of Images',
+			name: 'numberOfImages',
+			type: 'number',
+			typeOptions: { minValue: NUMBER_OF_IMAGES.min, maxValue: NUMBER_OF_IMAGES.max },
+			default: 1,
+			description:
+				'How many variations to make for each input item (1–4); each becomes its own output item',
+		},
+		{
+			displayName: 'Output Format',
+			name: 'outputFormat',
+			type: 'options',
+			options: [
+				{ name: 'PNG', value: 'png' },
+				{ name: 'JPEG', value: 'jpg' },
+			],
+			default: 'png',
+		},
+		binaryPropertyOption,
+		...requestOptions,
+	]);
+}
+
+/** Options the AI Agent's model sets, as tool arguments, when the node is a tool. */
+export type ImageToolArgument = 'numberOfImages' | 'aspectRatio';
+
+/**
+ * Each tool argument's parameter. Top-level parameters, because the editor offers "let the model
+ * define this" on neither a collection's entries nor dropdowns.
+ */
+const TOOL_ARGUMENTS: Record<ImageToolArgument, INodeProperties> = {
+	numberOfImages: {
+		displayName: 'Number of Images',
+		name: 'toolNumberOfImages',
+		type: 'string',
+		default: fromAI('number_of_images', 'How many images to make, 1 to 4', 'number'),
+		description: 'Set by the model by default; replaces Options → Number of Images',
+	},
+	aspectRatio: {
+		displayName: 'Aspect Ratio',
+		name: 'toolAspectRatio',
+		type: 'string',
+		default: fromAI(
+			'aspect_ratio',
+			`The images' aspect ratio, one of ${ASPECT_RATIOS.join(', ')}`,
+			'string',
+		),
+		description: 'Set by the model by default; replaces Options → Aspect Ratio',
+	},
+};
+
+export function imageToolArguments(toolArguments: ImageToolArgument[]): INodeProperties[] {
+	return toolArguments.map((option) => TOOL_ARGUMENTS[option]);
+}
+
+/**
+ * What an operation offers among its Options beyond what all four share: the model options
+ * (`chooseModel`; on a fixed model they are refused, naming the operation), and the tool arguments.
+ */
+export type ImageOptionRules = { toolArguments: ImageToolArgument[] } & (
+	| { chooseModel: true }
+	| { chooseModel: false; operationName: string }
+);
 
 export interface ImageRequestSettings {
 	/** Fields sent to Phota as they are. */
@@ -31,13 +160,13 @@ export interface ImageRequestSettings {
 /** Reads and checks the Options collection of item `itemIndex`; throws before any request is made. */
 export function readImageSettings(
 	this: IExecuteFunctions,
-	endpoint: ImageEndpoint,
 	itemIndex: number,
+	rules: ImageOptionRules,
 ): ImageRequestSettings {
 	const asTool = isToolRun(this);
 	const options = {
 		...(this.getNodeParameter('options', itemIndex, {}) as IDataObject),
-		...(asTool ? readToolArguments.call(this, endpoint, itemIndex) : {}),
+		...(asTool ? readToolArguments.call(this, rules.toolArguments, itemIndex) : {}),
 	};
 	const fail = (message: string, description?: string) =>
 		new NodeOperationError(this.getNode(), message, { itemIndex, description });
@@ -63,26 +192,20 @@ export function readImageSettings(
 	if (callbackUrl && !isHttpsUrl(callbackUrl)) {
 		throw fail(`Callback URL must be an https:// URL, got "${callbackUrl}"`);
 	}
-	let delivery = (
-		isAsync ? 'urls' : ((options.delivery as Delivery | undefined) ?? (asTool ? 'urls' : 'binary'))
-	) as Delivery;
-	// Binary data never reaches an AI Agent's model: a tool keeps the download URL in what it returns.
-	if (asTool && delivery === 'binary') delivery = 'urlsThenBinary';
-	if (!['binary', 'urlsThenBinary', 'urls'].includes(delivery))
-		throw fail(`Image Delivery "${delivery}" is not supported`);
+	const delivery = isAsync ? 'urls' : readDelivery(options.delivery, asTool, fail);
 
 	const body: IDataObject = {
 		num_output_images: numberOfImages,
 		output_format: outputFormat,
 		response_mode: delivery === 'binary' ? 'bytes' : 'urls',
 	};
-	if (MODEL_ENDPOINTS.includes(endpoint)) {
+	if (rules.chooseModel) {
 		Object.assign(body, readModelSettings(options, fail));
 	} else {
-		for (const pinned of ['baseModel', 'resolution', 'aspectRatio', 'quality']) {
+		for (const pinned of MODEL_OPTION_NAMES) {
 			if (options[pinned] !== undefined) {
 				throw fail(
-					`The ${endpoint} operation does not take the option "${pinned}"`,
+					`The ${rules.operationName} operation does not take the option "${pinned}"`,
 					'Phota runs it on Nano Banana 2 at 2K.',
 				);
 			}
@@ -107,60 +230,28 @@ export function readImageSettings(
 	};
 }
 
-function readModelSettings(
-	options: IDataObject,
-	fail: (message: string, description?: string) => Error,
-): IDataObject {
-	const baseModel = String(options.baseModel ?? 'nb2');
-	const resolutions = BASE_MODEL_RESOLUTIONS[baseModel];
-	if (!resolutions) {
-		throw fail(
-			`Base Model "${baseModel}" is not one of ${Object.keys(BASE_MODEL_RESOLUTIONS).join(', ')}`,
-		);
-	}
-	const resolution = String(options.resolution ?? '1K');
-	if (!resolutions.includes(resolution)) {
-		throw fail(
-			`Resolution ${resolution} is not available with the base model ${baseModel}`,
-			`${baseModel} supports ${resolutions.join(', ')}. Choose a lower resolution or another base model.`,
-		);
-	}
-	const aspectRatio = String(options.aspectRatio ?? 'auto');
-	if (!ASPECT_RATIOS.includes(aspectRatio))
-		throw fail(`Aspect Ratio "${aspectRatio}" is not one of ${ASPECT_RATIOS.join(', ')}`);
-
-	const settings: IDataObject = { base_model: baseModel, resolution, aspect_ratio: aspectRatio };
-	if (options.quality !== undefined) {
-		if (baseModel !== QUALITY_MODEL) {
-			throw fail(
-				`Quality only works with the GPT Image 2 base model, not ${baseModel}`,
-				'Remove the Quality option or switch Base Model to GPT Image 2.',
-			);
-		}
-		if (!['auto', 'low', 'medium', 'high'].includes(String(options.quality))) {
-			throw fail(`Quality "${String(options.quality)}" is not one of auto, low, medium, high`);
-		}
-		settings.quality = options.quality;
-	}
-	return settings;
+/** Image Delivery when not async (async always answers with URLs). */
+function readDelivery(value: unknown, asTool: boolean, fail: (message: string) => Error): Delivery {
+	const delivery = value ?? (asTool ? 'urls' : 'binary');
+	if (!isDelivery(delivery)) throw fail(`Image Delivery "${String(delivery)}" is not supported`);
+	// Binary data never reaches an AI Agent's model: a tool keeps the download URL in what it returns.
+	return asTool && delivery === 'binary' ? 'urlsThenBinary' : delivery;
 }
 
-/** Where each tool argument goes among the Options. */
-const OPTION_OF_TOOL_ARGUMENT: Record<string, string> = {
-	toolNumberOfImages: 'numberOfImages',
-	toolAspectRatio: 'aspectRatio',
-};
-
+/** The tool arguments the model set, as the Options they replace (unset ones leave those as set). */
 function readToolArguments(
 	this: IExecuteFunctions,
-	endpoint: ImageEndpoint,
+	toolArguments: ImageToolArgument[],
 	itemIndex: number,
 ): IDataObject {
-	const toolArguments: IDataObject = {};
-	for (const { name } of imageToolArguments(endpoint)) {
-		const value = this.getNodeParameter(name, itemIndex, '') as IDataObject[string];
-		if (value !== '' && value !== undefined && value !== null)
-			toolArguments[OPTION_OF_TOOL_ARGUMENT[name]] = value;
+	const values: IDataObject = {};
+	for (const option of toolArguments) {
+		const value = this.getNodeParameter(
+			TOOL_ARGUMENTS[option].name,
+			itemIndex,
+			'',
+		) as IDataObject[string];
+		if (value !== '' && value !== undefined && value !== null) values[option] = value;
 	}
-	return toolArguments;
+	return values;
 }

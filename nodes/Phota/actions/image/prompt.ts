@@ -1,7 +1,38 @@
-import type { IExecuteFunctions } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { PROFILE_ID_PATTERN } from '../../helpers/profileIds';
+import { profileLocator } from '../../helpers/descriptions';
+import { PROFILE_ID_PATTERN, resolveProfileLocator } from '../../helpers/profileIds';
+
+/** Who is in the images: every image operation's Profiles parameter. */
+export const profilesProperty: INodeProperties = profileLocator({
+	multiple: true,
+	description:
+		'The people whose identity the images keep. By default (By Field, empty) the IDs come from the input item\'s "profile_ids" (output by Create Profile and Wait for Profile Ready). Choose "By ID" and leave it empty to work without identity.',
+});
+
+export function promptProperty(overrides: Partial<INodeProperties>): INodeProperties {
+	return {
+		displayName: 'Prompt',
+		name: 'prompt',
+		type: 'string',
+		typeOptions: { rows: 3 },
+		default: '',
+		...overrides,
+	};
+}
+
+/** The profiles chosen in Profiles for item `itemIndex` (none under an empty "By ID"). */
+export function readChosenProfiles(this: IExecuteFunctions, itemIndex: number): string[] {
+	return resolveProfileLocator.call(this, 'profiles', itemIndex, {
+		required: false,
+		fieldLabel: 'Profiles',
+	});
+}
+
+export function readPrompt(this: IExecuteFunctions, itemIndex: number): string {
+	return this.getNodeParameter('prompt', itemIndex, '') as string;
+}
 
 const TOKEN = /\[\[([^[\]]*)\]\]/g;
 /** `[[profile]]` is the first chosen profile, `[[profile_2]]` the second, and so on. */
@@ -75,7 +106,7 @@ export function resolvePrompt(
 export interface IdentityPlan {
 	/** Prompt with placeholders filled in; undefined when no prompt was given. */
 	prompt?: string;
-	/** Ids for the request's `profile_ids` field (not sent to /generate, which only reads tokens). */
+	/** Ids for the request's `profile_ids` field (none when `profilesOnlyInPrompt`). */
 	profileIds: string[];
 	/** Every profile the request names; goes to the output items' `profile_ids`. */
 	usedProfileIds: string[];
@@ -89,12 +120,18 @@ export function planIdentity(
 		chosenProfileIds: string[];
 		rawPrompt: string;
 		promptRequired: boolean;
-		promptOnly: boolean;
+		/**
+		 * Phota reads the people only from the prompt's `[[id]]` tokens (Generate): no `profile_ids`
+		 * is sent, the profiles used are those the prompt names, and chosen profiles it leaves out
+		 * are refused.
+		 */
+		profilesOnlyInPrompt: boolean;
 		/** Let `[[id]]` name profiles beyond the chosen ones (off: text mapped into the prompt cannot). */
 		allowOtherProfiles: boolean;
 	},
 ): IdentityPlan {
-	const { chosenProfileIds, rawPrompt, promptRequired, promptOnly, allowOtherProfiles } = options;
+	const { chosenProfileIds, rawPrompt, promptRequired, profilesOnlyInPrompt, allowOtherProfiles } =
+		options;
 	if (promptRequired && rawPrompt.trim() === '') {
 		throw new NodeOperationError(this.getNode(), 'Prompt is empty', {
 			itemIndex,
@@ -117,7 +154,7 @@ export function planIdentity(
 	}
 
 	if (
-		promptOnly &&
+		profilesOnlyInPrompt &&
 		chosenProfileIds.length > 0 &&
 		!chosenProfileIds.some((id) => tokenIds.includes(id))
 	) {
@@ -127,10 +164,20 @@ export function planIdentity(
 		});
 	}
 
-	const usedProfileIds = [...new Set(promptOnly ? tokenIds : [...chosenProfileIds, ...tokenIds])];
+	const usedProfileIds = [
+		...new Set(profilesOnlyInPrompt ? tokenIds : [...chosenProfileIds, ...tokenIds]),
+	];
 	return {
 		prompt: rawPrompt.trim() === '' ? undefined : prompt,
-		profileIds: promptOnly ? [] : chosenProfileIds,
+		profileIds: profilesOnlyInPrompt ? [] : chosenProfileIds,
 		usedProfileIds,
 	};
+}
+
+/** The request fields of an identity plan: the prompt if given, the profile IDs if any. */
+export function identityFields(identity: IdentityPlan): IDataObject {
+	const fields: IDataObject = {};
+	if (identity.prompt !== undefined) fields.prompt = identity.prompt;
+	if (identity.profileIds.length) fields.profile_ids = identity.profileIds;
+	return fields;
 }

@@ -1,15 +1,26 @@
-import type { INodeProperties } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
-import { readSingleImage, singleImageProperties } from './inputs';
+import type { ItemOperation } from '../../helpers/itemRunner';
+import type { RunSettings } from '../../helpers/runSettings';
 import { fromAI } from '../../helpers/toolMode';
+import type { ImageSource } from './inputs';
+import { loadImage, readSingleImage, singleImageProperties } from './inputs';
+import type { ImageToolArgument } from './options';
+import { imageOptions, readImageSettings } from './options';
 import {
-	imageOperation,
-	imageOptions,
+	identityFields,
+	planIdentity,
 	profilesProperty,
 	promptProperty,
-	withImageToolSetup,
-} from './shared';
+	readChosenProfiles,
+	readPrompt,
+} from './prompt';
+import type { ImagePlan } from './shared';
+import { hintItemsWithoutProfile, sendImageRequest, withImageToolSetup } from './shared';
+
+/** Options the AI Agent's model sets when the node is a tool. */
+const toolArguments: ImageToolArgument[] = [];
 
 const nodeProperties: INodeProperties[] = [
 	...singleImageProperties('input', 'Input Image', 'The photo whose content is kept'),
@@ -23,10 +34,11 @@ const nodeProperties: INodeProperties[] = [
 		placeholder: 'e.g. keep the red scarf',
 		description: 'Optional: what to keep or emphasise',
 	}),
-	imageOptions('remix'),
+	imageOptions({ chooseModel: false }),
 ];
 
-const properties = withImageToolSetup('remix', nodeProperties, {
+const properties = withImageToolSetup(nodeProperties, {
+	toolArguments,
 	description: `Restyles a photo after a reference photo with Phota, keeping its content: pass input_image_url and reference_image_url (public http(s) links) and optionally a prompt.`,
 	promptArgument: 'Optional: what to keep or emphasise, or an empty string',
 	defaults: {
@@ -39,20 +51,57 @@ const properties = withImageToolSetup('remix', nodeProperties, {
 			'string',
 		),
 	},
-	fixedImageCount: true,
 });
 
 const displayOptions = { show: { resource: ['image'], operation: ['remix'] } };
 
 export const description = updateDisplayOptions(displayOptions, properties);
 
-export const prepare = imageOperation({
-	endpoint: 'remix',
-	promptRequired: false,
-	async readImages(itemIndex) {
-		return {
-			input_image: await readSingleImage.call(this, 'input', 'Input Image', itemIndex),
-			reference_image: await readSingleImage.call(this, 'reference', 'Reference Image', itemIndex),
-		};
-	},
-});
+/** What one Remix item sends, checked before any request; the photos are loaded when it runs. */
+interface RemixPlan extends ImagePlan {
+	inputImage: ImageSource;
+	referenceImage: ImageSource;
+}
+
+/** Remix runs on Phota's fixed model and makes as many images as the Options say, even as a tool. */
+export function prepare(this: IExecuteFunctions, settings: RunSettings): ItemOperation<RemixPlan> {
+	const itemsWithoutProfile: number[] = [];
+	return {
+		async plan(itemIndex) {
+			const options = readImageSettings.call(this, itemIndex, {
+				chooseModel: false,
+				operationName: 'remix',
+				toolArguments,
+			});
+			const identity = planIdentity.call(this, itemIndex, {
+				chosenProfileIds: readChosenProfiles.call(this, itemIndex),
+				rawPrompt: readPrompt.call(this, itemIndex),
+				promptRequired: false,
+				profilesOnlyInPrompt: false,
+				allowOtherProfiles: options.allowOtherProfiles,
+			});
+			const inputImage = await readSingleImage.call(this, 'input', 'Input Image', itemIndex);
+			const referenceImage = await readSingleImage.call(
+				this,
+				'reference',
+				'Reference Image',
+				itemIndex,
+			);
+			if (!identity.usedProfileIds.length) itemsWithoutProfile.push(itemIndex);
+			return { options, identity, inputImage, referenceImage };
+		},
+		async run(plan, itemIndex) {
+			const body = {
+				...plan.options.body,
+				...identityFields(plan.identity),
+				input_image: await loadImage.call(this, plan.inputImage, itemIndex),
+				reference_image: await loadImage.call(this, plan.referenceImage, itemIndex),
+			};
+			return await sendImageRequest.call(this, 'remix', body, plan, itemIndex, settings);
+		},
+		profileIdsOf: (plan) => plan.identity.usedProfileIds,
+		finish() {
+			hintItemsWithoutProfile.call(this, itemsWithoutProfile);
+		},
+	};
+}

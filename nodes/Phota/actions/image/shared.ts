@@ -7,28 +7,21 @@ import type {
 } from 'n8n-workflow';
 import { randomString } from 'n8n-workflow';
 
-import { profileLocator, requestOptions } from '../../helpers/descriptions';
 import { imageResultItems } from '../../helpers/imageResults';
 import type { ImageEndpoint, ImageResponse, JobHandle } from '../../helpers/interfaces';
-import type { ItemOperation } from '../../helpers/itemRunner';
 import type { RunSettings } from '../../helpers/runSettings';
-import { resolveProfileLocator } from '../../helpers/profileIds';
 import { fromAI, profileIdsFromModel, withToolSetup } from '../../helpers/toolMode';
-import type { PhotaResponse, RunRequests } from '../../transport';
 import { photaApiRequest } from '../../transport';
 import { incompleteAnswerError } from '../../transport/errors';
-import type { ImageSource } from './inputs';
-import { loadImage } from './inputs';
-import type { ImageRequestSettings } from './options';
-import { imageOptionsDescription, imageToolArguments, readImageSettings } from './options';
+import type { ImageRequestSettings, ImageToolArgument } from './options';
+import { imageToolArguments } from './options';
 import type { IdentityPlan } from './prompt';
-import { planIdentity } from './prompt';
 
-export const profilesProperty: INodeProperties = profileLocator({
-	multiple: true,
-	description:
-		'The people whose identity the images keep. By default (By Field, empty) the IDs come from the input item\'s "profile_ids" (output by Create Profile and Wait for Profile Ready). Choose "By ID" and leave it empty to work without identity.',
-});
+/*
+ * What the four image operations share beyond their Options (options.ts), their people (prompt.ts)
+ * and their input images (inputs.ts): the tool setup, the plan every item starts from, the hint
+ * about items without a profile, and the request itself.
+ */
 
 /** The tool's default for Profiles: the model names the people by their profile IDs. */
 const profilesFromModel = profileIdsFromModel(
@@ -40,18 +33,16 @@ const IMAGE_TOOL_RESULT =
 	'To keep a person\'s identity, pass their Phota profile ID in profile_ids and write [[profile]] in the prompt where they appear ([[profile_2]] for a second one). Returns one entry per image with download_url, a link valid for 24 hours: give it to the user as it is. On a mistake it returns "error" and "description" instead: fix the call and try again.';
 
 /**
- * An image operation's parameters with its AI Agent tool setup: the model writes the prompt and names
- * the people (profile_ids), and, unless `fixedImageCount`, picks the number of images (and, where the
- * endpoint allows, the aspect ratio).
+ * An image operation's parameters with its AI Agent tool setup: the model writes the prompt, names
+ * the people (profile_ids), and sets the operation's tool arguments (number of images, aspect ratio).
  */
 export function withImageToolSetup(
-	endpoint: ImageEndpoint,
 	properties: INodeProperties[],
 	tool: {
 		description: string;
 		promptArgument: string;
 		defaults?: Record<string, NodeParameterValueType>;
-		fixedImageCount?: boolean;
+		toolArguments: ImageToolArgument[];
 	},
 ): INodeProperties[] {
 	return withToolSetup(properties, {
@@ -61,102 +52,28 @@ export function withImageToolSetup(
 			profiles: profilesFromModel,
 			prompt: fromAI('prompt', tool.promptArgument, 'string'),
 		},
-		extra: tool.fixedImageCount ? undefined : imageToolArguments(endpoint),
+		extra: imageToolArguments(tool.toolArguments),
 	});
 }
 
-export function promptProperty(overrides: Partial<INodeProperties>): INodeProperties {
-	return {
-		displayName: 'Prompt',
-		name: 'prompt',
-		type: 'string',
-		typeOptions: { rows: 3 },
-		default: '',
-		...overrides,
-	};
-}
-
-/** What one item of an image operation sends, decided in the plan phase (no request made yet). */
+/** What every image operation plans for an item before any request: its Options and its people. */
 export interface ImagePlan {
+	options: ImageRequestSettings;
 	identity: IdentityPlan;
-	settings: ImageRequestSettings;
-	/** Image fields of the request body, loaded only when the item runs. */
-	images: Record<string, ImageSource | ImageSource[]>;
-}
-
-interface ImageOperationSpec {
-	endpoint: ImageEndpoint;
-	promptRequired: boolean;
-	/** Reads the item's input images (checked, not loaded). */
-	readImages?: (this: IExecuteFunctions, itemIndex: number) => Promise<ImagePlan['images']>;
 }
 
 /**
- * The plan and run shared by Edit, Generate, Enhance and Remix: each operation file exports
- * `prepare = imageOperation({...})`.
+ * After the run: an execution hint naming the input items planned without a profile, whose images
+ * therefore keep no one's identity.
  */
-export function imageOperation(spec: ImageOperationSpec) {
-	return function prepare(
-		this: IExecuteFunctions,
-		{ requests }: RunSettings,
-	): ItemOperation<ImagePlan> {
-		const promptOnly = spec.endpoint === 'generate';
-		const itemsWithoutIdentity: number[] = [];
-		return {
-			async plan(itemIndex) {
-				const settings = readImageSettings.call(this, spec.endpoint, itemIndex);
-				const chosenProfileIds = resolveProfileLocator.call(this, 'profiles', itemIndex, {
-					required: false,
-					fieldLabel: 'Profiles',
-				});
-				const identity = planIdentity.call(this, itemIndex, {
-					chosenProfileIds,
-					rawPrompt: this.getNodeParameter('prompt', itemIndex, '') as string,
-					promptRequired: spec.promptRequired,
-					promptOnly,
-					allowOtherProfiles: settings.allowOtherProfiles,
-				});
-				const images = spec.readImages ? await spec.readImages.call(this, itemIndex) : {};
-				if (!identity.usedProfileIds.length) itemsWithoutIdentity.push(itemIndex);
-				return { identity, settings, images };
-			},
-			async run(plan, itemIndex) {
-				const body: IDataObject = { ...plan.settings.body };
-				if (plan.identity.prompt !== undefined) body.prompt = plan.identity.prompt;
-				if (plan.identity.profileIds.length) body.profile_ids = plan.identity.profileIds;
-				for (const [field, source] of Object.entries(plan.images)) {
-					body[field] = Array.isArray(source)
-						? await Promise.all(
-								source.map(async (image) => await loadImage.call(this, image, itemIndex)),
-							)
-						: await loadImage.call(this, source, itemIndex);
-				}
-				return await sendImageRequest.call(
-					this,
-					spec.endpoint,
-					body,
-					plan.settings,
-					plan.identity.usedProfileIds,
-					itemIndex,
-					requests,
-				);
-			},
-			profileIdsOf: (plan) => plan.identity.usedProfileIds,
-			finish() {
-				if (!itemsWithoutIdentity.length) return;
-				const items = itemsWithoutIdentity.length === 1 ? 'item' : 'items';
-				this.addExecutionHints({
-					message: `No profile was chosen for input ${items} ${itemsWithoutIdentity.join(', ')} (Profiles is empty), so those images keep no one's identity. To put a person in them, choose their profile in Profiles.`,
-					type: 'info',
-					location: 'outputPane',
-				});
-			},
-		};
-	};
-}
-
-export function imageOptions(endpoint: ImageEndpoint): INodeProperties {
-	return imageOptionsDescription(endpoint, requestOptions);
+export function hintItemsWithoutProfile(this: IExecuteFunctions, itemIndexes: number[]): void {
+	if (!itemIndexes.length) return;
+	const items = itemIndexes.length === 1 ? 'item' : 'items';
+	this.addExecutionHints({
+		message: `No profile was chosen for input ${items} ${itemIndexes.join(', ')} (Profiles is empty), so those images keep no one's identity. To put a person in them, choose their profile in Profiles.`,
+		type: 'info',
+		location: 'outputPane',
+	});
 }
 
 /**
@@ -175,22 +92,24 @@ function newClientRequestId(this: IExecuteFunctions): string {
  * the job handle at once, with a client_request_id so that a resend after a dropped connection
  * is deduplicated by Phota instead of billed twice.
  */
-async function sendImageRequest(
+export async function sendImageRequest(
 	this: IExecuteFunctions,
 	endpoint: ImageEndpoint,
 	body: IDataObject,
-	settings: ImageRequestSettings,
-	profileIds: string[],
+	plan: ImagePlan,
 	itemIndex: number,
-	requests: RunRequests,
+	settings: RunSettings,
 ): Promise<INodeExecutionData[]> {
+	const { requests } = settings;
+	const { options } = plan;
+	const profileIds = plan.identity.usedProfileIds;
 	const notFoundHint =
 		body.profile_ids || String(body.prompt ?? '').includes('[[')
 			? 'A profile named in this request may still be training, have failed, or have been deleted. Check it with Profile → Get Status, or put a "Wait for Profile Ready" node before this one.'
 			: undefined;
-	if (settings.async) {
+	if (options.async) {
 		const clientRequestId = newClientRequestId.call(this);
-		const { body: handle } = (await photaApiRequest.call(this, {
+		const { body: handle } = await (photaApiRequest<JobHandle>).call(this, {
 			method: 'POST',
 			endpoint: `/${endpoint}`,
 			body: { ...body, client_request_id: clientRequestId },
@@ -198,7 +117,7 @@ async function sendImageRequest(
 			itemIndex,
 			requests,
 			notFoundHint,
-		})) as PhotaResponse<JobHandle>;
+		});
 		if (typeof handle.job_id !== 'string' || handle.job_id === '') {
 			throw incompleteAnswerError(
 				this.getNode(),
@@ -222,7 +141,7 @@ async function sendImageRequest(
 		];
 	}
 
-	const { body: result } = (await photaApiRequest.call(this, {
+	const { body: result } = await (photaApiRequest<ImageResponse>).call(this, {
 		method: 'POST',
 		endpoint: `/${endpoint}`,
 		body,
@@ -231,14 +150,14 @@ async function sendImageRequest(
 		itemIndex,
 		requests,
 		notFoundHint,
-	})) as PhotaResponse<ImageResponse>;
+	});
 
 	return await imageResultItems.call(this, result, {
 		operation: endpoint,
 		profileIds,
 		outputFormat: String(body.output_format ?? 'png'),
-		binaryPropertyOutput: settings.binaryPropertyOutput,
-		downloadUrls: settings.delivery === 'urlsThenBinary',
+		binaryPropertyOutput: options.binaryPropertyOutput,
+		downloadUrls: options.delivery === 'urlsThenBinary',
 		itemIndex,
 		requests,
 	});
