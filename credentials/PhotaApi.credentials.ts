@@ -9,6 +9,7 @@ import type {
 } from 'n8n-workflow';
 
 import { checkedBaseUrl, DEFAULT_BASE_URL, originOf } from '../nodes/Phota/transport/baseUrl';
+import { messageOf } from '../nodes/Phota/transport/errorWording';
 
 export class PhotaApi implements ICredentialType {
 	name = 'photaApi';
@@ -63,7 +64,7 @@ export class PhotaApi implements ICredentialType {
 	): Promise<IHttpRequestOptions> {
 		let origin: string;
 		try {
-			origin = originOf(checkedBaseUrl(credentials.baseUrl as string | undefined));
+			origin = originOf(checkedBaseUrl(credentials.baseUrl));
 		} catch (error) {
 			throw new UserError(messageOf(error), {
 				cause: error,
@@ -141,8 +142,4 @@ export class PhotaApi implements ICredentialType {
 			},
 		],
 	};
-}
-
-function messageOf(error: unknown): string {
-	return error instanceof Error ? error.message : String(error);
 }

@@ -17,22 +17,27 @@ const streamOf = (...chunks: Array<string | Buffer>) => Readable.from(chunks);
 describe('readAnswer', () => {
 	test('reads a JSON answer; an empty one is an empty object', async () => {
 		const json = await readAnswer(raw(200, streamOf('{"a":', '[1,2]}')), {}, 'json');
-		expect(json.body).toEqual({ a: [1, 2] });
+		expect(json).toMatchObject({ kind: 'response', body: { a: [1, 2] } });
 		const empty = await readAnswer(raw(204, streamOf(' \n')), {}, 'json');
-		expect(empty.body).toEqual({});
+		expect(empty).toMatchObject({ kind: 'response', body: {} });
 	});
 
 	test('an answer that is not JSON is unreadable, quoting its start', async () => {
 		const answer = await readAnswer(raw(200, streamOf('<html>proxy</html>')), {}, 'json');
-		expect(answer.body).toBeUndefined();
-		expect((answer.unreadable as Error).message).toBe('the answer is not JSON: <html>proxy</html>');
+		expect(answer).toMatchObject({
+			kind: 'unreadable',
+			reason: new Error('the answer is not JSON: <html>proxy</html>'),
+		});
 	});
 
 	test('decodes images from a streamed answer, and from a body already in memory', async () => {
 		const text = '{"images":["QUJD"],"n":1}';
 		for (const body of [streamOf(text.slice(0, 9), text.slice(9)), Buffer.from(text)]) {
 			const answer = await readAnswer(raw(200, body), {}, 'jsonWithBlobs');
-			expect(answer.body).toEqual({ images: [Buffer.from('ABC')], n: 1 });
+			expect(answer).toMatchObject({
+				kind: 'response',
+				body: { images: [Buffer.from('ABC')], n: 1 },
+			});
 		}
 	});
 
@@ -40,19 +45,22 @@ describe('readAnswer', () => {
 		const big = 'x'.repeat(100 * 1024);
 		const answer = await readAnswer(raw(502, streamOf(big)), {}, 'json');
 		expect(answer.statusCode).toBe(502);
-		expect(answer.body).toBeUndefined();
-		expect(answer.errorBody?.length).toBe(64 * 1024);
+		expect(answer.kind === 'errorStatus' && answer.errorBody.length).toBe(64 * 1024);
 	});
 
-	test('an error body that cannot be read becomes an empty one; the status still tells', async () => {
+	test('an error body that cannot be read becomes an empty one, with why; the status still tells', async () => {
 		const broken = new Readable({
 			read() {
 				this.destroy(new Error('socket hang up'));
 			},
 		});
 		const answer = await readAnswer(raw(500, broken), {}, 'json');
-		expect(answer.statusCode).toBe(500);
-		expect(answer.errorBody).toEqual(Buffer.alloc(0));
+		expect(answer).toMatchObject({
+			kind: 'errorStatus',
+			statusCode: 500,
+			errorBody: Buffer.alloc(0),
+			errorBodyUnread: new Error('socket hang up'),
+		});
 	});
 });
 

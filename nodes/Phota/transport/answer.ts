@@ -2,7 +2,7 @@ import { jsonParse } from 'n8n-workflow';
 
 import { isBodyStream, readAll, readHead, toBuffer } from './attempt';
 import { parseJsonWithBase64Blobs } from './streamedJson';
-import type { PhotaRequest } from './types';
+import type { PhotaRequest, PhotaResponse } from './types';
 
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
 /** JSON answers other than images (profiles, jobs) are small; a runaway answer is cut here. */
@@ -16,25 +16,26 @@ export interface RawResponse {
 	headers: Record<string, string | string[] | undefined>;
 }
 
-/** The outcome of one attempt that got an answer. */
 /** Redirects followed within the Base URL's origin for one attempt, at most. */
 export const MAX_SAME_ORIGIN_REDIRECTS = 5;
 
 export type RefusedRedirectReason = 'otherOrigin' | 'tooManyHops' | 'changesMethod';
 
-export interface Answer<T> {
+interface AnswerHead {
 	statusCode: number;
 	headers: Record<string, string>;
-	/** Set when the status is a success. */
-	body?: T;
-	/** Set when the status is an error: the first bytes of the answer, for the message. */
-	errorBody?: Buffer;
-	/** Set when the status is a success but the answer could not be read: why. */
-	unreadable?: unknown;
-	/** Set for a redirect that is not followed (another origin): where it pointed. */
-	/** A redirect the node does not follow, and why: the key would leave the origin, a loop, a POST turned into a GET. */
-	refusedRedirect?: { location?: string; reason: RefusedRedirectReason };
 }
+
+/** The outcome of one attempt that got an answer. */
+export type Answer<T> =
+	/** A success status, read: the response the request returns. */
+	| ({ kind: 'response' } & PhotaResponse<T>)
+	/** An error status: the first bytes of its body for the message, or why they could not be read. */
+	| (AnswerHead & { kind: 'errorStatus'; errorBody: Buffer; errorBodyUnread?: unknown })
+	/** A success status whose body could not be read, and why. */
+	| (AnswerHead & { kind: 'unreadable'; reason: unknown })
+	/** A redirect the node does not follow: the key would leave the origin, a loop, a POST turned into a GET. */
+	| (AnswerHead & { kind: 'refusedRedirect'; location?: string; reason: RefusedRedirectReason });
 
 /** Reads an answer's body the way the request asked for it; an error status keeps its first bytes. */
 export async function readAnswer<T>(
@@ -42,14 +43,18 @@ export async function readAnswer<T>(
 	headers: Record<string, string>,
 	encoding: NonNullable<PhotaRequest['encoding']>,
 ): Promise<Answer<T>> {
+	const head = { statusCode: raw.statusCode, headers };
 	if (raw.statusCode >= 400) {
-		return {
-			statusCode: raw.statusCode,
-			headers,
-			// An unreadable error body is left out; the status still makes the error. Why it could not be
-			// read is dropped: Answer has no field for that.
-			errorBody: await readHead(raw.body, MAX_ERROR_BODY_BYTES).catch(() => Buffer.alloc(0)),
-		};
+		// An unreadable error body is left out; the status still makes the error, which says why.
+		return await readHead(raw.body, MAX_ERROR_BODY_BYTES).then(
+			(errorBody) => ({ ...head, kind: 'errorStatus', errorBody }),
+			(reason: unknown) => ({
+				...head,
+				kind: 'errorStatus',
+				errorBody: Buffer.alloc(0),
+				errorBodyUnread: reason,
+			}),
+		);
 	}
 	try {
 		let body: unknown;
@@ -62,9 +67,10 @@ export async function readAnswer<T>(
 		} else {
 			body = parseJsonText(await readAll(raw.body, MAX_JSON_BYTES));
 		}
-		return { statusCode: raw.statusCode, headers, body: body as T };
+		// The one place Phota's JSON takes the type the caller expects of it; fields are checked where used.
+		return { ...head, kind: 'response', body: body as T };
 	} catch (error) {
-		return { statusCode: raw.statusCode, headers, unreadable: error };
+		return { ...head, kind: 'unreadable', reason: error };
 	}
 }
 

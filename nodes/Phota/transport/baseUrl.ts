@@ -14,8 +14,8 @@ function isLoopback(hostname: string): boolean {
  * for the simulator) with no user name, query or fragment. Returns the URL without trailing
  * slashes, or throws an Error whose message says what to change.
  */
-export function checkedBaseUrl(raw: string | undefined): string {
-	const text = (raw ?? '').trim() || DEFAULT_BASE_URL;
+export function checkedBaseUrl(raw: unknown): string {
+	const text = (typeof raw === 'string' ? raw.trim() : '') || DEFAULT_BASE_URL;
 	const url = URL.canParse(text) ? new URL(text) : undefined;
 	if (!url) {
 		throw new Error(

@@ -2,6 +2,7 @@ import type { ICredentialDataDecryptedObject, ICredentialsDecrypted, INode } fro
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import { checkedBaseUrl } from './baseUrl';
+import { messageOf } from './errorWording';
 import type { PhotaContext } from './types';
 
 export const CREDENTIAL_TYPE = 'photaApi';
@@ -86,7 +87,7 @@ function unreadCredentialError(node: INode, error: unknown, itemIndex?: number):
 /** The credential's Base URL, checked; a bad one fails with what to change in the credential. */
 function baseUrlOf(node: INode, data: ICredentialDataDecryptedObject, itemIndex?: number): string {
 	try {
-		return checkedBaseUrl(data.baseUrl as string | undefined);
+		return checkedBaseUrl(data.baseUrl);
 	} catch (error) {
 		throw withCause(
 			new NodeOperationError(node, messageOf(error), {
@@ -96,10 +97,6 @@ function baseUrlOf(node: INode, data: ICredentialDataDecryptedObject, itemIndex?
 			error,
 		);
 	}
-}
-
-function messageOf(error: unknown): string {
-	return error instanceof Error ? error.message : String(error);
 }
 
 /** Sets `cause`: n8n 2.8's error classes drop an Error cause (a class field resets it). */

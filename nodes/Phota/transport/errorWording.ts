@@ -1,5 +1,6 @@
 /** The wording of Phota's errors: status summaries, hints, and quotes of what Phota answered. */
 
+import type { IDataObject } from 'n8n-workflow';
 import { jsonParse } from 'n8n-workflow';
 
 import type { RequestFacts } from './types';
@@ -69,6 +70,16 @@ export function hintForStatus(
 const MAY_HAVE_RUN =
 	'Phota may or may not have processed this request before the failure, so it was not sent again. Check your profiles or balance before running it again, or use async mode so a resend is deduplicated.';
 
+/** What an error says, whatever was thrown. */
+export function messageOf(error: unknown): string {
+	return error instanceof Error ? error.message : String(error);
+}
+
+/** A JSON object (not an array): what Phota's error bodies and n8n's error contexts are. */
+export function isObject(value: unknown): value is IDataObject {
+	return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 export function describeDetail(detail: unknown): string | undefined {
 	if (detail === undefined || detail === null || detail === '') return undefined;
 	if (typeof detail === 'string') return quoteText(detail);
@@ -76,11 +87,10 @@ export function describeDetail(detail: unknown): string | undefined {
 		// FastAPI validation errors: [{ loc: ['body', 'field'], msg: '...' }]
 		return detail
 			.map((entry) => {
-				const issue = entry as { loc?: unknown[]; msg?: string };
-				const field = Array.isArray(issue.loc)
-					? issue.loc.filter((part) => part !== 'body').join('.')
-					: '';
-				return field ? `${field}: ${issue.msg ?? 'invalid'}` : (issue.msg ?? JSON.stringify(entry));
+				const loc = isObject(entry) && Array.isArray(entry.loc) ? entry.loc : [];
+				const msg = isObject(entry) && typeof entry.msg === 'string' ? entry.msg : undefined;
+				const field = loc.filter((part) => part !== 'body').join('.');
+				return field ? `${field}: ${msg ?? 'invalid'}` : (msg ?? JSON.stringify(entry));
 			})
 			.join('; ');
 	}
@@ -117,18 +127,12 @@ export function networkErrorCode(error: unknown): string | undefined {
 	for (let visited = 0; pending.length && visited < 10; visited++) {
 		const current = pending.shift();
 		if (!current || typeof current !== 'object') continue;
-		const candidate = current as {
-			code?: unknown;
-			httpCode?: unknown;
-			cause?: unknown;
-			errorResponse?: unknown;
-			reason?: unknown;
-		};
+		const field = (name: string): unknown => Reflect.get(current, name);
 		// NodeApiError keeps a socket error's code in httpCode (e.g. "ECONNRESET").
-		for (const code of [candidate.code, candidate.httpCode]) {
+		for (const code of [field('code'), field('httpCode')]) {
 			if (typeof code === 'string' && /^(E[A-Z_]+|UND_ERR\w*|ERR_\w+)$/.test(code)) return code;
 		}
-		pending.push(candidate.cause, candidate.errorResponse, candidate.reason);
+		pending.push(field('cause'), field('errorResponse'), field('reason'));
 	}
 	return undefined;
 }

@@ -1,7 +1,9 @@
-import type { IDataObject, INode } from 'n8n-workflow';
+import type { INode } from 'n8n-workflow';
 import { ExecutionCancelledError, NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import {
+	isObject,
+	messageOf,
 	NETWORK_FAILURES,
 	decodeBody,
 	describeDetail,
@@ -23,8 +25,14 @@ export { networkErrorCode } from './errorWording';
  * node's poll loop retries transient failures; Get Many treats a 404 as "deleted meanwhile").
  */
 export function failureOf(error: unknown): FailureFacts | undefined {
-	const context = (error as { context?: { failure?: FailureFacts } } | undefined)?.context;
-	return context?.failure;
+	if (!(error instanceof Error) || !('context' in error)) return undefined;
+	const { context } = error;
+	if (!isObject(context) || !('failure' in context)) return undefined;
+	return isFailureFacts(context.failure) ? context.failure : undefined;
+}
+
+function isFailureFacts(value: unknown): value is FailureFacts {
+	return isObject(value) && ('status' in value || 'code' in value);
 }
 
 export function withFailure<E extends NodeApiError>(error: E, failure: FailureFacts): E {
@@ -36,22 +44,27 @@ export function withFailure<E extends NodeApiError>(error: E, failure: FailureFa
 export function photaHttpError(
 	node: INode,
 	status: number,
-	rawBody: Buffer,
-	headers: Record<string, string>,
+	answer: { errorBody: Buffer; headers: Record<string, string>; errorBodyUnread?: unknown },
 	request: RequestFacts,
 ): NodeApiError {
-	const body = decodeBody(rawBody);
-	const payload = (body && typeof body === 'object' ? body : {}) as IDataObject;
+	const { headers } = answer;
+	const body = decodeBody(answer.errorBody);
+	const payload = isObject(body) ? body : {};
 	const detail =
 		typeof body === 'string' ? quoteText(body) : describeDetail(payload.detail ?? payload.message);
 	const code = typeof payload.code === 'string' ? payload.code : undefined;
-	const requestId = (payload.request_id as string | undefined) ?? headers['x-request-id'];
+	const requestId =
+		(typeof payload.request_id === 'string' ? payload.request_id : undefined) ??
+		headers['x-request-id'];
 
 	const message = `Phota ${statusSummary(status)}${detail ? `: ${detail}` : ''}`;
 	const notes = [
 		code ? `Phota error code: ${code}.` : undefined,
 		hintForStatus(status, headers, request),
 		requestId ? `Request ID: ${requestId} (quote it to Phota support).` : undefined,
+		answer.errorBodyUnread === undefined
+			? undefined
+			: `The rest of Phota's answer could not be read (${messageOf(answer.errorBodyUnread)}).`,
 	].filter(Boolean);
 
 	return new NodeApiError(
@@ -199,7 +212,7 @@ export function asNodeError(node: INode, error: unknown): Error {
 	) {
 		return error;
 	}
-	return new NodeOperationError(node, error as Error);
+	return new NodeOperationError(node, error instanceof Error ? error : String(error));
 }
 
 /** Adds `text` to the end of an error's description (what n8n shows under the message). */

@@ -72,9 +72,11 @@ export async function photaApiRequest<T = IDataObject>(
 				const refused = whyNotFollowed(raw.statusCode, next, origin, request.method, hop);
 				if (refused !== undefined || next === undefined) {
 					return {
+						kind: 'refusedRedirect',
 						statusCode: raw.statusCode,
 						headers,
-						refusedRedirect: { location: headers.location, reason: refused ?? 'otherOrigin' },
+						location: headers.location,
+						reason: refused ?? 'otherOrigin',
 					};
 				}
 				url = next.href;
@@ -175,13 +177,14 @@ export async function downloadSignedUrl<R>(
 			if (raw.statusCode >= 400) return await readAnswer<R>(raw, headers, 'json');
 			const stream = raw.body;
 			if (!isBodyStream(stream)) {
-				return { statusCode: raw.statusCode, headers, unreadable: new Error('no body stream') };
+				const reason = new Error('no body stream');
+				return { kind: 'unreadable', statusCode: raw.statusCode, headers, reason };
 			}
 			try {
 				const result = await deadline.race(consume(stream, headers));
-				return { statusCode: raw.statusCode, headers, body: result };
+				return { kind: 'response', statusCode: raw.statusCode, headers, body: result };
 			} catch (error) {
-				return { statusCode: raw.statusCode, headers, unreadable: error };
+				return { kind: 'unreadable', statusCode: raw.statusCode, headers, reason: error };
 			}
 		},
 	);

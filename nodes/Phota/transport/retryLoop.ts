@@ -139,29 +139,28 @@ async function attemptOnce<T>(
 /** Sorts an answer into the response to return or the failure it is. */
 function sortAnswer<T>(answer: Answer<T>, sorting: Sorting): AttemptResult<T> {
 	const { node, facts } = sorting;
-	const status = answer.statusCode;
-	if (answer.unreadable !== undefined) {
-		if (sorting.cancelSignal?.aborted) throw asNodeError(node, answer.unreadable);
-		return {
-			failure: { code: ANSWER_UNREADABLE },
-			error: unreadableAnswerError(node, status, answer.unreadable, facts),
-		};
+	const { statusCode: status, headers } = answer;
+	switch (answer.kind) {
+		case 'response':
+			return { response: { body: answer.body, statusCode: status, headers } };
+		case 'unreadable':
+			if (sorting.cancelSignal?.aborted) throw asNodeError(node, answer.reason);
+			return {
+				failure: { code: ANSWER_UNREADABLE },
+				error: unreadableAnswerError(node, status, answer.reason, facts),
+			};
+		case 'refusedRedirect':
+			return { failure: { status }, error: redirectError(node, status, answer, facts) };
+		case 'errorStatus':
+			if (status === 404 && sorting.notFoundMeansDone) {
+				// Phota's answer to the attempt that did the work was lost: an empty body stands for it.
+				return { response: { body: {} as T, statusCode: status, headers } };
+			}
+			return {
+				failure: { status, retryAfterHeader: headers['retry-after'] },
+				error: photaHttpError(node, status, answer, facts),
+			};
 	}
-	if (answer.refusedRedirect) {
-		return {
-			failure: { status },
-			error: redirectError(node, status, answer.refusedRedirect, facts),
-		};
-	}
-	if (answer.errorBody === undefined || (status === 404 && sorting.notFoundMeansDone)) {
-		return {
-			response: { body: (answer.body ?? {}) as T, statusCode: status, headers: answer.headers },
-		};
-	}
-	return {
-		failure: { status, retryAfterHeader: answer.headers['retry-after'] },
-		error: photaHttpError(node, status, answer.errorBody, answer.headers, facts),
-	};
 }
 
 /**
