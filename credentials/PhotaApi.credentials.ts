@@ -8,7 +8,7 @@ import type {
 	INodeProperties,
 } from 'n8n-workflow';
 
-import { checkedBaseUrl, DEFAULT_BASE_URL, originOf } from '../nodes/Phota/transport/baseUrl';
+import { checkedBaseUrl, DEFAULT_BASE_URL, originOf } from '../nodes/Phota/transport/credential';
 import { messageOf } from '../nodes/Phota/transport/errorWording';
 
 export class PhotaApi implements ICredentialType {
@@ -35,7 +35,7 @@ export class PhotaApi implements ICredentialType {
 		},
 		{
 			displayName: 'Base URL',
-			name: 'baseUrl',
+			name: 'credential',
 			type: 'string',
 			default: DEFAULT_BASE_URL,
 			required: true,

@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 
 import type { RawResponse } from '../../nodes/Phota/transport/answer';
 import { readAnswer } from '../../nodes/Phota/transport/answer';
-import { toBuffer } from '../../nodes/Phota/transport/attempt';
+import { toBuffer } from '../../nodes/Phota/transport/answer';
 
 function raw(statusCode: number, body: unknown): RawResponse {
 	return { statusCode, headers: {}, body };

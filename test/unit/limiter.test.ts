@@ -1,6 +1,6 @@
 /** The request limiter's adaptive limit, straight from the source (no n8n needed). */
 import { RequestLimiter } from '../../nodes/Phota/transport/limiter';
-import { LostRun } from '../../nodes/Phota/transport/lostRun';
+import { LostRun } from '../../nodes/Phota/transport/limiter';
 
 async function holdPermits(limiter: RequestLimiter, count: number) {
 	return await Promise.all(Array.from({ length: count }, async () => await limiter.acquire()));

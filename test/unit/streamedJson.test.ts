@@ -9,7 +9,8 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 
-import { isImagePath, parseJsonWithBase64Blobs } from '../../nodes/Phota/transport/streamedJson';
+import { parseJsonWithBase64Blobs } from '../../nodes/Phota/transport/answer';
+import { isImagePath } from '../../nodes/Phota/transport/streamedJson/paths';
 
 const TRUNCATED = 'The answer ended early (truncated JSON)';
 const NOT_JSON = 'The answer is not valid JSON';

@@ -11,7 +11,7 @@ import {
 	NO_RETRIES,
 	parseRetryAfter,
 } from '../transport/retryPolicy';
-import { sleepUnlessCancelled } from '../transport/sleep';
+import { sleepUnlessCancelled } from '../transport/timers';
 
 export const TERMINAL_STATUSES: ProfileStatus[] = ['READY', 'ERROR', 'INACTIVE'];
 

@@ -7,7 +7,7 @@ import type { RunSettings } from '../helpers/runSettings';
 import { readRequestSettings } from '../helpers/runSettings';
 import { isToolRun, runAsTool } from '../helpers/toolMode';
 import { RequestLimiter } from '../transport/limiter';
-import { LostRun } from '../transport/lostRun';
+import { LostRun } from '../transport/limiter';
 import type { PhotaType } from './node.type';
 import * as image from './image/Image.resource';
 import * as job from './job/Job.resource';

@@ -1,13 +1,27 @@
 import { jsonParse } from 'n8n-workflow';
 
-import { isBodyStream, readAll, readHead, toBuffer } from './attempt';
-import { parseJsonWithBase64Blobs } from './streamedJson';
-import type { PhotaRequest, PhotaResponse } from './types';
+import type { JsonPath } from './streamedJson/paths';
+import { isImagePath } from './streamedJson/paths';
+import { StreamingJsonParser } from './streamedJson/parser';
 
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
 /** JSON answers other than images (profiles, jobs) are small; a runaway answer is cut here. */
 const MAX_JSON_BYTES = 16 * 1024 * 1024;
 const MAX_PICTURE_BYTES = 64 * 1024 * 1024;
+
+/** The response a request returns: its body as the request's encoding reads it. */
+export interface PhotaResponse<T> {
+	body: T;
+	statusCode: number;
+	headers: Record<string, string>;
+}
+
+/**
+ * How an answer's body is read: `json`; `arraybuffer` for binary responses (profile picture, as a
+ * Buffer); `jsonWithBlobs` for JSON carrying base64 images, which are decoded to Buffers while the
+ * response streams in.
+ */
+export type AnswerEncoding = 'json' | 'arraybuffer' | 'jsonWithBlobs';
 
 /** What n8n's request helper returns with `returnFullResponse` and a streamed body. */
 export interface RawResponse {
@@ -41,7 +55,7 @@ export type Answer<T> =
 export async function readAnswer<T>(
 	raw: RawResponse,
 	headers: Record<string, string>,
-	encoding: NonNullable<PhotaRequest['encoding']>,
+	encoding: AnswerEncoding,
 ): Promise<Answer<T>> {
 	const head = { statusCode: raw.statusCode, headers };
 	if (raw.statusCode >= 400) {
@@ -88,4 +102,89 @@ export function normaliseHeaders(headers: RawResponse['headers']): Record<string
 			normalised[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
 	}
 	return normalised;
+}
+
+/** A response body n8n hands over as a stream (`encoding: 'stream'`). */
+export interface BodyStream extends AsyncIterable<unknown> {
+	destroy(error?: Error): unknown;
+}
+
+export function isBodyStream(body: unknown): body is BodyStream {
+	return (
+		!!body &&
+		typeof body === 'object' &&
+		Symbol.asyncIterator in body &&
+		'destroy' in body &&
+		typeof body.destroy === 'function'
+	);
+}
+
+/** Frees the connection behind a response whose body nobody will read. */
+export function discardBody(response: unknown): void {
+	if (typeof response !== 'object' || response === null || !('body' in response)) return;
+	if (isBodyStream(response.body)) response.body.destroy();
+}
+
+/** Reads a whole body stream into one Buffer, failing once it grows past `limitBytes`. */
+export async function readAll(body: unknown, limitBytes: number): Promise<Buffer> {
+	if (!isBodyStream(body)) return toBuffer(body);
+	const chunks: Buffer[] = [];
+	let size = 0;
+	for await (const chunk of body) {
+		const buffer = toBuffer(chunk);
+		size += buffer.length;
+		if (size > limitBytes) {
+			body.destroy();
+			throw new Error(`the answer is larger than ${Math.round(limitBytes / 1048576)} MB`);
+		}
+		chunks.push(buffer);
+	}
+	return Buffer.concat(chunks);
+}
+
+/** The first `limitBytes` of a body (error answers are quoted, never held whole). */
+export async function readHead(body: unknown, limitBytes: number): Promise<Buffer> {
+	if (!isBodyStream(body)) return toBuffer(body).subarray(0, limitBytes);
+	const chunks: Buffer[] = [];
+	let size = 0;
+	for await (const chunk of body) {
+		const buffer = toBuffer(chunk);
+		chunks.push(buffer);
+		size += buffer.length;
+		if (size >= limitBytes) {
+			body.destroy();
+			break;
+		}
+	}
+	return Buffer.concat(chunks).subarray(0, limitBytes);
+}
+
+/** A body or one chunk of it as a Buffer; a Uint8Array or ArrayBuffer is wrapped, not copied. */
+export function toBuffer(body: unknown): Buffer {
+	if (Buffer.isBuffer(body)) return body;
+	if (typeof body === 'string') return Buffer.from(body, 'utf8');
+	if (body instanceof Uint8Array) return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+	if (body instanceof ArrayBuffer) return Buffer.from(body);
+	if (body === undefined || body === null) return Buffer.alloc(0);
+	return Buffer.from(JSON.stringify(body));
+}
+
+/**
+ * Parses a JSON answer as it streams in, turning the base64 strings at blob paths (`images[i]`)
+ * into Buffers while they arrive. Four 4K images arrive as ~60 MB of base64 text; buffering,
+ * converting and parsing that text would hold it three times over, so only the decoded images are
+ * held, never their base64 text. Every other value is exactly what `JSON.parse` gives for the whole
+ * answer, however it is split into chunks; strings at blob paths always become Buffers. Rejects
+ * with a clear message when the answer is truncated, is not JSON, or holds an image that is not
+ * base64. The parser is in streamedJson/ (parser.ts; frames.ts, base64Blob.ts, constants.ts,
+ * paths.ts). Nothing from Node's 'stream' module: n8n's verified-node scanner rejects it, so the
+ * input is an async iterable (a Node Readable is one).
+ */
+export async function parseJsonWithBase64Blobs(
+	stream: AsyncIterable<unknown> | Iterable<unknown>,
+	isBlobPath: (path: JsonPath) => boolean = isImagePath,
+): Promise<unknown> {
+	const parser = new StreamingJsonParser(isBlobPath);
+	for await (const chunk of stream) parser.write(toBuffer(chunk));
+	return parser.end();
 }

@@ -1,17 +1,28 @@
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
-import type { Answer, RawResponse, RefusedRedirectReason } from './answer';
-import { MAX_SAME_ORIGIN_REDIRECTS, normaliseHeaders, readAnswer } from './answer';
-import type { AttemptDeadline, BodyStream } from './attempt';
-import { discardBody, isBodyStream } from './attempt';
-import { originOf } from './baseUrl';
+import type {
+	Answer,
+	BodyStream,
+	PhotaResponse,
+	RawResponse,
+	RefusedRedirectReason,
+} from './answer';
+import {
+	discardBody,
+	isBodyStream,
+	MAX_SAME_ORIGIN_REDIRECTS,
+	normaliseHeaders,
+	readAnswer,
+} from './answer';
+import type { AttemptDeadline } from './timers';
+import { originOf } from './credential';
 import { CREDENTIAL_TYPE, credentialOf } from './credential';
 import { withRetries } from './retryLoop';
-import type { PhotaContext, PhotaRequest, PhotaResponse, RunRequests } from './types';
+import type { PhotaContext, PhotaRequest, RunRequests } from './types';
 
 export { asNodeError, failureOf } from './errors';
-export type { BodyStream } from './attempt';
-export type { PhotaRequest, PhotaResponse, RunRequests } from './types';
+export type { BodyStream, PhotaResponse } from './answer';
+export type { PhotaRequest, RunRequests } from './types';
 
 export { CREDENTIAL_TYPE } from './credential';
 

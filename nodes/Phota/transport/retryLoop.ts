@@ -1,7 +1,7 @@
 import type { INode, NodeApiError } from 'n8n-workflow';
 
-import type { Answer } from './answer';
-import { AttemptDeadline } from './attempt';
+import type { Answer, PhotaResponse } from './answer';
+import { AttemptDeadline } from './timers';
 import {
 	appendDescription,
 	asNodeError,
@@ -13,8 +13,8 @@ import {
 	withFailure,
 } from './errors';
 import type { Permit, PermitOutcome, RequestLimiter } from './limiter';
-import type { LostRun } from './lostRun';
-import { ItemNotSentError } from './lostRun';
+import type { LostRun } from './limiter';
+import { ItemNotSentError } from './limiter';
 import type { FailureFacts, ResendSafety, RetryPolicy } from './retryPolicy';
 import {
 	ANSWER_UNREADABLE,
@@ -25,8 +25,8 @@ import {
 	rateLimitDelayMs,
 	retryDelayMs,
 } from './retryPolicy';
-import { sleepUnlessCancelled } from './sleep';
-import type { PhotaContext, PhotaRequest, PhotaResponse, RequestFacts } from './types';
+import { sleepUnlessCancelled } from './timers';
+import type { PhotaContext, PhotaRequest, RequestFacts } from './types';
 
 /** What one attempt came to: the response to return, or a failure that may be sent again. */
 type AttemptResult<T> =

@@ -5,8 +5,9 @@ import type {
 	ILoadOptionsFunctions,
 } from 'n8n-workflow';
 
+import type { AnswerEncoding } from './answer';
 import type { RequestLimiter } from './limiter';
-import type { LostRun } from './lostRun';
+import type { LostRun } from './limiter';
 import type { ResendSafety, RetryPolicy } from './retryPolicy';
 
 export type PhotaContext = IExecuteFunctions | ILoadOptionsFunctions;
@@ -26,11 +27,7 @@ export interface PhotaRequest {
 	endpoint: string;
 	body?: IDataObject;
 	qs?: IDataObject;
-	/**
-	 * `arraybuffer` for binary responses (profile picture, as a Buffer); `jsonWithBlobs` for JSON
-	 * carrying base64 images, which are decoded to Buffers while the response streams in.
-	 */
-	encoding?: 'json' | 'arraybuffer' | 'jsonWithBlobs';
+	encoding?: AnswerEncoding;
 	/** How a resend could affect billing; GET/DELETE default to idempotent, POST to paid. */
 	safety?: ResendSafety;
 	itemIndex?: number;
@@ -43,12 +40,6 @@ export interface PhotaRequest {
 	notFoundOnResendMeansDone?: boolean;
 	/** What the error of a 404 answer advises (the caller knows what was not found). */
 	notFoundHint?: string;
-}
-
-export interface PhotaResponse<T> {
-	body: T;
-	statusCode: number;
-	headers: Record<string, string>;
 }
 
 /** What a failed request was, for the error's wording. */

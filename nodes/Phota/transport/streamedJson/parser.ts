@@ -37,7 +37,7 @@ import type { Frame, ObjectFrame } from './frames';
 import { addToFrame, pathOf } from './frames';
 import type { JsonPath } from './paths';
 
-/** Parses one JSON answer fed in chunks (see ../streamedJson.ts). */
+/** Parses one JSON answer fed in chunks (see parseJsonWithBase64Blobs in ../answer.ts). */
 export class StreamingJsonParser {
 	private state = EXPECT_VALUE;
 	private readonly stack: Frame[] = [];

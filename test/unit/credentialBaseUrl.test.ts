@@ -1,4 +1,4 @@
-import { checkedBaseUrl } from '../../nodes/Phota/transport/baseUrl';
+import { checkedBaseUrl } from '../../nodes/Phota/transport/credential';
 
 describe('plain http:// only where it cannot leave this machine', () => {
 	test.each([

@@ -2,9 +2,9 @@
  * The newest n8n 2.x ships an n8n-workflow without `sleepWithAbort`. The helper must then still
  * wait, and still stop when the execution is cancelled.
  */
-type SleepModule = typeof import('../../nodes/Phota/transport/sleep');
+type SleepModule = typeof import('../../nodes/Phota/transport/timers');
 
-const SLEEP_MODULE = '../../nodes/Phota/transport/sleep';
+const SLEEP_MODULE = '../../nodes/Phota/transport/timers';
 
 function loadWithSleepWithAbort(): SleepModule {
 	// The n8n-workflow installed here has it, so this case really takes that path.
