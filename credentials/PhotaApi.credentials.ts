@@ -35,7 +35,7 @@ export class PhotaApi implements ICredentialType {
 		},
 		{
 			displayName: 'Base URL',
-			name: 'credential',
+			name: 'baseUrl',
 			type: 'string',
 			default: DEFAULT_BASE_URL,
 			required: true,

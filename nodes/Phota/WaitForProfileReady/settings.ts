@@ -1,8 +1,8 @@
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
-import { readRequestSettings } from '../helpers/runSettings';
-import type { NumberRule } from '../helpers/parameterValues';
-import { readNumber } from '../helpers/parameterValues';
+import { readRequestSettings } from '../helpers/settings';
+import type { NumberRule } from '../helpers/settings';
+import { readNumber } from '../helpers/settings';
 import type { RetryPolicy } from '../transport/retryPolicy';
 import type { PollSettings } from './profilePoller';
 

@@ -3,8 +3,8 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import type { PrepareOperation } from '../helpers/itemRunner';
 import { runOperation } from '../helpers/itemRunner';
-import type { RunSettings } from '../helpers/runSettings';
-import { readRequestSettings } from '../helpers/runSettings';
+import type { RunSettings } from '../helpers/settings';
+import { readRequestSettings } from '../helpers/settings';
 import { isToolRun, runAsTool } from '../helpers/toolMode';
 import { RequestLimiter } from '../transport/limiter';
 import { LostRun } from '../transport/limiter';

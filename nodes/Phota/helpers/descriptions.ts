@@ -6,7 +6,7 @@ import {
 	PARALLEL_REQUESTS,
 	RATE_LIMIT_WAIT_MINUTES,
 	REQUEST_TIMEOUT_SECONDS,
-} from './runSettings';
+} from './settings';
 
 /**
  * Profile picker: from a field of the input item (default "profile_ids"), from a searchable list, or
@@ -123,3 +123,11 @@ export function optionsCollection(options: INodeProperties[]): INodeProperties {
 		options,
 	};
 }
+
+export const binaryPropertyOption: INodeProperties = {
+	displayName: 'Put Output File in Field',
+	name: 'binaryPropertyOutput',
+	type: 'string',
+	default: 'data',
+	hint: 'The name of the output binary field to put the file in',
+};

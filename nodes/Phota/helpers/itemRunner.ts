@@ -2,7 +2,7 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-wor
 import { NodeOperationError } from 'n8n-workflow';
 
 import { appendDescription } from '../transport/errors';
-import type { RunSettings } from './runSettings';
+import type { RunSettings } from './settings';
 
 /**
  * One operation applied to every input item in two phases:

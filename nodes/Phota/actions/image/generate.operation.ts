@@ -2,7 +2,7 @@ import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
 import type { ItemOperation } from '../../helpers/itemRunner';
-import type { RunSettings } from '../../helpers/runSettings';
+import type { RunSettings } from '../../helpers/settings';
 import type { ImageToolArgument } from './options';
 import { imageOptions, readImageSettings } from './options';
 import {

@@ -1,8 +1,8 @@
 import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { ACCEPTED_INPUT_MIME_TYPES, sniffImageMimeType } from '../../helpers/binary';
-import { isHttpUrl, splitList, splitUrls } from '../../helpers/lists';
+import { ACCEPTED_INPUT_MIME_TYPES, sniffImageMimeType } from '../../helpers/images';
+import { isHttpUrl, splitList, splitUrls } from '../../helpers/settings';
 
 /** Where one input image comes from; resolved to base64 or passed as a URL only when the item runs. */
 export type ImageSource = { kind: 'binary'; property: string } | { kind: 'url'; url: string };

@@ -1,11 +1,12 @@
 import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { binaryPropertyOption, outputBinaryField } from '../../helpers/binary';
+import { binaryPropertyOption } from '../../helpers/descriptions';
+import { outputBinaryField } from '../../helpers/settings';
 import { optionsCollection, requestOptions } from '../../helpers/descriptions';
-import { isHttpsUrl } from '../../helpers/lists';
-import type { NumberRule } from '../../helpers/parameterValues';
-import { readBoolean, readNumber } from '../../helpers/parameterValues';
+import { isHttpsUrl } from '../../helpers/settings';
+import type { NumberRule } from '../../helpers/settings';
+import { readBoolean, readNumber } from '../../helpers/settings';
 import { fromAI, isToolRun } from '../../helpers/toolMode';
 import { ASPECT_RATIOS, MODEL_OPTION_NAMES, modelOptions, readModelSettings } from './model';
 

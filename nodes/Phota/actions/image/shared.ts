@@ -7,9 +7,9 @@ import type {
 } from 'n8n-workflow';
 import { randomString } from 'n8n-workflow';
 
-import { imageResultItems } from '../../helpers/imageResults';
+import { imageResultItems } from '../../helpers/images';
 import type { ImageEndpoint, ImageResponse, JobHandle } from '../../helpers/interfaces';
-import type { RunSettings } from '../../helpers/runSettings';
+import type { RunSettings } from '../../helpers/settings';
 import { fromAI, profileIdsFromModel, withToolSetup } from '../../helpers/toolMode';
 import { photaApiRequest } from '../../transport';
 import { incompleteAnswerError } from '../../transport/errors';

@@ -1,13 +1,14 @@
 import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
 
-import { binaryPropertyOption, outputBinaryField } from '../../helpers/binary';
-import { readBoolean } from '../../helpers/parameterValues';
-import { imageResultItems } from '../../helpers/imageResults';
+import { binaryPropertyOption } from '../../helpers/descriptions';
+import { outputBinaryField } from '../../helpers/settings';
+import { readBoolean } from '../../helpers/settings';
+import { imageResultItems } from '../../helpers/images';
 import type { ImageResponse, JobDocument } from '../../helpers/interfaces';
 import { fromAI, withToolSetup } from '../../helpers/toolMode';
 import type { ItemOperation } from '../../helpers/itemRunner';
-import type { RunSettings } from '../../helpers/runSettings';
+import type { RunSettings } from '../../helpers/settings';
 import { normaliseProfileIds } from '../../helpers/profileIds';
 import type { PhotaResponse } from '../../transport';
 import { photaApiRequest } from '../../transport';

@@ -3,9 +3,9 @@ import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
 
 import { optionsCollection, requestOptions } from '../../helpers/descriptions';
 import type { ItemOperation } from '../../helpers/itemRunner';
-import { isHttpUrl, splitUrls } from '../../helpers/lists';
+import { isHttpUrl, splitUrls } from '../../helpers/settings';
 import { withToolSetup } from '../../helpers/toolMode';
-import type { RunSettings } from '../../helpers/runSettings';
+import type { RunSettings } from '../../helpers/settings';
 import type { PhotaResponse, RunRequests } from '../../transport';
 import { photaApiRequest } from '../../transport';
 import { incompleteAnswerError } from '../../transport/errors';

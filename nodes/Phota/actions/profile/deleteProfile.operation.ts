@@ -3,7 +3,7 @@ import { updateDisplayOptions } from 'n8n-workflow';
 
 import type { ItemOperation } from '../../helpers/itemRunner';
 import { PROFILE_NOT_FOUND_HINT } from '../../helpers/profileApi';
-import type { RunSettings } from '../../helpers/runSettings';
+import type { RunSettings } from '../../helpers/settings';
 import type { PhotaResponse, RunRequests } from '../../transport';
 import { photaApiRequest } from '../../transport';
 import { forEachProfile, perProfileProperties, planProfiles } from './shared';

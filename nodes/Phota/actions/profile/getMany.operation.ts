@@ -4,10 +4,10 @@ import { updateDisplayOptions } from 'n8n-workflow';
 import { optionsCollection, requestOptions } from '../../helpers/descriptions';
 import type { ItemOperation } from '../../helpers/itemRunner';
 import { forEachConcurrently } from '../../helpers/itemRunner';
-import type { NumberRule } from '../../helpers/parameterValues';
-import { readBoolean, readNumber } from '../../helpers/parameterValues';
+import type { NumberRule } from '../../helpers/settings';
+import { readBoolean, readNumber } from '../../helpers/settings';
 import { getProfileStatus, listProfiles } from '../../helpers/profileApi';
-import type { RunSettings } from '../../helpers/runSettings';
+import type { RunSettings } from '../../helpers/settings';
 import { withToolSetup } from '../../helpers/toolMode';
 import { asNodeError, failureOf } from '../../transport';
 

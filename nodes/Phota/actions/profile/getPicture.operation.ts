@@ -1,10 +1,12 @@
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
-import { binaryPropertyOption, outputBinaryField, outputMimeType } from '../../helpers/binary';
+import { binaryPropertyOption } from '../../helpers/descriptions';
+import { outputMimeType } from '../../helpers/images';
+import { outputBinaryField } from '../../helpers/settings';
 import type { ItemOperation } from '../../helpers/itemRunner';
 import { PROFILE_NOT_FOUND_HINT } from '../../helpers/profileApi';
-import type { RunSettings } from '../../helpers/runSettings';
+import type { RunSettings } from '../../helpers/settings';
 import type { PhotaResponse, RunRequests } from '../../transport';
 import { photaApiRequest } from '../../transport';
 import { forEachProfile, perProfileProperties, planProfiles } from './shared';

@@ -4,7 +4,7 @@ import { updateDisplayOptions } from 'n8n-workflow';
 import type { ProfileStatusResponse } from '../../helpers/interfaces';
 import type { ItemOperation } from '../../helpers/itemRunner';
 import { getProfileStatus } from '../../helpers/profileApi';
-import type { RunSettings } from '../../helpers/runSettings';
+import type { RunSettings } from '../../helpers/settings';
 import { forEachProfile, perProfileProperties, planProfiles } from './shared';
 
 const displayOptions = { show: { resource: ['profile'], operation: ['getStatus'] } };

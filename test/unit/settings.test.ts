@@ -2,15 +2,15 @@
  * Number fields as every option of both nodes reads them (readNumber): an expression may give a
  * string or nothing, and n8n passes either through unchecked.
  */
-import type { NumberRule } from '../../nodes/Phota/helpers/parameterValues';
-import { readNumber } from '../../nodes/Phota/helpers/parameterValues';
+import type { NumberRule } from '../../nodes/Phota/helpers/settings';
+import { readNumber } from '../../nodes/Phota/helpers/settings';
 import { requestOptions } from '../../nodes/Phota/helpers/descriptions';
 import {
 	MAX_RETRIES,
 	PARALLEL_REQUESTS,
 	RATE_LIMIT_WAIT_MINUTES,
 	REQUEST_TIMEOUT_SECONDS,
-} from '../../nodes/Phota/helpers/runSettings';
+} from '../../nodes/Phota/helpers/settings';
 import { fakeContext, nodeErrorOf } from './fakeContext';
 
 const WHOLE: NumberRule = {

@@ -1,0 +1,200 @@
+/**
+ * Reading the node's settings: numbers and booleans from fields an expression may fill, lists and
+ * URLs typed into one box, the output binary field, and the request settings every run shares.
+ */
+import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+
+import type { RunRequests } from '../transport';
+import type { RetryPolicy } from '../transport/retryPolicy';
+import { DEFAULT_RETRY_POLICY } from '../transport/retryPolicy';
+
+export interface NumberRule {
+	/** The field's name in the editor, for the error. */
+	label: string;
+	min: number;
+	max: number;
+	/** Whole numbers only. */
+	integer?: boolean;
+	/** Used when the field is not set. */
+	fallback: number;
+}
+
+/**
+ * Reads a number field the way every option of both nodes is read: an expression may give a string
+ * or nothing at all, and n8n passes either through unchecked. A value that is not a number, or is
+ * out of range, fails with the field and the item named, before any request is made.
+ */
+export function readNumber(
+	this: IExecuteFunctions,
+	value: unknown,
+	rule: NumberRule,
+	itemIndex: number,
+): number {
+	if (value === undefined || value === null || value === '') return rule.fallback;
+	const number = typeof value === 'string' ? Number(value.trim()) : value;
+	const range = `${rule.integer ? 'a whole number' : 'a number'} from ${rule.min} to ${rule.max}`;
+	if (
+		typeof number !== 'number' ||
+		!Number.isFinite(number) ||
+		(rule.integer && !Number.isInteger(number)) ||
+		number < rule.min ||
+		number > rule.max
+	) {
+		throw invalidValue(this, rule.label, range, value, itemIndex);
+	}
+	return number;
+}
+
+/**
+ * Reads an on/off field the same way: an expression may give `true`/`false` or the strings
+ * "true"/"false" (any case); anything else fails with the field, the value and the item named,
+ * before any request is made, instead of quietly counting as off.
+ */
+export function readBoolean(
+	this: IExecuteFunctions,
+	value: unknown,
+	rule: { label: string; fallback: boolean },
+	itemIndex: number,
+): boolean {
+	if (value === undefined || value === null || value === '') return rule.fallback;
+	if (typeof value === 'boolean') return value;
+	const text = typeof value === 'string' ? value.trim().toLowerCase() : undefined;
+	if (text === 'true') return true;
+	if (text === 'false') return false;
+	throw invalidValue(this, rule.label, 'true or false', value, itemIndex);
+}
+
+function invalidValue(
+	context: IExecuteFunctions,
+	label: string,
+	expected: string,
+	value: unknown,
+	itemIndex: number,
+): NodeOperationError {
+	const shown =
+		typeof value === 'string'
+			? `"${value}"`
+			: typeof value === 'number'
+				? String(value)
+				: JSON.stringify(value);
+	return new NodeOperationError(context.getNode(), `${label} must be ${expected}, got ${shown}`, {
+		itemIndex,
+		description: `Set ${label} to ${expected}; if it comes from an expression, check what the expression gives for item ${itemIndex}.`,
+	});
+}
+
+/** The output binary field the Options name (binaryPropertyOption), "data" when empty. */
+export function outputBinaryField(options: IDataObject): string {
+	return String(options.binaryPropertyOutput ?? '').trim() || 'data';
+}
+
+/* Lists typed or mapped into one text box, and the URL checks every URL field shares. */
+
+const HTTP_URL = /^https?:\/\/\S+$/i;
+const HTTPS_URL = /^https:\/\/\S+$/i;
+
+export function isHttpUrl(text: string): boolean {
+	return HTTP_URL.test(text);
+}
+
+export function isHttpsUrl(text: string): boolean {
+	return HTTPS_URL.test(text);
+}
+
+/** The entries of a text split at `separator`, trimmed, without empty ones. */
+export function splitList(text: string, separator: string | RegExp = ','): string[] {
+	return text
+		.split(separator)
+		.map((entry) => entry.trim())
+		.filter(Boolean);
+}
+
+/**
+ * URLs written in one text: separated by whitespace or new lines, or by commas that start a new
+ * http(s) URL. A comma inside a URL (Cloudinary's `w_400,h_400`) stays part of it.
+ */
+export function splitUrls(text: string): string[] {
+	return splitList(text, /\s+|,\s*(?=https?:\/\/)/i);
+}
+
+/** What every operation's run shares, read once from the node's Options (at item 0). */
+export interface RunSettings {
+	parallelRequests: number;
+	/** The Options collection, for an operation's own options. */
+	options: IDataObject;
+	/** The retry policy, request limiter and lost-run guard every request of the run goes by. */
+	requests: RunRequests;
+}
+
+export const PARALLEL_REQUESTS: NumberRule = {
+	label: 'Parallel Requests',
+	min: 1,
+	max: 20,
+	integer: true,
+	fallback: 5,
+};
+export const MAX_RETRIES: NumberRule = {
+	label: 'Max Retries',
+	min: 0,
+	max: 10,
+	integer: true,
+	fallback: DEFAULT_RETRY_POLICY.maxRetries,
+};
+export const REQUEST_TIMEOUT_SECONDS: NumberRule = {
+	label: 'Request Timeout (Seconds)',
+	min: 0,
+	max: 3600,
+	fallback: 0,
+};
+
+export const RATE_LIMIT_WAIT_MINUTES: NumberRule = {
+	label: 'Rate Limit Wait (Minutes)',
+	min: 0,
+	max: 1440,
+	fallback: DEFAULT_RETRY_POLICY.rateLimitBudgetMs / 60_000,
+};
+
+export interface RequestSettingsOptions {
+	parallelRequests?: unknown;
+	maxRetries?: unknown;
+	requestTimeoutSeconds?: unknown;
+	rateLimitWaitMinutes?: unknown;
+}
+
+/**
+ * Parallel Requests, Max Retries, Rate Limit Wait and Request Timeout of the node's Options, read at
+ * item 0: they govern the whole run.
+ */
+export function readRequestSettings(
+	this: IExecuteFunctions,
+	options: RequestSettingsOptions,
+	parallelRule: NumberRule = PARALLEL_REQUESTS,
+): {
+	parallelRequests: number;
+	retryPolicy: RetryPolicy;
+} {
+	const parallelRequests = readNumber.call(this, options.parallelRequests, parallelRule, 0);
+	const maxRetries = readNumber.call(this, options.maxRetries, MAX_RETRIES, 0);
+	const timeoutSeconds = readNumber.call(
+		this,
+		options.requestTimeoutSeconds,
+		REQUEST_TIMEOUT_SECONDS,
+		0,
+	);
+	const rateLimitWaitMinutes = readNumber.call(
+		this,
+		options.rateLimitWaitMinutes,
+		RATE_LIMIT_WAIT_MINUTES,
+		0,
+	);
+	return {
+		parallelRequests,
+		retryPolicy: {
+			...DEFAULT_RETRY_POLICY,
+			maxRetries,
+			rateLimitBudgetMs: Math.round(rateLimitWaitMinutes * 60_000),
+			...(timeoutSeconds > 0 ? { attemptTimeoutMs: Math.round(timeoutSeconds * 1000) } : {}),
+		},
+	};
+}
