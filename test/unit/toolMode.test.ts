@@ -2,7 +2,8 @@
 import type { INodeProperties, INodeTypeDescription } from 'n8n-workflow';
 import { NodeHelpers } from 'n8n-workflow';
 
-import { fromAI, isToolRun, withToolSetup } from '../../nodes/Phota/helpers/toolMode';
+import { isToolRun } from '../../nodes/Phota/helpers/settings';
+import { fromAI, withToolSetup } from '../../nodes/Phota/helpers/toolMode';
 
 const prompt: INodeProperties = {
 	displayName: 'Prompt',

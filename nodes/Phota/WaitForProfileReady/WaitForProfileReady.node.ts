@@ -12,7 +12,8 @@ import {
 	profileLocator,
 	requestTimeoutOption,
 } from '../helpers/descriptions';
-import { isToolRun, profileIdsFromModel, runAsTool, withToolSetup } from '../helpers/toolMode';
+import { isToolRun } from '../helpers/settings';
+import { profileIdsFromModel, runAsTool, withToolSetup } from '../helpers/toolMode';
 import { listSearch } from '../methods';
 import { CREDENTIAL_TYPE } from '../transport';
 import { outputNames } from './outputs';

@@ -1,13 +1,22 @@
 /**
- * Reading the node's settings: numbers and booleans from fields an expression may fill, lists and
+ * How the node was called (as an AI Agent's tool or not), and reading its settings: numbers and booleans from fields an expression may fill, lists and
  * URLs typed into one box, the output binary field, and the request settings every run shares.
  */
-import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INode } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import type { RunRequests } from '../transport';
 import type { RetryPolicy } from '../transport/retryPolicy';
 import { DEFAULT_RETRY_POLICY } from '../transport/retryPolicy';
+
+/**
+ * The node as an AI Agent's tool. n8n makes a "<name>Tool" node type of every `usableAsTool` node
+ * (`n8n-nodes-phota.photaTool`), and `@tool` in displayOptions tells the two apart in the editor
+ * and when the parameters' defaults are filled in for a run.
+ */
+export function isToolRun(context: { getNode(): INode }): boolean {
+	return context.getNode().type.endsWith('Tool');
+}
 
 export interface NumberRule {
 	/** The field's name in the editor, for the error. */

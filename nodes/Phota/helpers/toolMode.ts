@@ -1,7 +1,6 @@
 import type {
 	IDisplayOptions,
 	IExecuteFunctions,
-	INode,
 	INodeExecutionData,
 	INodeProperties,
 	NodeParameterValueType,
@@ -10,15 +9,6 @@ import { ExecutionCancelledError } from 'n8n-workflow';
 
 import { asNodeError } from '../transport';
 import { errorItem } from './itemRunner';
-
-/**
- * The node as an AI Agent's tool. n8n makes a "<name>Tool" node type of every `usableAsTool` node
- * (`n8n-nodes-phota.photaTool`), and `@tool` in displayOptions tells the two apart in the editor
- * and when the parameters' defaults are filled in for a run.
- */
-export function isToolRun(context: { getNode(): INode }): boolean {
-	return context.getNode().type.endsWith('Tool');
-}
 
 /**
  * Runs a node's work as an AI Agent's tool. n8n passes only the first output to the model, so every

@@ -2,12 +2,16 @@ import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workfl
 import { NodeOperationError } from 'n8n-workflow';
 
 import { binaryPropertyOption } from '../../helpers/descriptions';
-import { outputBinaryField } from '../../helpers/settings';
 import { optionsCollection, requestOptions } from '../../helpers/descriptions';
-import { isHttpsUrl } from '../../helpers/settings';
 import type { NumberRule } from '../../helpers/settings';
-import { readBoolean, readNumber } from '../../helpers/settings';
-import { fromAI, isToolRun } from '../../helpers/toolMode';
+import {
+	isHttpsUrl,
+	isToolRun,
+	outputBinaryField,
+	readBoolean,
+	readNumber,
+} from '../../helpers/settings';
+import { fromAI } from '../../helpers/toolMode';
 import { ASPECT_RATIOS, MODEL_OPTION_NAMES, modelOptions, readModelSettings } from './model';
 
 export const NUMBER_OF_IMAGES: NumberRule = {
