@@ -3,7 +3,7 @@
  * tokens, and the checks that refuse a prompt before anything is sent. test/badInput.test.ts runs
  * the main refusals through whole workflows; here every rule is checked on its own.
  */
-import { identityFields, planIdentity } from '../../nodes/Phota/actions/image/prompt';
+import { identityFields, planIdentity } from '../../nodes/Phota/helpers/profileIds';
 import { fakeContext, nodeErrorOf } from './fakeContext';
 
 type Options = Parameters<typeof planIdentity>[1];

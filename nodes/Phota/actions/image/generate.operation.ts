@@ -3,16 +3,15 @@ import { updateDisplayOptions } from 'n8n-workflow';
 
 import type { ItemOperation } from '../../helpers/itemRunner';
 import type { RunSettings } from '../../helpers/settings';
-import type { ImageToolArgument } from './options';
-import { imageOptions, readImageSettings } from './options';
 import {
 	identityFields,
 	planIdentity,
-	profilesProperty,
-	promptProperty,
 	readChosenProfiles,
 	readPrompt,
-} from './prompt';
+} from '../../helpers/profileIds';
+import type { ImageToolArgument } from './options';
+import { imageOptions, readImageSettings } from './options';
+import { profilesProperty, promptProperty } from './prompt';
 import type { ImagePlan } from './shared';
 import { hintItemsWithoutProfile, sendImageRequest, withImageToolSetup } from './shared';
 

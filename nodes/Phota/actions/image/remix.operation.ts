@@ -4,18 +4,17 @@ import { updateDisplayOptions } from 'n8n-workflow';
 import type { ItemOperation } from '../../helpers/itemRunner';
 import type { RunSettings } from '../../helpers/settings';
 import { fromAI } from '../../helpers/toolMode';
+import {
+	identityFields,
+	planIdentity,
+	readChosenProfiles,
+	readPrompt,
+} from '../../helpers/profileIds';
 import type { ImageSource } from './inputs';
 import { loadImage, readSingleImage, singleImageProperties } from './inputs';
 import type { ImageToolArgument } from './options';
 import { imageOptions, readImageSettings } from './options';
-import {
-	identityFields,
-	planIdentity,
-	profilesProperty,
-	promptProperty,
-	readChosenProfiles,
-	readPrompt,
-} from './prompt';
+import { profilesProperty, promptProperty } from './prompt';
 import type { ImagePlan } from './shared';
 import { hintItemsWithoutProfile, sendImageRequest, withImageToolSetup } from './shared';
 

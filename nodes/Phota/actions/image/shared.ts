@@ -15,7 +15,7 @@ import { photaApiRequest } from '../../transport';
 import { incompleteAnswerError } from '../../transport/errors';
 import type { ImageRequestSettings, ImageToolArgument } from './options';
 import { imageToolArguments } from './options';
-import type { IdentityPlan } from './prompt';
+import type { IdentityPlan } from '../../helpers/profileIds';
 
 /*
  * What the four image operations share beyond their Options (options.ts), their people (prompt.ts)
