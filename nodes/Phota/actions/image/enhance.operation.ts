@@ -13,7 +13,8 @@ import {
 import type { ImageSource } from './inputs';
 import { loadImage, readSingleImage, singleImageProperties } from './inputs';
 import type { ImageToolArgument } from './options';
-import { imageOptions, readImageSettings } from './options';
+import { imageOptions } from './optionFields';
+import { readImageSettings } from './options';
 import { profilesProperty, promptProperty } from './prompt';
 import type { ImagePlan } from './shared';
 import { hintItemsWithoutProfile, sendImageRequest, withImageToolSetup } from './shared';

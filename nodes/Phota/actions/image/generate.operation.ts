@@ -10,7 +10,8 @@ import {
 	readPrompt,
 } from '../../helpers/profileIds';
 import type { ImageToolArgument } from './options';
-import { imageOptions, readImageSettings } from './options';
+import { imageOptions } from './optionFields';
+import { readImageSettings } from './options';
 import { profilesProperty, promptProperty } from './prompt';
 import type { ImagePlan } from './shared';
 import { hintItemsWithoutProfile, sendImageRequest, withImageToolSetup } from './shared';

@@ -1,8 +1,11 @@
-import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
+/**
+ * Reading an image operation's Options (and, as a tool, the arguments the model set) into the
+ * request's fields, checked before any request is made. The fields themselves: optionFields.ts.
+ */
+
+import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { binaryPropertyOption } from '../../helpers/descriptions';
-import { optionsCollection, requestOptions } from '../../helpers/descriptions';
 import type { NumberRule } from '../../helpers/settings';
 import {
 	isHttpsUrl,
@@ -11,8 +14,6 @@ import {
 	readBoolean,
 	readNumber,
 } from '../../helpers/settings';
-import { fromAI } from '../../helpers/toolMode';
-import { ASPECT_RATIOS, MODEL_OPTION_NAMES, modelOptions, readModelSettings } from './model';
 
 export const NUMBER_OF_IMAGES: NumberRule = {
 	label: 'Number of Images',
@@ -29,120 +30,28 @@ function isDelivery(value: unknown): value is Delivery {
 	return DELIVERIES.some((delivery) => delivery === value);
 }
 
-/**
- * An image operation's Options collection: with `chooseModel`, Base Model, Resolution, Aspect Ratio
- * and Quality first; then what all four share, ending with the request options of every operation.
- */
-export function imageOptions({ chooseModel }: { chooseModel: boolean }): INodeProperties {
-	return optionsCollection([
-		...(chooseModel ? modelOptions : []),
-		{
-			displayName: 'Allow Other Profiles in Prompt',
-			name: 'allowOtherProfilesInPrompt',
-			type: 'boolean',
-			default: false,
-			description:
-				"Whether the prompt may name profiles ([[profile_id]]) that are not chosen in Profiles. Off, text mapped into the prompt cannot bring in another person's profile.",
-		},
-		{
-			displayName: 'Async (Return Job ID)',
-			name: 'async',
-			type: 'boolean',
-			default: false,
-			description:
-				'Whether to queue the request and return its job ID at once instead of waiting for the images. Fetch the result with Job → Get. Useful for slow models or many images.',
-		},
-		{
-			displayName: 'Callback URL',
-			name: 'callbackUrl',
-			type: 'string',
-			default: '',
-			placeholder: 'https://your-n8n.example.com/webhook/phota',
-			description:
-				'HTTPS URL Phota POSTs the finished job to (async only). Job → Get stays the reliable way to read it.',
-			displayOptions: { show: { async: [true] } },
-		},
-		{
-			displayName: 'Image Delivery',
-			name: 'delivery',
-			type: 'options',
-			options: [
-				{
-					name: 'Binary Files',
-					value: 'binary',
-					description: 'Phota sends the images in its answer',
-				},
-				{
-					name: 'Binary Files (Downloaded From URLs)',
-					value: 'urlsThenBinary',
-					description:
-						'Phota answers with download URLs which the node downloads one by one; also outputs the URLs',
-				},
-				{
-					name: 'Download URLs Only',
-					value: 'urls',
-					description: 'Output signed URLs (valid 24 hours) without downloading the images',
-				},
-			],
-			default: 'binary',
-			description:
-				'How the images come back. In async mode Phota always answers with URLs, read later by Job → Get.',
-		},
-		{
-			displayName: 'Number of Images',
-			name: 'numberOfImages',
-			type: 'number',
-			typeOptions: { minValue: NUMBER_OF_IMAGES.min, maxValue: NUMBER_OF_IMAGES.max },
-			default: 1,
-			description:
-				'How many variations to make for each input item (1–4); each becomes its own output item',
-		},
-		{
-			displayName: 'Output Format',
-			name: 'outputFormat',
-			type: 'options',
-			options: [
-				{ name: 'PNG', value: 'png' },
-				{ name: 'JPEG', value: 'jpg' },
-			],
-			default: 'png',
-		},
-		binaryPropertyOption,
-		...requestOptions,
-	]);
-}
+/** Resolutions each base model supports (Phota guides/base-models). */
+const BASE_MODEL_RESOLUTIONS: Record<string, string[]> = {
+	nb2: ['1K', '2K', '4K'],
+	'gpt-image-2': ['1K', '2K', '4K'],
+	'qwen-image-2': ['1K', '2K'],
+	'flux-2': ['1K', '2K'],
+	reve: ['1K'],
+};
+export const ASPECT_RATIOS = ['auto', '1:1', '3:4', '4:3', '9:16', '16:9'];
+const QUALITY_MODEL = 'gpt-image-2';
+
+/** The model's options, refused by an operation on a fixed model (in the order checked). */
+export const MODEL_OPTION_NAMES = ['baseModel', 'resolution', 'aspectRatio', 'quality'];
 
 /** Options the AI Agent's model sets, as tool arguments, when the node is a tool. */
 export type ImageToolArgument = 'numberOfImages' | 'aspectRatio';
 
-/**
- * Each tool argument's parameter. Top-level parameters, because the editor offers "let the model
- * define this" on neither a collection's entries nor dropdowns.
- */
-const TOOL_ARGUMENTS: Record<ImageToolArgument, INodeProperties> = {
-	numberOfImages: {
-		displayName: 'Number of Images',
-		name: 'toolNumberOfImages',
-		type: 'string',
-		default: fromAI('number_of_images', 'How many images to make, 1 to 4', 'number'),
-		description: 'Set by the model by default; replaces Options → Number of Images',
-	},
-	aspectRatio: {
-		displayName: 'Aspect Ratio',
-		name: 'toolAspectRatio',
-		type: 'string',
-		default: fromAI(
-			'aspect_ratio',
-			`The images' aspect ratio, one of ${ASPECT_RATIOS.join(', ')}`,
-			'string',
-		),
-		description: 'Set by the model by default; replaces Options → Aspect Ratio',
-	},
+/** The top-level parameter of each tool argument (see optionFields.ts). */
+export const TOOL_ARGUMENT_PARAMETERS: Record<ImageToolArgument, string> = {
+	numberOfImages: 'toolNumberOfImages',
+	aspectRatio: 'toolAspectRatio',
 };
-
-export function imageToolArguments(toolArguments: ImageToolArgument[]): INodeProperties[] {
-	return toolArguments.map((option) => TOOL_ARGUMENTS[option]);
-}
 
 /**
  * What an operation offers among its Options beyond what all four share: the model options
@@ -252,11 +161,50 @@ function readToolArguments(
 	const values: IDataObject = {};
 	for (const option of toolArguments) {
 		const value = this.getNodeParameter(
-			TOOL_ARGUMENTS[option].name,
+			TOOL_ARGUMENT_PARAMETERS[option],
 			itemIndex,
 			'',
 		) as IDataObject[string];
 		if (value !== '' && value !== undefined && value !== null) values[option] = value;
 	}
 	return values;
+}
+
+/** The request fields of the model options, checked against each other. */
+export function readModelSettings(
+	options: IDataObject,
+	fail: (message: string, description?: string) => Error,
+): IDataObject {
+	const baseModel = String(options.baseModel ?? 'nb2');
+	const resolutions = BASE_MODEL_RESOLUTIONS[baseModel];
+	if (!resolutions) {
+		throw fail(
+			`Base Model "${baseModel}" is not one of ${Object.keys(BASE_MODEL_RESOLUTIONS).join(', ')}`,
+		);
+	}
+	const resolution = String(options.resolution ?? '1K');
+	if (!resolutions.includes(resolution)) {
+		throw fail(
+			`Resolution ${resolution} is not available with the base model ${baseModel}`,
+			`${baseModel} supports ${resolutions.join(', ')}. Choose a lower resolution or another base model.`,
+		);
+	}
+	const aspectRatio = String(options.aspectRatio ?? 'auto');
+	if (!ASPECT_RATIOS.includes(aspectRatio))
+		throw fail(`Aspect Ratio "${aspectRatio}" is not one of ${ASPECT_RATIOS.join(', ')}`);
+
+	const settings: IDataObject = { base_model: baseModel, resolution, aspect_ratio: aspectRatio };
+	if (options.quality !== undefined) {
+		if (baseModel !== QUALITY_MODEL) {
+			throw fail(
+				`Quality only works with the GPT Image 2 base model, not ${baseModel}`,
+				'Remove the Quality option or switch Base Model to GPT Image 2.',
+			);
+		}
+		if (!['auto', 'low', 'medium', 'high'].includes(String(options.quality))) {
+			throw fail(`Quality "${String(options.quality)}" is not one of auto, low, medium, high`);
+		}
+		settings.quality = options.quality;
+	}
+	return settings;
 }

@@ -14,7 +14,7 @@ import { fromAI, profileIdsFromModel, withToolSetup } from '../../helpers/toolMo
 import { photaApiRequest } from '../../transport';
 import { incompleteAnswerError } from '../../transport/errors';
 import type { ImageRequestSettings, ImageToolArgument } from './options';
-import { imageToolArguments } from './options';
+import { imageToolArguments } from './optionFields';
 import type { IdentityPlan } from '../../helpers/profileIds';
 
 /*
