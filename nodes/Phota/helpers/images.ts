@@ -1,10 +1,120 @@
-/** Image bytes: what type they are, and the output items that hold a result's images. */
+/**
+ * Image requests and their answers: sending one (sync or as a job), the output items that hold a
+ * result's images, what type image bytes are, and the hint about items sent without a profile.
+ */
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import { randomString } from 'n8n-workflow';
 
 import type { BodyStream, RunRequests } from '../transport';
-import { downloadSignedUrl } from '../transport';
+import { downloadSignedUrl, photaApiRequest } from '../transport';
 import { incompleteAnswerError } from '../transport/errors';
-import type { ImageEndpoint, ImageResponse } from './interfaces';
+import type { ImageEndpoint, ImageResponse, JobHandle } from './interfaces';
+
+/**
+ * After the run: an execution hint naming the input items planned without a profile, whose images
+ * therefore keep no one's identity.
+ */
+export function hintItemsWithoutProfile(this: IExecuteFunctions, itemIndexes: number[]): void {
+	if (!itemIndexes.length) return;
+	const items = itemIndexes.length === 1 ? 'item' : 'items';
+	this.addExecutionHints({
+		message: `No profile was chosen for input ${items} ${itemIndexes.join(', ')} (Profiles is empty), so those images keep no one's identity. To put a person in them, choose their profile in Profiles.`,
+		type: 'info',
+		location: 'outputPane',
+	});
+}
+
+/**
+ * Identifies one logical request: random per call, reused only by the transport's resends of that
+ * same request. A node that runs again in the same execution (a loop, an agent's second tool call)
+ * therefore never gets an earlier run's job back.
+ */
+function newClientRequestId(this: IExecuteFunctions): string {
+	const executionId = this.getExecutionId();
+	const prefix = typeof executionId === 'string' && executionId ? `n8n-${executionId}` : 'n8n';
+	return `${prefix}-${randomString(16).toLowerCase()}`;
+}
+
+/** How an image request's answer is delivered, as its Options set it. */
+export interface ImageDelivery {
+	async: boolean;
+	delivery: 'binary' | 'urlsThenBinary' | 'urls';
+	binaryPropertyOutput: string;
+}
+
+/**
+ * Sends one image request (`profileIds`: the people it names, for the output items). Sync requests return one output item per image; async requests return
+ * the job handle at once, with a client_request_id so that a resend after a dropped connection
+ * is deduplicated by Phota instead of billed twice.
+ */
+export async function sendImageRequest(
+	this: IExecuteFunctions,
+	endpoint: ImageEndpoint,
+	body: IDataObject,
+	options: ImageDelivery,
+	profileIds: string[],
+	itemIndex: number,
+	requests: RunRequests,
+): Promise<INodeExecutionData[]> {
+	const notFoundHint =
+		body.profile_ids || String(body.prompt ?? '').includes('[[')
+			? 'A profile named in this request may still be training, have failed, or have been deleted. Check it with Profile → Get Status, or put a "Wait for Profile Ready" node before this one.'
+			: undefined;
+	if (options.async) {
+		const clientRequestId = newClientRequestId.call(this);
+		const { body: handle } = await (photaApiRequest<JobHandle>).call(this, {
+			method: 'POST',
+			endpoint: `/${endpoint}`,
+			body: { ...body, client_request_id: clientRequestId },
+			safety: 'deduplicated',
+			itemIndex,
+			requests,
+			notFoundHint,
+		});
+		if (typeof handle.job_id !== 'string' || handle.job_id === '') {
+			throw incompleteAnswerError(
+				this.getNode(),
+				'job_id',
+				handle,
+				itemIndex,
+				`The job was queued; look it up by its client_request_id ${clientRequestId}.`,
+			);
+		}
+		return [
+			{
+				json: {
+					operation: endpoint,
+					job_id: handle.job_id,
+					poll_url: handle.poll_url ?? null,
+					status: 'queued',
+					client_request_id: clientRequestId,
+					profile_ids: profileIds,
+				},
+			},
+		];
+	}
+
+	const { body: result } = await (photaApiRequest<ImageResponse>).call(this, {
+		method: 'POST',
+		endpoint: `/${endpoint}`,
+		body,
+		safety: 'paid',
+		encoding: 'jsonWithBlobs',
+		itemIndex,
+		requests,
+		notFoundHint,
+	});
+
+	return await imageResultItems.call(this, result, {
+		operation: endpoint,
+		profileIds,
+		outputFormat: String(body.output_format ?? 'png'),
+		binaryPropertyOutput: options.binaryPropertyOutput,
+		downloadUrls: options.delivery === 'urlsThenBinary',
+		itemIndex,
+		requests,
+	});
+}
 
 const SIGNATURES: Array<{ mimeType: string; matches: (bytes: Buffer) => boolean }> = [
 	{ mimeType: 'image/png', matches: (b) => b.length > 8 && b.readUInt32BE(0) === 0x89504e47 },
@@ -47,14 +157,6 @@ export function declaredImageType(contentType: string | undefined): string | und
 	const declared = contentType?.split(';')[0].trim();
 	return declared?.startsWith('image/') ? declared : undefined;
 }
-
-export const ACCEPTED_INPUT_MIME_TYPES = [
-	'image/png',
-	'image/jpeg',
-	'image/webp',
-	'image/heic',
-	'image/heif',
-];
 
 export interface ImageResultContext {
 	operation: ImageEndpoint | 'job';

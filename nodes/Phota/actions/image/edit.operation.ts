@@ -10,6 +10,7 @@ import {
 	readChosenProfiles,
 	readPrompt,
 } from '../../helpers/profileIds';
+import { hintItemsWithoutProfile, sendImageRequest } from '../../helpers/images';
 import type { ImageSource } from './inputs';
 import { loadImage, readEditImages } from './inputs';
 import type { ImageToolArgument } from './options';
@@ -17,7 +18,7 @@ import { imageOptions } from './optionFields';
 import { readImageSettings } from './options';
 import { profilesProperty, promptProperty } from './prompt';
 import type { ImagePlan } from './shared';
-import { hintItemsWithoutProfile, sendImageRequest, withImageToolSetup } from './shared';
+import { withImageToolSetup } from './shared';
 
 /** Options the AI Agent's model sets when the node is a tool. */
 const toolArguments: ImageToolArgument[] = ['numberOfImages', 'aspectRatio'];
@@ -99,7 +100,15 @@ export function prepare(this: IExecuteFunctions, settings: RunSettings): ItemOpe
 					plan.images.map(async (image) => await loadImage.call(this, image, itemIndex)),
 				),
 			};
-			return await sendImageRequest.call(this, 'edit', body, plan, itemIndex, settings);
+			return await sendImageRequest.call(
+				this,
+				'edit',
+				body,
+				plan.options,
+				plan.identity.usedProfileIds,
+				itemIndex,
+				settings.requests,
+			);
 		},
 		profileIdsOf: (plan) => plan.identity.usedProfileIds,
 		finish() {

@@ -9,12 +9,13 @@ import {
 	readChosenProfiles,
 	readPrompt,
 } from '../../helpers/profileIds';
+import { hintItemsWithoutProfile, sendImageRequest } from '../../helpers/images';
 import type { ImageToolArgument } from './options';
 import { imageOptions } from './optionFields';
 import { readImageSettings } from './options';
 import { profilesProperty, promptProperty } from './prompt';
 import type { ImagePlan } from './shared';
-import { hintItemsWithoutProfile, sendImageRequest, withImageToolSetup } from './shared';
+import { withImageToolSetup } from './shared';
 
 /** Options the AI Agent's model sets when the node is a tool. */
 const toolArguments: ImageToolArgument[] = ['numberOfImages', 'aspectRatio'];
@@ -59,7 +60,15 @@ export function prepare(this: IExecuteFunctions, settings: RunSettings): ItemOpe
 		},
 		async run(plan, itemIndex) {
 			const body = { ...plan.options.body, ...identityFields(plan.identity) };
-			return await sendImageRequest.call(this, 'generate', body, plan, itemIndex, settings);
+			return await sendImageRequest.call(
+				this,
+				'generate',
+				body,
+				plan.options,
+				plan.identity.usedProfileIds,
+				itemIndex,
+				settings.requests,
+			);
 		},
 		profileIdsOf: (plan) => plan.identity.usedProfileIds,
 		finish() {

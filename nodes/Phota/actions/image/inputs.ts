@@ -1,8 +1,17 @@
 import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { ACCEPTED_INPUT_MIME_TYPES, sniffImageMimeType } from '../../helpers/images';
+import { sniffImageMimeType } from '../../helpers/images';
 import { isHttpUrl, splitList, splitUrls } from '../../helpers/settings';
+
+/** The image types Phota accepts as input. */
+export const ACCEPTED_INPUT_MIME_TYPES = [
+	'image/png',
+	'image/jpeg',
+	'image/webp',
+	'image/heic',
+	'image/heif',
+];
 
 /** Where one input image comes from; resolved to base64 or passed as a URL only when the item runs. */
 export type ImageSource = { kind: 'binary'; property: string } | { kind: 'url'; url: string };

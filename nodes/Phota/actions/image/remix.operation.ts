@@ -10,6 +10,7 @@ import {
 	readChosenProfiles,
 	readPrompt,
 } from '../../helpers/profileIds';
+import { hintItemsWithoutProfile, sendImageRequest } from '../../helpers/images';
 import type { ImageSource } from './inputs';
 import { loadImage, readSingleImage, singleImageProperties } from './inputs';
 import type { ImageToolArgument } from './options';
@@ -17,7 +18,7 @@ import { imageOptions } from './optionFields';
 import { readImageSettings } from './options';
 import { profilesProperty, promptProperty } from './prompt';
 import type { ImagePlan } from './shared';
-import { hintItemsWithoutProfile, sendImageRequest, withImageToolSetup } from './shared';
+import { withImageToolSetup } from './shared';
 
 /** Options the AI Agent's model sets when the node is a tool. */
 const toolArguments: ImageToolArgument[] = [];
@@ -97,7 +98,15 @@ export function prepare(this: IExecuteFunctions, settings: RunSettings): ItemOpe
 				input_image: await loadImage.call(this, plan.inputImage, itemIndex),
 				reference_image: await loadImage.call(this, plan.referenceImage, itemIndex),
 			};
-			return await sendImageRequest.call(this, 'remix', body, plan, itemIndex, settings);
+			return await sendImageRequest.call(
+				this,
+				'remix',
+				body,
+				plan.options,
+				plan.identity.usedProfileIds,
+				itemIndex,
+				settings.requests,
+			);
 		},
 		profileIdsOf: (plan) => plan.identity.usedProfileIds,
 		finish() {
