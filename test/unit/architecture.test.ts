@@ -7,6 +7,8 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 
+import { typeAssertions } from '../../scripts/casts';
+
 const NODE_ROOT = path.resolve(__dirname, '../../nodes/Phota');
 const CREDENTIALS_ROOT = path.resolve(__dirname, '../../credentials');
 
@@ -227,5 +229,14 @@ describe('the tool side: processes/, prerequisites/, simulator/, e2e/, scripts/,
 			.filter(({ lines }) => lines > 300)
 			.map(({ file, lines }) => `${path.relative(ROOT, file)}: ${lines}`);
 		expect(long).toEqual([]);
+	});
+});
+
+describe('type assertions in nodes/ and credentials/ (ARCHITECTURE.md, "Type assertions")', () => {
+	it('are only of the kinds that stay: none silences the compiler, none is unexplained', () => {
+		const refused = typeAssertions()
+			.filter(({ kind }) => kind === 'lie' || kind === 'other')
+			.map(({ file, line, text }) => `${file}:${line} ${text}`);
+		expect(refused).toEqual([]);
 	});
 });

@@ -1,6 +1,6 @@
 import type { IExecuteFunctions, ILoadOptionsFunctions } from 'n8n-workflow';
 
-import type { PhotaResponse, RunRequests } from '../transport';
+import type { RunRequests } from '../transport';
 import { photaApiRequest } from '../transport';
 import type { ProfileListEntry, ProfileListResponse, ProfileStatusResponse } from './interfaces';
 
@@ -18,12 +18,12 @@ export async function getProfileStatus(
 	profileId: string,
 	options: { itemIndex?: number; requests?: RunRequests } = {},
 ): Promise<ProfileStatusResponse> {
-	const { body } = (await photaApiRequest.call(this, {
+	const { body } = await (photaApiRequest<ProfileStatusResponse>).call(this, {
 		method: 'GET',
 		endpoint: `/profiles/${encodeURIComponent(profileId)}/status`,
 		notFoundHint: PROFILE_NOT_FOUND_HINT,
 		...options,
-	})) as PhotaResponse<ProfileStatusResponse>;
+	});
 	return { ...body, profile_id: body.profile_id ?? profileId };
 }
 
@@ -32,12 +32,12 @@ export async function listProfiles(
 	options: { tag?: string; itemIndex?: number; requests?: RunRequests } = {},
 ): Promise<ProfileSummary[]> {
 	const { tag, ...requestOptions } = options;
-	const { body } = (await photaApiRequest.call(this, {
+	const { body } = await (photaApiRequest<ProfileListResponse>).call(this, {
 		method: 'GET',
 		endpoint: '/profiles/ids',
 		qs: tag ? { tag } : undefined,
 		...requestOptions,
-	})) as PhotaResponse<ProfileListResponse>;
+	});
 	return (body.profiles ?? []).map(toProfileSummary);
 }
 

@@ -10,7 +10,6 @@ import { fromAI, withToolSetup } from '../../helpers/toolMode';
 import type { ItemOperation } from '../../helpers/itemRunner';
 import type { RunSettings } from '../../helpers/settings';
 import { normaliseProfileIds } from '../../helpers/profileIds';
-import type { PhotaResponse } from '../../transport';
 import { photaApiRequest } from '../../transport';
 import { incompleteAnswerError } from '../../transport/errors';
 import { optionsCollection, requestOptions } from '../../helpers/descriptions';
@@ -95,12 +94,12 @@ export function prepare(
 			return { jobId, profileIds };
 		},
 		async run({ jobId, profileIds }, itemIndex) {
-			const { body: job } = (await photaApiRequest.call(this, {
+			const { body: job } = await (photaApiRequest<JobDocument>).call(this, {
 				method: 'GET',
 				endpoint: `/jobs/${encodeURIComponent(jobId)}`,
 				itemIndex,
 				requests,
-			})) as PhotaResponse<JobDocument>;
+			});
 			const status = typeof job.status === 'string' ? job.status.toLowerCase() : '';
 			const json: IDataObject = { job_id: job.job_id ?? jobId, status, profile_ids: profileIds };
 			const images = async (result: ImageResponse, extraJson: IDataObject) =>

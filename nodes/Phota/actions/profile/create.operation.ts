@@ -6,7 +6,7 @@ import type { ItemOperation } from '../../helpers/itemRunner';
 import { isHttpUrl, splitUrls } from '../../helpers/settings';
 import { withToolSetup } from '../../helpers/toolMode';
 import type { RunSettings } from '../../helpers/settings';
-import type { PhotaResponse, RunRequests } from '../../transport';
+import type { RunRequests } from '../../transport';
 import { photaApiRequest } from '../../transport';
 import { incompleteAnswerError } from '../../transport/errors';
 
@@ -214,14 +214,14 @@ async function createProfile(
 	itemIndex: number,
 	requests: RunRequests,
 ): Promise<IDataObject> {
-	const { body } = (await photaApiRequest.call(this, {
+	const { body } = await (photaApiRequest<{ profile_id?: unknown }>).call(this, {
 		method: 'POST',
 		endpoint: '/profiles/add',
 		body: { ...plan },
 		safety: 'paid',
 		itemIndex,
 		requests,
-	})) as PhotaResponse<{ profile_id?: unknown }>;
+	});
 	if (typeof body.profile_id !== 'string' || body.profile_id === '') {
 		throw incompleteAnswerError(
 			this.getNode(),

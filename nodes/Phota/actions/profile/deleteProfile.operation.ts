@@ -4,7 +4,7 @@ import { updateDisplayOptions } from 'n8n-workflow';
 import type { ItemOperation } from '../../helpers/itemRunner';
 import { PROFILE_NOT_FOUND_HINT } from '../../helpers/profileApi';
 import type { RunSettings } from '../../helpers/settings';
-import type { PhotaResponse, RunRequests } from '../../transport';
+import type { RunRequests } from '../../transport';
 import { photaApiRequest } from '../../transport';
 import { forEachProfile, perProfileProperties, planProfiles } from './shared';
 
@@ -47,14 +47,14 @@ async function deleteProfile(
 	itemIndex: number,
 	requests: RunRequests,
 ): Promise<INodeExecutionData> {
-	const { body, statusCode } = (await photaApiRequest.call(this, {
+	const { body, statusCode } = await (photaApiRequest<IDataObject>).call(this, {
 		method: 'DELETE',
 		endpoint: `/profiles/${encodeURIComponent(profileId)}`,
 		itemIndex,
 		requests,
 		notFoundOnResendMeansDone: true,
 		notFoundHint: PROFILE_NOT_FOUND_HINT,
-	})) as PhotaResponse<IDataObject>;
+	});
 	// 404 here: the connection dropped after Phota deleted the profile, and the resend found it gone.
 	const deletedByEarlierAttempt = statusCode === 404;
 	return {

@@ -7,7 +7,7 @@ import { outputBinaryField } from '../../helpers/settings';
 import type { ItemOperation } from '../../helpers/itemRunner';
 import { PROFILE_NOT_FOUND_HINT } from '../../helpers/profileApi';
 import type { RunSettings } from '../../helpers/settings';
-import type { PhotaResponse, RunRequests } from '../../transport';
+import type { RunRequests } from '../../transport';
 import { photaApiRequest } from '../../transport';
 import { forEachProfile, perProfileProperties, planProfiles } from './shared';
 
@@ -48,14 +48,14 @@ async function getPicture(
 	requests: RunRequests,
 	binaryProperty: string,
 ): Promise<INodeExecutionData> {
-	const { body, headers } = (await photaApiRequest.call(this, {
+	const { body, headers } = await (photaApiRequest<Buffer>).call(this, {
 		method: 'GET',
 		endpoint: `/profiles/${encodeURIComponent(profileId)}/profile_picture`,
 		encoding: 'arraybuffer',
 		notFoundHint: PROFILE_NOT_FOUND_HINT,
 		itemIndex,
 		requests,
-	})) as PhotaResponse<Buffer>;
+	});
 	const data = Buffer.from(body);
 	const mimeType = outputMimeType(data, headers['content-type'], 'image/jpeg');
 	const extension = mimeType === 'image/png' ? 'png' : 'jpg';
