@@ -43,7 +43,7 @@ export interface ImageDelivery {
 }
 
 /**
- * Sends one image request (`profileIds`: the people it names, for the output items). Sync requests return one output item per image; async requests return
+ * Sends one image request (`plan`: its delivery, and the people it names for the output items). Sync requests return one output item per image; async requests return
  * the job handle at once, with a client_request_id so that a resend after a dropped connection
  * is deduplicated by Phota instead of billed twice.
  */
@@ -51,11 +51,12 @@ export async function sendImageRequest(
 	this: IExecuteFunctions,
 	endpoint: ImageEndpoint,
 	body: IDataObject,
-	options: ImageDelivery,
-	profileIds: string[],
+	plan: { options: ImageDelivery; identity: { usedProfileIds: string[] } },
 	itemIndex: number,
 	requests: RunRequests,
 ): Promise<INodeExecutionData[]> {
+	const { options } = plan;
+	const profileIds = plan.identity.usedProfileIds;
 	const notFoundHint =
 		body.profile_ids || String(body.prompt ?? '').includes('[[')
 			? 'A profile named in this request may still be training, have failed, or have been deleted. Check it with Profile → Get Status, or put a "Wait for Profile Ready" node before this one.'

@@ -134,18 +134,6 @@ function getPath(json: IDataObject, path: string): unknown {
 	}, json);
 }
 
-/** The profiles chosen in Profiles for item `itemIndex` (none under an empty "By ID"). */
-export function readChosenProfiles(this: IExecuteFunctions, itemIndex: number): string[] {
-	return resolveProfileLocator.call(this, 'profiles', itemIndex, {
-		required: false,
-		fieldLabel: 'Profiles',
-	});
-}
-
-export function readPrompt(this: IExecuteFunctions, itemIndex: number): string {
-	return this.getNodeParameter('prompt', itemIndex, '') as string;
-}
-
 const TOKEN = /\[\[([^[\]]*)\]\]/g;
 /** `[[profile]]` is the first chosen profile, `[[profile_2]]` the second, and so on. */
 const PLACEHOLDER = /^profile(?:_(\d+))?$/i;
@@ -222,6 +210,28 @@ export interface IdentityPlan {
 	profileIds: string[];
 	/** Every profile the request names; goes to the output items' `profile_ids`. */
 	usedProfileIds: string[];
+}
+
+/** What an image operation's identity rules are (see planIdentity). */
+export type IdentityRules = Pick<
+	Parameters<typeof planIdentity>[1],
+	'promptRequired' | 'profilesOnlyInPrompt' | 'allowOtherProfiles'
+>;
+
+/** Reads one item's Profiles and Prompt, and plans what Phota is sent of them (planIdentity). */
+export function planItemIdentity(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	rules: IdentityRules,
+): IdentityPlan {
+	return planIdentity.call(this, itemIndex, {
+		...rules,
+		chosenProfileIds: resolveProfileLocator.call(this, 'profiles', itemIndex, {
+			required: false,
+			fieldLabel: 'Profiles',
+		}),
+		rawPrompt: this.getNodeParameter('prompt', itemIndex, '') as string,
+	});
 }
 
 /** Combines the Profiles field and the prompt of one item into what Phota is sent. */

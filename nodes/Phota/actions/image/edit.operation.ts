@@ -4,12 +4,7 @@ import { updateDisplayOptions } from 'n8n-workflow';
 import type { ItemOperation } from '../../helpers/itemRunner';
 import type { RunSettings } from '../../helpers/settings';
 import { fromAI } from '../../helpers/toolMode';
-import {
-	identityFields,
-	planIdentity,
-	readChosenProfiles,
-	readPrompt,
-} from '../../helpers/profileIds';
+import { identityFields, planItemIdentity } from '../../helpers/profileIds';
 import { hintItemsWithoutProfile, sendImageRequest } from '../../helpers/images';
 import type { ImageSource } from './inputs';
 import { loadImage, readEditImages } from './inputs';
@@ -81,9 +76,7 @@ export function prepare(this: IExecuteFunctions, settings: RunSettings): ItemOpe
 	return {
 		async plan(itemIndex) {
 			const options = readImageSettings.call(this, itemIndex, { chooseModel: true, toolArguments });
-			const identity = planIdentity.call(this, itemIndex, {
-				chosenProfileIds: readChosenProfiles.call(this, itemIndex),
-				rawPrompt: readPrompt.call(this, itemIndex),
+			const identity = planItemIdentity.call(this, itemIndex, {
 				promptRequired: true,
 				profilesOnlyInPrompt: false,
 				allowOtherProfiles: options.allowOtherProfiles,
@@ -100,15 +93,7 @@ export function prepare(this: IExecuteFunctions, settings: RunSettings): ItemOpe
 					plan.images.map(async (image) => await loadImage.call(this, image, itemIndex)),
 				),
 			};
-			return await sendImageRequest.call(
-				this,
-				'edit',
-				body,
-				plan.options,
-				plan.identity.usedProfileIds,
-				itemIndex,
-				settings.requests,
-			);
+			return await sendImageRequest.call(this, 'edit', body, plan, itemIndex, settings.requests);
 		},
 		profileIdsOf: (plan) => plan.identity.usedProfileIds,
 		finish() {

@@ -3,12 +3,7 @@ import { updateDisplayOptions } from 'n8n-workflow';
 
 import type { ItemOperation } from '../../helpers/itemRunner';
 import type { RunSettings } from '../../helpers/settings';
-import {
-	identityFields,
-	planIdentity,
-	readChosenProfiles,
-	readPrompt,
-} from '../../helpers/profileIds';
+import { identityFields, planItemIdentity } from '../../helpers/profileIds';
 import { hintItemsWithoutProfile, sendImageRequest } from '../../helpers/images';
 import type { ImageToolArgument } from './options';
 import { imageOptions } from './optionFields';
@@ -47,9 +42,7 @@ export function prepare(this: IExecuteFunctions, settings: RunSettings): ItemOpe
 	return {
 		async plan(itemIndex) {
 			const options = readImageSettings.call(this, itemIndex, { chooseModel: true, toolArguments });
-			const identity = planIdentity.call(this, itemIndex, {
-				chosenProfileIds: readChosenProfiles.call(this, itemIndex),
-				rawPrompt: readPrompt.call(this, itemIndex),
+			const identity = planItemIdentity.call(this, itemIndex, {
 				promptRequired: true,
 				// Phota's /generate reads the people from the prompt's [[id]] tokens only.
 				profilesOnlyInPrompt: true,
@@ -64,8 +57,7 @@ export function prepare(this: IExecuteFunctions, settings: RunSettings): ItemOpe
 				this,
 				'generate',
 				body,
-				plan.options,
-				plan.identity.usedProfileIds,
+				plan,
 				itemIndex,
 				settings.requests,
 			);

@@ -4,12 +4,7 @@ import { updateDisplayOptions } from 'n8n-workflow';
 import type { ItemOperation } from '../../helpers/itemRunner';
 import type { RunSettings } from '../../helpers/settings';
 import { fromAI } from '../../helpers/toolMode';
-import {
-	identityFields,
-	planIdentity,
-	readChosenProfiles,
-	readPrompt,
-} from '../../helpers/profileIds';
+import { identityFields, planItemIdentity } from '../../helpers/profileIds';
 import { hintItemsWithoutProfile, sendImageRequest } from '../../helpers/images';
 import type { ImageSource } from './inputs';
 import { loadImage, readSingleImage, singleImageProperties } from './inputs';
@@ -74,9 +69,7 @@ export function prepare(this: IExecuteFunctions, settings: RunSettings): ItemOpe
 				operationName: 'remix',
 				toolArguments,
 			});
-			const identity = planIdentity.call(this, itemIndex, {
-				chosenProfileIds: readChosenProfiles.call(this, itemIndex),
-				rawPrompt: readPrompt.call(this, itemIndex),
+			const identity = planItemIdentity.call(this, itemIndex, {
 				promptRequired: false,
 				profilesOnlyInPrompt: false,
 				allowOtherProfiles: options.allowOtherProfiles,
@@ -98,15 +91,7 @@ export function prepare(this: IExecuteFunctions, settings: RunSettings): ItemOpe
 				input_image: await loadImage.call(this, plan.inputImage, itemIndex),
 				reference_image: await loadImage.call(this, plan.referenceImage, itemIndex),
 			};
-			return await sendImageRequest.call(
-				this,
-				'remix',
-				body,
-				plan.options,
-				plan.identity.usedProfileIds,
-				itemIndex,
-				settings.requests,
-			);
+			return await sendImageRequest.call(this, 'remix', body, plan, itemIndex, settings.requests);
 		},
 		profileIdsOf: (plan) => plan.identity.usedProfileIds,
 		finish() {
