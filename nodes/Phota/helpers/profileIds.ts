@@ -212,11 +212,18 @@ export interface IdentityPlan {
 	usedProfileIds: string[];
 }
 
-/** What an image operation's identity rules are (see planIdentity). */
-export type IdentityRules = Pick<
-	Parameters<typeof planIdentity>[1],
-	'promptRequired' | 'profilesOnlyInPrompt' | 'allowOtherProfiles'
->;
+/** What an image operation states about who is in its images. */
+export interface IdentityRules {
+	promptRequired: boolean;
+	/**
+	 * Phota reads the people only from the prompt's `[[id]]` tokens (Generate): no `profile_ids`
+	 * is sent, the profiles used are those the prompt names, and chosen profiles it leaves out
+	 * are refused.
+	 */
+	profilesOnlyInPrompt: boolean;
+	/** Let `[[id]]` name profiles beyond the chosen ones (off: text mapped into the prompt cannot). */
+	allowOtherProfiles: boolean;
+}
 
 /** Reads one item's Profiles and Prompt, and plans what Phota is sent of them (planIdentity). */
 export function planItemIdentity(
@@ -238,19 +245,7 @@ export function planItemIdentity(
 export function planIdentity(
 	this: IExecuteFunctions,
 	itemIndex: number,
-	options: {
-		chosenProfileIds: string[];
-		rawPrompt: string;
-		promptRequired: boolean;
-		/**
-		 * Phota reads the people only from the prompt's `[[id]]` tokens (Generate): no `profile_ids`
-		 * is sent, the profiles used are those the prompt names, and chosen profiles it leaves out
-		 * are refused.
-		 */
-		profilesOnlyInPrompt: boolean;
-		/** Let `[[id]]` name profiles beyond the chosen ones (off: text mapped into the prompt cannot). */
-		allowOtherProfiles: boolean;
-	},
+	options: IdentityRules & { chosenProfileIds: string[]; rawPrompt: string },
 ): IdentityPlan {
 	const { chosenProfileIds, rawPrompt, promptRequired, profilesOnlyInPrompt, allowOtherProfiles } =
 		options;
