@@ -6,7 +6,7 @@ import type { ICredentialDataDecryptedObject, INode } from 'n8n-workflow';
 import { NodeOperationError, UserError } from 'n8n-workflow';
 
 import { PhotaApi } from '../../credentials/PhotaApi.credentials';
-import { credentialOf } from '../../nodes/Phota/transport/credential';
+import { CredentialCache, credentialOf } from '../../nodes/Phota/transport/credential';
 import type { PhotaContext } from '../../nodes/Phota/transport/types';
 
 const API_KEY = 'phota-unit-key-5f2e';
@@ -38,13 +38,14 @@ async function failureOf(promise: Promise<unknown>): Promise<NodeOperationError>
 }
 
 describe('credentialOf', () => {
-	test('reads the credential once for the node run, with its Base URL checked', async () => {
+	test('reads the credential once for the node run (one cache), with its Base URL checked', async () => {
 		const { context, getCredentials } = contextWith(async () => ({
 			apiKey: API_KEY,
 			baseUrl: 'https://proxy.example.org/v1/phota/',
 		}));
-		const first = await credentialOf(context, 0);
-		const second = await credentialOf(context, 1);
+		const cache = new CredentialCache();
+		const first = await credentialOf(context, cache, 0);
+		const second = await credentialOf(context, cache, 1);
 		expect(first.baseURL).toBe('https://proxy.example.org/v1/phota');
 		expect(second.decrypted).toMatchObject({
 			id: 'cred-1',
@@ -58,7 +59,7 @@ describe('credentialOf', () => {
 		const { context } = contextWith(async () => {
 			throw new NodeOperationError({} as INode, 'Node does not have any credentials set');
 		}, false);
-		const error = await failureOf(credentialOf(context, 2));
+		const error = await failureOf(credentialOf(context, new CredentialCache(), 2));
 		expect(error.message).toBe('Node does not have any credentials set');
 		expect(error.description).toMatch(/Select a Phota API credential/);
 		expect(error.context.itemIndex).toBe(2);
@@ -69,7 +70,7 @@ describe('credentialOf', () => {
 		const { context } = contextWith(async () => {
 			throw reason;
 		});
-		const error = await failureOf(credentialOf(context, 1));
+		const error = await failureOf(credentialOf(context, new CredentialCache(), 1));
 		expect(error.message).toBe('Credential could not be decrypted');
 		expect(error.cause).toBe(reason);
 		expect(error.context.itemIndex).toBe(1);
@@ -81,7 +82,7 @@ describe('credentialOf', () => {
 		const { context } = contextWith(async () => {
 			throw reason;
 		});
-		expect(await failureOf(credentialOf(context))).toBe(reason);
+		expect(await failureOf(credentialOf(context, new CredentialCache()))).toBe(reason);
 	});
 
 	test('a bad Base URL: names the problem and says to change it', async () => {
@@ -89,7 +90,7 @@ describe('credentialOf', () => {
 			apiKey: API_KEY,
 			baseUrl: 'http://api.example.com/v1/phota',
 		}));
-		const error = await failureOf(credentialOf(context, 0));
+		const error = await failureOf(credentialOf(context, new CredentialCache(), 0));
 		expect(error.message).toMatch(/plain http:\/\/ to api\.example\.com/);
 		expect(error.description).toBe('Change the Base URL in the Phota credential.');
 		expect((error.cause as Error).message).toBe(error.message);

@@ -5,6 +5,7 @@ import { errorItem } from '../helpers/itemRunner';
 import { resolveProfileLocator } from '../helpers/profileIds';
 import type { RunRequests } from '../transport';
 import { asNodeError } from '../transport';
+import { CredentialCache } from '../transport/credential';
 import { RequestLimiter } from '../transport/limiter';
 import type { OutputName } from './outputs';
 import { itemOutcome, outputItem, outputNames } from './outputs';
@@ -21,6 +22,7 @@ export async function waitAndRoute(this: IExecuteFunctions): Promise<INodeExecut
 	// Every setting and every item's profiles are read before the first request.
 	const settings = readWaitSettings.call(this, mode);
 	const requests: RunRequests = {
+		credential: new CredentialCache(),
 		retryPolicy: settings.retryPolicy,
 		limiter: new RequestLimiter(settings.poll.parallelRequests),
 	};

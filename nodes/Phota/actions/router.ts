@@ -6,6 +6,7 @@ import { runOperation } from '../helpers/itemRunner';
 import type { RunSettings } from '../helpers/settings';
 import { isToolRun, readRequestSettings } from '../helpers/settings';
 import { runAsTool } from '../helpers/toolMode';
+import { CredentialCache } from '../transport/credential';
 import { RequestLimiter } from '../transport/limiter';
 import { LostRun } from '../transport/limiter';
 import type { PhotaType } from './node.type';
@@ -33,6 +34,7 @@ async function routeToOperation(this: IExecuteFunctions): Promise<INodeExecution
 		parallelRequests,
 		options,
 		requests: {
+			credential: new CredentialCache(),
 			retryPolicy,
 			// Parallel Requests bounds the run's requests in total, however an operation nests them.
 			limiter: new RequestLimiter(parallelRequests),

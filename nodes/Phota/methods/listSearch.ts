@@ -4,8 +4,9 @@ import { forEachConcurrently } from '../helpers/itemRunner';
 import type { ProfileSummary } from '../helpers/profileApi';
 import { getProfileStatus, listProfiles } from '../helpers/profileApi';
 import type { RunRequests } from '../transport';
+import { CredentialCache } from '../transport/credential';
 import { RequestLimiter } from '../transport/limiter';
-import { NO_RETRIES } from '../transport/retryPolicy';
+import { DEFAULT_RETRY_POLICY, NO_RETRIES } from '../transport/retryPolicy';
 
 /** Status look-ups per search page; the list endpoint may return bare ids without a status. */
 const STATUS_LOOKUPS_PER_PAGE = 25;
@@ -17,11 +18,19 @@ export async function searchProfiles(
 ): Promise<INodeListSearchResult> {
 	const search = filter?.trim() ?? '';
 	const needle = search.toLowerCase();
-	const listed = await listProfiles.call(this);
+	// One credential read and at most STATUS_LOOKUPS_AT_ONCE requests at a time for the whole search.
+	const listing: RunRequests = {
+		credential: new CredentialCache(),
+		retryPolicy: DEFAULT_RETRY_POLICY,
+		limiter: new RequestLimiter(STATUS_LOOKUPS_AT_ONCE),
+	};
+	const listed = await listProfiles.call(this, { requests: listing });
 	// Where the list gives bare ids, the search text is also tried as a tag (Phota filters by exact tag).
 	if (search && listed.every((profile) => profile.tag === undefined)) {
 		const tagged = new Set(
-			(await listProfiles.call(this, { tag: search })).map((profile) => profile.profile_id),
+			(await listProfiles.call(this, { tag: search, requests: listing })).map(
+				(profile) => profile.profile_id,
+			),
 		);
 		for (const profile of listed) if (tagged.has(profile.profile_id)) profile.tag = search;
 	}
@@ -34,10 +43,7 @@ export async function searchProfiles(
 
 	const shown = profiles.slice(0, STATUS_LOOKUPS_PER_PAGE);
 	// The editor waits for the list: a status that fails is shown as unknown, not retried.
-	const requests: RunRequests = {
-		retryPolicy: NO_RETRIES,
-		limiter: new RequestLimiter(STATUS_LOOKUPS_AT_ONCE),
-	};
+	const requests: RunRequests = { ...listing, retryPolicy: NO_RETRIES };
 	await forEachConcurrently(
 		shown.filter((profile) => profile.status === undefined),
 		STATUS_LOOKUPS_AT_ONCE,

@@ -1,8 +1,13 @@
-import type { ICredentialDataDecryptedObject, ICredentialsDecrypted, INode } from 'n8n-workflow';
+import type {
+	ICredentialDataDecryptedObject,
+	ICredentialsDecrypted,
+	IExecuteFunctions,
+	ILoadOptionsFunctions,
+	INode,
+} from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import { messageOf } from './errorWording';
-import type { PhotaContext } from './types';
 
 export const CREDENTIAL_TYPE = 'photaApi';
 
@@ -21,26 +26,44 @@ export interface CredentialRead {
 	baseURL: string;
 }
 
-const credentialByContext = new WeakMap<
-	object,
-	{ read: Promise<ICredentialDataDecryptedObject>; at: number }
->();
-
 /**
- * The node's Phota credential, read once per node run (and again after CREDENTIAL_REUSE_MS).
- * n8n reads it the same way for every request when `httpRequestWithAuthentication` is given none
- * (without an item index, so expressions resolve against the first item either way); handing it
- * the credential read here only skips that repeated read. n8n still applies it with the
- * credential's own `authenticate`, which adds the key only for the Base URL's origin.
+ * The node run's credential, read once and kept for CREDENTIAL_REUSE_MS. n8n reads it the same way
+ * for every request when `httpRequestWithAuthentication` is given none (without an item index, so
+ * expressions resolve against the first item either way); handing it the credential read here only
+ * skips that repeated read. n8n still applies it with the credential's own `authenticate`, which
+ * adds the key only for the Base URL's origin.
  */
+export class CredentialCache {
+	private entry?: { read: Promise<ICredentialDataDecryptedObject>; at: number };
+
+	async data(
+		context: IExecuteFunctions | ILoadOptionsFunctions,
+	): Promise<ICredentialDataDecryptedObject> {
+		if (!this.entry || Date.now() - this.entry.at > CREDENTIAL_REUSE_MS) {
+			const fresh = {
+				read: context.getCredentials<ICredentialDataDecryptedObject>(CREDENTIAL_TYPE),
+				at: Date.now(),
+			};
+			this.entry = fresh;
+			// A failed read (e.g. missing credential) is not remembered.
+			fresh.read.catch(() => {
+				if (this.entry === fresh) this.entry = undefined;
+			});
+		}
+		return await this.entry.read;
+	}
+}
+
+/** The node's Phota credential and its checked Base URL, read through the run's `cache`. */
 export async function credentialOf(
-	context: PhotaContext,
+	context: IExecuteFunctions | ILoadOptionsFunctions,
+	cache: CredentialCache,
 	itemIndex?: number,
 ): Promise<CredentialRead> {
 	const node = context.getNode();
 	let data: ICredentialDataDecryptedObject;
 	try {
-		data = await credentialData(context);
+		data = await cache.data(context);
 	} catch (error) {
 		throw unreadCredentialError(node, error, itemIndex);
 	}
@@ -49,22 +72,6 @@ export async function credentialOf(
 		decrypted: { id: stored?.id ?? '', name: stored?.name ?? '', type: CREDENTIAL_TYPE, data },
 		baseURL: baseUrlOf(node, data, itemIndex),
 	};
-}
-
-/** The credential's fields as n8n decrypted and resolved them, kept for CREDENTIAL_REUSE_MS. */
-async function credentialData(context: PhotaContext): Promise<ICredentialDataDecryptedObject> {
-	let entry = credentialByContext.get(context);
-	if (!entry || Date.now() - entry.at > CREDENTIAL_REUSE_MS) {
-		const read = context.getCredentials<ICredentialDataDecryptedObject>(CREDENTIAL_TYPE);
-		const fresh = { read, at: Date.now() };
-		credentialByContext.set(context, fresh);
-		// A failed read (e.g. missing credential) is not remembered.
-		read.catch(() => {
-			if (credentialByContext.get(context) === fresh) credentialByContext.delete(context);
-		});
-		entry = fresh;
-	}
-	return await entry.read;
 }
 
 /** Why the credential could not be read, in n8n's words (kept as the cause). */

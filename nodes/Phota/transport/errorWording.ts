@@ -3,7 +3,17 @@
 import type { IDataObject } from 'n8n-workflow';
 import { jsonParse } from 'n8n-workflow';
 
-import type { RequestFacts } from './types';
+/** What a failed request was, for the error's wording. */
+export interface RequestFacts {
+	method: string;
+	endpoint: string;
+	body?: IDataObject;
+	/** `deduplicated`: a resend returns the original job (client_request_id). */
+	deduplicated: boolean;
+	itemIndex?: number;
+	/** What a 404 answer's error advises. */
+	notFoundHint?: string;
+}
 
 const MAX_QUOTED_CHARS = 200;
 

@@ -16,7 +16,7 @@ import {
 import type { RefusedRedirectReason } from './answer';
 import { MAX_SAME_ORIGIN_REDIRECTS } from './answer';
 import type { FailureFacts } from './retryPolicy';
-import type { RequestFacts } from './types';
+import type { RequestFacts } from './errorWording';
 
 export { networkErrorCode } from './errorWording';
 

@@ -16,7 +16,7 @@ import {
 } from './answer';
 import type { AttemptDeadline } from './timers';
 import { originOf } from './credential';
-import { CREDENTIAL_TYPE, credentialOf } from './credential';
+import { CREDENTIAL_TYPE, CredentialCache, credentialOf } from './credential';
 import { withRetries } from './retryLoop';
 import type { PhotaContext, PhotaRequest, RunRequests } from './types';
 
@@ -40,7 +40,9 @@ export async function photaApiRequest<T = IDataObject>(
 	this: PhotaContext,
 	request: PhotaRequest,
 ): Promise<PhotaResponse<T>> {
-	const credential = await credentialOf(this, request.itemIndex);
+	// Without a run (a list search's list), the credential is read for this request only.
+	const cache = request.requests?.credential ?? new CredentialCache();
+	const credential = await credentialOf(this, cache, request.itemIndex);
 	const { baseURL } = credential;
 	const origin = originOf(baseURL);
 	const safety = request.safety ?? (request.method === 'POST' ? 'paid' : 'idempotent');

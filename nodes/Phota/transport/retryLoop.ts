@@ -26,7 +26,8 @@ import {
 	retryDelayMs,
 } from './retryPolicy';
 import { sleepUnlessCancelled } from './timers';
-import type { PhotaContext, PhotaRequest, RequestFacts } from './types';
+import type { RequestFacts } from './errorWording';
+import type { PhotaContext, PhotaRequest } from './types';
 
 /** What one attempt came to: the response to return, or a failure that may be sent again. */
 type AttemptResult<T> =

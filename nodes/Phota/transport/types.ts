@@ -6,6 +6,7 @@ import type {
 } from 'n8n-workflow';
 
 import type { AnswerEncoding } from './answer';
+import type { CredentialCache } from './credential';
 import type { RequestLimiter } from './limiter';
 import type { LostRun } from './limiter';
 import type { ResendSafety, RetryPolicy } from './retryPolicy';
@@ -14,6 +15,8 @@ export type PhotaContext = IExecuteFunctions | ILoadOptionsFunctions;
 
 /** What all the requests of one node run share; created where the run starts and passed down. */
 export interface RunRequests {
+	/** The node's credential, read once for the run. */
+	credential: CredentialCache;
 	retryPolicy: RetryPolicy;
 	/** Keeps the run's requests in flight within Parallel Requests. */
 	limiter: RequestLimiter;
@@ -39,17 +42,5 @@ export interface PhotaRequest {
 	 */
 	notFoundOnResendMeansDone?: boolean;
 	/** What the error of a 404 answer advises (the caller knows what was not found). */
-	notFoundHint?: string;
-}
-
-/** What a failed request was, for the error's wording. */
-export interface RequestFacts {
-	method: string;
-	endpoint: string;
-	body?: IDataObject;
-	/** `deduplicated`: a resend returns the original job (client_request_id). */
-	deduplicated: boolean;
-	itemIndex?: number;
-	/** What a 404 answer's error advises. */
 	notFoundHint?: string;
 }
