@@ -143,10 +143,14 @@ describe('Phota → Image → Generate', () => {
 		const hints = result.run.data.resultData.runData.Phota[0].hints ?? [];
 		expect(hints.map((hint) => hint.message)).toEqual([
 			"No profile was chosen for input items 0, 2 (Profiles is empty), so those images keep no one's identity. To put a person in them, choose their profile in Profiles.",
+			'What Phota billed for this run: Generate: 3 image requests billed; 3 images returned.',
 		]);
 
 		const withProfile = await generateWithProfile('[[profile]] hiking', {});
-		expect(withProfile.result.run.data.resultData.runData.Phota[0].hints ?? []).toEqual([]);
+		const hintsWithProfile = withProfile.result.run.data.resultData.runData.Phota[0].hints ?? [];
+		expect(hintsWithProfile.map((hint) => hint.message)).toEqual([
+			'What Phota billed for this run: Generate: 1 image request billed; 1 image returned.',
+		]);
 	});
 
 	test('URL delivery outputs signed download URLs without downloading them', async () => {

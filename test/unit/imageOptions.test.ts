@@ -45,6 +45,7 @@ test('defaults: one PNG image in the answer, Nano Banana 2 at 1K, aspect ratio a
 			resolution: '1K',
 			aspect_ratio: 'auto',
 		},
+		imageCount: 1,
 		delivery: 'binary',
 		async: false,
 		binaryPropertyOutput: 'data',

@@ -1,10 +1,11 @@
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { errorItem } from '../helpers/itemRunner';
+import { errorItem, reportBill } from '../helpers/itemRunner';
 import { resolveProfileLocator } from '../helpers/profileIds';
 import type { RunRequests } from '../transport';
 import { asNodeError } from '../transport';
+import { RunBill } from '../transport/bill';
 import { CredentialCache } from '../transport/credential';
 import { RequestLimiter } from '../transport/limiter';
 import type { OutputName } from './outputs';
@@ -25,6 +26,7 @@ export async function waitAndRoute(this: IExecuteFunctions): Promise<INodeExecut
 		credential: new CredentialCache(),
 		retryPolicy: settings.retryPolicy,
 		limiter: new RequestLimiter(settings.poll.parallelRequests),
+		bill: new RunBill(),
 	};
 	const idsByItem = readProfileIds.call(this);
 	const distinctIds = [...new Set(idsByItem.flatMap((ids) => (Array.isArray(ids) ? ids : [])))];
@@ -48,7 +50,11 @@ export async function waitAndRoute(this: IExecuteFunctions): Promise<INodeExecut
 					// Without Continue On Fail, a wrong key or a refused request ends the wait at once.
 					{ stopOnFatalError: !this.continueOnFail(), onChange: reportProgress.bind(this) },
 				);
-	return routeItems.call(this, mode, outputNames({ mode, onFailure }), idsByItem, watches);
+	const outputs = routeItems.call(this, mode, outputNames({ mode, onFailure }), idsByItem, watches);
+	// Status reads are free; the run says so, as every Phota node run does.
+	const bill = reportBill.call(this, requests.bill);
+	this.addExecutionHints({ message: bill, type: 'info', location: 'outputPane' });
+	return outputs;
 }
 
 /** Each item's profile IDs, or with Continue On Fail the error that reading them gave. */

@@ -4,8 +4,9 @@ import { NodeOperationError } from 'n8n-workflow';
 import type { PrepareOperation } from '../helpers/itemRunner';
 import { runOperation } from '../helpers/itemRunner';
 import type { RunSettings } from '../helpers/settings';
-import { isToolRun, readRequestSettings } from '../helpers/settings';
+import { isToolRun, readBoolean, readRequestSettings } from '../helpers/settings';
 import { runAsTool } from '../helpers/toolMode';
+import { RunBill } from '../transport/bill';
 import { CredentialCache } from '../transport/credential';
 import { RequestLimiter } from '../transport/limiter';
 import { LostRun } from '../transport/limiter';
@@ -33,6 +34,12 @@ async function routeToOperation(this: IExecuteFunctions): Promise<INodeExecution
 	const settings: RunSettings = {
 		parallelRequests,
 		options,
+		billingOnItems: readBoolean.call(
+			this,
+			options.addBillingToItems,
+			{ label: 'Add Billing to Items', fallback: false },
+			0,
+		),
 		requests: {
 			credential: new CredentialCache(),
 			retryPolicy,
@@ -40,6 +47,7 @@ async function routeToOperation(this: IExecuteFunctions): Promise<INodeExecution
 			limiter: new RequestLimiter(parallelRequests),
 			// Without Continue On Fail one failed item loses the run: nothing more is paid for.
 			lostRun: this.continueOnFail() ? undefined : new LostRun(),
+			bill: new RunBill(),
 		},
 	};
 

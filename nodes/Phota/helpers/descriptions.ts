@@ -101,6 +101,15 @@ export const requestTimeoutOption: INodeProperties = {
 		"How long one request may take before it counts as failed (and is sent again when that is safe). 0 uses Phota's own limits: 610 seconds for image requests, 60 for everything else.",
 };
 
+export const addBillingToItemsOption: INodeProperties = {
+	displayName: 'Add Billing to Items',
+	name: 'addBillingToItems',
+	type: 'boolean',
+	default: false,
+	description:
+		'Whether to add what Phota billed for each input item to its first output item (phota_billing: billed requests, images, async jobs queued, not billed, may have been billed), so a later node can add up what a run spent',
+};
+
 /**
  * Parallelism, retries and timeout: the options every Phota operation ends with. Their defaults are
  * literals because n8n's lint rule asks for them; a unit test checks they equal the rules' fallbacks.
@@ -110,6 +119,7 @@ export const requestOptions: INodeProperties[] = [
 	maxRetriesOption,
 	rateLimitWaitOption,
 	requestTimeoutOption,
+	addBillingToItemsOption,
 ];
 
 /** The "Options" collection every operation ends with. */

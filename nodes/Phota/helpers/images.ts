@@ -106,6 +106,8 @@ export async function sendImageRequest(
 		notFoundHint,
 	});
 
+	const imagesReturned = (result.images?.length ?? 0) || (result.download_urls?.length ?? 0);
+	requests.bill.addImages(`/${endpoint}`, itemIndex, imagesReturned);
 	return await imageResultItems.call(this, result, {
 		operation: endpoint,
 		profileIds,

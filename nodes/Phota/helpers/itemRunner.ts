@@ -1,6 +1,8 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
+import { asNodeError } from '../transport';
+import type { RunBill } from '../transport/bill';
 import { appendDescription } from '../transport/errors';
 import type { RunSettings } from './settings';
 
@@ -16,11 +18,19 @@ export interface ItemOperation<TPlan> {
 	profileIdsOf?(plan: TPlan): string[];
 	/** Called once after every item ran, e.g. to add execution hints about the run as a whole. */
 	finish?(this: IExecuteFunctions): void;
+	/** What a planned item will ask Phota to bill; set by the operations Phota bills (images, trainings). */
+	plannedCharge?(plan: TPlan): PlannedCharge;
 	/**
 	 * Plans and runs once for all input items together, as item 0 (Create → Collect From All
 	 * Items): the result, or with Continue On Fail its error, pairs with every input item.
 	 */
 	allItemsAtOnce?: boolean;
+}
+
+/** What one item will ask Phota to bill: its paid requests and the images they ask for. */
+export interface PlannedCharge {
+	paidRequests: number;
+	images: number;
 }
 
 /** An operation file's `prepare`: reads what holds for the whole run and returns what runs the items. */
@@ -35,11 +45,35 @@ export async function runOperation(
 	operation: ItemOperation<unknown>,
 	settings: RunSettings,
 ): Promise<INodeExecutionData[]> {
-	const output = operation.allItemsAtOnce
-		? await runOnceForAllItems.call(this, operation)
-		: await runItems.call(this, operation, settings);
+	const { bill } = settings.requests;
+	let output: INodeExecutionData[];
+	try {
+		output = operation.allItemsAtOnce
+			? await runOnceForAllItems.call(this, operation)
+			: await runItems.call(this, operation, settings);
+	} catch (error) {
+		const nodeError = asNodeError(this.getNode(), error);
+		// n8n drops a failed node's hints: the error of a run that may bill says what it billed.
+		const summary = reportBill.call(this, bill);
+		throw operation.plannedCharge ? appendDescription(nodeError, summary) : nodeError;
+	}
 	operation.finish?.call(this);
+	this.addExecutionHints({
+		message: reportBill.call(this, bill),
+		type: 'info',
+		location: 'outputPane',
+	});
 	return output;
+}
+
+/** The run's bill in n8n's log, and as a sentence for the output pane or the error. */
+export function reportBill(this: IExecuteFunctions, bill: RunBill): string {
+	const summary = bill.summary();
+	this.logger?.info(`Phota: ${summary}`, {
+		executionId: this.getExecutionId(),
+		node: this.getNode().name,
+	});
+	return summary;
 }
 
 async function runOnceForAllItems(
@@ -68,7 +102,7 @@ type ItemOutcome = { items: INodeExecutionData[] } | { error: Error };
 async function runItems<TPlan>(
 	this: IExecuteFunctions,
 	operation: ItemOperation<TPlan>,
-	{ parallelRequests, requests }: RunSettings,
+	{ parallelRequests, requests, billingOnItems }: RunSettings,
 ): Promise<INodeExecutionData[]> {
 	const itemCount = this.getInputData().length;
 	const continueOnFail = this.continueOnFail();
@@ -119,23 +153,33 @@ async function runItems<TPlan>(
 			});
 		}
 		if ('items' in outcome) {
-			return this.helpers.constructExecutionMetaData(outcome.items, {
+			const items = this.helpers.constructExecutionMetaData(outcome.items, {
 				itemData: { item: itemIndex },
 			});
+			return billingOnItems ? withItemBill(items, requests.bill.itemFigures(itemIndex)) : items;
 		}
 		const plan = plans.get(itemIndex);
 		const inputJson = inputItems[itemIndex]?.json ?? {};
 		const profileIds =
 			plan !== undefined && operation.profileIdsOf ? operation.profileIdsOf(plan) : undefined;
-		return [
-			errorItem.call(
-				this,
-				outcome.error,
-				itemIndex,
-				profileIds ? { ...inputJson, profile_ids: profileIds } : inputJson,
-			),
-		];
+		const failed = errorItem.call(
+			this,
+			outcome.error,
+			itemIndex,
+			profileIds ? { ...inputJson, profile_ids: profileIds } : inputJson,
+		);
+		return billingOnItems ? withItemBill([failed], requests.bill.itemFigures(itemIndex)) : [failed];
 	}).flat();
+}
+
+/** An input item's share of the bill goes on its first output item only, so the items add up. */
+function withItemBill(
+	items: INodeExecutionData[],
+	figures: Record<string, number>,
+): INodeExecutionData[] {
+	return items.map((item, position) =>
+		position === 0 ? { ...item, json: { ...item.json, phota_billing: figures } } : item,
+	);
 }
 
 /**

@@ -134,6 +134,8 @@ export interface RunSettings {
 	options: IDataObject;
 	/** The retry policy, request limiter and lost-run guard every request of the run goes by. */
 	requests: RunRequests;
+	/** Options → Add Billing to Items: each input item's share of the bill on its first output item. */
+	billingOnItems: boolean;
 }
 
 export const PARALLEL_REQUESTS: NumberRule = {

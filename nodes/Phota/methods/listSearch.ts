@@ -4,6 +4,7 @@ import { forEachConcurrently } from '../helpers/itemRunner';
 import type { ProfileSummary } from '../helpers/profileApi';
 import { getProfileStatus, listProfiles } from '../helpers/profileApi';
 import type { RunRequests } from '../transport';
+import { RunBill } from '../transport/bill';
 import { CredentialCache } from '../transport/credential';
 import { RequestLimiter } from '../transport/limiter';
 import { DEFAULT_RETRY_POLICY, NO_RETRIES } from '../transport/retryPolicy';
@@ -23,6 +24,7 @@ export async function searchProfiles(
 		credential: new CredentialCache(),
 		retryPolicy: DEFAULT_RETRY_POLICY,
 		limiter: new RequestLimiter(STATUS_LOOKUPS_AT_ONCE),
+		bill: new RunBill(),
 	};
 	const listed = await listProfiles.call(this, { requests: listing });
 	// Where the list gives bare ids, the search text is also tried as a tag (Phota filters by exact tag).

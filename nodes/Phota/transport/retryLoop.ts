@@ -12,6 +12,7 @@ import {
 	unreadableAnswerError,
 	withFailure,
 } from './errors';
+import type { BillOutcome } from './bill';
 import type { Permit, PermitOutcome, RequestLimiter } from './limiter';
 import type { LostRun } from './limiter';
 import { ItemNotSentError } from './limiter';
@@ -27,6 +28,7 @@ import {
 } from './retryPolicy';
 import { sleepUnlessCancelled } from './timers';
 import type { RequestFacts } from './errorWording';
+import { NETWORK_FAILURES } from './errorWording';
 import type { PhotaContext, PhotaRequest } from './types';
 
 /** What one attempt came to: the response to return, or a failure that may be sent again. */
@@ -68,18 +70,55 @@ export async function withRetries<T>(
 		// Whether an earlier attempt may have reached Phota and run before its answer was lost.
 		notFoundMeansDone: false,
 	};
-	for (;;) {
-		const permit = await takePermit(bounds, request.itemIndex, paid);
-		const result = await attemptOnce(bounds.timeoutMs, attempt, permit, sorting);
-		if ('response' in result) return result.response;
-
-		sorting.notFoundMeansDone ||=
-			request.notFoundOnResendMeansDone === true && !certainlyNotProcessed(result.failure);
-		const delay = schedule.delayAfter(result.failure, result.error);
-		if (delay === undefined) throw withFailure(result.error, result.failure);
-		// Ended early when the run is lost: the next permit is then refused.
-		await sleepUnlessCancelled(delay, cancelSignal, paid ? bounds.lostRun?.signal : undefined);
+	// What Phota may bill for this request so far, and whether an earlier attempt may have run.
+	let billed: BillOutcome = { kind: 'notBilled', why: NOT_SENT };
+	let earlierMayHaveRun = false;
+	try {
+		for (;;) {
+			const permit = await takePermit(bounds, request.itemIndex, paid);
+			billed = { kind: 'unknown', why: 'stopped while it was out' };
+			const result = await attemptOnce(bounds.timeoutMs, attempt, permit, sorting);
+			if ('response' in result) {
+				billed = { kind: safety === 'deduplicated' ? 'queued' : 'billed' };
+				return result.response;
+			}
+			billed = billOutcomeOf(result.failure, earlierMayHaveRun, safety);
+			earlierMayHaveRun ||= billed.kind !== 'notBilled';
+			sorting.notFoundMeansDone ||=
+				request.notFoundOnResendMeansDone === true && !certainlyNotProcessed(result.failure);
+			const delay = schedule.delayAfter(result.failure, result.error);
+			if (delay === undefined) throw withFailure(result.error, result.failure);
+			// Ended early when the run is lost: the next permit is then refused.
+			await sleepUnlessCancelled(delay, cancelSignal, paid ? bounds.lostRun?.signal : undefined);
+		}
+	} finally {
+		if (paid) request.requests?.bill.record(request.endpoint, request.itemIndex, billed);
 	}
+}
+
+const NOT_SENT = 'not sent, another item had failed';
+
+/**
+ * What a failed attempt means for the bill: Phota bills neither an error answer (4xx) nor a sync
+ * request past its time limit (504, refunded); a 2xx whose body could not be read was processed;
+ * anything else (5xx, a lost connection, a timeout) may have been, and so may any request an
+ * earlier attempt of which may have run.
+ */
+function billOutcomeOf(
+	failure: FailureFacts,
+	earlierMayHaveRun: boolean,
+	safety: ResendSafety,
+): BillOutcome {
+	const { status, code } = failure;
+	if (code === ANSWER_UNREADABLE) return { kind: safety === 'deduplicated' ? 'queued' : 'billed' };
+	const why =
+		status !== undefined ? `${status} answer` : (NETWORK_FAILURES[code ?? ''] ?? 'no answer');
+	if (earlierMayHaveRun) return { kind: 'unknown', why };
+	if (status === 504) return { kind: 'notBilled', why: 'refunded (504, past the sync time limit)' };
+	if ((status !== undefined && status < 500) || certainlyNotProcessed(failure)) {
+		return { kind: 'notBilled', why };
+	}
+	return { kind: 'unknown', why };
 }
 
 /** A permit of the run's limiter, once the request may still go out (see LostRun). */

@@ -6,6 +6,7 @@ import type {
 } from 'n8n-workflow';
 
 import type { AnswerEncoding } from './answer';
+import type { RunBill } from './bill';
 import type { CredentialCache } from './credential';
 import type { RequestLimiter } from './limiter';
 import type { LostRun } from './limiter';
@@ -22,6 +23,8 @@ export interface RunRequests {
 	limiter: RequestLimiter;
 	/** Without Continue On Fail: refuses what may no longer be sent once an item failed. */
 	lostRun?: LostRun;
+	/** What Phota billed for the run's requests. */
+	bill: RunBill;
 }
 
 export interface PhotaRequest {

@@ -96,6 +96,7 @@ export function prepare(this: IExecuteFunctions, settings: RunSettings): ItemOpe
 			return await sendImageRequest.call(this, 'edit', body, plan, itemIndex, settings.requests);
 		},
 		profileIdsOf: (plan) => plan.identity.usedProfileIds,
+		plannedCharge: (plan) => ({ paidRequests: 1, images: plan.options.imageCount }),
 		finish() {
 			hintItemsWithoutProfile.call(this, itemsWithoutProfile);
 		},

@@ -78,6 +78,7 @@ export function prepare(
 			return await sendImageRequest.call(this, 'enhance', body, plan, itemIndex, settings.requests);
 		},
 		profileIdsOf: (plan) => plan.identity.usedProfileIds,
+		plannedCharge: (plan) => ({ paidRequests: 1, images: plan.options.imageCount }),
 		finish() {
 			hintItemsWithoutProfile.call(this, itemsWithoutProfile);
 		},

@@ -63,6 +63,7 @@ export function prepare(this: IExecuteFunctions, settings: RunSettings): ItemOpe
 			);
 		},
 		profileIdsOf: (plan) => plan.identity.usedProfileIds,
+		plannedCharge: (plan) => ({ paidRequests: 1, images: plan.options.imageCount }),
 		finish() {
 			hintItemsWithoutProfile.call(this, itemsWithoutProfile);
 		},

@@ -65,6 +65,8 @@ export type ImageOptionRules = { toolArguments: ImageToolArgument[] } & (
 export interface ImageRequestSettings {
 	/** Fields sent to Phota as they are. */
 	body: IDataObject;
+	/** How many images the request asks for (Number of Images). */
+	imageCount: number;
 	delivery: Delivery;
 	async: boolean;
 	binaryPropertyOutput: string;
@@ -132,6 +134,7 @@ export function readImageSettings(
 
 	return {
 		body,
+		imageCount: numberOfImages,
 		delivery,
 		async: isAsync,
 		binaryPropertyOutput: outputBinaryField(options),

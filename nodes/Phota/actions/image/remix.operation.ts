@@ -94,6 +94,7 @@ export function prepare(this: IExecuteFunctions, settings: RunSettings): ItemOpe
 			return await sendImageRequest.call(this, 'remix', body, plan, itemIndex, settings.requests);
 		},
 		profileIdsOf: (plan) => plan.identity.usedProfileIds,
+		plannedCharge: (plan) => ({ paidRequests: 1, images: plan.options.imageCount }),
 		finish() {
 			hintItemsWithoutProfile.call(this, itemsWithoutProfile);
 		},

@@ -138,6 +138,7 @@ export function prepare(
 		async run(plan, itemIndex) {
 			return [{ json: await createProfile.call(this, plan, itemIndex, requests) }];
 		},
+		plannedCharge: () => ({ paidRequests: 1, images: 0 }),
 	};
 }
 

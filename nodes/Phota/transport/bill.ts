@@ -1,0 +1,120 @@
+/**
+ * What one node run made Phota bill, request by request: the retry loop records how every request
+ * that Phota may bill ended, the image request adds how many images came back, and the item runner
+ * reports the totals (output pane, n8n's log, the error of a failed run, optionally the items).
+ */
+
+/** How a request Phota may bill ended, for the bill. */
+export type BillOutcome =
+	/** Phota processed it (a sync image request, a training). */
+	| { kind: 'billed' }
+	/** An async job Phota accepted: billed when it runs, refunded if it fails. */
+	| { kind: 'queued' }
+	/** Phota did not bill it: never sent, refused (4xx), or refunded (504). */
+	| { kind: 'notBilled'; why: string }
+	/** Phota may have processed it before its answer was lost. */
+	| { kind: 'unknown'; why: string };
+
+interface Tally {
+	billed: number;
+	queued: number;
+	images: number;
+	notBilled: Map<string, number>;
+	unknown: Map<string, number>;
+}
+
+const LABELS: Record<string, { name: string; unit: string }> = {
+	'/profiles/add': { name: 'Create Profile', unit: 'training' },
+	'/edit': { name: 'Edit', unit: 'image request' },
+	'/generate': { name: 'Generate', unit: 'image request' },
+	'/enhance': { name: 'Enhance', unit: 'image request' },
+	'/remix': { name: 'Remix', unit: 'image request' },
+};
+
+function emptyTally(): Tally {
+	return { billed: 0, queued: 0, images: 0, notBilled: new Map(), unknown: new Map() };
+}
+
+function add(counts: Map<string, number>, why: string): void {
+	counts.set(why, (counts.get(why) ?? 0) + 1);
+}
+
+function plural(count: number, unit: string): string {
+	return `${count} ${unit}${count === 1 ? '' : 's'}`;
+}
+
+function reasons(counts: Map<string, number>): string {
+	return [...counts.entries()].map(([why, count]) => `${count} ${why}`).join(', ');
+}
+
+/** The run's bill: per endpoint (what the summary says) and per input item (what items carry). */
+export class RunBill {
+	private readonly byEndpoint = new Map<string, Tally>();
+	private readonly byItem = new Map<number, Tally>();
+
+	record(endpoint: string, itemIndex: number | undefined, outcome: BillOutcome): void {
+		for (const tally of this.talliesOf(endpoint, itemIndex)) {
+			if (outcome.kind === 'billed') tally.billed += 1;
+			else if (outcome.kind === 'queued') tally.queued += 1;
+			else if (outcome.kind === 'notBilled') add(tally.notBilled, outcome.why);
+			else add(tally.unknown, outcome.why);
+		}
+	}
+
+	/** Images a billed request returned. */
+	addImages(endpoint: string, itemIndex: number | undefined, count: number): void {
+		for (const tally of this.talliesOf(endpoint, itemIndex)) tally.images += count;
+	}
+
+	/** Whether any request that Phota may bill was made or refused in this run. */
+	get hasPaidRequests(): boolean {
+		return this.byEndpoint.size > 0;
+	}
+
+	/** The run's bill in a sentence or two, per operation. */
+	summary(): string {
+		if (!this.hasPaidRequests) return 'Phota billed nothing for this run (no paid request).';
+		const parts = [...this.byEndpoint.entries()].map(([endpoint, tally]) => {
+			const { name, unit } = LABELS[endpoint] ?? { name: endpoint, unit: 'request' };
+			const said = [
+				tally.billed || !tally.queued ? `${plural(tally.billed, unit)} billed` : undefined,
+				tally.images ? `${plural(tally.images, 'image')} returned` : undefined,
+				tally.queued
+					? `${plural(tally.queued, 'async job')} queued (billed when it runs, refunded if it fails)`
+					: undefined,
+				tally.notBilled.size ? `not billed: ${reasons(tally.notBilled)}` : undefined,
+				tally.unknown.size ? `may have been billed: ${reasons(tally.unknown)}` : undefined,
+			].filter(Boolean);
+			return `${name}: ${said.join('; ')}`;
+		});
+		return `What Phota billed for this run: ${parts.join('. ')}.`;
+	}
+
+	/** One input item's share of the bill, for its first output item (so that the items add up). */
+	itemFigures(itemIndex: number): Record<string, number> {
+		const tally = this.byItem.get(itemIndex) ?? emptyTally();
+		const total = (counts: Map<string, number>) => [...counts.values()].reduce((a, b) => a + b, 0);
+		return {
+			billed_requests: tally.billed,
+			images: tally.images,
+			async_jobs_queued: tally.queued,
+			not_billed: total(tally.notBilled),
+			may_have_been_billed: total(tally.unknown),
+		};
+	}
+
+	private talliesOf(endpoint: string, itemIndex: number | undefined): Tally[] {
+		const tallies = [this.tallyIn(this.byEndpoint, endpoint)];
+		if (itemIndex !== undefined) tallies.push(this.tallyIn(this.byItem, itemIndex));
+		return tallies;
+	}
+
+	private tallyIn<K>(map: Map<K, Tally>, key: K): Tally {
+		let tally = map.get(key);
+		if (!tally) {
+			tally = emptyTally();
+			map.set(key, tally);
+		}
+		return tally;
+	}
+}

@@ -1,0 +1,178 @@
+/**
+ * What a run made Phota bill, as the node reports it (output pane hint, the error of a failed run,
+ * Add Billing to Items), checked against what the simulator charged the key: one unit per image,
+ * three per training (simulator/settings.ts, prices).
+ */
+import type { INodeParameters } from 'n8n-workflow';
+
+import type { RunResult } from './harness/n8n';
+import { TEST_API_KEY, usePhotaEnvironment } from './harness/environment';
+import { photoUrls } from './harness/workflow';
+
+const env = usePhotaEnvironment();
+
+function hintsOf(result: RunResult): string[] {
+	return (result.run.data.resultData.runData.Phota[0].hints ?? []).map((hint) => hint.message);
+}
+
+function billHint(result: RunResult): string | undefined {
+	return hintsOf(result).find((message) => message.startsWith('What Phota billed'));
+}
+
+/** Runs the node and returns what the simulator charged the key meanwhile. */
+async function charged(
+	run: () => Promise<RunResult>,
+): Promise<{ result: RunResult; spent: number }> {
+	const before = env.sim.spentBy(TEST_API_KEY);
+	const result = await run();
+	return { result, spent: env.sim.spentBy(TEST_API_KEY) - before };
+}
+
+const prompts = (...texts: string[]) => texts.map((prompt) => ({ json: { prompt } }));
+
+function generate(options: INodeParameters = {}) {
+	return {
+		resource: 'image',
+		operation: 'generate',
+		profiles: { __rl: true, mode: 'id', value: '' },
+		prompt: '={{ $json.prompt }}',
+		options: { numberOfImages: 2, requestTimeoutSeconds: 5, ...options },
+	};
+}
+
+describe('what a run made Phota bill', () => {
+	test('sync images: the billed requests and images match the charges; a refused one and a refunded 504 are not billed', async () => {
+		const { result, spent } = await charged(
+			async () =>
+				await env.runPhota(
+					prompts('A beach', 'A __MODERATE__ beach', 'A forest', 'A __TIMEOUT__ lake'),
+					generate(),
+					{ continueOnFail: true },
+				),
+		);
+		expect(result.status).toBe('success');
+		expect(spent).toBe(4);
+		expect(billHint(result)).toBe(
+			'What Phota billed for this run: Generate: 2 image requests billed; 4 images returned; not billed: 1 400 answer, 1 refunded (504, past the sync time limit).',
+		);
+	});
+
+	test('429s waited out are not billed twice: billed once per request', async () => {
+		env.sim.settings.rateLimit = { maxConcurrent: 1, retryAfterSeconds: 0.05 };
+		env.sim.settings.latencyMs = { 'POST /generate': 50 };
+		const { result, spent } = await charged(
+			async () =>
+				await env.runPhota(
+					prompts('One', 'Two', 'Three', 'Four'),
+					generate({ parallelRequests: 4 }),
+				),
+		);
+		expect(result.status).toBe('success');
+		expect(env.sim.log.forRoute('POST /generate').some((request) => request.status === 429)).toBe(
+			true,
+		);
+		expect(spent).toBe(8);
+		expect(billHint(result)).toBe(
+			'What Phota billed for this run: Generate: 4 image requests billed; 8 images returned.',
+		);
+	});
+
+	test('async jobs are reported as queued: Phota bills them when they run', async () => {
+		const { result, spent } = await charged(
+			async () => await env.runPhota(prompts('One', 'Two'), generate({ async: true })),
+		);
+		expect(result.status).toBe('success');
+		expect(spent).toBe(4);
+		expect(billHint(result)).toBe(
+			'What Phota billed for this run: Generate: 2 async jobs queued (billed when it runs, refunded if it fails).',
+		);
+	});
+
+	test('an answer lost after Phota processed the request is "may have been billed", and it was', async () => {
+		env.sim.faults.add({ route: 'POST /generate', kind: 'reset', afterProcessing: true });
+		const { result, spent } = await charged(
+			async () =>
+				await env.runPhota(prompts('One', 'Two'), generate({ parallelRequests: 1 }), {
+					continueOnFail: true,
+				}),
+		);
+		expect(spent).toBe(4);
+		expect(billHint(result)).toBe(
+			'What Phota billed for this run: Generate: 1 image request billed; 2 images returned; may have been billed: 1 the connection was reset.',
+		);
+	});
+
+	test("a failed run says what it billed in its error: n8n drops a failed node's hints", async () => {
+		const { result, spent } = await charged(
+			async () =>
+				await env.runPhota(
+					prompts('A beach', 'A __MODERATE__ beach'),
+					generate({ parallelRequests: 1 }),
+				),
+		);
+		expect(result.status).toBe('error');
+		expect(spent).toBe(2);
+		expect(result.error?.description).toContain(
+			'What Phota billed for this run: Generate: 1 image request billed; 2 images returned; not billed: 1 400 answer.',
+		);
+	});
+
+	test('trainings: one per created profile', async () => {
+		const { result, spent } = await charged(
+			async () =>
+				await env.runPhota([{ json: {} }, { json: {} }], {
+					resource: 'profile',
+					operation: 'create',
+					imageUrls: photoUrls(10),
+				}),
+		);
+		expect(spent).toBe(6);
+		expect(billHint(result)).toBe(
+			'What Phota billed for this run: Create Profile: 2 trainings billed.',
+		);
+	});
+
+	test('reads bill nothing, and say so', async () => {
+		const [id] = await env.readyProfiles(1);
+		const result = await env.runPhota([{ json: { profile_ids: [id] } }], {
+			resource: 'profile',
+			operation: 'getStatus',
+		});
+		expect(billHint(result)).toBeUndefined();
+		expect(hintsOf(result)).toEqual(['Phota billed nothing for this run (no paid request).']);
+	});
+
+	test("Add Billing to Items: each input item's share on its first output item, adding up to the run", async () => {
+		const result = await env.runPhota(
+			prompts('A beach', 'A __MODERATE__ beach', 'A forest'),
+			generate({ addBillingToItems: true }),
+			{ continueOnFail: true },
+		);
+		const figures = result.output('Phota').map((item) => item.json.phota_billing);
+		expect(figures).toEqual([
+			{
+				billed_requests: 1,
+				images: 2,
+				async_jobs_queued: 0,
+				not_billed: 0,
+				may_have_been_billed: 0,
+			},
+			undefined,
+			{
+				billed_requests: 0,
+				images: 0,
+				async_jobs_queued: 0,
+				not_billed: 1,
+				may_have_been_billed: 0,
+			},
+			{
+				billed_requests: 1,
+				images: 2,
+				async_jobs_queued: 0,
+				not_billed: 0,
+				may_have_been_billed: 0,
+			},
+			undefined,
+		]);
+	});
+});
