@@ -176,3 +176,69 @@ describe('what a run made Phota bill', () => {
 		]);
 	});
 });
+
+describe('caps per node run: refused before the first paid request', () => {
+	test('Max Paid Requests: a run that would pass it sends nothing, and the error names the cap, the count and the items', async () => {
+		const { result, spent } = await charged(
+			async () =>
+				await env.runPhota(
+					prompts('One', 'Two', 'Three', 'Four'),
+					generate({ numberOfImages: 1, maxPaidRequests: 3 }),
+				),
+		);
+		expect(result.status).toBe('error');
+		expect(result.error?.message).toBe(
+			'Max Paid Requests is 3, and this run would ask Phota for 4 paid requests (input items 0–3)',
+		);
+		expect(result.error?.description).toContain('Nothing was sent to Phota.');
+		expect(spent).toBe(0);
+		expect(env.sim.log.forRoute('POST /generate')).toHaveLength(0);
+	});
+
+	test('Max Images counts items × Number of Images; at or under the cap the run goes ahead', async () => {
+		const over = await charged(
+			async () => await env.runPhota(prompts('One', 'Two', 'Three'), generate({ maxImages: 5 })),
+		);
+		expect(over.result.error?.message).toBe(
+			'Max Images is 5, and this run would ask Phota for 6 images (input items 0–2)',
+		);
+		expect(over.spent).toBe(0);
+
+		const under = await charged(
+			async () => await env.runPhota(prompts('One', 'Two'), generate({ maxImages: 4 })),
+		);
+		expect(under.result.status).toBe('success');
+		expect(under.spent).toBe(4);
+	});
+
+	test('with Continue On Fail, a run over the cap still sends nothing', async () => {
+		const { result, spent } = await charged(
+			async () =>
+				await env.runPhota(prompts('One', 'Two'), generate({ maxPaidRequests: 1 }), {
+					continueOnFail: true,
+				}),
+		);
+		expect(spent).toBe(0);
+		expect(result.status).toBe('success');
+		expect(result.output('Phota').map((item) => item.json.error)).toEqual([
+			'Max Paid Requests is 1, and this run would ask Phota for 2 paid requests (input items 0–1)',
+			'Max Paid Requests is 1, and this run would ask Phota for 2 paid requests (input items 0–1)',
+		]);
+	});
+
+	test('Create Profile: Max Paid Requests counts trainings', async () => {
+		const { result, spent } = await charged(
+			async () =>
+				await env.runPhota([{ json: {} }, { json: {} }], {
+					resource: 'profile',
+					operation: 'create',
+					imageUrls: photoUrls(10),
+					options: { maxPaidRequests: 1 },
+				}),
+		);
+		expect(result.error?.message).toBe(
+			'Max Paid Requests is 1, and this run would ask Phota for 2 paid requests (input items 0–1)',
+		);
+		expect(spent).toBe(0);
+	});
+});

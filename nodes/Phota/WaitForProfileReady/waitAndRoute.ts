@@ -1,7 +1,8 @@
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { errorItem, reportBill } from '../helpers/itemRunner';
+import { errorItem } from '../helpers/itemRunner';
+import { reportBill } from '../helpers/spending';
 import { resolveProfileLocator } from '../helpers/profileIds';
 import type { RunRequests } from '../transport';
 import { asNodeError } from '../transport';

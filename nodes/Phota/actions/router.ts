@@ -5,6 +5,7 @@ import type { PrepareOperation } from '../helpers/itemRunner';
 import { runOperation } from '../helpers/itemRunner';
 import type { RunSettings } from '../helpers/settings';
 import { isToolRun, readBoolean, readRequestSettings } from '../helpers/settings';
+import { readSpendingCaps } from '../helpers/spending';
 import { runAsTool } from '../helpers/toolMode';
 import { RunBill } from '../transport/bill';
 import { CredentialCache } from '../transport/credential';
@@ -34,6 +35,7 @@ async function routeToOperation(this: IExecuteFunctions): Promise<INodeExecution
 	const settings: RunSettings = {
 		parallelRequests,
 		options,
+		caps: readSpendingCaps.call(this, options),
 		billingOnItems: readBoolean.call(
 			this,
 			options.addBillingToItems,

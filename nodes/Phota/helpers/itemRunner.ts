@@ -2,9 +2,10 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-wor
 import { NodeOperationError } from 'n8n-workflow';
 
 import { asNodeError } from '../transport';
-import type { RunBill } from '../transport/bill';
 import { appendDescription } from '../transport/errors';
 import type { RunSettings } from './settings';
+import type { PlannedCharge } from './spending';
+import { capRefusal, reportBill } from './spending';
 
 /**
  * One operation applied to every input item in two phases:
@@ -27,12 +28,6 @@ export interface ItemOperation<TPlan> {
 	allItemsAtOnce?: boolean;
 }
 
-/** What one item will ask Phota to bill: its paid requests and the images they ask for. */
-export interface PlannedCharge {
-	paidRequests: number;
-	images: number;
-}
-
 /** An operation file's `prepare`: reads what holds for the whole run and returns what runs the items. */
 export type PrepareOperation = (
 	this: IExecuteFunctions,
@@ -49,7 +44,7 @@ export async function runOperation(
 	let output: INodeExecutionData[];
 	try {
 		output = operation.allItemsAtOnce
-			? await runOnceForAllItems.call(this, operation)
+			? await runOnceForAllItems.call(this, operation, settings)
 			: await runItems.call(this, operation, settings);
 	} catch (error) {
 		const nodeError = asNodeError(this.getNode(), error);
@@ -66,23 +61,17 @@ export async function runOperation(
 	return output;
 }
 
-/** The run's bill in n8n's log, and as a sentence for the output pane or the error. */
-export function reportBill(this: IExecuteFunctions, bill: RunBill): string {
-	const summary = bill.summary();
-	this.logger?.info(`Phota: ${summary}`, {
-		executionId: this.getExecutionId(),
-		node: this.getNode().name,
-	});
-	return summary;
-}
-
 async function runOnceForAllItems(
 	this: IExecuteFunctions,
 	operation: ItemOperation<unknown>,
+	settings: RunSettings,
 ): Promise<INodeExecutionData[]> {
 	const pairedItem = this.getInputData().map((_, item) => ({ item }));
 	try {
-		const items = await operation.run.call(this, await operation.plan.call(this, 0), 0);
+		const plan = await operation.plan.call(this, 0);
+		const refusal = plannedCapRefusal.call(this, operation, new Map([[0, plan]]), settings);
+		if (refusal) throw refusal;
+		const items = await operation.run.call(this, plan, 0);
 		return this.helpers.constructExecutionMetaData(items, { itemData: pairedItem });
 	} catch (error) {
 		const itemError = attachItemIndex.call(this, error, 0);
@@ -102,8 +91,9 @@ type ItemOutcome = { items: INodeExecutionData[] } | { error: Error };
 async function runItems<TPlan>(
 	this: IExecuteFunctions,
 	operation: ItemOperation<TPlan>,
-	{ parallelRequests, requests, billingOnItems }: RunSettings,
+	settings: RunSettings,
 ): Promise<INodeExecutionData[]> {
+	const { parallelRequests, requests, billingOnItems } = settings;
 	const itemCount = this.getInputData().length;
 	const continueOnFail = this.continueOnFail();
 	const outcomes: ItemOutcome[] = new Array(itemCount);
@@ -119,13 +109,19 @@ async function runItems<TPlan>(
 		}
 	}
 
+	const refusal = plannedCapRefusal.call(this, operation, plans, settings);
+	if (refusal && !continueOnFail) throw refusal;
+	// With Continue On Fail every item that would have been sent says why it was not.
+	if (refusal) for (const itemIndex of plans.keys()) outcomes[itemIndex] = { error: refusal };
+	const toRun = refusal ? [] : [...plans.entries()];
+
 	let firstFailure: Error | undefined;
-	let unfinished = plans.size;
+	let unfinished = toRun.length;
 	// The rate limiter only tries more requests at a time while enough items are left.
 	requests.limiter.setBacklog(() => unfinished);
 	// The limiter keeps requests within Parallel Requests; items beyond it get ready meanwhile.
 	const itemsAtOnce = itemsInProgress(parallelRequests);
-	await forEachConcurrently([...plans.entries()], itemsAtOnce, async ([itemIndex, plan]) => {
+	await forEachConcurrently(toRun, itemsAtOnce, async ([itemIndex, plan]) => {
 		if (firstFailure) return;
 		try {
 			const items = await operation.run.call(this, plan, itemIndex);
@@ -180,6 +176,20 @@ function withItemBill(
 	return items.map((item, position) =>
 		position === 0 ? { ...item, json: { ...item.json, phota_billing: figures } } : item,
 	);
+}
+
+/** Max Paid Requests and Max Images, checked on every planned item before the first request. */
+function plannedCapRefusal<TPlan>(
+	this: IExecuteFunctions,
+	operation: ItemOperation<TPlan>,
+	plans: Map<number, TPlan>,
+	{ caps }: RunSettings,
+): Error | undefined {
+	const { plannedCharge } = operation;
+	if (!plannedCharge) return undefined;
+	const charges = new Map<number, PlannedCharge>();
+	for (const [itemIndex, plan] of plans) charges.set(itemIndex, plannedCharge(plan));
+	return capRefusal.call(this, charges, caps);
 }
 
 /**

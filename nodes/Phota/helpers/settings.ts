@@ -127,6 +127,12 @@ export function splitUrls(text: string): string[] {
 	return splitList(text, /\s+|,\s*(?=https?:\/\/)/i);
 }
 
+/** The caps of one node run (Max Paid Requests, Max Images); 0 is no cap. */
+export interface SpendingCaps {
+	maxPaidRequests: number;
+	maxImages: number;
+}
+
 /** What every operation's run shares, read once from the node's Options (at item 0). */
 export interface RunSettings {
 	parallelRequests: number;
@@ -136,6 +142,8 @@ export interface RunSettings {
 	requests: RunRequests;
 	/** Options → Add Billing to Items: each input item's share of the bill on its first output item. */
 	billingOnItems: boolean;
+	/** Options → Max Paid Requests, Max Images (0: no cap). */
+	caps: SpendingCaps;
 }
 
 export const PARALLEL_REQUESTS: NumberRule = {

@@ -5,6 +5,7 @@ import {
 	optionsCollection,
 	requestOptions,
 } from '../../helpers/descriptions';
+import { spendingOptions } from '../../helpers/spending';
 import { fromAI } from '../../helpers/toolMode';
 import type { ImageToolArgument } from './options';
 import { ASPECT_RATIOS, NUMBER_OF_IMAGES, TOOL_ARGUMENT_PARAMETERS } from './options';
@@ -142,6 +143,7 @@ export function imageOptions({ chooseModel }: { chooseModel: boolean }): INodePr
 			default: 'png',
 		},
 		binaryPropertyOption,
+		...spendingOptions({ images: true }),
 		...requestOptions,
 	]);
 }

@@ -4,6 +4,7 @@ import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
 import { optionsCollection, requestOptions } from '../../helpers/descriptions';
 import type { ItemOperation } from '../../helpers/itemRunner';
 import { isHttpUrl, splitUrls } from '../../helpers/settings';
+import { spendingOptions } from '../../helpers/spending';
 import { withToolSetup } from '../../helpers/toolMode';
 import type { RunSettings } from '../../helpers/settings';
 import type { RunRequests } from '../../transport';
@@ -101,7 +102,7 @@ const properties: INodeProperties[] = [
 		description:
 			'Optional label (1–128 characters) to find the profile later with Get Many, for example your own ID for the person. Cannot be changed later.',
 	},
-	optionsCollection(requestOptions),
+	optionsCollection([...spendingOptions({ images: false }), ...requestOptions]),
 ];
 
 const displayOptions = { show: { resource: ['profile'], operation: ['create'] } };

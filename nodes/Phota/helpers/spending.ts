@@ -1,0 +1,110 @@
+/**
+ * What a node run may make Phota bill (Max Paid Requests, Max Images: checked once every item is
+ * planned, before the first paid request) and what it did (the bill's report).
+ */
+import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+
+import type { RunBill } from '../transport/bill';
+import type { NumberRule, SpendingCaps } from './settings';
+import { readNumber } from './settings';
+
+/** What one item will ask Phota to bill: its paid requests and the images they ask for. */
+export interface PlannedCharge {
+	paidRequests: number;
+	images: number;
+}
+
+const MAX_PAID_REQUESTS: NumberRule = {
+	label: 'Max Paid Requests',
+	min: 0,
+	max: 1_000_000,
+	integer: true,
+	fallback: 0,
+};
+const MAX_IMAGES: NumberRule = { ...MAX_PAID_REQUESTS, label: 'Max Images' };
+
+/** The caps among the Options of an operation Phota bills (Max Images only where it makes images). */
+export function spendingOptions({ images }: { images: boolean }): INodeProperties[] {
+	const maxPaidRequests: INodeProperties = {
+		displayName: 'Max Paid Requests',
+		name: 'maxPaidRequests',
+		type: 'number',
+		typeOptions: { minValue: 0 },
+		default: 0,
+		description:
+			'The most requests this node may send that Phota bills (images, trainings) in one run; 0 means no limit. A run that would send more is refused before it sends anything.',
+	};
+	const maxImages: INodeProperties = {
+		displayName: 'Max Images',
+		name: 'maxImages',
+		type: 'number',
+		typeOptions: { minValue: 0 },
+		default: 0,
+		description:
+			'The most images this node may ask Phota for in one run (items × Number of Images); 0 means no limit. A run that would ask for more is refused before it sends anything.',
+	};
+	return images ? [maxImages, maxPaidRequests] : [maxPaidRequests];
+}
+
+export function readSpendingCaps(this: IExecuteFunctions, options: IDataObject): SpendingCaps {
+	return {
+		maxPaidRequests: readNumber.call(this, options.maxPaidRequests, MAX_PAID_REQUESTS, 0),
+		maxImages: readNumber.call(this, options.maxImages, MAX_IMAGES, 0),
+	};
+}
+
+/**
+ * Why the run is refused before its first paid request, if its planned items would pass a cap:
+ * the cap, what the run planned and the items.
+ */
+export function capRefusal(
+	this: IExecuteFunctions,
+	charges: Map<number, PlannedCharge>,
+	caps: SpendingCaps,
+): NodeOperationError | undefined {
+	const items = [...charges.keys()];
+	const planned: PlannedCharge = { paidRequests: 0, images: 0 };
+	for (const charge of charges.values()) {
+		planned.paidRequests += charge.paidRequests;
+		planned.images += charge.images;
+	}
+	const over = (
+		[
+			['Max Paid Requests', caps.maxPaidRequests, planned.paidRequests, 'paid request'],
+			['Max Images', caps.maxImages, planned.images, 'image'],
+		] as const
+	).find(([, cap, count]) => cap > 0 && count > cap);
+	if (!over) return undefined;
+	const [label, cap, count, unit] = over;
+	return new NodeOperationError(
+		this.getNode(),
+		`${label} is ${cap}, and this run would ask Phota for ${count} ${unit}s (input items ${itemRanges(items)})`,
+		{
+			description:
+				'Nothing was sent to Phota. Raise the cap in Options, or send fewer items (a Limit node before this one, or a smaller batch).',
+		},
+	);
+}
+
+/** "0–23, 25" for the item indexes 0…23 and 25. */
+function itemRanges(items: number[]): string {
+	const ranges: string[] = [];
+	for (let start = 0; start < items.length; ) {
+		let end = start;
+		while (end + 1 < items.length && items[end + 1] === items[end] + 1) end += 1;
+		ranges.push(end === start ? `${items[start]}` : `${items[start]}–${items[end]}`);
+		start = end + 1;
+	}
+	return ranges.join(', ');
+}
+
+/** The run's bill in n8n's log, and as a sentence for the output pane or the error. */
+export function reportBill(this: IExecuteFunctions, bill: RunBill): string {
+	const summary = bill.summary();
+	this.logger?.info(`Phota: ${summary}`, {
+		executionId: this.getExecutionId(),
+		node: this.getNode().name,
+	});
+	return summary;
+}
