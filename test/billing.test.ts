@@ -242,3 +242,77 @@ describe('caps per node run: refused before the first paid request', () => {
 		expect(spent).toBe(0);
 	});
 });
+
+describe('Dry Run: plans every item as it would run and sends nothing paid', () => {
+	test('Generate: each item says what it would send, the output pane what the run would ask for', async () => {
+		const { result, spent } = await charged(
+			async () =>
+				await env.runPhota(
+					prompts('A beach', 'A forest', 'A lake'),
+					generate({ dryRun: true, resolution: '2K' }),
+				),
+		);
+		expect(result.status).toBe('success');
+		expect(spent).toBe(0);
+		expect(env.sim.log.forRoute('POST /generate')).toHaveLength(0);
+		const [first, ...rest] = result.output('Phota');
+		expect(rest).toHaveLength(2);
+		expect(first.json).toEqual({
+			dry_run: true,
+			would_send: {
+				endpoint: '/generate',
+				num_output_images: 2,
+				output_format: 'png',
+				response_mode: 'bytes',
+				base_model: 'nb2',
+				resolution: '2K',
+				aspect_ratio: 'auto',
+				prompt: 'A beach',
+			},
+			profile_ids: [],
+		});
+		expect(first.pairedItem).toEqual({ item: 0 });
+		expect(hintsOf(result)).toContain(
+			'Dry run: nothing was sent to Phota. Run for real, this node would ask Phota for 3 paid requests and 6 images (input items 0–2).',
+		);
+	});
+
+	test('the same checks as a real run: bad input fails the same way, before anything is sent', async () => {
+		const dry = await env.runPhota(prompts('A beach', ''), generate({ dryRun: true }));
+		const real = await env.runPhota(prompts('A beach', ''), generate());
+		expect(dry.error?.message).toBe('Prompt is empty');
+		expect(real.error?.message).toBe('Prompt is empty');
+		expect(env.sim.log.forRoute('POST /generate')).toHaveLength(0);
+	});
+
+	test('Edit shows where its images would come from; Create Profile the photos and tier', async () => {
+		const edit = await env.runPhota([{ json: {} }], {
+			resource: 'image',
+			operation: 'edit',
+			binaryProperties: '',
+			imageUrls: ['https://example.org/a.jpg'],
+			profiles: { __rl: true, mode: 'id', value: '' },
+			prompt: 'Warmer light',
+			options: { dryRun: true },
+		});
+		expect(edit.output('Phota')[0].json.would_send).toMatchObject({
+			endpoint: '/edit',
+			prompt: 'Warmer light',
+			images: ['https://example.org/a.jpg'],
+		});
+
+		const create = await env.runPhota([{ json: {} }], {
+			resource: 'profile',
+			operation: 'create',
+			imageUrls: photoUrls(10),
+			trainingTier: 'fast',
+			options: { dryRun: true },
+		});
+		expect(create.output('Phota')[0].json.would_send).toEqual({
+			endpoint: '/profiles/add',
+			image_urls: photoUrls(10),
+			training_tier: 'fast',
+		});
+		expect(env.sim.profiles()).toHaveLength(0);
+	});
+});

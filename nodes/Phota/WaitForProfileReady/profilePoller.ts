@@ -1,7 +1,7 @@
 import type { IExecuteFunctions } from 'n8n-workflow';
 
 import type { ProfileStatus } from '../helpers/interfaces';
-import { forEachConcurrently } from '../helpers/itemRunner';
+import { forEachConcurrently } from '../transport/limiter';
 import { getProfileStatus } from '../helpers/profileApi';
 import { asNodeError, failureOf } from '../transport';
 import type { RunRequests } from '../transport';

@@ -36,6 +36,12 @@ async function routeToOperation(this: IExecuteFunctions): Promise<INodeExecution
 		parallelRequests,
 		options,
 		caps: readSpendingCaps.call(this, options),
+		dryRun: readBoolean.call(
+			this,
+			options.dryRun,
+			{ label: 'Dry Run (Send Nothing Paid)', fallback: false },
+			0,
+		),
 		billingOnItems: readBoolean.call(
 			this,
 			options.addBillingToItems,

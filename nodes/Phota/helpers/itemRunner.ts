@@ -3,9 +3,10 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import { asNodeError } from '../transport';
 import { appendDescription } from '../transport/errors';
+import { forEachConcurrently } from '../transport/limiter';
 import type { RunSettings } from './settings';
 import type { PlannedCharge } from './spending';
-import { capRefusal, reportBill } from './spending';
+import { capRefusal, dryRunSummary, reportBill, withItemBill } from './spending';
 
 /**
  * One operation applied to every input item in two phases:
@@ -21,6 +22,8 @@ export interface ItemOperation<TPlan> {
 	finish?(this: IExecuteFunctions): void;
 	/** What a planned item will ask Phota to bill; set by the operations Phota bills (images, trainings). */
 	plannedCharge?(plan: TPlan): PlannedCharge;
+	/** What a planned item would send (Options → Dry Run): the endpoint and the request's fields. */
+	preview?(plan: TPlan): IDataObject;
 	/**
 	 * Plans and runs once for all input items together, as item 0 (Create → Collect From All
 	 * Items): the result, or with Continue On Fail its error, pairs with every input item.
@@ -53,11 +56,11 @@ export async function runOperation(
 		throw operation.plannedCharge ? appendDescription(nodeError, summary) : nodeError;
 	}
 	operation.finish?.call(this);
-	this.addExecutionHints({
-		message: reportBill.call(this, bill),
-		type: 'info',
-		location: 'outputPane',
-	});
+	const message = reportBill.call(this, bill);
+	// A dry run's own line says what it would have asked for.
+	if (!(settings.dryRun && operation.preview)) {
+		this.addExecutionHints({ message, type: 'info', location: 'outputPane' });
+	}
 	return output;
 }
 
@@ -68,10 +71,15 @@ async function runOnceForAllItems(
 ): Promise<INodeExecutionData[]> {
 	const pairedItem = this.getInputData().map((_, item) => ({ item }));
 	try {
-		const plan = await operation.plan.call(this, 0);
-		const refusal = plannedCapRefusal.call(this, operation, new Map([[0, plan]]), settings);
+		const plans = new Map([[0, await operation.plan.call(this, 0)]]);
+		const refusal = capRefusal.call(this, plannedCharges(operation, plans), settings.caps);
 		if (refusal) throw refusal;
-		const items = await operation.run.call(this, plan, 0);
+		const outcomes: ItemOutcome[] = [];
+		if (settings.dryRun) dryRunOutcomes.call(this, operation, plans, outcomes);
+		const [plan] = plans.values();
+		const [dryRun] = outcomes;
+		const items =
+			dryRun && 'items' in dryRun ? dryRun.items : await operation.run.call(this, plan, 0);
 		return this.helpers.constructExecutionMetaData(items, { itemData: pairedItem });
 	} catch (error) {
 		const itemError = attachItemIndex.call(this, error, 0);
@@ -109,11 +117,12 @@ async function runItems<TPlan>(
 		}
 	}
 
-	const refusal = plannedCapRefusal.call(this, operation, plans, settings);
+	const refusal = capRefusal.call(this, plannedCharges(operation, plans), settings.caps);
 	if (refusal && !continueOnFail) throw refusal;
 	// With Continue On Fail every item that would have been sent says why it was not.
 	if (refusal) for (const itemIndex of plans.keys()) outcomes[itemIndex] = { error: refusal };
-	const toRun = refusal ? [] : [...plans.entries()];
+	else if (settings.dryRun) dryRunOutcomes.call(this, operation, plans, outcomes);
+	const toRun = refusal || (settings.dryRun && operation.preview) ? [] : [...plans.entries()];
 
 	let firstFailure: Error | undefined;
 	let unfinished = toRun.length;
@@ -168,28 +177,33 @@ async function runItems<TPlan>(
 	}).flat();
 }
 
-/** An input item's share of the bill goes on its first output item only, so the items add up. */
-function withItemBill(
-	items: INodeExecutionData[],
-	figures: Record<string, number>,
-): INodeExecutionData[] {
-	return items.map((item, position) =>
-		position === 0 ? { ...item, json: { ...item.json, phota_billing: figures } } : item,
+/** What each planned item will ask Phota to bill (none for an operation Phota does not bill). */
+function plannedCharges<TPlan>(
+	operation: ItemOperation<TPlan>,
+	plans: Map<number, TPlan>,
+): Map<number, PlannedCharge> {
+	const { plannedCharge } = operation;
+	return new Map(
+		plannedCharge ? [...plans].map(([itemIndex, plan]) => [itemIndex, plannedCharge(plan)]) : [],
 	);
 }
 
-/** Max Paid Requests and Max Images, checked on every planned item before the first request. */
-function plannedCapRefusal<TPlan>(
+/** Options → Dry Run: each planned item says what it would send, the output pane what the run would ask for. */
+function dryRunOutcomes<TPlan>(
 	this: IExecuteFunctions,
 	operation: ItemOperation<TPlan>,
 	plans: Map<number, TPlan>,
-	{ caps }: RunSettings,
-): Error | undefined {
-	const { plannedCharge } = operation;
-	if (!plannedCharge) return undefined;
-	const charges = new Map<number, PlannedCharge>();
-	for (const [itemIndex, plan] of plans) charges.set(itemIndex, plannedCharge(plan));
-	return capRefusal.call(this, charges, caps);
+	outcomes: ItemOutcome[],
+): void {
+	const { preview } = operation;
+	if (!preview) return;
+	for (const [itemIndex, plan] of plans) {
+		const profileIds = operation.profileIdsOf?.(plan) ?? [];
+		const json = { dry_run: true, would_send: preview(plan), profile_ids: profileIds };
+		outcomes[itemIndex] = { items: [{ json }] };
+	}
+	const message = dryRunSummary(plannedCharges(operation, plans));
+	this.addExecutionHints({ message, type: 'info', location: 'outputPane' });
 }
 
 /**
@@ -200,23 +214,6 @@ function plannedCapRefusal<TPlan>(
  */
 export function itemsInProgress(parallelRequests: number): number {
 	return parallelRequests + Math.ceil(parallelRequests / 2);
-}
-
-/** Runs `worker` over `keys` with at most `limit` promises pending at once. */
-export async function forEachConcurrently<K>(
-	keys: K[],
-	limit: number,
-	worker: (key: K) => Promise<void>,
-): Promise<void> {
-	let next = 0;
-	if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`Concurrency limit ${limit}`);
-	const lanes = Array.from({ length: Math.min(limit, keys.length) }, async () => {
-		while (next < keys.length) {
-			const key = keys[next++];
-			await worker(key);
-		}
-	});
-	await Promise.all(lanes);
 }
 
 /**

@@ -144,6 +144,8 @@ export interface RunSettings {
 	billingOnItems: boolean;
 	/** Options → Max Paid Requests, Max Images (0: no cap). */
 	caps: SpendingCaps;
+	/** Options → Dry Run: plan every item, send nothing paid, say what would be sent. */
+	dryRun: boolean;
 }
 
 export const PARALLEL_REQUESTS: NumberRule = {

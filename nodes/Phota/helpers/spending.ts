@@ -2,7 +2,12 @@
  * What a node run may make Phota bill (Max Paid Requests, Max Images: checked once every item is
  * planned, before the first paid request) and what it did (the bill's report).
  */
-import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	INodeExecutionData,
+	INodeProperties,
+} from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import type { RunBill } from '../transport/bill';
@@ -44,7 +49,7 @@ export function spendingOptions({ images }: { images: boolean }): INodePropertie
 		description:
 			'The most images this node may ask Phota for in one run (items × Number of Images); 0 means no limit. A run that would ask for more is refused before it sends anything.',
 	};
-	return images ? [maxImages, maxPaidRequests] : [maxPaidRequests];
+	return images ? [dryRunOption, maxImages, maxPaidRequests] : [dryRunOption, maxPaidRequests];
 }
 
 export function readSpendingCaps(this: IExecuteFunctions, options: IDataObject): SpendingCaps {
@@ -87,6 +92,31 @@ export function capRefusal(
 	);
 }
 
+/** The output pane's line of a dry run: what the planned items would ask Phota to bill. */
+export function dryRunSummary(charges: Map<number, PlannedCharge>): string {
+	let paidRequests = 0;
+	let images = 0;
+	for (const charge of charges.values()) {
+		paidRequests += charge.paidRequests;
+		images += charge.images;
+	}
+	const asked = images
+		? `${paidRequests} paid requests and ${images} images`
+		: `${paidRequests} paid requests`;
+	const items = charges.size ? ` (input items ${itemRanges([...charges.keys()])})` : '';
+	return `Dry run: nothing was sent to Phota. Run for real, this node would ask Phota for ${asked}${items}.`;
+}
+
+/** The Dry Run option of an operation Phota bills. */
+export const dryRunOption: INodeProperties = {
+	displayName: 'Dry Run (Send Nothing Paid)',
+	name: 'dryRun',
+	type: 'boolean',
+	default: false,
+	description:
+		'Whether to only plan the run: every item is checked as it would be, and outputs what it would send (endpoint, prompt, profiles, images, model) instead of sending it. The output pane totals what the run would ask Phota for.',
+};
+
 /** "0–23, 25" for the item indexes 0…23 and 25. */
 function itemRanges(items: number[]): string {
 	const ranges: string[] = [];
@@ -107,4 +137,14 @@ export function reportBill(this: IExecuteFunctions, bill: RunBill): string {
 		node: this.getNode().name,
 	});
 	return summary;
+}
+
+/** An input item's share of the bill goes on its first output item only, so the items add up. */
+export function withItemBill(
+	items: INodeExecutionData[],
+	figures: Record<string, number>,
+): INodeExecutionData[] {
+	return items.map((item, position) =>
+		position === 0 ? { ...item, json: { ...item.json, phota_billing: figures } } : item,
+	);
 }

@@ -1,6 +1,6 @@
 import type { ILoadOptionsFunctions, INodeListSearchResult } from 'n8n-workflow';
 
-import { forEachConcurrently } from '../helpers/itemRunner';
+import { forEachConcurrently } from '../transport/limiter';
 import type { ProfileSummary } from '../helpers/profileApi';
 import { getProfileStatus, listProfiles } from '../helpers/profileApi';
 import type { RunRequests } from '../transport';

@@ -181,3 +181,20 @@ export class LostRun {
 		return true;
 	}
 }
+
+/** Runs `worker` over `keys` with at most `limit` promises pending at once. */
+export async function forEachConcurrently<K>(
+	keys: K[],
+	limit: number,
+	worker: (key: K) => Promise<void>,
+): Promise<void> {
+	let next = 0;
+	if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`Concurrency limit ${limit}`);
+	const lanes = Array.from({ length: Math.min(limit, keys.length) }, async () => {
+		while (next < keys.length) {
+			const key = keys[next++];
+			await worker(key);
+		}
+	});
+	await Promise.all(lanes);
+}

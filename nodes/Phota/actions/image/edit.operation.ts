@@ -7,7 +7,7 @@ import { fromAI } from '../../helpers/toolMode';
 import { identityFields, planItemIdentity } from '../../helpers/profileIds';
 import { hintItemsWithoutProfile, sendImageRequest } from '../../helpers/images';
 import type { ImageSource } from './inputs';
-import { loadImage, readEditImages } from './inputs';
+import { describeSource, loadImage, readEditImages } from './inputs';
 import type { ImageToolArgument } from './options';
 import { imageOptions } from './optionFields';
 import { readImageSettings } from './options';
@@ -97,6 +97,12 @@ export function prepare(this: IExecuteFunctions, settings: RunSettings): ItemOpe
 		},
 		profileIdsOf: (plan) => plan.identity.usedProfileIds,
 		plannedCharge: (plan) => ({ paidRequests: 1, images: plan.options.imageCount }),
+		preview: (plan) => ({
+			endpoint: '/edit',
+			...plan.options.body,
+			...identityFields(plan.identity),
+			images: plan.images.map(describeSource),
+		}),
 		finish() {
 			hintItemsWithoutProfile.call(this, itemsWithoutProfile);
 		},

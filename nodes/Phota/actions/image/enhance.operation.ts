@@ -7,7 +7,7 @@ import { fromAI } from '../../helpers/toolMode';
 import { identityFields, planItemIdentity } from '../../helpers/profileIds';
 import { hintItemsWithoutProfile, sendImageRequest } from '../../helpers/images';
 import type { ImageSource } from './inputs';
-import { loadImage, readSingleImage, singleImageProperties } from './inputs';
+import { describeSource, loadImage, readSingleImage, singleImageProperties } from './inputs';
 import type { ImageToolArgument } from './options';
 import { imageOptions } from './optionFields';
 import { readImageSettings } from './options';
@@ -79,6 +79,12 @@ export function prepare(
 		},
 		profileIdsOf: (plan) => plan.identity.usedProfileIds,
 		plannedCharge: (plan) => ({ paidRequests: 1, images: plan.options.imageCount }),
+		preview: (plan) => ({
+			endpoint: '/enhance',
+			...plan.options.body,
+			...identityFields(plan.identity),
+			image: describeSource(plan.image),
+		}),
 		finish() {
 			hintItemsWithoutProfile.call(this, itemsWithoutProfile);
 		},

@@ -64,6 +64,11 @@ export function prepare(this: IExecuteFunctions, settings: RunSettings): ItemOpe
 		},
 		profileIdsOf: (plan) => plan.identity.usedProfileIds,
 		plannedCharge: (plan) => ({ paidRequests: 1, images: plan.options.imageCount }),
+		preview: (plan) => ({
+			endpoint: '/generate',
+			...plan.options.body,
+			...identityFields(plan.identity),
+		}),
 		finish() {
 			hintItemsWithoutProfile.call(this, itemsWithoutProfile);
 		},

@@ -16,6 +16,11 @@ export const ACCEPTED_INPUT_MIME_TYPES = [
 /** Where one input image comes from; resolved to base64 or passed as a URL only when the item runs. */
 export type ImageSource = { kind: 'binary'; property: string } | { kind: 'url'; url: string };
 
+/** Where an input image comes from, as a dry run shows it (nothing is loaded). */
+export function describeSource(source: ImageSource): string {
+	return source.kind === 'url' ? source.url : `binary field "${source.property}"`;
+}
+
 const MAX_EDIT_IMAGES = 10;
 
 /** "Binary field or URL" pair of parameters for one image (enhance input, remix input/reference). */

@@ -7,7 +7,7 @@ import { fromAI } from '../../helpers/toolMode';
 import { identityFields, planItemIdentity } from '../../helpers/profileIds';
 import { hintItemsWithoutProfile, sendImageRequest } from '../../helpers/images';
 import type { ImageSource } from './inputs';
-import { loadImage, readSingleImage, singleImageProperties } from './inputs';
+import { describeSource, loadImage, readSingleImage, singleImageProperties } from './inputs';
 import type { ImageToolArgument } from './options';
 import { imageOptions } from './optionFields';
 import { readImageSettings } from './options';
@@ -95,6 +95,13 @@ export function prepare(this: IExecuteFunctions, settings: RunSettings): ItemOpe
 		},
 		profileIdsOf: (plan) => plan.identity.usedProfileIds,
 		plannedCharge: (plan) => ({ paidRequests: 1, images: plan.options.imageCount }),
+		preview: (plan) => ({
+			endpoint: '/remix',
+			...plan.options.body,
+			...identityFields(plan.identity),
+			input_image: describeSource(plan.inputImage),
+			reference_image: describeSource(plan.referenceImage),
+		}),
 		finish() {
 			hintItemsWithoutProfile.call(this, itemsWithoutProfile);
 		},

@@ -140,6 +140,7 @@ export function prepare(
 			return [{ json: await createProfile.call(this, plan, itemIndex, requests) }];
 		},
 		plannedCharge: () => ({ paidRequests: 1, images: 0 }),
+		preview: (plan) => ({ endpoint: '/profiles/add', ...plan }),
 	};
 }
 

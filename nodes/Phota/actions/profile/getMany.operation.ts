@@ -3,7 +3,7 @@ import { updateDisplayOptions } from 'n8n-workflow';
 
 import { optionsCollection, requestOptions } from '../../helpers/descriptions';
 import type { ItemOperation } from '../../helpers/itemRunner';
-import { forEachConcurrently } from '../../helpers/itemRunner';
+import { forEachConcurrently } from '../../transport/limiter';
 import type { NumberRule } from '../../helpers/settings';
 import { readBoolean, readNumber } from '../../helpers/settings';
 import { getProfileStatus, listProfiles } from '../../helpers/profileApi';
