@@ -281,6 +281,10 @@ const cases = () => ({
 		],
 		systemMessage: systemMessage(),
 	},
+	keepsGenerating: {
+		...generateCase('agent-31-keeps-generating', NEWEST_AGENT, 1.3),
+		chatInput: 'Make as many headshots of our ambassador as you can',
+	},
 	waitTool: {
 		...generateCase('agent-31-wait-tool', NEWEST_AGENT, 1.3),
 		tools: [waitToolNode('Wait For Profile', 300)],
@@ -642,5 +646,37 @@ describe(`Agent ${NEWEST_AGENT} with Wait for Profile Ready as a tool`, () => {
 			expect.stringContaining(profileId),
 			expect.stringContaining('prof_missing'),
 		]);
+	});
+});
+
+describe(`Agent ${NEWEST_AGENT}: a model that keeps calling Generate`, () => {
+	test('the tool refuses the paid call past Max Paid Requests per Execution (5 by default), the model reads why and the agent answers', async () => {
+		const refusals: string[] = [];
+		const policy: Policy = (turn) => {
+			const last = turn.toolResults.at(-1);
+			if (last !== undefined && /Max Paid Requests per Execution/.test(last)) {
+				refusals.push(last);
+				return { text: `I have to stop here: ${last}` };
+			}
+			// Never satisfied: another one, as a runaway loop would.
+			const generate = turn.tools.find((tool) => tool.name === 'Generate_Photo')!;
+			return {
+				toolCall: { name: generate.name, arguments: argumentsFor(generate.parameters, profileId) },
+			};
+		};
+		stub.setPolicy(policy);
+
+		const run = await execute(cases().keepsGenerating.id);
+
+		expect(run.data.resultData.error).toBeUndefined();
+		expect(run.status).toBe('success');
+		// Five paid requests reached Phota; the sixth call was refused before anything was sent.
+		expect(sim.log.count('POST /generate')).toBe(5);
+		expect(stub.modelCalls()).toHaveLength(7);
+		expect(refusals).toHaveLength(1);
+		expect(refusals[0]).toContain(
+			'Max Paid Requests per Execution is 5: this tool already sent 5 in this execution, and this call would send 1 more',
+		);
+		expect(agentOutput(run)).toContain('I have to stop here');
 	});
 });

@@ -6,7 +6,13 @@ import { appendDescription } from '../transport/errors';
 import { forEachConcurrently } from '../transport/limiter';
 import type { RunSettings } from './settings';
 import type { PlannedCharge } from './spending';
-import { capRefusal, dryRunSummary, reportBill, withItemBill } from './spending';
+import {
+	capRefusal,
+	countSentInExecution,
+	dryRunSummary,
+	reportBill,
+	withItemBill,
+} from './spending';
 
 /**
  * One operation applied to every input item in two phases:
@@ -51,10 +57,12 @@ export async function runOperation(
 			: await runItems.call(this, operation, settings);
 	} catch (error) {
 		const nodeError = asNodeError(this.getNode(), error);
+		if (settings.caps.execution) countSentInExecution.call(this, bill.paidRequestsSent);
 		// n8n drops a failed node's hints: the error of a run that may bill says what it billed.
 		const summary = reportBill.call(this, bill);
 		throw operation.plannedCharge ? appendDescription(nodeError, summary) : nodeError;
 	}
+	if (settings.caps.execution) countSentInExecution.call(this, bill.paidRequestsSent);
 	operation.finish?.call(this);
 	const message = reportBill.call(this, bill);
 	// A dry run's own line says what it would have asked for.

@@ -131,6 +131,8 @@ export function splitUrls(text: string): string[] {
 export interface SpendingCaps {
 	maxPaidRequests: number;
 	maxImages: number;
+	/** As an AI Agent's tool: Max Paid Requests per Execution, and what earlier calls sent. */
+	execution?: { limit: number; used: number };
 }
 
 /** What every operation's run shares, read once from the node's Options (at item 0). */

@@ -12,7 +12,7 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import type { RunBill } from '../transport/bill';
 import type { NumberRule, SpendingCaps } from './settings';
-import { readNumber } from './settings';
+import { isToolRun, readNumber } from './settings';
 
 /** What one item will ask Phota to bill: its paid requests and the images they ask for. */
 export interface PlannedCharge {
@@ -52,11 +52,50 @@ export function spendingOptions({ images }: { images: boolean }): INodePropertie
 	return images ? [dryRunOption, maxImages, maxPaidRequests] : [dryRunOption, maxPaidRequests];
 }
 
+const MAX_PER_EXECUTION: NumberRule = {
+	...MAX_PAID_REQUESTS,
+	label: 'Max Paid Requests per Execution',
+	fallback: 5,
+};
+
+/**
+ * The AI Agent tool's own cap, over all the calls the model makes in one execution. Five: a chat
+ * turn rarely needs more image requests than that, and a model stuck calling Generate is stopped
+ * after five requests (at most 20 images) rather than at the Agent's Max Iterations (10 by default).
+ */
+export const executionLimitProperty: INodeProperties = {
+	displayName: 'Max Paid Requests per Execution',
+	name: 'toolMaxPaidRequests',
+	type: 'number',
+	typeOptions: { minValue: 0 },
+	default: 5,
+	description:
+		'The most requests Phota bills (images, trainings) that this tool may send in one execution of the workflow, over all the calls the model makes; 0 means no limit. A call past it is refused, and the model is told so.',
+};
+
+/** Where the tool keeps what it sent in this execution: the node's own execution context. */
+const SENT_IN_EXECUTION = 'photaPaidRequestsSent';
+
 export function readSpendingCaps(this: IExecuteFunctions, options: IDataObject): SpendingCaps {
-	return {
+	const caps: SpendingCaps = {
 		maxPaidRequests: readNumber.call(this, options.maxPaidRequests, MAX_PAID_REQUESTS, 0),
 		maxImages: readNumber.call(this, options.maxImages, MAX_IMAGES, 0),
 	};
+	if (!isToolRun(this)) return caps;
+	const limit = readNumber.call(
+		this,
+		this.getNodeParameter(executionLimitProperty.name, 0, MAX_PER_EXECUTION.fallback),
+		MAX_PER_EXECUTION,
+		0,
+	);
+	const used = Number(this.getContext('node')[SENT_IN_EXECUTION] ?? 0);
+	return limit > 0 ? { ...caps, execution: { limit, used } } : caps;
+}
+
+/** Adds what this call sent to what the tool has sent in this execution. */
+export function countSentInExecution(this: IExecuteFunctions, sent: number): void {
+	const context = this.getContext('node');
+	context[SENT_IN_EXECUTION] = Number(context[SENT_IN_EXECUTION] ?? 0) + sent;
 }
 
 /**
@@ -80,6 +119,17 @@ export function capRefusal(
 			['Max Images', caps.maxImages, planned.images, 'image'],
 		] as const
 	).find(([, cap, count]) => cap > 0 && count > cap);
+	const execution = caps.execution;
+	if (!over && execution && execution.used + planned.paidRequests > execution.limit) {
+		return new NodeOperationError(
+			this.getNode(),
+			`Max Paid Requests per Execution is ${execution.limit}: this tool already sent ${execution.used} in this execution, and this call would send ${planned.paidRequests} more`,
+			{
+				description:
+					"Nothing was sent to Phota. Do not call this tool again now: tell the user the limit was reached. They can raise Max Paid Requests per Execution in the tool's settings.",
+			},
+		);
+	}
 	if (!over) return undefined;
 	const [label, cap, count, unit] = over;
 	return new NodeOperationError(

@@ -66,6 +66,15 @@ export class RunBill {
 		for (const tally of this.talliesOf(endpoint, itemIndex)) tally.images += count;
 	}
 
+	/** Requests Phota billed, queued or may have billed: what counts against a limit. */
+	get paidRequestsSent(): number {
+		let sent = 0;
+		for (const tally of this.byEndpoint.values()) {
+			sent += tally.billed + tally.queued + [...tally.unknown.values()].reduce((a, b) => a + b, 0);
+		}
+		return sent;
+	}
+
 	/** Whether any request that Phota may bill was made or refused in this run. */
 	get hasPaidRequests(): boolean {
 		return this.byEndpoint.size > 0;

@@ -1,5 +1,6 @@
 import type { INodeProperties, NodeParameterValueType } from 'n8n-workflow';
 
+import { executionLimitProperty } from '../../helpers/spending';
 import { fromAI, profileIdsFromModel, withToolSetup } from '../../helpers/toolMode';
 import type { ImageRequestSettings, ImageToolArgument } from './options';
 import { imageToolArguments } from './optionFields';
@@ -40,7 +41,7 @@ export function withImageToolSetup(
 			profiles: profilesFromModel,
 			prompt: fromAI('prompt', tool.promptArgument, 'string'),
 		},
-		extra: imageToolArguments(tool.toolArguments),
+		extra: [...imageToolArguments(tool.toolArguments), executionLimitProperty],
 	});
 }
 

@@ -4,7 +4,7 @@ import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
 import { optionsCollection, requestOptions } from '../../helpers/descriptions';
 import type { ItemOperation } from '../../helpers/itemRunner';
 import { isHttpUrl, splitUrls } from '../../helpers/settings';
-import { spendingOptions } from '../../helpers/spending';
+import { executionLimitProperty, spendingOptions } from '../../helpers/spending';
 import { withToolSetup } from '../../helpers/toolMode';
 import type { RunSettings } from '../../helpers/settings';
 import type { RunRequests } from '../../transport';
@@ -112,6 +112,7 @@ export const description = updateDisplayOptions(
 	withToolSetup(properties, {
 		description:
 			'Starts training a Phota profile (a model of one person) from photos of them. Returns profile_id at once; training takes about 20 minutes, and the profile can be used in images once its status is READY (check it with the status tool).',
+		extra: [executionLimitProperty],
 	}),
 );
 
