@@ -214,6 +214,48 @@ test('enhance example: a batch runs in parallel; a failed item goes to the error
 	expect(readdirSync(path.join(n8n.userFolder, '.n8n-files', 'enhanced'))).toHaveLength(2);
 });
 
+test('campaign cost example: the dry run sends nothing, the capped run is billed as reported; over the cap nothing is sent', async () => {
+	const profileId = await readyProfileId();
+	const workflow = JSON.parse(
+		JSON.stringify(example('campaign-estimate-then-run.json'))
+			.split('prof_replace_me')
+			.join(profileId),
+	) as ReturnType<typeof example>;
+	await importWorkflow(n8n, { ...workflow, id: 'campaign-cost' });
+
+	const run = await executeWorkflow(n8n, 'campaign-cost');
+
+	expect(run.status).toBe('success');
+	const estimate = output(run, 'Estimate (Dry Run)');
+	expect(estimate).toHaveLength(6);
+	expect(estimate.every((item) => item.json.dry_run === true)).toBe(true);
+	expect(output(run, 'Estimated Totals')[0].json).toEqual({ paid_requests: 6, images: 12 });
+	const hints = run.data.resultData.runData['Estimate (Dry Run)'][0].hints ?? [];
+	expect(hints.map((hint) => hint.message)).toContain(
+		'Dry run: nothing was sent to Phota. Run for real, this node would ask Phota for 6 paid requests and 12 images (input items 0–5).',
+	);
+	// Only the capped run reached Phota, once per brief.
+	expect(sim.log.count('POST /generate')).toBe(6);
+	expect(output(run, 'What It Cost')[0].json).toEqual({
+		billed_requests: 6,
+		images: 12,
+		not_billed: 0,
+		may_have_been_billed: 0,
+	});
+
+	// A budget below the campaign: refused before anything is sent.
+	sim.log.clear();
+	const capped = workflow.nodes.find((node) => node.name === 'Generate (Capped)')!;
+	(capped.parameters.options as Record<string, unknown>).maxImages = 10;
+	await importWorkflow(n8n, { ...workflow, id: 'campaign-over-budget' });
+	const over = await executeWorkflow(n8n, 'campaign-over-budget');
+	expect(over.status).toBe('error');
+	expect(over.data.resultData.error?.message).toBe(
+		'Max Images is 10, and this run would ask Phota for 12 images (input items 0–5)',
+	);
+	expect(sim.log.count('POST /generate')).toBe(0);
+});
+
 test('AI agent example: headless start (Manual Trigger → chat message) → agent → Phota tool → the answer holds the download URL', async () => {
 	const profileId = await readyProfileId();
 	const workflow = example('ai-agent-phota-tool.json');
