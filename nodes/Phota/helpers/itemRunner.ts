@@ -10,6 +10,7 @@ import {
 	capRefusal,
 	countSentInExecution,
 	dryRunSummary,
+	noteFinishedItems,
 	reportBill,
 	withItemBill,
 } from './spending';
@@ -154,6 +155,10 @@ async function runItems<TPlan>(
 			unfinished -= 1;
 		}
 	});
+	if (operation.plannedCharge) {
+		const neverStarted = toRun.filter(([itemIndex]) => !outcomes[itemIndex]).length;
+		if (neverStarted) requests.bill.itemsNotStarted(neverStarted);
+	}
 	if (firstFailure) throw noteFinishedItems(firstFailure, outcomes);
 
 	const inputItems = this.getInputData();
@@ -248,34 +253,6 @@ export function errorItem(
 	if ('httpCode' in error && typeof error.httpCode === 'string') json.httpCode = error.httpCode;
 	if (Array.isArray(inputJson?.profile_ids)) json.profile_ids = inputJson?.profile_ids;
 	return { json, pairedItem: { item: itemIndex } };
-}
-
-/**
- * The node is about to fail and n8n passes on nothing, so the error itself names what other items
- * already received (profile IDs, job IDs, download URLs): paid work stays findable.
- */
-function noteFinishedItems(error: Error, outcomes: ItemOutcome[]): Error {
-	const finished = outcomes.flatMap((outcome, itemIndex) =>
-		outcome && 'items' in outcome && outcome.items.length > 0
-			? [`item ${itemIndex}: ${summariseResult(outcome.items)}`]
-			: [],
-	);
-	if (finished.length === 0) return error;
-	return appendDescription(
-		error,
-		`${finished.length} other item(s) had already finished when the node stopped, and their results are not passed on: ${finished.join('; ')}. To keep finished items when one fails, set the node's Settings → On Error to "Continue".`,
-	);
-}
-
-function summariseResult(items: INodeExecutionData[]): string {
-	const first = items[0].json;
-	if (typeof first.job_id === 'string') return `job ${first.job_id}`;
-	if (typeof first.download_url === 'string') {
-		return items.map((item) => String(item.json.download_url)).join(', ');
-	}
-	if (items.some((item) => item.binary)) return `${items.length} image(s)`;
-	if (typeof first.profile_id === 'string') return `profile ${first.profile_id}`;
-	return `${items.length} result(s)`;
 }
 
 /** n8n's node errors carry a `context` object, where n8n reads the item index from. */

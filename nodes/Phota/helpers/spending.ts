@@ -11,6 +11,7 @@ import type {
 import { NodeOperationError } from 'n8n-workflow';
 
 import type { RunBill } from '../transport/bill';
+import { appendDescription } from '../transport/errors';
 import type { NumberRule, SpendingCaps } from './settings';
 import { isToolRun, readNumber } from './settings';
 
@@ -197,4 +198,35 @@ export function withItemBill(
 	return items.map((item, position) =>
 		position === 0 ? { ...item, json: { ...item.json, phota_billing: figures } } : item,
 	);
+}
+
+/**
+ * The node is about to fail and n8n passes on nothing, so the error itself names what other items
+ * already received (profile IDs, job IDs, download URLs): paid work stays findable.
+ */
+export function noteFinishedItems(
+	error: Error,
+	outcomes: Array<{ items: INodeExecutionData[] } | { error: Error } | undefined>,
+): Error {
+	const finished = outcomes.flatMap((outcome, itemIndex) =>
+		outcome && 'items' in outcome && outcome.items.length > 0
+			? [`item ${itemIndex}: ${summariseResult(outcome.items)}`]
+			: [],
+	);
+	if (finished.length === 0) return error;
+	return appendDescription(
+		error,
+		`${finished.length} other item(s) had already finished when the node stopped, and their results are not passed on: ${finished.join('; ')}. To keep finished items when one fails, set the node's Settings → On Error to "Continue".`,
+	);
+}
+
+function summariseResult(items: INodeExecutionData[]): string {
+	const first = items[0].json;
+	if (typeof first.job_id === 'string') return `job ${first.job_id}`;
+	if (typeof first.download_url === 'string') {
+		return items.map((item) => String(item.json.download_url)).join(', ');
+	}
+	if (items.some((item) => item.binary)) return `${items.length} image(s)`;
+	if (typeof first.profile_id === 'string') return `profile ${first.profile_id}`;
+	return `${items.length} result(s)`;
 }

@@ -51,6 +51,12 @@ function reasons(counts: Map<string, number>): string {
 export class RunBill {
 	private readonly byEndpoint = new Map<string, Tally>();
 	private readonly byItem = new Map<number, Tally>();
+	/** Planned items that never sent anything: the run had stopped before their turn. */
+	private itemsNeverSent = 0;
+
+	itemsNotStarted(count: number): void {
+		this.itemsNeverSent += count;
+	}
 
 	record(endpoint: string, itemIndex: number | undefined, outcome: BillOutcome): void {
 		for (const tally of this.talliesOf(endpoint, itemIndex)) {
@@ -77,7 +83,7 @@ export class RunBill {
 
 	/** Whether any request that Phota may bill was made or refused in this run. */
 	get hasPaidRequests(): boolean {
-		return this.byEndpoint.size > 0;
+		return this.byEndpoint.size > 0 || this.itemsNeverSent > 0;
 	}
 
 	/** The run's bill in a sentence or two, per operation. */
@@ -96,6 +102,9 @@ export class RunBill {
 			].filter(Boolean);
 			return `${name}: ${said.join('; ')}`;
 		});
+		if (this.itemsNeverSent) {
+			parts.push(`${plural(this.itemsNeverSent, 'input item')} not sent (the run had stopped)`);
+		}
 		return `What Phota billed for this run: ${parts.join('. ')}.`;
 	}
 

@@ -28,7 +28,7 @@ import {
 } from './retryPolicy';
 import { sleepUnlessCancelled } from './timers';
 import type { RequestFacts } from './errorWording';
-import { NETWORK_FAILURES } from './errorWording';
+import { NETWORK_FAILURES, decodeBody, isObject } from './errorWording';
 import type { PhotaContext, PhotaRequest } from './types';
 
 /** What one attempt came to: the response to return, or a failure that may be sent again. */
@@ -96,13 +96,14 @@ export async function withRetries<T>(
 	}
 }
 
-const NOT_SENT = 'not sent, another item had failed';
+const NOT_SENT = 'not sent, the run had stopped';
 
 /**
  * What a failed attempt means for the bill: Phota bills neither an error answer (4xx) nor a sync
- * request past its time limit (504, refunded); a 2xx whose body could not be read was processed;
- * anything else (5xx, a lost connection, a timeout) may have been, and so may any request an
- * earlier attempt of which may have run.
+ * request past its time limit (its own 504, JSON, is refunded; a proxy's 504 page says nothing of
+ * what Phota did, and an async submit may have been queued); a 2xx whose body could not be read was
+ * processed; anything else (5xx, a lost connection, a timeout) may have been, and so may any request
+ * an earlier attempt of which may have run.
  */
 function billOutcomeOf(
 	failure: FailureFacts,
@@ -114,7 +115,10 @@ function billOutcomeOf(
 	const why =
 		status !== undefined ? `${status} answer` : (NETWORK_FAILURES[code ?? ''] ?? 'no answer');
 	if (earlierMayHaveRun) return { kind: 'unknown', why };
-	if (status === 504) return { kind: 'notBilled', why: 'refunded (504, past the sync time limit)' };
+	if (status === 504 && failure.jsonAnswer && safety === 'paid') {
+		return { kind: 'notBilled', why: 'refunded (504, past the sync time limit)' };
+	}
+	if (status === 504) return { kind: 'unknown', why };
 	if ((status !== undefined && status < 500) || certainlyNotProcessed(failure)) {
 		return { kind: 'notBilled', why };
 	}
@@ -197,7 +201,11 @@ function sortAnswer<T>(answer: Answer<T>, sorting: Sorting): AttemptResult<T> {
 				return { response: { body: {} as T, statusCode: status, headers } };
 			}
 			return {
-				failure: { status, retryAfterHeader: headers['retry-after'] },
+				failure: {
+					status,
+					retryAfterHeader: headers['retry-after'],
+					jsonAnswer: isObject(decodeBody(answer.errorBody)),
+				},
 				error: photaHttpError(node, status, answer, facts),
 			};
 	}

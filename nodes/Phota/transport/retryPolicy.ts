@@ -50,6 +50,8 @@ export interface FailureFacts {
 	/** Node.js / axios error code (ECONNRESET, ECONNREFUSED, ETIMEDOUT, ECONNABORTED...). */
 	code?: string;
 	retryAfterHeader?: string;
+	/** The error answer is JSON (Phota's own), not a proxy's or gateway's page. */
+	jsonAnswer?: boolean;
 }
 
 /** Phota answered with a success status but the answer could not be read: the request ran. */
