@@ -7,6 +7,7 @@ import type { INodeParameters } from 'n8n-workflow';
 
 import type { RunResult } from './harness/n8n';
 import { TEST_API_KEY, usePhotaEnvironment } from './harness/environment';
+import { TEST_LOG_GLOBAL } from './harness/testLogGlobal';
 import { photoUrls } from './harness/workflow';
 
 const env = usePhotaEnvironment();
@@ -38,6 +39,50 @@ function generate(options: INodeParameters = {}) {
 		prompt: '={{ $json.prompt }}',
 		options: { numberOfImages: 2, requestTimeoutSeconds: 5, ...options },
 	};
+}
+
+const BILL_SUMMARY = 'What Phota billed for this run: ';
+
+/** The bill's sentence at the end of a failed run's error description. */
+function billInError(result: RunResult): string | undefined {
+	const description = result.error?.description ?? '';
+	const at = description.indexOf(BILL_SUMMARY);
+	return at < 0 ? undefined : description.slice(at);
+}
+
+/** The n8n log lines of the running test (test/harness/testLog.ts). */
+function n8nLog(): string[] {
+	return (globalThis as unknown as Record<string, string[] | undefined>)[TEST_LOG_GLOBAL] ?? [];
+}
+
+/** "2 400 answer, 1 refunded (504, past the sync time limit)" counts 3 requests. */
+function countReasons(reasons: string): number {
+	return [...reasons.matchAll(/(?:^|, )(\d+) /g)].reduce((sum, match) => sum + Number(match[1]), 0);
+}
+
+/** The figures of one operation in a report with no other ("Generate: 2 image requests billed; …"). */
+function reportedFigures(report: string, operation: string) {
+	const opening = `${BILL_SUMMARY}${operation}: `;
+	expect(report.startsWith(opening)).toBe(true);
+	const figures = { billed: 0, images: 0, notBilled: 0, mayHaveBeenBilled: 0 };
+	for (const clause of report.slice(opening.length).replace(/\.$/, '').split('; ')) {
+		let match: RegExpExecArray | null;
+		if ((match = /^not billed: (.+)$/.exec(clause))) figures.notBilled = countReasons(match[1]);
+		else if ((match = /^may have been billed: (.+)$/.exec(clause)))
+			figures.mayHaveBeenBilled = countReasons(match[1]);
+		else if ((match = /^(\d+) images? returned$/.exec(clause))) figures.images = Number(match[1]);
+		else if ((match = /^(\d+) image requests? billed$/.exec(clause)))
+			figures.billed = Number(match[1]);
+		else throw new Error(`Unknown clause "${clause}" in the bill report "${report}"`);
+	}
+	return figures;
+}
+
+async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
+	const deadline = Date.now() + timeoutMs;
+	while (!condition() && Date.now() < deadline) {
+		await new Promise((resolve) => setTimeout(resolve, 20));
+	}
 }
 
 describe('what a run made Phota bill', () => {
@@ -115,6 +160,68 @@ describe('what a run made Phota bill', () => {
 		expect(result.error?.description).toContain(
 			'What Phota billed for this run: Generate: 1 image request billed; 2 images returned; not billed: 1 400 answer.',
 		);
+	});
+
+	test('a run stopped mid-run says in its error what it made Phota bill, and that agrees with the charges', async () => {
+		env.sim.settings.latencyMs = { 'POST /generate': 400 };
+		const shots = Array.from({ length: 6 }, (_, shot) => `Shot ${shot}`);
+		const before = env.sim.spentBy(TEST_API_KEY);
+		// Two at a time, 400 ms each: the stop comes while the second pair is out.
+		const result = await env.runPhota(
+			prompts(...shots),
+			generate({ parallelRequests: 2 }),
+			undefined,
+			{ cancelAfterMs: 700 },
+		);
+		expect(result.status).toBe('canceled');
+		// Phota finishes (and charges) what was out when the node stopped waiting for it.
+		await until(() => env.sim.log.currentInFlight === 0, 3_000);
+		const spent = env.sim.spentBy(TEST_API_KEY) - before;
+
+		const report = billInError(result);
+		expect(report).toBeDefined();
+		// The same sentence is in n8n's log.
+		expect(n8nLog()).toContainEqual(expect.stringContaining(`Phota: ${report}`));
+		const said = reportedFigures(report!, 'Generate');
+
+		const attempts = env.sim.log.forRoute('POST /generate');
+		const sentShots = new Set(
+			attempts.map((attempt) => (attempt.body as { prompt: string }).prompt),
+		);
+		const chargedShots = shots.filter((shot) => {
+			const processed = attempts.filter(
+				(attempt) => attempt.processed && (attempt.body as { prompt: string }).prompt === shot,
+			);
+			// Charged at most once per requested image set, never twice.
+			expect(processed.length).toBeLessThanOrEqual(1);
+			return processed.length === 1;
+		});
+		// Each charged request cost its 2 images.
+		expect(spent).toBe(chargedShots.length * 2);
+		// Stopped mid-run: some requests went out, not all.
+		expect(chargedShots.length).toBeGreaterThan(0);
+		expect(sentShots.size).toBeLessThan(shots.length);
+
+		// Every request that reached Phota is in the report, and no more than the run asked for (an
+		// item whose request was never tried when the stop came is not in the report today).
+		const outcomes = said.billed + said.notBilled + said.mayHaveBeenBilled;
+		expect(outcomes).toBeGreaterThanOrEqual(sentShots.size);
+		expect(outcomes).toBeLessThanOrEqual(shots.length);
+		// Billed only what was charged; what was charged is billed or "may have been billed".
+		expect(said.billed).toBeLessThanOrEqual(chargedShots.length);
+		expect(said.billed + said.mayHaveBeenBilled).toBeGreaterThanOrEqual(chargedShots.length);
+		expect(said.notBilled).toBeLessThanOrEqual(shots.length - chargedShots.length);
+		// A request out at the stop may have been billed: the node cannot know.
+		expect(said.mayHaveBeenBilled).toBeGreaterThanOrEqual(1);
+		// The billed requests' images are the images charged for them.
+		expect(said.images).toBe(said.billed * 2);
+
+		// Item by item: the items the error names as finished are the billed ones, each charged.
+		const finished = [
+			...(result.error?.description ?? '').matchAll(/item (\d+): 2 image\(s\)/g),
+		].map((match) => shots[Number(match[1])]);
+		expect(finished).toHaveLength(said.billed);
+		for (const shot of finished) expect(chargedShots).toContain(shot);
 	});
 
 	test('trainings: one per created profile', async () => {

@@ -4,7 +4,7 @@ import type { RunResult } from './harness/n8n';
 import { TEST_API_KEY, usePhotaEnvironment } from './harness/environment';
 import { chain, fixtureNode, photoUrls, waitNode } from './harness/workflow';
 import { makePng } from '../simulator';
-import type { FaultSpec } from '../simulator';
+import type { FaultSpec, LoggedRequest } from '../simulator';
 
 const env = usePhotaEnvironment();
 
@@ -32,7 +32,27 @@ interface Family {
 	prepare?(): Promise<Prepared>;
 	run(prepared: Prepared): Promise<RunResult>;
 	expectSuccess(result: RunResult): void;
+	/** The one request of the run that Phota bills, for a family whose run sends one. */
+	bills?: PaidRequest;
 }
+
+/** A request Phota bills: where it goes, how the node's report names it, what it costs. */
+interface PaidRequest {
+	route: string;
+	/** The operation's name in the node's report ("Generate: 1 image request billed; …"). */
+	operation: string;
+	/** Billed per image (the images asked for), or per training. */
+	unit: 'image' | 'training';
+	/** Images asked for: the run's Number of Images (1 by default); 0 for a training. */
+	images: number;
+}
+
+const paidImageRequest = (route: string, operation: string): PaidRequest => ({
+	route,
+	operation,
+	unit: 'image',
+	images: 1,
+});
 
 interface FaultClass {
 	name: string;
@@ -139,6 +159,12 @@ const families: Family[] = [
 		expectSuccess(result) {
 			expect(result.output('Phota')[0].json.profile_id).toBe(env.sim.profiles()[0].id);
 		},
+		bills: {
+			route: 'POST /profiles/add',
+			operation: 'Create Profile',
+			unit: 'training',
+			images: 0,
+		},
 	},
 	{
 		name: 'Profile → Get Status',
@@ -194,6 +220,7 @@ const families: Family[] = [
 		prepare: readyProfile,
 		run: async ({ profileIds }) => await generate(profileIds),
 		expectSuccess: expectOneImage,
+		bills: paidImageRequest('POST /generate', 'Generate'),
 	},
 	{
 		name: 'Image → Edit (sync, binary input)',
@@ -209,6 +236,7 @@ const families: Family[] = [
 			});
 		},
 		expectSuccess: expectOneImage,
+		bills: paidImageRequest('POST /edit', 'Edit'),
 	},
 	{
 		name: 'Image → Generate (async)',
@@ -221,6 +249,7 @@ const families: Family[] = [
 			expect(jobs).toHaveLength(1);
 			expect(result.output('Phota')[0].json.job_id).toBe(jobs[0].id);
 		},
+		bills: paidImageRequest('POST /generate', 'Generate'),
 	},
 	{
 		name: 'Job → Get',
@@ -253,6 +282,7 @@ const families: Family[] = [
 		prepare: readyProfile,
 		run: async ({ profileIds }) => await generate(profileIds, { delivery: 'urlsThenBinary' }),
 		expectSuccess: expectOneImage,
+		bills: paidImageRequest('POST /generate', 'Generate'),
 	},
 	{
 		name: 'Wait for Profile Ready (status polls)',
@@ -293,6 +323,106 @@ const matrix = families.flatMap((family) =>
 	),
 );
 
+/** What the node's report says of one operation's requests (see transport/bill.ts, summary). */
+interface ReportedBill {
+	billed: number;
+	images: number;
+	queued: number;
+	notBilled: number;
+	mayHaveBeenBilled: number;
+}
+
+const BILL_SUMMARY = 'What Phota billed for this run: ';
+
+/**
+ * The node's report of the run, with its default settings: the output pane's hint when the run
+ * succeeded, the end of the error's description when it failed (n8n drops a failed node's hints).
+ */
+function billReportOf(result: RunResult): string | undefined {
+	const hints = (result.run.data.resultData.runData.Phota?.[0]?.hints ?? []).map(
+		(hint) => hint.message,
+	);
+	const texts = [...hints, result.error?.description ?? ''];
+	const found = texts.find((text) => text.includes(BILL_SUMMARY));
+	return found?.slice(found.indexOf(BILL_SUMMARY));
+}
+
+/** "2 400 answer, 1 refunded (504, past the sync time limit)" counts 3 requests. */
+function countReasons(reasons: string): number {
+	return [...reasons.matchAll(/(?:^|, )(\d+) /g)].reduce((sum, match) => sum + Number(match[1]), 0);
+}
+
+/** The figures the report gives for each operation ("Generate: 1 image request billed; …"). */
+function parseBillReport(report: string): Map<string, ReportedBill> {
+	const operations = new Map<string, ReportedBill>();
+	const body = report.slice(BILL_SUMMARY.length).replace(/\.$/, '');
+	for (const part of body.split('. ')) {
+		const [operation, said] = [
+			part.slice(0, part.indexOf(': ')),
+			part.slice(part.indexOf(': ') + 2),
+		];
+		const bill: ReportedBill = {
+			billed: 0,
+			images: 0,
+			queued: 0,
+			notBilled: 0,
+			mayHaveBeenBilled: 0,
+		};
+		for (const clause of said.split('; ')) {
+			let match: RegExpExecArray | null;
+			if ((match = /^not billed: (.+)$/.exec(clause))) bill.notBilled = countReasons(match[1]);
+			else if ((match = /^may have been billed: (.+)$/.exec(clause)))
+				bill.mayHaveBeenBilled = countReasons(match[1]);
+			else if ((match = /^(\d+) images? returned$/.exec(clause))) bill.images = Number(match[1]);
+			else if ((match = /^(\d+) async jobs? queued\b/.exec(clause))) bill.queued = Number(match[1]);
+			else if ((match = /^(\d+) [a-z ]+ billed$/.exec(clause))) bill.billed = Number(match[1]);
+			else throw new Error(`Unknown clause "${clause}" in the bill report "${report}"`);
+		}
+		operations.set(operation, bill);
+	}
+	return operations;
+}
+
+/** A 2xx answer of the paid route whose body a fault destroyed: the node counts it as billed. */
+function unreadableSuccess(attempts: LoggedRequest[]): boolean {
+	return attempts.some((attempt) => attempt.status >= 200 && attempt.status < 300 && attempt.fault);
+}
+
+/**
+ * Where the node's report of a run that sent `paid` once (one logical request, however many
+ * attempts) disagrees with what the simulator charged (`spent`): it must report that request
+ * exactly once; the simulator charges it at most once; a charged request is reported billed (an
+ * async job: queued) or "may have been billed", never "not billed"; a request not charged is
+ * reported "not billed" or "may have been billed", never billed, unless a 2xx answer's body was
+ * lost (the node counts that as billed); and a request reported billed returned as many images as
+ * were charged.
+ */
+function billDisagreements(
+	paid: PaidRequest,
+	report: string | undefined,
+	spent: number,
+	attempts: LoggedRequest[],
+): string[] {
+	const { perImage, perProfile } = env.sim.settings.prices;
+	const price = paid.unit === 'training' ? perProfile : perImage * paid.images;
+	const charged = `the simulator charged ${spent} (one request costs ${price})`;
+	if (report === undefined) return [`no bill report; ${charged}`];
+	const bill = parseBillReport(report).get(paid.operation);
+	if (!bill) return [`the report does not name ${paid.operation}: "${report}"; ${charged}`];
+	const said = `the node said "${report}"`;
+	const problems: string[] = [];
+	const outcomes = bill.billed + bill.queued + bill.notBilled + bill.mayHaveBeenBilled;
+	if (outcomes !== 1) problems.push(`${outcomes} outcomes for 1 request: ${said}`);
+	if (spent !== 0 && spent !== price) problems.push(`not charged once or never: ${charged}`);
+	const billed = bill.billed + bill.queued > 0;
+	if (spent > 0 && bill.notBilled > 0) problems.push(`${said}, but ${charged}`);
+	if (spent === 0 && billed && !unreadableSuccess(attempts))
+		problems.push(`${said}, but the simulator charged nothing`);
+	if (bill.billed > 0 && paid.unit === 'image' && bill.images * perImage !== spent)
+		problems.push(`${said} (${bill.images} images), but ${charged}`);
+	return problems;
+}
+
 describe('every fault class on every endpoint family', () => {
 	test.each(matrix)('%s', async (_name, family, fault) => {
 		const prepared = (await family.prepare?.()) ?? { profileIds: [] };
@@ -322,9 +452,19 @@ describe('every fault class on every endpoint family', () => {
 		// Whatever happened, the request was paid for at most once and made at most one profile.
 		const { perImage, perProfile } = env.sim.settings.prices;
 		const price = family.route === 'POST /profiles/add' ? perProfile : perImage;
-		expect(env.sim.spentBy(TEST_API_KEY) - spentBefore).toBeLessThanOrEqual(price);
+		const spent = env.sim.spentBy(TEST_API_KEY) - spentBefore;
+		expect(spent).toBeLessThanOrEqual(price);
 		if (family.route === 'POST /profiles/add') {
 			expect(env.sim.profiles().length).toBeLessThanOrEqual(1);
+		}
+		// What the node reports it made Phota bill agrees with what the simulator charged.
+		const report = billReportOf(result);
+		if (family.bills) {
+			const paidAttempts = env.sim.log.forRoute(family.bills.route);
+			expect(billDisagreements(family.bills, report, spent, paidAttempts)).toEqual([]);
+		} else {
+			expect(spent).toBe(0);
+			if (report !== undefined) expect(report).not.toMatch(/\d+ [a-z ]+ billed|may have been/);
 		}
 	});
 });
