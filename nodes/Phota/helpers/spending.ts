@@ -1,6 +1,7 @@
 /**
- * What a node run may make Phota bill (Max Paid Requests, Max Images: checked once every item is
- * planned, before the first paid request) and what it did (the bill's report).
+ * What a node run may make Phota bill and what it did: the caps (Max Paid Requests, Max Images, and
+ * the tool's Max Paid Requests per Execution), checked once every item is planned, before the first
+ * paid request; Dry Run's totals; the bill's report; and what finished items hold when a run fails.
  */
 import type {
 	IDataObject,
@@ -109,11 +110,7 @@ export function capRefusal(
 	caps: SpendingCaps,
 ): NodeOperationError | undefined {
 	const items = [...charges.keys()];
-	const planned: PlannedCharge = { paidRequests: 0, images: 0 };
-	for (const charge of charges.values()) {
-		planned.paidRequests += charge.paidRequests;
-		planned.images += charge.images;
-	}
+	const planned = totalOf(charges);
 	const over = (
 		[
 			['Max Paid Requests', caps.maxPaidRequests, planned.paidRequests, 'paid request'],
@@ -145,12 +142,7 @@ export function capRefusal(
 
 /** The output pane's line of a dry run: what the planned items would ask Phota to bill. */
 export function dryRunSummary(charges: Map<number, PlannedCharge>): string {
-	let paidRequests = 0;
-	let images = 0;
-	for (const charge of charges.values()) {
-		paidRequests += charge.paidRequests;
-		images += charge.images;
-	}
+	const { paidRequests, images } = totalOf(charges);
 	const asked = images
 		? `${paidRequests} paid requests and ${images} images`
 		: `${paidRequests} paid requests`;
@@ -167,6 +159,15 @@ export const dryRunOption: INodeProperties = {
 	description:
 		'Whether to only plan the run: every item is checked as it would be, and outputs what it would send (endpoint, prompt, profiles, images, model) instead of sending it. The output pane totals what the run would ask Phota for.',
 };
+
+function totalOf(charges: Map<number, PlannedCharge>): PlannedCharge {
+	const total: PlannedCharge = { paidRequests: 0, images: 0 };
+	for (const charge of charges.values()) {
+		total.paidRequests += charge.paidRequests;
+		total.images += charge.images;
+	}
+	return total;
+}
 
 /** "0–23, 25" for the item indexes 0…23 and 25. */
 function itemRanges(items: number[]): string {
