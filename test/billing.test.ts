@@ -253,6 +253,26 @@ describe('what a run made Phota bill', () => {
 		);
 	});
 
+	test('an error answer to a resend, after an attempt that may have run, still may have been billed', async () => {
+		env.sim.faults.add({ route: 'POST /generate', kind: 'reset', afterProcessing: true });
+		env.sim.faults.add({
+			route: 'POST /generate',
+			kind: 'status',
+			status: 400,
+			afterProcessing: true,
+		});
+		const { result, spent } = await charged(
+			async () =>
+				await env.runPhota(prompts('One'), generate({ async: true, maxRetries: 1 }), {
+					continueOnFail: true,
+				}),
+		);
+		expect(spent).toBe(2);
+		expect(billHint(result)).toBe(
+			'What Phota billed for this run: Generate: 0 image requests billed; may have been billed: 1 400 answer.',
+		);
+	});
+
 	test('trainings: one per created profile', async () => {
 		const { result, spent } = await charged(
 			async () =>
