@@ -557,7 +557,7 @@ badInputs.push(
 		name: 'Async from an expression giving neither true nor false',
 		items: [{ json: { async: 'true' } }, { json: { async: 'yes' } }],
 		parameters: { ...generate, options: { async: '={{ $json.async }}' } },
-		message: /^Async \(Return Job ID\) must be true or false, got "yes"$/,
+		message: /^Async Job must be true, false or "wait", got "yes"$/,
 		itemIndex: 1,
 	},
 	{

@@ -86,19 +86,28 @@ async function until(condition: () => boolean, timeoutMs: number): Promise<void>
 }
 
 describe('what a run made Phota bill', () => {
-	test('sync images: the billed requests and images match the charges; a refused one and a refunded 504 are not billed', async () => {
+	let jobPhasesMs = { queued: 0, running: 0 };
+	beforeAll(() => {
+		jobPhasesMs = { ...env.sim.settings.jobPhasesMs };
+	});
+	afterEach(() => {
+		env.sim.settings.jobPhasesMs = { ...jobPhasesMs };
+	});
+
+	test('sync images: the billed requests and images match the charges; a refused one and a refunded 504 are not billed (the 504 is sent again as a job)', async () => {
+		env.sim.settings.jobPhasesMs = { queued: 50, running: 100 };
 		const { result, spent } = await charged(
 			async () =>
 				await env.runPhota(
 					prompts('A beach', 'A __MODERATE__ beach', 'A forest', 'A __TIMEOUT__ lake'),
-					generate(),
+					generate({ jobPollInterval: 1 }),
 					{ continueOnFail: true },
 				),
 		);
 		expect(result.status).toBe('success');
-		expect(spent).toBe(4);
+		expect(spent).toBe(6);
 		expect(billHint(result)).toBe(
-			'What Phota billed for this run: Generate: 2 image requests billed; 4 images returned; not billed: 1 400 answer, 1 refunded (504, past the sync time limit).',
+			"What Phota billed for this run: Generate: 3 image requests billed; 6 images returned; not billed: 1 400 answer, 1 refunded (504, past the sync time limit); 1 request past Phota's sync time limit (504) sent again as an async job and waited for.",
 		);
 	});
 

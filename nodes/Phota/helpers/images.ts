@@ -1,14 +1,16 @@
 /**
- * Image requests and their answers: sending one (sync or as a job), the output items that hold a
- * result's images, what type image bytes are, and the hint about items sent without a profile.
+ * Image requests and their answers: sending one (sync, or as a job: imageJobs.ts), the output items
+ * that hold a result's images, and the hint about items sent without a profile.
  */
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
-import { randomString } from 'n8n-workflow';
 
 import type { BodyStream, RunRequests } from '../transport';
-import { downloadSignedUrl, photaApiRequest } from '../transport';
+import { downloadSignedUrl, failureOf, photaApiRequest } from '../transport';
 import { incompleteAnswerError } from '../transport/errors';
-import type { ImageEndpoint, ImageResponse, JobHandle } from './interfaces';
+import type { ImageCall, JobMode } from './imageJobs';
+import { submitImageJob, waitForImageJob } from './imageJobs';
+import type { ImageEndpoint, ImageResponse } from './interfaces';
+import { declaredImageType, outputMimeType } from './mimeTypes';
 
 /**
  * After the run: an execution hint naming the input items planned without a profile, whose images
@@ -24,28 +26,18 @@ export function hintItemsWithoutProfile(this: IExecuteFunctions, itemIndexes: nu
 	});
 }
 
-/**
- * Identifies one logical request: random per call, reused only by the transport's resends of that
- * same request. A node that runs again in the same execution (a loop, an agent's second tool call)
- * therefore never gets an earlier run's job back.
- */
-function newClientRequestId(this: IExecuteFunctions): string {
-	const executionId = this.getExecutionId();
-	const prefix = typeof executionId === 'string' && executionId ? `n8n-${executionId}` : 'n8n';
-	return `${prefix}-${randomString(16).toLowerCase()}`;
-}
-
 /** How an image request's answer is delivered, as its Options set it. */
 export interface ImageDelivery {
-	async: boolean;
+	job: JobMode;
 	delivery: 'binary' | 'urlsThenBinary' | 'urls';
 	binaryPropertyOutput: string;
 }
 
 /**
- * Sends one image request (`plan`: its delivery, and the people it names for the output items). Sync requests return one output item per image; async requests return
- * the job handle at once, with a client_request_id so that a resend after a dropped connection
- * is deduplicated by Phota instead of billed twice.
+ * Sends one image request (`plan`: its delivery, and the people it names for the output items)
+ * and returns one output item per image. As a job (Options → Async Job) it is waited for here, or
+ * its job_id is returned at once. A sync request that Phota ended at its time limit (504,
+ * refunded) is sent again as a job and waited for.
  */
 export async function sendImageRequest(
 	this: IExecuteFunctions,
@@ -56,109 +48,82 @@ export async function sendImageRequest(
 	requests: RunRequests,
 ): Promise<INodeExecutionData[]> {
 	const { options } = plan;
-	const profileIds = plan.identity.usedProfileIds;
-	const notFoundHint =
-		body.profile_ids || String(body.prompt ?? '').includes('[[')
+	const namesProfiles = body.profile_ids || String(body.prompt ?? '').includes('[[');
+	const call: ImageCall = {
+		endpoint,
+		body,
+		itemIndex,
+		requests,
+		notFoundHint: namesProfiles
 			? 'A profile named in this request may still be training, have failed, or have been deleted. Check it with Profile → Get Status, or put a "Wait for Profile Ready" node before this one.'
-			: undefined;
-	if (options.async) {
-		const clientRequestId = newClientRequestId.call(this);
-		const { body: handle } = await (photaApiRequest<JobHandle>).call(this, {
-			method: 'POST',
-			endpoint: `/${endpoint}`,
-			body: { ...body, client_request_id: clientRequestId },
-			safety: 'deduplicated',
+			: undefined,
+	};
+	const results = (result: ImageResponse, extraJson?: IDataObject) => {
+		const imagesReturned = (result.images?.length ?? 0) || (result.download_urls?.length ?? 0);
+		requests.bill.addImages(`/${endpoint}`, itemIndex, imagesReturned);
+		return imageResultItems.call(this, result, {
+			operation: endpoint,
+			profileIds: plan.identity.usedProfileIds,
+			outputFormat: String(body.output_format ?? 'png'),
+			binaryPropertyOutput: options.binaryPropertyOutput,
+			downloadUrls: options.delivery !== 'urls',
 			itemIndex,
 			requests,
-			notFoundHint,
+			extraJson,
 		});
-		if (typeof handle.job_id !== 'string' || handle.job_id === '') {
-			throw incompleteAnswerError(
-				this.getNode(),
-				'job_id',
-				handle,
-				itemIndex,
-				`The job was queued; look it up by its client_request_id ${clientRequestId}.`,
-			);
-		}
+	};
+	const waitHere = async (resentAfter?: string) => {
+		const job = await submitImageJob.call(this, {
+			...call,
+			body: { ...body, response_mode: 'urls' },
+		});
+		const result = await waitForImageJob.call(this, job, options.job.wait, call);
+		return await results(result, {
+			job_id: job.jobId,
+			...(resentAfter ? { resent_as_job_after: resentAfter } : {}),
+		});
+	};
+
+	if (options.job.kind === 'returnJobId') {
+		const job = await submitImageJob.call(this, call);
 		return [
 			{
 				json: {
 					operation: endpoint,
-					job_id: handle.job_id,
-					poll_url: handle.poll_url ?? null,
+					job_id: job.jobId,
+					poll_url: job.pollUrl,
 					status: 'queued',
-					client_request_id: clientRequestId,
-					profile_ids: profileIds,
+					client_request_id: job.clientRequestId,
+					profile_ids: plan.identity.usedProfileIds,
 				},
 			},
 		];
 	}
-
-	const { body: result } = await (photaApiRequest<ImageResponse>).call(this, {
-		method: 'POST',
-		endpoint: `/${endpoint}`,
-		body,
-		safety: 'paid',
-		encoding: 'jsonWithBlobs',
-		itemIndex,
-		requests,
-		notFoundHint,
-	});
-
-	const imagesReturned = (result.images?.length ?? 0) || (result.download_urls?.length ?? 0);
-	requests.bill.addImages(`/${endpoint}`, itemIndex, imagesReturned);
-	return await imageResultItems.call(this, result, {
-		operation: endpoint,
-		profileIds,
-		outputFormat: String(body.output_format ?? 'png'),
-		binaryPropertyOutput: options.binaryPropertyOutput,
-		downloadUrls: options.delivery === 'urlsThenBinary',
-		itemIndex,
-		requests,
-	});
+	if (options.job.kind === 'waitHere') return await waitHere();
+	let result: ImageResponse;
+	try {
+		({ body: result } = await (photaApiRequest<ImageResponse>).call(this, {
+			method: 'POST',
+			endpoint: `/${endpoint}`,
+			body,
+			safety: 'paid',
+			encoding: 'jsonWithBlobs',
+			itemIndex,
+			requests,
+			notFoundHint: call.notFoundHint,
+		}));
+	} catch (error) {
+		if (!refundedTimeout(error)) throw error;
+		requests.bill.resentAsJob(`/${endpoint}`, itemIndex);
+		return await waitHere("Phota's sync time limit (504, refunded)");
+	}
+	return await results(result);
 }
 
-const SIGNATURES: Array<{ mimeType: string; matches: (bytes: Buffer) => boolean }> = [
-	{ mimeType: 'image/png', matches: (b) => b.length > 8 && b.readUInt32BE(0) === 0x89504e47 },
-	{
-		mimeType: 'image/jpeg',
-		matches: (b) => b.length > 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff,
-	},
-	{
-		mimeType: 'image/webp',
-		matches: (b) =>
-			b.length > 12 &&
-			b.toString('ascii', 0, 4) === 'RIFF' &&
-			b.toString('ascii', 8, 12) === 'WEBP',
-	},
-	{
-		mimeType: 'image/heic',
-		matches: (b) =>
-			b.length > 12 &&
-			b.toString('ascii', 4, 8) === 'ftyp' &&
-			/^(heic|heix|hevc|heim|heis|mif1|msf1)$/.test(b.toString('ascii', 8, 12)),
-	},
-];
-
-/** The image type by its magic bytes, or undefined when the bytes are not an image Phota accepts. */
-export function sniffImageMimeType(bytes: Buffer): string | undefined {
-	return SIGNATURES.find((signature) => signature.matches(bytes))?.mimeType;
-}
-
-/** MIME type of a file Phota sent: the bytes decide, then the Content-Type header, then the fallback. */
-export function outputMimeType(
-	bytes: Buffer,
-	contentType: string | undefined,
-	fallback: string,
-): string {
-	return sniffImageMimeType(bytes) ?? declaredImageType(contentType) ?? fallback;
-}
-
-/** The image type a Content-Type header names, or undefined when it names no image. */
-export function declaredImageType(contentType: string | undefined): string | undefined {
-	const declared = contentType?.split(';')[0].trim();
-	return declared?.startsWith('image/') ? declared : undefined;
+/** Phota's own 504 to a sync request: past its time limit, refunded, so it may be sent again. */
+function refundedTimeout(error: unknown): boolean {
+	const failure = failureOf(error);
+	return failure?.status === 504 && failure.jsonAnswer === true;
 }
 
 export interface ImageResultContext {

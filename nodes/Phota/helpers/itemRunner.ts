@@ -251,6 +251,9 @@ export function errorItem(
 		json.errorDescription = error.description;
 	}
 	if ('httpCode' in error && typeof error.httpCode === 'string') json.httpCode = error.httpCode;
+	// A job that ran (or still runs) at Phota stays findable with Job → Get.
+	const jobId = hasContext(error) ? error.context.job_id : undefined;
+	if (typeof jobId === 'string') json.job_id = jobId;
 	if (Array.isArray(inputJson?.profile_ids)) json.profile_ids = inputJson?.profile_ids;
 	return { json, pairedItem: { item: itemIndex } };
 }

@@ -8,6 +8,7 @@ import { NodeOperationError } from 'n8n-workflow';
 import type { RunRequests } from '../transport';
 import type { RetryPolicy } from '../transport/retryPolicy';
 import { DEFAULT_RETRY_POLICY } from '../transport/retryPolicy';
+import { isLoopback } from '../transport/credential';
 
 /**
  * The node as an AI Agent's tool. n8n makes a "<name>Tool" node type of every `usableAsTool` node
@@ -74,7 +75,7 @@ export function readBoolean(
 	throw invalidValue(this, rule.label, 'true or false', value, itemIndex);
 }
 
-function invalidValue(
+export function invalidValue(
 	context: IExecuteFunctions,
 	label: string,
 	expected: string,
@@ -109,6 +110,15 @@ export function isHttpUrl(text: string): boolean {
 
 export function isHttpsUrl(text: string): boolean {
 	return HTTPS_URL.test(text);
+}
+
+/**
+ * A URL Phota may call back: https, or plain http to this machine (a local n8n receiving the local
+ * simulator's callbacks), as for the credential's Base URL.
+ */
+export function isCallbackUrl(text: string): boolean {
+	if (isHttpsUrl(text)) return true;
+	return isHttpUrl(text) && URL.canParse(text) && isLoopback(new URL(text).hostname);
 }
 
 /** The entries of a text split at `separator`, trimmed, without empty ones. */

@@ -214,11 +214,31 @@ export function noteFinishedItems(
 			? [`item ${itemIndex}: ${summariseResult(outcome.items)}`]
 			: [],
 	);
-	if (finished.length === 0) return error;
-	return appendDescription(
-		error,
-		`${finished.length} other item(s) had already finished when the node stopped, and their results are not passed on: ${finished.join('; ')}. To keep finished items when one fails, set the node's Settings → On Error to "Continue".`,
-	);
+	const jobsLeft = outcomes.flatMap((outcome, itemIndex) => {
+		if (!outcome || !('error' in outcome) || outcome.error === error) return [];
+		const jobId = jobIdOf(outcome.error);
+		return jobId ? [`item ${itemIndex}: job ${jobId}`] : [];
+	});
+	if (finished.length > 0) {
+		appendDescription(
+			error,
+			`${finished.length} other item(s) had already finished when the node stopped, and their results are not passed on: ${finished.join('; ')}. To keep finished items when one fails, set the node's Settings → On Error to "Continue".`,
+		);
+	}
+	if (jobsLeft.length > 0) {
+		appendDescription(
+			error,
+			`The node stopped waiting for ${jobsLeft.length} async job(s), which still run at Phota and are billed when they do: ${jobsLeft.join('; ')}. Read their images with Job → Get.`,
+		);
+	}
+	return error;
+}
+
+function jobIdOf(error: Error): string | undefined {
+	if (!('context' in error) || typeof error.context !== 'object' || error.context === null) return;
+	return 'job_id' in error.context && typeof error.context.job_id === 'string'
+		? error.context.job_id
+		: undefined;
 }
 
 function summariseResult(items: INodeExecutionData[]): string {

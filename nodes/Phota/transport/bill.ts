@@ -18,6 +18,8 @@ export type BillOutcome =
 interface Tally {
 	billed: number;
 	queued: number;
+	/** Sync requests past Phota's time limit (504, refunded), sent again as jobs. */
+	resentAsJobs: number;
 	images: number;
 	notBilled: Map<string, number>;
 	unknown: Map<string, number>;
@@ -32,7 +34,14 @@ const LABELS: Record<string, { name: string; unit: string }> = {
 };
 
 function emptyTally(): Tally {
-	return { billed: 0, queued: 0, images: 0, notBilled: new Map(), unknown: new Map() };
+	return {
+		billed: 0,
+		queued: 0,
+		resentAsJobs: 0,
+		images: 0,
+		notBilled: new Map(),
+		unknown: new Map(),
+	};
 }
 
 function add(counts: Map<string, number>, why: string): void {
@@ -67,6 +76,24 @@ export class RunBill {
 		}
 	}
 
+	/** An async job of this run that finished: billed when it succeeded, refunded when it failed. */
+	jobSettled(
+		endpoint: string,
+		itemIndex: number | undefined,
+		outcome: 'succeeded' | 'failed',
+	): void {
+		for (const tally of this.talliesOf(endpoint, itemIndex)) {
+			tally.queued -= 1;
+			if (outcome === 'succeeded') tally.billed += 1;
+			else add(tally.notBilled, 'async job failed (refunded)');
+		}
+	}
+
+	/** A sync request that Phota ended at its time limit (504, refunded), sent again as a job. */
+	resentAsJob(endpoint: string, itemIndex: number | undefined): void {
+		for (const tally of this.talliesOf(endpoint, itemIndex)) tally.resentAsJobs += 1;
+	}
+
 	/** Images a billed request returned. */
 	addImages(endpoint: string, itemIndex: number | undefined, count: number): void {
 		for (const tally of this.talliesOf(endpoint, itemIndex)) tally.images += count;
@@ -98,6 +125,9 @@ export class RunBill {
 					? `${plural(tally.queued, 'async job')} queued (billed when it runs, refunded if it fails)`
 					: undefined,
 				tally.notBilled.size ? `not billed: ${reasons(tally.notBilled)}` : undefined,
+				tally.resentAsJobs
+					? `${plural(tally.resentAsJobs, 'request')} past Phota's sync time limit (504) sent again as ${tally.resentAsJobs === 1 ? 'an async job' : 'async jobs'} and waited for`
+					: undefined,
 				tally.unknown.size ? `may have been billed: ${reasons(tally.unknown)}` : undefined,
 			].filter(Boolean);
 			return `${name}: ${said.join('; ')}`;

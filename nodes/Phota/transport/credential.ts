@@ -118,7 +118,7 @@ export const DEFAULT_BASE_URL = 'https://api.photalabs.com/v1/phota';
  * credential promises: `localhost` and loopback addresses. Not `*.localhost`: whether such a name
  * stays on this machine depends on the resolver, and a DNS search domain could send it elsewhere.
  */
-function isLoopback(hostname: string): boolean {
+export function isLoopback(hostname: string): boolean {
 	return hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname);
 }
 

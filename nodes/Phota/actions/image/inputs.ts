@@ -1,7 +1,7 @@
 import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { sniffImageMimeType } from '../../helpers/images';
+import { sniffImageMimeType } from '../../helpers/mimeTypes';
 import { isHttpUrl, splitList, splitUrls } from '../../helpers/settings';
 
 /** The image types Phota accepts as input. */

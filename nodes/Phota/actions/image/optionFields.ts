@@ -8,7 +8,13 @@ import {
 import { spendingOptions } from '../../helpers/spending';
 import { fromAI } from '../../helpers/toolMode';
 import type { ImageToolArgument } from './options';
-import { ASPECT_RATIOS, NUMBER_OF_IMAGES, TOOL_ARGUMENT_PARAMETERS } from './options';
+import {
+	ASPECT_RATIOS,
+	JOB_MAX_WAIT_MINUTES,
+	JOB_POLL_SECONDS,
+	NUMBER_OF_IMAGES,
+	TOOL_ARGUMENT_PARAMETERS,
+} from './options';
 
 /** The fields of an image operation's Options and of its tool arguments (read by options.ts). */
 
@@ -80,22 +86,60 @@ export function imageOptions({ chooseModel }: { chooseModel: boolean }): INodePr
 				"Whether the prompt may name profiles ([[profile_id]]) that are not chosen in Profiles. Off, text mapped into the prompt cannot bring in another person's profile.",
 		},
 		{
-			displayName: 'Async (Return Job ID)',
+			displayName: 'Async Job',
 			name: 'async',
-			type: 'boolean',
+			type: 'options',
+			// false and true are the values of the boolean option this replaced: saved workflows keep their meaning.
+			options: [
+				{
+					name: "No: Wait for Phota's Answer",
+					value: false,
+					description:
+						'One request that answers with the images. If Phota ends it at its time limit (504, refunded), the node sends it again as a job and waits for it.',
+				},
+				{
+					name: 'Yes: Submit as a Job and Wait Here (Recommended for Slow Models)',
+					value: 'wait',
+					description:
+						'For slow models, 4K and large batches: each item becomes a Phota job that this node polls until its images are ready. A resend after a lost answer is never billed twice.',
+				},
+				{
+					name: 'Yes: Submit as a Job and Return Its ID',
+					value: true,
+					description:
+						'Fire and forget: outputs job_id at once. A Phota Trigger receives the images (set Callback URL), or read them later with Job → Get.',
+				},
+			],
 			default: false,
-			description:
-				'Whether to queue the request and return its job ID at once instead of waiting for the images. Fetch the result with Job → Get. Useful for slow models or many images.',
 		},
 		{
 			displayName: 'Callback URL',
 			name: 'callbackUrl',
 			type: 'string',
 			default: '',
-			placeholder: 'https://your-n8n.example.com/webhook/phota',
+			placeholder: 'https://your-n8n.example.com/webhook/…/phota',
 			description:
-				'HTTPS URL Phota POSTs the finished job to (async only). Job → Get stays the reliable way to read it.',
+				'Where Phota POSTs the finished job: paste the Production URL of a Phota Trigger node (open the trigger, Webhook URLs → Production URL). Job → Get stays the record if a callback is lost.',
 			displayOptions: { show: { async: [true] } },
+		},
+		{
+			displayName: 'Job Max Wait (Minutes)',
+			name: 'jobMaxWait',
+			type: 'number',
+			typeOptions: { minValue: JOB_MAX_WAIT_MINUTES.min, maxValue: JOB_MAX_WAIT_MINUTES.max },
+			default: 30,
+			description:
+				'How long to wait for a job before the item fails with its job_id (the job may still finish: read it with Job → Get)',
+			displayOptions: { show: { async: ['wait'] } },
+		},
+		{
+			displayName: 'Job Poll Interval (Seconds)',
+			name: 'jobPollInterval',
+			type: 'number',
+			typeOptions: { minValue: JOB_POLL_SECONDS.min, maxValue: JOB_POLL_SECONDS.max },
+			default: 5,
+			description: 'How often to ask Phota whether a job has finished',
+			displayOptions: { show: { async: ['wait'] } },
 		},
 		{
 			displayName: 'Image Delivery',
@@ -121,7 +165,7 @@ export function imageOptions({ chooseModel }: { chooseModel: boolean }): INodePr
 			],
 			default: 'binary',
 			description:
-				'How the images come back. In async mode Phota always answers with URLs, read later by Job → Get.',
+				'How the images come back. A job always answers with URLs, which are downloaded unless you choose URLs only.',
 		},
 		{
 			displayName: 'Number of Images',

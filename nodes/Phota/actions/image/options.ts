@@ -6,9 +6,11 @@
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
+import type { JobMode } from '../../helpers/imageJobs';
 import type { NumberRule } from '../../helpers/settings';
 import {
-	isHttpsUrl,
+	invalidValue,
+	isCallbackUrl,
 	isToolRun,
 	outputBinaryField,
 	readBoolean,
@@ -24,6 +26,19 @@ export const NUMBER_OF_IMAGES: NumberRule = {
 };
 
 export type Delivery = 'binary' | 'urlsThenBinary' | 'urls';
+
+export const JOB_POLL_SECONDS: NumberRule = {
+	label: 'Job Poll Interval (Seconds)',
+	min: 1,
+	max: 300,
+	fallback: 5,
+};
+export const JOB_MAX_WAIT_MINUTES: NumberRule = {
+	label: 'Job Max Wait (Minutes)',
+	min: 1,
+	max: 24 * 60,
+	fallback: 30,
+};
 const DELIVERIES: Delivery[] = ['binary', 'urlsThenBinary', 'urls'];
 
 function isDelivery(value: unknown): value is Delivery {
@@ -68,7 +83,7 @@ export interface ImageRequestSettings {
 	/** How many images the request asks for (Number of Images). */
 	imageCount: number;
 	delivery: Delivery;
-	async: boolean;
+	job: JobMode;
 	binaryPropertyOutput: string;
 	allowOtherProfiles: boolean;
 }
@@ -92,28 +107,28 @@ export function readImageSettings(
 	if (!['png', 'jpg'].includes(outputFormat))
 		throw fail(`Output Format "${outputFormat}" is not one of png, jpg`);
 
-	const isAsync = readBoolean.call(
-		this,
-		options.async,
-		{ label: 'Async (Return Job ID)', fallback: false },
-		itemIndex,
-	);
+	const jobMode = readJobMode.call(this, options, itemIndex);
 	const callbackUrl = String(options.callbackUrl ?? '').trim();
-	if (callbackUrl && !isAsync) {
+	if (callbackUrl && jobMode.kind !== 'returnJobId') {
 		throw fail(
-			'Callback URL only works with the Async option',
-			'Turn on "Async (Return Job ID)" or remove the Callback URL.',
+			'Callback URL only works when Async Job is "Yes: Submit as a Job and Return Its ID"',
+			'Set Async Job to return the job ID (a Phota Trigger then receives the result), or remove the Callback URL.',
 		);
 	}
-	if (callbackUrl && !isHttpsUrl(callbackUrl)) {
-		throw fail(`Callback URL must be an https:// URL, got "${callbackUrl}"`);
+	if (callbackUrl && !isCallbackUrl(callbackUrl)) {
+		throw fail(
+			`Callback URL must be an https:// URL, got "${callbackUrl}"`,
+			"Paste the Production URL of a Phota Trigger node. If n8n runs on plain http behind an https proxy, set n8n's WEBHOOK_URL environment variable to the public https address so that the URL shown is the one to paste.",
+		);
 	}
-	const delivery = isAsync ? 'urls' : readDelivery(options.delivery, asTool, fail);
+	// A job's images always come as URLs; unless asked for URLs only, they are downloaded.
+	const delivery =
+		jobMode.kind === 'returnJobId' ? 'urls' : readDelivery(options.delivery, asTool, fail);
 
 	const body: IDataObject = {
 		num_output_images: numberOfImages,
 		output_format: outputFormat,
-		response_mode: delivery === 'binary' ? 'bytes' : 'urls',
+		response_mode: delivery === 'binary' && jobMode.kind === 'off' ? 'bytes' : 'urls',
 	};
 	if (rules.chooseModel) {
 		Object.assign(body, readModelSettings(options, fail));
@@ -127,7 +142,7 @@ export function readImageSettings(
 			}
 		}
 	}
-	if (isAsync) {
+	if (jobMode.kind !== 'off') {
 		body.async = true;
 		if (callbackUrl) body.callback_url = callbackUrl;
 	}
@@ -136,7 +151,7 @@ export function readImageSettings(
 		body,
 		imageCount: numberOfImages,
 		delivery,
-		async: isAsync,
+		job: jobMode,
 		binaryPropertyOutput: outputBinaryField(options),
 		allowOtherProfiles: readBoolean.call(
 			this,
@@ -145,6 +160,22 @@ export function readImageSettings(
 			itemIndex,
 		),
 	};
+}
+
+/**
+ * Async Job's values: false and true are those of the boolean option it replaced ("Async (Return
+ * Job ID)"), so that saved workflows keep their meaning; "wait" waits for the job here.
+ */
+function readJobMode(this: IExecuteFunctions, options: IDataObject, itemIndex: number): JobMode {
+	const seconds = readNumber.call(this, options.jobPollInterval, JOB_POLL_SECONDS, itemIndex);
+	const minutes = readNumber.call(this, options.jobMaxWait, JOB_MAX_WAIT_MINUTES, itemIndex);
+	const wait = { pollIntervalMs: seconds * 1000, maxWaitMs: minutes * 60_000 };
+	const value = typeof options.async === 'string' ? options.async.trim() : options.async;
+	if (value === 'wait') return { kind: 'waitHere', wait };
+	if (value === undefined || value === null || value === '' || value === false || value === 'false')
+		return { kind: 'off', wait };
+	if (value === true || value === 'true') return { kind: 'returnJobId', wait };
+	throw invalidValue(this, 'Async Job', 'true, false or "wait"', options.async, itemIndex);
 }
 
 /** Image Delivery when not async (async always answers with URLs). */

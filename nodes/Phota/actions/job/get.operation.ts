@@ -5,6 +5,7 @@ import { binaryPropertyOption } from '../../helpers/descriptions';
 import { outputBinaryField } from '../../helpers/settings';
 import { readBoolean } from '../../helpers/settings';
 import { imageResultItems } from '../../helpers/images';
+import { KNOWN_JOB_STATUSES, jobStatusOf } from '../../helpers/imageJobs';
 import type { ImageResponse, JobDocument } from '../../helpers/interfaces';
 import { fromAI, withToolSetup } from '../../helpers/toolMode';
 import type { ItemOperation } from '../../helpers/itemRunner';
@@ -47,8 +48,6 @@ export const description = updateDisplayOptions(
 		defaults: { jobId: fromAI('job_id', 'The job_id an image tool returned', 'string') },
 	}),
 );
-
-const KNOWN_STATUSES = ['queued', 'running', 'succeeded', 'failed'];
 
 function holdsImages(result: JobDocument['result']): result is ImageResponse {
 	return (
@@ -100,7 +99,7 @@ export function prepare(
 				itemIndex,
 				requests,
 			});
-			const status = typeof job.status === 'string' ? job.status.toLowerCase() : '';
+			const status = jobStatusOf(job);
 			const json: IDataObject = { job_id: job.job_id ?? jobId, status, profile_ids: profileIds };
 			const images = async (result: ImageResponse, extraJson: IDataObject) =>
 				await imageResultItems.call(this, result, {
@@ -114,7 +113,7 @@ export function prepare(
 					extraJson,
 				});
 
-			if (!KNOWN_STATUSES.includes(status)) {
+			if (!KNOWN_JOB_STATUSES.includes(status)) {
 				unrecognised.set(itemIndex, String(job.status));
 				// Whatever the document holds stays visible: the result may be paid for.
 				json.status = job.status ?? null;

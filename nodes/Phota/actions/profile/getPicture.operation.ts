@@ -2,7 +2,7 @@ import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
 import { binaryPropertyOption } from '../../helpers/descriptions';
-import { outputMimeType } from '../../helpers/images';
+import { outputMimeType } from '../../helpers/mimeTypes';
 import { outputBinaryField } from '../../helpers/settings';
 import type { ItemOperation } from '../../helpers/itemRunner';
 import { PROFILE_NOT_FOUND_HINT } from '../../helpers/profileApi';
