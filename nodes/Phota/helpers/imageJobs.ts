@@ -132,7 +132,7 @@ export async function waitForImageJob(
 				this,
 				job,
 				itemIndex,
-				`Job ${job.jobId} had not finished after ${Math.round(wait.maxWaitMs / 60_000)} minutes`,
+				`Job ${job.jobId} had not finished after ${spelledDuration(wait.maxWaitMs)}`,
 				{
 					description: `It is still ${status} at Phota and is billed when it runs. Read its result later with Job → Get (job_id ${job.jobId}), or raise Options → Job Max Wait.`,
 				},
@@ -172,6 +172,10 @@ function finishedJobResult(
 	}
 	bill.jobSettled(endpoint, call.itemIndex, 'succeeded');
 	return result;
+}
+
+function spelledDuration(ms: number): string {
+	return ms < 120_000 ? `${Math.round(ms / 1000)} seconds` : `${Math.round(ms / 60_000)} minutes`;
 }
 
 /** An item's error about its job: the output (and the node's error) keep the job_id. */

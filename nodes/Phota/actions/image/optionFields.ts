@@ -126,7 +126,11 @@ export function imageOptions({ chooseModel }: { chooseModel: boolean }): INodePr
 			displayName: 'Job Max Wait (Minutes)',
 			name: 'jobMaxWait',
 			type: 'number',
-			typeOptions: { minValue: JOB_MAX_WAIT_MINUTES.min, maxValue: JOB_MAX_WAIT_MINUTES.max },
+			typeOptions: {
+				minValue: JOB_MAX_WAIT_MINUTES.min,
+				maxValue: JOB_MAX_WAIT_MINUTES.max,
+				numberPrecision: 1,
+			},
 			default: 30,
 			description:
 				'How long to wait for a job before the item fails with its job_id (the job may still finish: read it with Job → Get)',

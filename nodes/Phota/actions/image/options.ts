@@ -35,7 +35,7 @@ export const JOB_POLL_SECONDS: NumberRule = {
 };
 export const JOB_MAX_WAIT_MINUTES: NumberRule = {
 	label: 'Job Max Wait (Minutes)',
-	min: 1,
+	min: 0.1,
 	max: 24 * 60,
 	fallback: 30,
 };
