@@ -47,7 +47,7 @@ test('defaults: one PNG image in the answer, Nano Banana 2 at 1K, aspect ratio a
 		},
 		imageCount: 1,
 		delivery: 'binary',
-		async: false,
+		job: { kind: 'off', wait: { pollIntervalMs: 5000, maxWaitMs: 1_800_000 } },
 		binaryPropertyOutput: 'data',
 		allowOtherProfiles: false,
 	});
@@ -126,25 +126,55 @@ test.each(['enhance', 'remix'] as const)(
 	},
 );
 
-describe('async and the callback URL', () => {
-	test('async asks for a job and URLs, whatever the delivery chosen; the callback URL is sent', () => {
+describe('Async Job and the callback URL', () => {
+	test('returning the job ID (true, as the old boolean option) asks for a job and URLs, whatever the delivery chosen; the callback URL is sent', () => {
 		expect(
 			read({ async: true, delivery: 'binary', callbackUrl: ' https://n8n.example.com/hook ' }),
 		).toMatchObject({
 			body: { async: true, callback_url: 'https://n8n.example.com/hook', response_mode: 'urls' },
 			delivery: 'urls',
-			async: true,
+			job: { kind: 'returnJobId' },
 		});
 		expect(read({ async: true }).body).not.toHaveProperty('callback_url');
+		expect(read({ async: 'true' }).job.kind).toBe('returnJobId');
+		expect(read({ async: 'false' }).job.kind).toBe('off');
+		expect(read({}).body).not.toHaveProperty('async');
 	});
 
-	test('a callback URL needs async and https; a blank one is ignored', () => {
+	test('waiting here asks for a job and URLs but keeps the delivery chosen (the URLs are downloaded); poll interval and max wait', () => {
+		expect(read({ async: 'wait', jobPollInterval: 2, jobMaxWait: 0.5 })).toMatchObject({
+			body: { async: true, response_mode: 'urls' },
+			delivery: 'binary',
+			job: { kind: 'waitHere', wait: { pollIntervalMs: 2000, maxWaitMs: 30_000 } },
+		});
+		expect(read({ async: 'wait' }).job.wait).toEqual({
+			pollIntervalMs: 5000,
+			maxWaitMs: 1_800_000,
+		});
+		expect(refusal({ async: 'wait', jobPollInterval: 0 })).toMatch(
+			/^Job Poll Interval \(Seconds\)/,
+		);
+		expect(refusal({ async: 'later' })).toBe(
+			'Async Job must be true, false or "wait", got "later"',
+		);
+	});
+
+	test('a callback URL needs a job whose ID is returned, and https (plain http only to this machine); a blank one is ignored', () => {
 		expect(refusal({ callbackUrl: 'https://n8n.example.com/hook' })).toBe(
-			'Callback URL only works with the Async option',
+			'Callback URL only works when Async Job is "Yes: Submit as a Job and Return Its ID"',
+		);
+		expect(refusal({ async: 'wait', callbackUrl: 'https://n8n.example.com/hook' })).toBe(
+			'Callback URL only works when Async Job is "Yes: Submit as a Job and Return Its ID"',
 		);
 		expect(refusal({ async: true, callbackUrl: 'http://n8n.example.com/hook' })).toBe(
 			'Callback URL must be an https:// URL, got "http://n8n.example.com/hook"',
 		);
+		expect(refusal({ async: true, callbackUrl: 'http://n8n.localhost/hook' })).toMatch(
+			/^Callback URL must be an https:\/\/ URL/,
+		);
+		expect(
+			read({ async: true, callbackUrl: 'http://127.0.0.1:5678/webhook/x/phota' }).body.callback_url,
+		).toBe('http://127.0.0.1:5678/webhook/x/phota');
 		expect(read({ callbackUrl: '  ' }).body).not.toHaveProperty('callback_url');
 	});
 });

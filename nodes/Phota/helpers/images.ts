@@ -123,7 +123,7 @@ export async function sendImageRequest(
 /** Phota's own 504 to a sync request: past its time limit, refunded, so it may be sent again. */
 function refundedTimeout(error: unknown): boolean {
 	const failure = failureOf(error);
-	return failure?.status === 504 && failure.jsonAnswer === true;
+	return failure?.status === 504 && failure.photaAnswer === true;
 }
 
 export interface ImageResultContext {

@@ -115,7 +115,7 @@ function billOutcomeOf(
 	const why =
 		status !== undefined ? `${status} answer` : (NETWORK_FAILURES[code ?? ''] ?? 'no answer');
 	if (earlierMayHaveRun) return { kind: 'unknown', why };
-	if (status === 504 && failure.jsonAnswer && safety === 'paid') {
+	if (status === 504 && failure.photaAnswer && safety === 'paid') {
 		return { kind: 'notBilled', why: 'refunded (504, past the sync time limit)' };
 	}
 	if (status === 504) return { kind: 'unknown', why };
@@ -204,11 +204,16 @@ function sortAnswer<T>(answer: Answer<T>, sorting: Sorting): AttemptResult<T> {
 				failure: {
 					status,
 					retryAfterHeader: headers['retry-after'],
-					jsonAnswer: isObject(decodeBody(answer.errorBody)),
+					photaAnswer: isPhotaErrorBody(decodeBody(answer.errorBody)),
 				},
 				error: photaHttpError(node, status, answer, facts),
 			};
 	}
+}
+
+/** Phota's error answers carry `detail` (its words) or `code`; a gateway's JSON has neither. */
+function isPhotaErrorBody(body: unknown): boolean {
+	return isObject(body) && ('detail' in body || 'code' in body);
 }
 
 /**

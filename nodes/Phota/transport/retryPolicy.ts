@@ -50,8 +50,11 @@ export interface FailureFacts {
 	/** Node.js / axios error code (ECONNRESET, ECONNREFUSED, ETIMEDOUT, ECONNABORTED...). */
 	code?: string;
 	retryAfterHeader?: string;
-	/** The error answer is JSON (Phota's own), not a proxy's or gateway's page. */
-	jsonAnswer?: boolean;
+	/**
+	 * The error answer is Phota's own: JSON with its `detail` or `code`, not a proxy's or gateway's
+	 * page (which may be JSON too, e.g. `{"message": "Endpoint request timed out"}`).
+	 */
+	photaAnswer?: boolean;
 }
 
 /** Phota answered with a success status but the answer could not be read: the request ran. */
