@@ -224,6 +224,8 @@ describe('Phota Trigger: a finished job starts the workflow', () => {
 	test('a download that fails keeps its item, with download_error: a paid result is never dropped', async () => {
 		const document = await finishedJob('A lighthouse at dusk');
 		env.sim.faults.add({ route: 'GET /files/:name', kind: 'status', status: 404, times: 1 });
+		// The second image is cut off midway, twice (a resend is tried once): no truncated file.
+		env.sim.faults.add({ route: 'GET /files/:name', kind: 'cut', afterProcessing: true, times: 2 });
 
 		const { call, items } = await deliver(photaTriggerNode(), signed(document));
 
@@ -236,8 +238,15 @@ describe('Phota Trigger: a finished job starts the workflow', () => {
 			file_name: null,
 		});
 		expect(items[0].binary).toBeUndefined();
-		expect(items[1].json.download_error).toBeUndefined();
-		expect(sniffImage(await bytesOf(items[1]))).toBe('jpeg');
+		expect(items[1].json).toMatchObject({
+			image_number: 2,
+			download_error: expect.stringMatching(/^the download failed: .*aborted/),
+		});
+		expect(items[1].binary).toBeUndefined();
+		expect(env.sim.log.count('GET /files/:name')).toBe(3);
+		// Both URLs stay usable for 24 hours: a later node can fetch them again.
+		const again = await fetch(document.result!.download_urls[1]);
+		expect(sniffImage(Buffer.from(await again.arrayBuffer()))).toBe('jpeg');
 	});
 
 	test('failed: one item with error { code, detail } and profile_ids []', async () => {

@@ -81,7 +81,10 @@ async function downloadOnce(
 		const binary = await this.helpers.prepareBinaryData(raw.body, fileName, mimeType);
 		return { binary, fileName, mimeType };
 	} catch (error) {
-		return { error: `the download failed: ${messageOf(error)}`, retry: true };
+		const reason = abort.signal.aborted
+			? `it took longer than ${DOWNLOAD_TIMEOUT_MS / 1000} s`
+			: messageOf(error);
+		return { error: `the download failed: ${reason}`, retry: true };
 	} finally {
 		disarm();
 	}
