@@ -474,7 +474,11 @@ describe('Phota Trigger: the webhook secret', () => {
 			signed(jobDocument(), { signature: 'ab'.repeat(32) }),
 			credentials,
 		);
-		expectRefused(garbage.call, 401, /not read again from Phota: it was, less than 30 s ago/);
+		expectRefused(
+			garbage.call,
+			401,
+			/not read again from Phota: the last re-read was less than 30 s ago/,
+		);
 		expect(secretReads()).toBe(readsBefore + 1);
 
 		// Half a minute later a mismatch may read it again (once).
@@ -488,7 +492,7 @@ describe('Phota Trigger: the webhook secret', () => {
 				signed(jobDocument(), { signature: 'cd'.repeat(32) }),
 				credentials,
 			);
-			expectRefused(again.call, 401, /nor the secret read again from Phota/);
+			expectRefused(again.call, 401, /nor the secret just read again from Phota/);
 			expect(secretReads()).toBe(readsBefore + 2);
 		} finally {
 			clock.mockRestore();

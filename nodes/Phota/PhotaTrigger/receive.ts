@@ -68,8 +68,8 @@ async function checkSignature(
 	if (sourceName === 'secretCredential') return { kind: 'mismatch', note: '' };
 	const note =
 		fresher === undefined
-			? ` (not read again from Phota: it was, less than ${REREAD_INTERVAL_MS / 1000} s ago)`
-			: ' (nor the secret read again from Phota)';
+			? ` (not read again from Phota: the last re-read was less than ${REREAD_INTERVAL_MS / 1000} s ago)`
+			: ' (nor the secret just read again from Phota)';
 	return { kind: 'mismatch', note };
 }
 
@@ -107,8 +107,9 @@ export async function receiveCallback(this: IWebhookFunctions): Promise<IWebhook
 	}
 
 	const parsed = parseJobDocument(raw);
-	if (!parsed.ok)
+	if (!parsed.ok) {
 		return refuse(400, parsed.reason, { error: 'bad request', detail: parsed.reason });
+	}
 	const { document } = parsed;
 	if (UNFINISHED_STATUSES.includes(document.status)) {
 		return answer(200, { received: true, started: false, reason: 'the job is not finished' });
