@@ -44,6 +44,8 @@ import { recordArtifact, recordKeys } from './leakCheck';
 import { runListSearch } from './listSearch';
 import { removeUserFolder, userFolder } from './n8nEnv';
 import { collectN8nLog } from './testLog';
+import type { WebhookCall, WebhookRequest } from './webhook';
+import { callWebhook } from './webhook';
 import { LoadedTypes, additionalDataWith, stub } from './n8nRuntime';
 import {
 	AuthenticatedGetNode,
@@ -68,6 +70,8 @@ export interface RunOptions {
 	credentials?: Record<string, ICredentialDataDecryptedObject>;
 	/** Cancels the execution this many ms after it starts (like Stop in the n8n UI). */
 	cancelAfterMs?: number;
+	/** The start node's input: a trigger's items, as a webhook's `workflowData` (webhook.ts). */
+	startData?: INodeExecutionData[][];
 }
 
 export interface RunResult {
@@ -180,7 +184,9 @@ export class N8nHarness {
 		if (!startNode) throw new Error('Workflow has no start node');
 		const runExecutionData: IRunExecutionData = createRunExecutionData({
 			executionData: {
-				nodeExecutionStack: [{ node: startNode, data: { main: [[{ json: {} }]] }, source: null }],
+				nodeExecutionStack: [
+					{ node: startNode, data: { main: options.startData ?? [[{ json: {} }]] }, source: null },
+				],
 			},
 		});
 
@@ -242,6 +248,15 @@ export class N8nHarness {
 			credentials,
 			filter,
 		);
+	}
+
+	/** Calls a webhook node's `webhook()` the way n8n's webhook server does (webhook.ts). */
+	async webhook(
+		node: INode,
+		request: WebhookRequest,
+		credentials: Record<string, ICredentialDataDecryptedObject>,
+	): Promise<WebhookCall> {
+		return await callWebhook(this.types, this.credentialsHelper, node, request, credentials);
 	}
 
 	/** Bytes of an output binary, wherever the binary data mode stored them. */

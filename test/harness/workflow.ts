@@ -13,6 +13,7 @@ import { HARNESS_NODE_PREFIX } from './testNodes';
 
 export const PHOTA_NODE_TYPE = `${PACKAGE_NAME}.phota`;
 export const WAIT_NODE_TYPE = `${PACKAGE_NAME}.waitForProfileReady`;
+export const TRIGGER_NODE_TYPE = `${PACKAGE_NAME}.photaTrigger`;
 
 let nodeCounter = 0;
 
@@ -68,6 +69,17 @@ export function photaNode(parameters: INodeParameters, options: NodeOptions = {}
 
 export function waitNode(parameters: INodeParameters, options: NodeOptions = {}): INode {
 	return node(WAIT_NODE_TYPE, parameters, { name: 'Wait for Profile Ready', ...options });
+}
+
+/** The Phota Trigger; with a typed-in secret it names the Phota Webhook Secret credential. */
+export function photaTriggerNode(
+	parameters: INodeParameters = {},
+	options: NodeOptions = {},
+): INode {
+	const trigger = node(TRIGGER_NODE_TYPE, parameters, { name: 'Phota Trigger', ...options });
+	if (parameters.secretSource !== 'secretCredential') return trigger;
+	const credentials = { photaWebhookSecretApi: { id: 'cred-2', name: 'Phota webhook secret' } };
+	return { ...trigger, credentials };
 }
 
 /** Connects the nodes one after the other on their first output. */
