@@ -1,5 +1,5 @@
 /**
- * What the editor shows, pinned: both nodes' and the credential's descriptions as n8n reads them.
+ * What the editor shows, pinned: the three nodes' and the two credentials' descriptions as n8n reads them.
  * A refactor must leave this file's fixture untouched; a change a user should see is made on
  * purpose with `PHOTA_UPDATE_DESCRIPTIONS=1 npx jest test/unit/descriptions.test.ts`, and the
  * fixture's diff is then reviewed with the change.
@@ -8,7 +8,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { PhotaApi } from '../../credentials/PhotaApi.credentials';
+import { PhotaWebhookSecretApi } from '../../credentials/PhotaWebhookSecretApi.credentials';
 import { Phota } from '../../nodes/Phota/Phota.node';
+import { PhotaTrigger } from '../../nodes/Phota/PhotaTrigger/PhotaTrigger.node';
 import { WaitForProfileReady } from '../../nodes/Phota/WaitForProfileReady/WaitForProfileReady.node';
 
 const FIXTURE = path.join(__dirname, 'fixtures', 'descriptions.json');
@@ -19,6 +21,8 @@ test('the node and credential descriptions are the ones pinned in fixtures/descr
 			phota: new Phota().description,
 			wait: new WaitForProfileReady().description,
 			cred: new PhotaApi(),
+			trigger: new PhotaTrigger().description,
+			webhookSecretCred: new PhotaWebhookSecretApi(),
 		},
 		null,
 		1,

@@ -40,7 +40,7 @@ export class PhotaTrigger implements INodeType {
 		properties: [
 			{
 				displayName:
-					"Copy this node's Production URL (Webhook URLs, above) into the Callback URL option of a Phota image operation run with Async (Return Job ID) on; it listens while this workflow is active. Phota only calls https:// URLs: if n8n runs on plain http behind a proxy, set n8n's WEBHOOK_URL environment variable to the public https:// address, so that the URL shown is the one to paste.",
+					"Copy this node's Production URL (Webhook URLs, above) into the Callback URL option of a Phota image operation whose Async Job is set to return the job ID; it listens while this workflow is active. Phota only calls https:// URLs: if n8n runs on plain http behind a proxy, set n8n's WEBHOOK_URL environment variable to the public https:// address, so that the URL shown is the one to paste.",
 				name: 'callbackUrlNotice',
 				type: 'notice',
 				default: '',

@@ -4,7 +4,7 @@
  */
 import type { IBinaryData, IDataObject, INodeExecutionData, IWebhookFunctions } from 'n8n-workflow';
 
-import { declaredImageType, outputMimeType } from '../helpers/images';
+import { declaredImageType, outputMimeType } from '../helpers/mimeTypes';
 import { discardBody, isBodyStream, normaliseHeaders } from '../transport/answer';
 import type { RawResponse } from '../transport/answer';
 import { messageOf } from '../transport/errorWording';
