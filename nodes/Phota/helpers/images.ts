@@ -2,7 +2,12 @@
  * Image requests and their answers: sending one (sync, or as a job: imageJobs.ts), the output items
  * that hold a result's images, and the hint about items sent without a profile.
  */
-import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	INodeExecutionData,
+	IWebhookFunctions,
+} from 'n8n-workflow';
 
 import type { BodyStream, RunRequests } from '../transport';
 import { downloadSignedUrl, failureOf, photaApiRequest } from '../transport';
@@ -126,6 +131,9 @@ function refundedTimeout(error: unknown): boolean {
 	return failure?.status === 504 && failure.photaAnswer === true;
 }
 
+/** A node's run, or the Phota Trigger's webhook (a job's images as its callback brought them). */
+type ImageOutputContext = IExecuteFunctions | IWebhookFunctions;
+
 export interface ImageResultContext {
 	operation: ImageEndpoint | 'job';
 	profileIds: string[];
@@ -134,7 +142,8 @@ export interface ImageResultContext {
 	/** Download each URL into a binary file (otherwise URLs only). */
 	downloadUrls: boolean;
 	itemIndex: number;
-	requests: RunRequests;
+	/** The run the downloads belong to (none for the trigger: its downloads are its only requests). */
+	requests?: RunRequests;
 	extraJson?: IDataObject;
 }
 
@@ -146,7 +155,7 @@ type BinarySource = Parameters<IExecuteFunctions['helpers']['prepareBinaryData']
  * and the reason, so a result that was paid for is never dropped.
  */
 export async function imageResultItems(
-	this: IExecuteFunctions,
+	this: ImageOutputContext,
 	result: ImageResponse,
 	context: ImageResultContext,
 ): Promise<INodeExecutionData[]> {
@@ -240,7 +249,7 @@ function isNodeStream(body: BodyStream): body is BodyStream & BinarySource {
 
 /** An output item holding one image; a stream goes to n8n's binary store without being buffered here. */
 async function binaryItem(
-	this: IExecuteFunctions,
+	this: ImageOutputContext,
 	data: BinarySource,
 	mimeType: string,
 	baseName: string,

@@ -4,12 +4,16 @@ import type {
 	IExecuteFunctions,
 	ILoadOptionsFunctions,
 	INode,
+	IWebhookFunctions,
 } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import { messageOf } from './errorWording';
 
 export const CREDENTIAL_TYPE = 'photaApi';
+
+/** Where Phota is called from: a node's run, a list search, or the trigger's webhook (downloads). */
+export type PhotaContext = IExecuteFunctions | ILoadOptionsFunctions | IWebhookFunctions;
 
 /**
  * How long a node run keeps the credential it read. Reading a credential is, in n8n, a database
@@ -37,7 +41,7 @@ export class CredentialCache {
 	private entry?: { read: Promise<ICredentialDataDecryptedObject>; at: number };
 
 	async data(
-		context: IExecuteFunctions | ILoadOptionsFunctions,
+		context: PhotaContext,
 	): Promise<ICredentialDataDecryptedObject> {
 		if (!this.entry || Date.now() - this.entry.at > CREDENTIAL_REUSE_MS) {
 			const fresh = {
@@ -56,7 +60,7 @@ export class CredentialCache {
 
 /** The node's Phota credential and its checked Base URL, read through the run's `cache`. */
 export async function credentialOf(
-	context: IExecuteFunctions | ILoadOptionsFunctions,
+	context: PhotaContext,
 	cache: CredentialCache,
 	itemIndex?: number,
 ): Promise<CredentialRead> {

@@ -1,4 +1,4 @@
-import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, IWebhookFunctions } from 'n8n-workflow';
 
 import type {
 	Answer,
@@ -158,7 +158,7 @@ function redirectTarget(
  * to Phota's storage, not its API: Parallel Requests does not count them.
  */
 export async function downloadSignedUrl<R>(
-	this: IExecuteFunctions,
+	this: IExecuteFunctions | IWebhookFunctions,
 	url: string,
 	itemIndex: number,
 	requests: RunRequests | undefined,

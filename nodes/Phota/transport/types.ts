@@ -1,9 +1,4 @@
-import type {
-	IDataObject,
-	IExecuteFunctions,
-	IHttpRequestMethods,
-	ILoadOptionsFunctions,
-} from 'n8n-workflow';
+import type { IDataObject, IHttpRequestMethods } from 'n8n-workflow';
 
 import type { AnswerEncoding } from './answer';
 import type { RunBill } from './bill';
@@ -12,7 +7,7 @@ import type { RequestLimiter } from './limiter';
 import type { LostRun } from './limiter';
 import type { ResendSafety, RetryPolicy } from './retryPolicy';
 
-export type PhotaContext = IExecuteFunctions | ILoadOptionsFunctions;
+export type { PhotaContext } from './credential';
 
 /** What all the requests of one node run share; created where the run starts and passed down. */
 export interface RunRequests {
