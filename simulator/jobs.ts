@@ -70,6 +70,9 @@ function jobDocument(state: SimState, job: StoredJob) {
 	return {
 		job_id: job.id,
 		status,
+		// ASSUMPTION (§9.9: the job schema is unpublished): the client's idempotency key is echoed back,
+		// null when none was sent, so a callback can be matched to the item that asked for it.
+		client_request_id: job.clientRequestId ?? null,
 		result: status === 'succeeded' ? job.result : null,
 		error:
 			status === 'failed'
