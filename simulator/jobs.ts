@@ -10,12 +10,13 @@ import type { SimJob, SimState, StoredJob } from './state';
 
 /** Every job with its status now (sim.jobs()). */
 export function jobViews(state: SimState): SimJob[] {
+	finishDueJobs(state);
 	return [...state.jobStore.values()].map((job) => ({ ...job, status: jobStatus(state, job) }));
 }
 
 /**
- * An async image request: charged once, answered 202 with the job. A repeated client_request_id of
- * the same key gets the existing job back, uncharged.
+ * An async image request: charged once, answered 202 with the job, which runs `runningMs` after its
+ * queued phase. A repeated client_request_id of the same key gets the existing job back, uncharged.
  */
 export function submitJob(
 	state: SimState,
@@ -23,6 +24,7 @@ export function submitJob(
 	endpoint: string,
 	result: SimJob['result'],
 	cost: number,
+	runningMs: number,
 ): Reply {
 	const clientRequestId = call.body.client_request_id as string | undefined;
 	if (clientRequestId) {
@@ -37,10 +39,12 @@ export function submitJob(
 	}
 	charge(state, call, cost);
 	const id = `job_${randomBytes(6).toString('hex')}`;
-	const job = {
+	const job: StoredJob = {
 		id,
 		endpoint,
 		createdAt: state.now(),
+		phasesMs: { queued: state.settings.jobPhasesMs.queued, running: runningMs },
+		finishedAt: null,
 		clientRequestId,
 		callbackUrl: call.body.callback_url as string | undefined,
 		fail: ((call.body.prompt ?? '') as string).includes('__JOB_FAIL__'),
@@ -50,18 +54,28 @@ export function submitJob(
 	};
 	state.jobStore.set(id, job);
 	if (job.fail) refund(state, call.apiKey, cost);
-	if (job.callbackUrl) {
-		const { queued, running } = state.settings.jobPhasesMs;
-		state.schedule(() => deliverDueCallbacks(state), queued + running + 5);
-	}
+	scheduleFinish(state, job);
 	return { status: 202, body: { job_id: id, poll_url: `${API_PREFIX}/jobs/${id}` } };
+}
+
+/** When the job's running phase ends, on the simulator's clock. */
+function finishTime(job: StoredJob): number {
+	return job.createdAt + job.phasesMs.queued + job.phasesMs.running;
+}
+
+/** A timer at the job's finish time (sim.advanceClock finishes it earlier if the clock passes it). */
+function scheduleFinish(state: SimState, job: StoredJob): void {
+	// A timer may fire a millisecond before Date.now() reaches its time: then it waits again.
+	state.schedule(
+		() => (state.now() < finishTime(job) ? scheduleFinish(state, job) : finishDueJobs(state)),
+		Math.max(0, finishTime(job) - state.now()),
+	);
 }
 
 function jobStatus(state: SimState, job: StoredJob): string {
 	const elapsed = state.now() - job.createdAt;
-	const { queued, running } = state.settings.jobPhasesMs;
-	if (elapsed < queued) return 'queued';
-	if (elapsed < queued + running) return 'running';
+	if (elapsed < job.phasesMs.queued) return 'queued';
+	if (elapsed < job.phasesMs.queued + job.phasesMs.running) return 'running';
 	return job.fail ? 'failed' : 'succeeded';
 }
 
@@ -83,20 +97,23 @@ function jobDocument(state: SimState, job: StoredJob) {
 
 /** GET /jobs/:id */
 export function getJob(state: SimState, call: Call): Reply {
+	finishDueJobs(state);
 	const job = state.jobStore.get(call.params[0]);
 	if (!job || job.apiKey !== call.apiKey)
 		throw httpError(404, call.requestId, 'NOT_FOUND', `Job ${call.params[0]} not found.`);
 	return { status: 200, body: jobDocument(state, job) };
 }
 
-/** Sends the callback of every finished job that has one and was not called back yet. */
-export function deliverDueCallbacks(state: SimState): void {
-	if (state.settings.dropCallbacks) return;
+/**
+ * Records the finish of every job whose running phase is over (finishedAt: its nominal end on the
+ * simulator's clock) and sends its callback, if it has one, at once.
+ */
+export function finishDueJobs(state: SimState): void {
 	for (const job of state.jobStore.values()) {
-		if (!job.callbackUrl || state.callbacksSent.has(job.id)) continue;
-		if (!['succeeded', 'failed'].includes(jobStatus(state, job))) continue;
-		state.callbacksSent.add(job.id);
-		void deliverCallback(state, job, state.settings.callbackRetries);
+		if (job.finishedAt !== null || state.now() < finishTime(job)) continue;
+		job.finishedAt = finishTime(job);
+		if (job.callbackUrl && !state.settings.dropCallbacks)
+			void deliverCallback(state, job, state.settings.callbackRetries);
 	}
 }
 

@@ -25,7 +25,7 @@ import {
 	send,
 } from './http';
 import { serveFile } from './imageEndpoints';
-import { deliverDueCallbacks, jobViews } from './jobs';
+import { finishDueJobs, jobViews } from './jobs';
 import type { LoggedRequest, RequestLog } from './log';
 import { profileViews } from './profiles';
 import { routeApiRequest } from './routes';
@@ -113,7 +113,7 @@ export class PhotaSimulator {
 
 	advanceClock(ms: number): void {
 		this.state.clockOffset += ms;
-		deliverDueCallbacks(this.state);
+		finishDueJobs(this.state);
 	}
 
 	reset(): void {

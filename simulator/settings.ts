@@ -53,10 +53,15 @@ export interface SimulatorSettings {
 	 * routes. A route's `{ min, max }` draws each request's time uniformly from that range; with
 	 * `spread: 'even'` the draws cover the range evenly in a scrambled order (a golden-ratio
 	 * sequence per route), so a run of N requests averages the middle of the range within
-	 * (max − min) / N, where random draws stray by about (max − min) / (3.5 √N).
+	 * (max − min) / N, where random draws stray by about (max − min) / (3.5 √N). An async image
+	 * request is answered at once and its job runs for the route's drawn latency instead (a route's
+	 * entry, or the one number when above 0; jobPhasesMs.running otherwise).
 	 */
 	latencyMs: number | Record<string, number | LatencyRange>;
-	/** A sync image request whose latency exceeds this gets 504 and a refund (prompt __TIMEOUT__ forces it). */
+	/**
+	 * A sync image request whose latency exceeds this gets 504 and a refund (prompt __TIMEOUT__ forces
+	 * it). ASSUMPTION (§3.4: async jobs get a longer budget): async jobs have no limit.
+	 */
 	syncTimeLimitMs?: number;
 	/** Prepaid credit per API key (null = unlimited); 402 when a request costs more than is left. */
 	creditBalance: number | null;
@@ -103,7 +108,10 @@ export interface SimulatorSettings {
 	transferEncoding: 'content-length' | 'chunked';
 	/** ASSUMPTION (not documented): gzip JSON answers when the request sends Accept-Encoding: gzip. */
 	gzip: boolean;
-	/** ASSUMPTION (§9.9): job lifecycle queued → running → succeeded | failed on this clock. */
+	/**
+	 * ASSUMPTION (§9.9): job lifecycle queued → running → succeeded | failed on this clock. `running`
+	 * applies when settings.latencyMs gives the route no latency. A job keeps the phases it started with.
+	 */
 	jobPhasesMs: { queued: number; running: number };
 	webhookSecret: string;
 	callbackRetries: number;

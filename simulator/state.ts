@@ -62,6 +62,10 @@ export interface SimJob {
 	id: string;
 	endpoint: string;
 	createdAt: number;
+	/** Its queued phase (settings.jobPhasesMs) and running phase (the route's latency, if set). */
+	phasesMs: { queued: number; running: number };
+	/** When it finished on the simulator's clock (createdAt + both phases); null until then. */
+	finishedAt: number | null;
 	clientRequestId?: string;
 	callbackUrl?: string;
 	fail: boolean;
@@ -99,7 +103,6 @@ export class SimState {
 	profileCount = 0;
 	readonly profileStore = new Map<string, StoredProfile>();
 	readonly jobStore = new Map<string, StoredJob>();
-	readonly callbacksSent = new Set<string>();
 	readonly files = new Map<string, StoredFile>();
 	/** Credits charged per API key. */
 	readonly spent = new Map<string, number>();
@@ -151,7 +154,6 @@ export class SimState {
 		this.profileCount = 0;
 		this.profileStore.clear();
 		this.jobStore.clear();
-		this.callbacksSent.clear();
 		this.files.clear();
 		this.spent.clear();
 		this.rateWindow = [];

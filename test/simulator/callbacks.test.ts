@@ -118,3 +118,57 @@ describe('the job document', () => {
 		});
 	});
 });
+
+describe('how long a job runs', () => {
+	test("the route's latency range is the running phase; finishedAt records its end; the callback comes then", async () => {
+		sim.settings.latencyMs = { 'POST /generate': { min: 150, max: 250 } };
+		const startedAt = Date.now();
+		const { status, json } = await submit(receiver.url);
+		expect(status).toBe(202);
+		// Answered at once: the latency is the job's, not the submission's.
+		expect(Date.now() - startedAt).toBeLessThan(150);
+		const [job] = sim.jobs();
+		expect(job).toMatchObject({ id: json.job_id, finishedAt: null });
+		expect(job.phasesMs.queued).toBe(20);
+		expect(job.phasesMs.running).toBeGreaterThanOrEqual(150);
+		expect(job.phasesMs.running).toBeLessThan(250);
+
+		const [received] = await receiver.waitFor(1);
+		const finishedAt = job.createdAt + 20 + job.phasesMs.running;
+		expect(sim.jobs()[0].finishedAt).toBe(finishedAt);
+		expect(received.at).toBeGreaterThanOrEqual(finishedAt);
+		expect(received.at - finishedAt).toBeLessThan(500);
+		const { jobs } = (await (await fetch(`${sim.origin}/__sim/jobs`)).json()) as {
+			jobs: Array<Record<string, unknown>>;
+		};
+		expect(jobs[0]).toMatchObject({ id: json.job_id, finishedAt });
+	});
+
+	test("another route's latency does not apply (jobPhasesMs.running does); one number above 0 applies to all", async () => {
+		sim.settings.latencyMs = { 'POST /edit': 5000 };
+		await submit(undefined);
+		sim.settings.latencyMs = 70;
+		await submit(undefined);
+		sim.settings.latencyMs = 0;
+		await submit(undefined);
+		expect(sim.jobs().map((job) => job.phasesMs.running)).toEqual([40, 70, 40]);
+	});
+
+	test('the sync time limit does not apply to an async job', async () => {
+		sim.settings.syncTimeLimitMs = 100;
+		sim.settings.latencyMs = { 'POST /generate': 150 };
+		expect((await call('POST', '/generate', { prompt: 'sync' })).status).toBe(504);
+		const { json } = await submit(receiver.url);
+		const [received] = await receiver.waitFor(1);
+		expect(JSON.parse(received.body)).toMatchObject({ job_id: json.job_id, status: 'succeeded' });
+	});
+
+	test('moving the clock past a job finishes it and sends its callback at once', async () => {
+		sim.settings.jobPhasesMs = { queued: 60_000, running: 60_000 };
+		const { json } = await submit(receiver.url);
+		sim.advanceClock(120_000);
+		const [received] = await receiver.waitFor(1);
+		expect(sim.jobs()[0].finishedAt).not.toBeNull();
+		expect(JSON.parse(received.body)).toMatchObject({ job_id: json.job_id, status: 'succeeded' });
+	});
+});
