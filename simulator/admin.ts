@@ -5,7 +5,7 @@ import type { Reply } from './http';
 import { parseJson } from './http';
 import type { RequestLog } from './log';
 import type { SimulatorSettings } from './settings';
-import type { SimJob, SimProfile } from './state';
+import type { CallbackRecord, SimJob, SimProfile } from './state';
 
 /** What the admin endpoints control: the simulator (server.ts's PhotaSimulator) as seen from here. */
 export interface SimulatorControls {
@@ -17,6 +17,7 @@ export interface SimulatorControls {
 	now(): number;
 	profiles(): SimProfile[];
 	jobs(): SimJob[];
+	callbacks(): CallbackRecord[];
 }
 
 export function adminReply(
@@ -65,6 +66,8 @@ export function adminReply(
 				status: 200,
 				body: { jobs: sim.jobs().map(({ apiKey: _apiKey, ...rest }) => rest) },
 			};
+		case 'GET /__sim/callbacks':
+			return { status: 200, body: { callbacks: sim.callbacks() } };
 		default:
 			return { status: 404, body: { detail: `Unknown admin endpoint ${key}` } };
 	}

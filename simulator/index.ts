@@ -5,7 +5,7 @@ export { RequestLog, maxOpenAtOnce, openUntil } from './log';
 export type { FaultKind, FaultSpec } from './faultInjector';
 export { FAULT_KINDS, FaultInjector } from './faultInjector';
 export { API_PREFIX } from './http';
-export type { OtherHostRequest, SimJob, SimProfile } from './state';
+export type { CallbackRecord, OtherHostRequest, SimJob, SimProfile } from './state';
 export { OtherHost } from './state';
 export type { StartOptions } from './server';
 export { PhotaSimulator, startSimulator } from './server';

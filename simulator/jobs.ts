@@ -1,9 +1,8 @@
 /** Async image jobs: submission (202), GET /jobs/:id and signed callbacks when a job finishes. */
-import { createHmac, randomBytes } from 'node:crypto';
-
-import { request as undiciRequest } from 'undici';
+import { randomBytes } from 'node:crypto';
 
 import { charge, refund } from './billing';
+import { deliverCallback } from './callbacks';
 import type { Call, Reply } from './http';
 import { API_PREFIX, httpError } from './http';
 import type { SimJob, SimState, StoredJob } from './state';
@@ -113,29 +112,6 @@ export function finishDueJobs(state: SimState): void {
 		if (job.finishedAt !== null || state.now() < finishTime(job)) continue;
 		job.finishedAt = finishTime(job);
 		if (job.callbackUrl && !state.settings.dropCallbacks)
-			void deliverCallback(state, job, state.settings.callbackRetries);
-	}
-}
-
-async function deliverCallback(
-	state: SimState,
-	job: StoredJob,
-	retriesLeft: number,
-): Promise<void> {
-	const payload = JSON.stringify(jobDocument(state, job));
-	const signature = createHmac('sha256', state.settings.webhookSecret)
-		.update(payload)
-		.digest('hex');
-	try {
-		const response = await undiciRequest(job.callbackUrl as string, {
-			method: 'POST',
-			headers: { 'content-type': 'application/json', 'x-phota-signature': signature },
-			body: payload,
-		});
-		await response.body.dump();
-		if (response.statusCode >= 300 && retriesLeft > 0)
-			await deliverCallback(state, job, retriesLeft - 1);
-	} catch {
-		if (retriesLeft > 0) await deliverCallback(state, job, retriesLeft - 1);
+			void deliverCallback(state, job, jobDocument(state, job));
 	}
 }

@@ -31,7 +31,7 @@ import { profileViews } from './profiles';
 import { routeApiRequest } from './routes';
 import type { SimulatorSettings } from './settings';
 import { defaultSettings } from './settings';
-import type { OtherHost, SimJob, SimProfile } from './state';
+import type { CallbackRecord, OtherHost, SimJob, SimProfile } from './state';
 import { SimState } from './state';
 
 const IMAGE_ROUTES = new Set(['POST /edit', 'POST /generate', 'POST /enhance', 'POST /remix']);
@@ -128,6 +128,11 @@ export class PhotaSimulator {
 		return jobViews(this.state);
 	}
 
+	/** Every POST of a callback so far, oldest first (docs/simulator.md, "Callbacks"). */
+	callbacks(): CallbackRecord[] {
+		return this.state.callbackRecords.map((record) => ({ ...record }));
+	}
+
 	/** Credits charged to `apiKey` so far. */
 	spentBy(apiKey: string): number {
 		return this.state.spent.get(apiKey) ?? 0;
@@ -135,6 +140,7 @@ export class PhotaSimulator {
 
 	async close(): Promise<void> {
 		this.state.clearTimers();
+		this.state.stopCallbacks();
 		for (const socket of this.sockets) socket.destroy();
 		await Promise.all(
 			[this.server, this.otherServer].map(

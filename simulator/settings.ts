@@ -113,8 +113,13 @@ export interface SimulatorSettings {
 	 * applies when settings.latencyMs gives the route no latency. A job keeps the phases it started with.
 	 */
 	jobPhasesMs: { queued: number; running: number };
+	/** GET /webhook-secret and the callbacks' X-Phota-Signature; a change applies at once. */
 	webhookSecret: string;
+	/** ASSUMPTION (§9.10): retries of a callback answered non-2xx or not answered (connection error). */
 	callbackRetries: number;
+	/** The pause before each retry. */
+	callbackRetryDelayMs: number;
+	/** No callback is sent at all (tests that the client falls back to polling). */
 	dropCallbacks: boolean;
 }
 
@@ -150,6 +155,7 @@ export function defaultSettings(): SimulatorSettings {
 		jobPhasesMs: { queued: 200, running: 800 },
 		webhookSecret: 'whsec_test_phota_simulator',
 		callbackRetries: 2,
+		callbackRetryDelayMs: 1000,
 		dropCallbacks: false,
 	};
 }

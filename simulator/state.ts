@@ -79,6 +79,24 @@ export interface SimJob {
 	cost: number;
 }
 
+/** One POST of a job's callback (sim.callbacks(), GET /__sim/callbacks). The secret is never recorded. */
+export interface CallbackRecord {
+	jobId: string;
+	url: string;
+	/** 1 for the first POST of the job's callback, then 2, 3… for its retries. */
+	attempt: number;
+	/** When it was sent, on the simulator's clock. */
+	sentAt: number;
+	/** The receiver's answer, once it came (any status; only 2xx counts as delivered). */
+	answeredStatus?: number;
+	/** When the answer came, or the error. */
+	answeredAt?: number;
+	/** Why no answer came (connection refused, reset…), instead of answeredStatus. */
+	error?: string;
+	/** The X-Phota-Signature header sent. */
+	signature?: string;
+}
+
 /** Profiles and jobs are stored without their status: it follows from the clock when asked. */
 export type StoredProfile = Omit<SimProfile, 'status'>;
 export type StoredJob = Omit<SimJob, 'status'>;
@@ -103,6 +121,9 @@ export class SimState {
 	profileCount = 0;
 	readonly profileStore = new Map<string, StoredProfile>();
 	readonly jobStore = new Map<string, StoredJob>();
+	readonly callbackRecords: CallbackRecord[] = [];
+	/** Aborted by reset() and close(): deliveries under way stop and record nothing more. */
+	callbackRun = new AbortController();
 	readonly files = new Map<string, StoredFile>();
 	/** Credits charged per API key. */
 	readonly spent = new Map<string, number>();
@@ -145,7 +166,15 @@ export class SimState {
 		this.timers.clear();
 	}
 
-	/** Back to the settings it started with, no profiles, jobs, files, charges, log or faults. */
+	stopCallbacks(): void {
+		this.callbackRun.abort();
+		this.callbackRun = new AbortController();
+	}
+
+	/**
+	 * Back to the settings it started with, no profiles, jobs, callbacks under way or recorded, files,
+	 * charges, log or faults.
+	 */
 	reset(): void {
 		this.settings = { ...this.initialSettings };
 		this.log.clear();
@@ -154,6 +183,8 @@ export class SimState {
 		this.profileCount = 0;
 		this.profileStore.clear();
 		this.jobStore.clear();
+		this.stopCallbacks();
+		this.callbackRecords.length = 0;
 		this.files.clear();
 		this.spent.clear();
 		this.rateWindow = [];

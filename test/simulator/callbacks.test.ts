@@ -3,6 +3,7 @@
  * finishes, signed deliveries with retries, and the callback faults. The receiver is a plain
  * node:http server on a free loopback port that checks the HMAC itself.
  */
+import { createHmac } from 'node:crypto';
 import type { IncomingHttpHeaders, Server } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -34,6 +35,14 @@ async function call(method: string, path: string, body?: unknown) {
 	});
 	const text = await response.text();
 	return { status: response.status, json: JSON.parse(text) as Record<string, any>, text };
+}
+
+async function admin(method: string, path: string, body?: unknown) {
+	const response = await fetch(`${sim.origin}${path}`, {
+		method,
+		body: body === undefined ? undefined : JSON.stringify(body),
+	});
+	return { status: response.status, json: (await response.json()) as Record<string, any> };
 }
 
 function submit(callbackUrl: string | undefined, extra: Record<string, unknown> = {}) {
@@ -98,6 +107,19 @@ class Receiver {
 }
 
 const pause = async (ms: number) => await new Promise((resolve) => setTimeout(resolve, ms));
+
+function hmac(secret: string, body: string): string {
+	return createHmac('sha256', secret).update(body).digest('hex');
+}
+
+/** A loopback URL nothing listens on (a port just freed). */
+async function closedUrl(): Promise<string> {
+	const server = createServer();
+	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+	const { port } = server.address() as AddressInfo;
+	await new Promise<void>((resolve) => server.close(() => resolve()));
+	return `http://127.0.0.1:${port}/phota`;
+}
 
 let receiver: Receiver;
 beforeEach(async () => {
@@ -170,5 +192,114 @@ describe('how long a job runs', () => {
 		const [received] = await receiver.waitFor(1);
 		expect(sim.jobs()[0].finishedAt).not.toBeNull();
 		expect(JSON.parse(received.body)).toMatchObject({ job_id: json.job_id, status: 'succeeded' });
+	});
+});
+
+describe('delivery', () => {
+	test('the body is the job document of GET /jobs, signed with the secret; the POST is recorded', async () => {
+		const { json } = await submit(receiver.url, { client_request_id: 'item-1' });
+		const [received] = await receiver.waitFor(1);
+		expect(received.headers['content-type']).toBe('application/json');
+		expect(received.headers['x-phota-signature']).toBe(
+			hmac(sim.settings.webhookSecret, received.body),
+		);
+		const polled = await call('GET', `/jobs/${json.job_id}`);
+		expect(received.body).toBe(polled.text);
+		expect(JSON.parse(received.body)).toMatchObject({
+			job_id: json.job_id,
+			status: 'succeeded',
+			client_request_id: 'item-1',
+			result: { download_urls: [expect.any(String)] },
+			error: null,
+		});
+
+		const records = sim.callbacks();
+		expect(records).toEqual([
+			{
+				jobId: json.job_id,
+				url: receiver.url,
+				attempt: 1,
+				sentAt: expect.any(Number),
+				answeredStatus: 200,
+				answeredAt: expect.any(Number),
+				signature: received.headers['x-phota-signature'],
+			},
+		]);
+		expect(records[0].sentAt).toBeGreaterThanOrEqual(sim.jobs()[0].finishedAt!);
+		expect((await admin('GET', '/__sim/callbacks')).json).toEqual({ callbacks: records });
+		expect(JSON.stringify(records)).not.toContain(sim.settings.webhookSecret);
+	});
+
+	test('a failed job is called back too, with its error', async () => {
+		await call('POST', '/generate', {
+			prompt: '__JOB_FAIL__',
+			response_mode: 'urls',
+			async: true,
+			callback_url: receiver.url,
+		});
+		const [received] = await receiver.waitFor(1);
+		expect(JSON.parse(received.body)).toMatchObject({
+			status: 'failed',
+			result: null,
+			error: { code: 'GENERATION_FAILED' },
+		});
+	});
+
+	test('a 500 answer is retried after callbackRetryDelayMs, with the same body', async () => {
+		sim.settings.callbackRetryDelayMs = 80;
+		receiver.answers.push(500);
+		await submit(receiver.url);
+		const [first, second] = await receiver.waitFor(2);
+		expect(second.body).toBe(first.body);
+		expect(second.headers['x-phota-signature']).toBe(first.headers['x-phota-signature']);
+		expect(second.at - first.at).toBeGreaterThanOrEqual(80);
+		expect(sim.callbacks().map(({ attempt, answeredStatus }) => [attempt, answeredStatus])).toEqual(
+			[
+				[1, 500],
+				[2, 200],
+			],
+		);
+	});
+
+	test('callbackRetries retries at most, on non-2xx answers and on connection errors', async () => {
+		sim.settings.callbackRetryDelayMs = 10;
+		receiver.answers.push(503, 302, 500, 500);
+		await submit(receiver.url);
+		await receiver.waitFor(3);
+		const unreachable = await closedUrl();
+		await submit(unreachable);
+		await pause(300);
+		expect(receiver.received).toHaveLength(3);
+		const records = sim.callbacks();
+		expect(
+			records.filter((record) => record.url === receiver.url).map((r) => r.answeredStatus),
+		).toEqual([503, 302, 500]);
+		const refused = records.filter((record) => record.url === unreachable);
+		expect(refused.map((record) => record.attempt)).toEqual([1, 2, 3]);
+		for (const record of refused) {
+			expect(record.answeredStatus).toBeUndefined();
+			expect(record.error).toMatch(/ECONNREFUSED/);
+		}
+	});
+
+	test('dropCallbacks: no callback at all, the job still finishes', async () => {
+		sim.settings.dropCallbacks = true;
+		const { json } = await submit(receiver.url);
+		await pause(200);
+		expect(receiver.received).toHaveLength(0);
+		expect((await call('GET', `/jobs/${json.job_id}`)).json.status).toBe('succeeded');
+	});
+
+	test('reset() stops a delivery under way and forgets the recorded ones', async () => {
+		sim.settings.callbackRetryDelayMs = 150;
+		receiver.answers.push(500);
+		await submit(receiver.url);
+		await receiver.waitFor(1);
+		expect(sim.callbacks()).toHaveLength(1);
+		sim.reset();
+		expect(sim.callbacks()).toEqual([]);
+		await pause(300);
+		expect(receiver.received).toHaveLength(1);
+		expect(sim.callbacks()).toEqual([]);
 	});
 });
