@@ -1,4 +1,6 @@
 /** The /__sim/… endpoints: what tests and scripts in another process use (docs/simulator.md). */
+import type { CallbackFaultSpec } from './callbackFaults';
+import { callbackFaultProblem } from './callbackFaults';
 import type { FaultInjector, FaultSpec } from './faultInjector';
 import { FAULT_KINDS } from './faultInjector';
 import type { Reply } from './http';
@@ -18,6 +20,7 @@ export interface SimulatorControls {
 	profiles(): SimProfile[];
 	jobs(): SimJob[];
 	callbacks(): CallbackRecord[];
+	addCallbackFault(spec: CallbackFaultSpec): number;
 }
 
 export function adminReply(
@@ -49,6 +52,12 @@ export function adminReply(
 				times: spec.times ?? 1,
 			} as FaultSpec);
 			return { status: 200, body: { pending: sim.faults.pending } };
+		}
+		case 'POST /__sim/callback-faults': {
+			const spec = body as unknown as CallbackFaultSpec;
+			const problem = callbackFaultProblem(spec);
+			if (problem) return { status: 400, body: { detail: problem } };
+			return { status: 200, body: { pending: sim.addCallbackFault(spec) } };
 		}
 		case 'PATCH /__sim/settings':
 			Object.assign(sim.settings, body);

@@ -4,6 +4,8 @@ export type { LoggedRequest } from './log';
 export { RequestLog, maxOpenAtOnce, openUntil } from './log';
 export type { FaultKind, FaultSpec } from './faultInjector';
 export { FAULT_KINDS, FaultInjector } from './faultInjector';
+export type { CallbackFaultKind, CallbackFaultSpec } from './callbackFaults';
+export { CALLBACK_FAULT_KINDS } from './callbackFaults';
 export { API_PREFIX } from './http';
 export type { CallbackRecord, OtherHostRequest, SimJob, SimProfile } from './state';
 export { OtherHost } from './state';

@@ -105,13 +105,12 @@ export function getJob(state: SimState, call: Call): Reply {
 
 /**
  * Records the finish of every job whose running phase is over (finishedAt: its nominal end on the
- * simulator's clock) and sends its callback, if it has one, at once.
+ * simulator's clock) and sends its callback, if it has one, at once (callbacks.ts).
  */
 export function finishDueJobs(state: SimState): void {
 	for (const job of state.jobStore.values()) {
 		if (job.finishedAt !== null || state.now() < finishTime(job)) continue;
 		job.finishedAt = finishTime(job);
-		if (job.callbackUrl && !state.settings.dropCallbacks)
-			void deliverCallback(state, job, jobDocument(state, job));
+		if (job.callbackUrl) void deliverCallback(state, job, jobDocument(state, job));
 	}
 }

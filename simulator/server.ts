@@ -9,6 +9,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
 import { adminReply } from './admin';
+import type { CallbackFaultSpec } from './callbackFaults';
 import type { FaultInjector } from './faultInjector';
 import type { FaultContext } from './faults';
 import { applyFault } from './faults';
@@ -126,6 +127,11 @@ export class PhotaSimulator {
 
 	jobs(): SimJob[] {
 		return jobViews(this.state);
+	}
+
+	/** Queues a fault for the next callback (callbackFaults.ts); returns how many it will affect. */
+	addCallbackFault(spec: CallbackFaultSpec): number {
+		return this.state.callbackFaults.add(spec);
 	}
 
 	/** Every POST of a callback so far, oldest first (docs/simulator.md, "Callbacks"). */

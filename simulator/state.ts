@@ -2,6 +2,8 @@
  * What the simulator holds between requests. The handler modules (profiles.ts, imageEndpoints.ts,
  * jobs.ts, billing.ts) take it as their first argument; PhotaSimulator (server.ts) owns one.
  */
+import type { CallbackFaultKind } from './callbackFaults';
+import { CallbackFaultQueue } from './callbackFaults';
 import { FaultInjector } from './faultInjector';
 import { API_PREFIX } from './http';
 import { RequestLog } from './log';
@@ -83,9 +85,11 @@ export interface SimJob {
 export interface CallbackRecord {
 	jobId: string;
 	url: string;
-	/** 1 for the first POST of the job's callback, then 2, 3… for its retries. */
+	/** 1 for the first POST of the job's callback, then 2, 3… (retries, repeats); 0 when dropped. */
 	attempt: number;
-	/** When it was sent, on the simulator's clock. */
+	/** The callback fault it was sent under (or not sent, for `drop`; dropCallbacks counts as one). */
+	fault?: CallbackFaultKind;
+	/** When it was sent (or dropped), on the simulator's clock. */
 	sentAt: number;
 	/** The receiver's answer, once it came (any status; only 2xx counts as delivered). */
 	answeredStatus?: number;
@@ -112,6 +116,7 @@ export interface StoredFile {
 export class SimState {
 	readonly log = new RequestLog();
 	readonly faults = new FaultInjector();
+	readonly callbackFaults = new CallbackFaultQueue();
 	readonly otherHost = new OtherHost();
 	settings: SimulatorSettings;
 	/** The API listener's origin, no path (set by PhotaSimulator.listen). */
@@ -179,6 +184,7 @@ export class SimState {
 		this.settings = { ...this.initialSettings };
 		this.log.clear();
 		this.faults.clear();
+		this.callbackFaults.clear();
 		this.clockOffset = 0;
 		this.profileCount = 0;
 		this.profileStore.clear();

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 
 import { fetch } from 'undici';
 
-import type { PhotaSimulator } from '../../simulator';
+import type { CallbackRecord, PhotaSimulator } from '../../simulator';
 import { startSimulator } from '../../simulator';
 
 const KEY = 'callback-key';
@@ -121,6 +121,17 @@ async function closedUrl(): Promise<string> {
 	return `http://127.0.0.1:${port}/phota`;
 }
 
+/** sim.callbacks() once each of its POSTs has its answer or error. */
+async function settledCallbacks(): Promise<CallbackRecord[]> {
+	for (let wait = 0; wait < 200; wait++) {
+		const records = sim.callbacks();
+		if (records.every((record) => record.answeredAt !== undefined || record.attempt === 0))
+			return records;
+		await pause(5);
+	}
+	throw new Error('callbacks still unanswered');
+}
+
 let receiver: Receiver;
 beforeEach(async () => {
 	receiver = await new Receiver().listen();
@@ -213,7 +224,7 @@ describe('delivery', () => {
 			error: null,
 		});
 
-		const records = sim.callbacks();
+		const records = await settledCallbacks();
 		expect(records).toEqual([
 			{
 				jobId: json.job_id,
@@ -253,12 +264,12 @@ describe('delivery', () => {
 		expect(second.body).toBe(first.body);
 		expect(second.headers['x-phota-signature']).toBe(first.headers['x-phota-signature']);
 		expect(second.at - first.at).toBeGreaterThanOrEqual(80);
-		expect(sim.callbacks().map(({ attempt, answeredStatus }) => [attempt, answeredStatus])).toEqual(
-			[
-				[1, 500],
-				[2, 200],
-			],
-		);
+		expect(
+			(await settledCallbacks()).map(({ attempt, answeredStatus }) => [attempt, answeredStatus]),
+		).toEqual([
+			[1, 500],
+			[2, 200],
+		]);
 	});
 
 	test('callbackRetries retries at most, on non-2xx answers and on connection errors', async () => {
@@ -301,5 +312,143 @@ describe('delivery', () => {
 		await pause(300);
 		expect(receiver.received).toHaveLength(1);
 		expect(sim.callbacks()).toEqual([]);
+	});
+});
+
+describe('callback faults', () => {
+	const bodyOf = (received: Received) => JSON.parse(received.body) as Record<string, unknown>;
+
+	test('drop: not sent (recorded as attempt 0), the job still finishes; the next callback is sent', async () => {
+		expect(sim.addCallbackFault({ kind: 'drop' })).toBe(1);
+		const dropped = await submit(receiver.url);
+		await pause(200);
+		expect(receiver.received).toHaveLength(0);
+		expect((await call('GET', `/jobs/${dropped.json.job_id}`)).json.status).toBe('succeeded');
+		expect(sim.callbacks()).toEqual([
+			expect.objectContaining({ jobId: dropped.json.job_id, attempt: 0, fault: 'drop' }),
+		]);
+		const next = await submit(receiver.url);
+		const [received] = await receiver.waitFor(1);
+		expect(bodyOf(received).job_id).toBe(next.json.job_id);
+	});
+
+	test('delay (through POST /__sim/callback-faults): sent delayMs after the job finished', async () => {
+		expect(
+			(await admin('POST', '/__sim/callback-faults', { kind: 'delay', delayMs: 250 })).json,
+		).toEqual({ pending: 1 });
+		await submit(receiver.url);
+		const [received] = await receiver.waitFor(1);
+		// 1 ms less: a timer can fire that much before Date.now() shows its time.
+		expect(received.at - sim.jobs()[0].finishedAt!).toBeGreaterThanOrEqual(249);
+		expect((await settledCallbacks())[0]).toMatchObject({
+			attempt: 1,
+			fault: 'delay',
+			answeredStatus: 200,
+		});
+	});
+
+	test('repeat: the identical POST repeats more times, not retried', async () => {
+		sim.settings.callbackRetryDelayMs = 10;
+		sim.addCallbackFault({ kind: 'repeat', repeats: 2, delayMs: 30 });
+		receiver.answers.push(200, 500, 500);
+		await submit(receiver.url);
+		const received = await receiver.waitFor(3);
+		await pause(150);
+		expect(receiver.received).toHaveLength(3);
+		for (const copy of received.slice(1)) {
+			expect(copy.body).toBe(received[0].body);
+			expect(copy.headers['x-phota-signature']).toBe(received[0].headers['x-phota-signature']);
+		}
+		expect(received[0].headers['x-phota-signature']).toBe(
+			hmac(sim.settings.webhookSecret, received[0].body),
+		);
+		const records = await settledCallbacks();
+		expect(
+			records.map(({ attempt, fault, answeredStatus }) => [attempt, fault, answeredStatus]),
+		).toEqual([
+			[1, 'repeat', 200],
+			[2, 'repeat', 500],
+			[3, 'repeat', 500],
+		]);
+		expect(records[2].sentAt - records[1].sentAt).toBeGreaterThanOrEqual(29);
+	});
+
+	test('tamper: the body changed after signing, the signature of the original kept', async () => {
+		sim.addCallbackFault({ kind: 'tamper' });
+		const { json } = await submit(receiver.url);
+		const [received] = await receiver.waitFor(1);
+		const signature = received.headers['x-phota-signature'];
+		expect(bodyOf(received)).toMatchObject({ job_id: json.job_id, status: 'failed' });
+		expect((await call('GET', `/jobs/${json.job_id}`)).json.status).toBe('succeeded');
+		expect(signature).not.toBe(hmac(sim.settings.webhookSecret, received.body));
+		const original = JSON.stringify({ ...bodyOf(received), status: 'succeeded' });
+		expect(signature).toBe(hmac(sim.settings.webhookSecret, original));
+	});
+
+	test('unsigned: no X-Phota-Signature, on the retries too; times counts callbacks', async () => {
+		sim.settings.callbackRetryDelayMs = 10;
+		sim.addCallbackFault({ kind: 'unsigned', times: 2 });
+		receiver.answers.push(401);
+		await submit(receiver.url);
+		await receiver.waitFor(2);
+		await submit(receiver.url);
+		await receiver.waitFor(3);
+		await submit(receiver.url);
+		const received = await receiver.waitFor(4);
+		expect(received.map((post) => post.headers['x-phota-signature'])).toEqual([
+			undefined,
+			undefined,
+			undefined,
+			hmac(sim.settings.webhookSecret, received[3].body),
+		]);
+		expect(sim.callbacks().map((record) => record.fault)).toEqual([
+			'unsigned',
+			'unsigned',
+			'unsigned',
+			undefined,
+		]);
+		expect(sim.callbacks()[0].signature).toBeUndefined();
+	});
+
+	test('wrongSecret: signed, but not with the webhook secret', async () => {
+		sim.addCallbackFault({ kind: 'wrongSecret' });
+		await submit(receiver.url);
+		const [received] = await receiver.waitFor(1);
+		const signature = received.headers['x-phota-signature'];
+		expect(signature).toMatch(/^[0-9a-f]{64}$/);
+		expect(signature).not.toBe(hmac(sim.settings.webhookSecret, received.body));
+	});
+
+	test('jobId: only that job gets the fault', async () => {
+		const first = await submit(receiver.url);
+		const second = await submit(receiver.url);
+		sim.addCallbackFault({ kind: 'drop', jobId: second.json.job_id });
+		await receiver.waitFor(1);
+		await pause(200);
+		expect(receiver.received.map((post) => bodyOf(post).job_id)).toEqual([first.json.job_id]);
+		expect(sim.callbacks().find((record) => record.fault === 'drop')?.jobId).toBe(
+			second.json.job_id,
+		);
+	});
+
+	test('bad specs: 400 from the admin endpoint, an Error in process; reset() forgets queued faults', async () => {
+		for (const spec of [
+			{ kind: 'explode' },
+			{ kind: 'drop', times: 0 },
+			{ kind: 'repeat', repeats: 1.5 },
+			{ kind: 'delay', delayMs: -1 },
+		]) {
+			const answer = await admin('POST', '/__sim/callback-faults', spec);
+			expect(answer.status).toBe(400);
+			expect(answer.json.detail).toEqual(expect.any(String));
+		}
+		expect(() => sim.addCallbackFault({ kind: 'drop', times: -1 })).toThrow(/times/);
+		expect(sim.addCallbackFault({ kind: 'drop', times: 3 })).toBe(3);
+		sim.reset();
+		sim.settings.jobPhasesMs = { queued: 20, running: 40 };
+		sim.settings.requireHttpsCallback = false;
+		await submit(receiver.url);
+		await receiver.waitFor(1);
+		expect(sim.callbacks()[0].fault).toBeUndefined();
 	});
 });
