@@ -46,6 +46,12 @@ export interface SimulatorSettings {
 	asyncRequiresUrls: boolean;
 	/** ASSUMPTION (§9.14): callback_url must be https (400 otherwise). */
 	requireHttpsCallback: boolean;
+	/**
+	 * Not Phota's (§3.4 says HTTPS): with requireHttpsCallback, an http:// callback_url to this machine
+	 * (`localhost`, 127.x.x.x, [::1]) is accepted too, so tests and a local n8n can receive callbacks;
+	 * any other http:// URL is still 400. CLI: --http-callbacks-on-loopback.
+	 */
+	httpCallbacksOnLoopback: boolean;
 	/** ASSUMPTION (§9.20): a data:image/...;base64, prefix is accepted on image inputs. */
 	acceptDataUriPrefix: boolean;
 	/**
@@ -136,6 +142,7 @@ export function defaultSettings(): SimulatorSettings {
 		remixRequiredFieldsHaveDefaults: false,
 		asyncRequiresUrls: true,
 		requireHttpsCallback: true,
+		httpCallbacksOnLoopback: false,
 		acceptDataUriPrefix: true,
 		latencyMs: 0,
 		creditBalance: null,

@@ -24,7 +24,7 @@ beforeEach(() => {
 	sim.reset();
 	// Short phases: these tests wait for real deliveries instead of moving the clock.
 	sim.settings.jobPhasesMs = { queued: 20, running: 40 };
-	sim.settings.requireHttpsCallback = false;
+	sim.settings.httpCallbacksOnLoopback = true;
 });
 
 async function call(method: string, path: string, body?: unknown) {
@@ -149,6 +149,41 @@ describe('the job document', () => {
 		expect((await call('GET', `/jobs/${withoutId.json.job_id}`)).json).toMatchObject({
 			client_request_id: null,
 		});
+	});
+});
+
+describe('callback_url', () => {
+	test('httpCallbacksOnLoopback: plain http to localhost, 127.x.x.x or [::1] is accepted (and delivered)', async () => {
+		for (const url of [
+			'http://localhost:9/cb',
+			'http://127.8.9.10:9/cb',
+			'http://[::1]:9/cb',
+			'https://hooks.example.org/phota',
+		])
+			expect([url, (await submit(url)).status]).toEqual([url, 202]);
+		const { json } = await submit(receiver.url);
+		const [received] = await receiver.waitFor(1);
+		expect(JSON.parse(received.body)).toMatchObject({ job_id: json.job_id });
+	});
+
+	test('any other plain http URL is refused with 400, as is loopback without the setting', async () => {
+		for (const url of [
+			'http://hooks.example.org/phota',
+			'http://app.localhost/cb',
+			'http://localhost.example.org/cb',
+			'http://127.0.0.1.nip.io/cb',
+			'http://localhost@example.org/cb',
+			'http://10.0.0.1/cb',
+			'ftp://127.0.0.1/cb',
+			'not a url',
+		]) {
+			const { status, json } = await submit(url);
+			expect([url, status, json.code]).toEqual([url, 400, 'INVALID_CALLBACK_URL']);
+		}
+		sim.settings.httpCallbacksOnLoopback = false;
+		expect((await submit(receiver.url)).status).toBe(400);
+		sim.settings.requireHttpsCallback = false;
+		expect((await submit('http://hooks.example.org/phota')).status).toBe(202);
 	});
 });
 
@@ -446,7 +481,7 @@ describe('callback faults', () => {
 		expect(sim.addCallbackFault({ kind: 'drop', times: 3 })).toBe(3);
 		sim.reset();
 		sim.settings.jobPhasesMs = { queued: 20, running: 40 };
-		sim.settings.requireHttpsCallback = false;
+		sim.settings.httpCallbacksOnLoopback = true;
 		await submit(receiver.url);
 		await receiver.waitFor(1);
 		expect(sim.callbacks()[0].fault).toBeUndefined();
