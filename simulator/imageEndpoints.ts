@@ -211,7 +211,7 @@ function storeFile(state: SimState, bytes: Buffer, format: string): string {
 }
 
 function fileSignature(state: SimState, name: string, expiresAt: number): string {
-	return createHmac('sha256', state.settings.webhookSecret)
+	return createHmac('sha256', state.fileKey)
 		.update(`${name}${expiresAt}`)
 		.digest('hex')
 		.slice(0, 16);

@@ -2,6 +2,8 @@
  * What the simulator holds between requests. The handler modules (profiles.ts, imageEndpoints.ts,
  * jobs.ts, billing.ts) take it as their first argument; PhotaSimulator (server.ts) owns one.
  */
+import { randomBytes } from 'node:crypto';
+
 import type { CallbackFaultKind } from './callbackFaults';
 import { CallbackFaultQueue } from './callbackFaults';
 import { FaultInjector } from './faultInjector';
@@ -130,6 +132,8 @@ export class SimState {
 	/** Aborted by reset() and close(): deliveries under way stop and record nothing more. */
 	callbackRun = new AbortController();
 	readonly files = new Map<string, StoredFile>();
+	/** Signs the download URLs: the CDN's own key, so rotating webhookSecret leaves them valid. */
+	readonly fileKey = randomBytes(16).toString('hex');
 	/** Credits charged per API key. */
 	readonly spent = new Map<string, number>();
 	/** Times of the requests of the last second (settings.rateLimit.perSecond). */

@@ -487,3 +487,47 @@ describe('callback faults', () => {
 		expect(sim.callbacks()[0].fault).toBeUndefined();
 	});
 });
+
+describe('rotating the webhook secret', () => {
+	const secretNow = async () => (await call('GET', '/webhook-secret')).json.secret as string;
+	const signatureOf = (received: Received) => received.headers['x-phota-signature'];
+
+	test('PATCH /__sim/settings or sim.settings: GET /webhook-secret and the next callbacks use it at once', async () => {
+		const initial = await secretNow();
+		expect(initial).toBe(sim.settings.webhookSecret);
+
+		await admin('PATCH', '/__sim/settings', { webhookSecret: 'whsec_rotated_by_patch' });
+		expect(await secretNow()).toBe('whsec_rotated_by_patch');
+		await submit(receiver.url);
+		const [byPatch] = await receiver.waitFor(1);
+		expect(signatureOf(byPatch)).toBe(hmac('whsec_rotated_by_patch', byPatch.body));
+		expect(signatureOf(byPatch)).not.toBe(hmac(initial, byPatch.body));
+
+		sim.settings.webhookSecret = 'whsec_rotated_in_process';
+		expect(await secretNow()).toBe('whsec_rotated_in_process');
+		await submit(receiver.url);
+		const [, inProcess] = await receiver.waitFor(2);
+		expect(signatureOf(inProcess)).toBe(hmac('whsec_rotated_in_process', inProcess.body));
+	});
+
+	test('a retry after the rotation is signed with the new secret', async () => {
+		sim.settings.callbackRetryDelayMs = 100;
+		receiver.answers.push(500);
+		await submit(receiver.url);
+		const [first] = await receiver.waitFor(1);
+		const old = sim.settings.webhookSecret;
+		sim.settings.webhookSecret = 'whsec_rotated_between_attempts';
+		const [, retry] = await receiver.waitFor(2);
+		expect(signatureOf(first)).toBe(hmac(old, first.body));
+		expect(signatureOf(retry)).toBe(hmac('whsec_rotated_between_attempts', retry.body));
+	});
+
+	test('download URLs handed out before the rotation still download', async () => {
+		await submit(receiver.url);
+		const [received] = await receiver.waitFor(1);
+		sim.settings.webhookSecret = 'whsec_rotated_after_the_job';
+		const [url] = (JSON.parse(received.body) as { result: { download_urls: string[] } }).result
+			.download_urls;
+		expect((await fetch(url)).status).toBe(200);
+	});
+});
