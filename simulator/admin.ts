@@ -1,11 +1,13 @@
 /** The /__sim/… endpoints: what tests and scripts in another process use (docs/simulator.md). */
+import type { CallbackFaultSpec } from './callbackFaults';
+import { callbackFaultProblem } from './callbackFaults';
 import type { FaultInjector, FaultSpec } from './faultInjector';
 import { FAULT_KINDS } from './faultInjector';
 import type { Reply } from './http';
 import { parseJson } from './http';
 import type { RequestLog } from './log';
 import type { SimulatorSettings } from './settings';
-import type { SimJob, SimProfile } from './state';
+import type { CallbackRecord, SimJob, SimProfile } from './state';
 
 /** What the admin endpoints control: the simulator (server.ts's PhotaSimulator) as seen from here. */
 export interface SimulatorControls {
@@ -17,6 +19,8 @@ export interface SimulatorControls {
 	now(): number;
 	profiles(): SimProfile[];
 	jobs(): SimJob[];
+	callbacks(): CallbackRecord[];
+	addCallbackFault(spec: CallbackFaultSpec): number;
 }
 
 export function adminReply(
@@ -49,6 +53,12 @@ export function adminReply(
 			} as FaultSpec);
 			return { status: 200, body: { pending: sim.faults.pending } };
 		}
+		case 'POST /__sim/callback-faults': {
+			const spec = body as unknown as CallbackFaultSpec;
+			const problem = callbackFaultProblem(spec);
+			if (problem) return { status: 400, body: { detail: problem } };
+			return { status: 200, body: { pending: sim.addCallbackFault(spec) } };
+		}
 		case 'PATCH /__sim/settings':
 			Object.assign(sim.settings, body);
 			return { status: 200, body: { ok: true } };
@@ -65,6 +75,8 @@ export function adminReply(
 				status: 200,
 				body: { jobs: sim.jobs().map(({ apiKey: _apiKey, ...rest }) => rest) },
 			};
+		case 'GET /__sim/callbacks':
+			return { status: 200, body: { callbacks: sim.callbacks() } };
 		default:
 			return { status: 404, body: { detail: `Unknown admin endpoint ${key}` } };
 	}

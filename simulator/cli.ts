@@ -21,6 +21,9 @@ Options:
   --list-format <f>        GET /profiles/ids items: strings (default) or objects
   --latency-ms <n>         Simulated processing time of every API request (default 0)
   --output-bytes-4k <n>    Pad 4K output images to this many bytes (default 0)
+  --http-callbacks-on-loopback
+                           Accept plain http:// callback URLs to localhost, 127.x.x.x or [::1]
+                           (e.g. a local n8n's Phota Trigger); others must be https as on Phota
   --help                   Show this help
 
 Training photo URLs containing "train-error" or "train-inactive" end in ERROR or INACTIVE.
@@ -74,6 +77,7 @@ function parse() {
 				'list-format': { type: 'string', default: 'strings' },
 				'latency-ms': { type: 'string', default: '0' },
 				'output-bytes-4k': { type: 'string', default: '0' },
+				'http-callbacks-on-loopback': { type: 'boolean', default: false },
 				help: { type: 'boolean', default: false },
 			},
 		}).values;
@@ -123,6 +127,7 @@ async function main(): Promise<void> {
 				inProgress: trainingMs * 0.8,
 			},
 			outputBytes: { '1K': 0, '2K': 0, '4K': outputBytes4k },
+			httpCallbacksOnLoopback: values['http-callbacks-on-loopback'],
 		});
 	} catch (error) {
 		const { code, message } = error as NodeJS.ErrnoException;
@@ -150,6 +155,8 @@ async function main(): Promise<void> {
 	console.log(
 		`In n8n, create a "Phota API" credential with Base URL ${simulator.baseUrl} and API key ${apiKeys.length === 1 ? 'the one you passed with --api-key (default sim-key)' : 'one of the keys passed with --api-key'}.`,
 	);
+	if (values['http-callbacks-on-loopback'])
+		console.log('Callback URLs may use plain http:// to localhost, 127.x.x.x or [::1].');
 	console.log(`Profiles train in ${trainingSeconds} s. Press Ctrl+C to stop.`);
 }
 

@@ -82,14 +82,15 @@ function drawImages(shape: ImageShape): DrawnImages {
 }
 
 /**
- * `endpoint`: edit, generate, enhance or remix; `latency`: the time this request was given;
- * `drawnAhead`: its images if they were drawn during that time (see drawImagesAhead).
+ * `endpoint`: edit, generate, enhance or remix; `latency`: the time settings.latencyMs gave this
+ * request (undefined when none), an async job's running time; `drawnAhead`: its images if they were
+ * drawn during that time (see drawImagesAhead).
  */
 export function imageRequest(
 	state: SimState,
 	call: Call,
 	endpoint: string,
-	latency: number,
+	latency: number | undefined,
 	drawnAhead?: DrawnImages,
 ): Reply {
 	const { body, requestId } = call;
@@ -143,11 +144,22 @@ export function imageRequest(
 		readyIds,
 	);
 
-	if (body.async === true) return submitJob(state, call, endpoint, result, cost);
+	// ASSUMPTION (§3.4: async jobs get a longer runtime budget): no time limit on async jobs.
+	if (body.async === true)
+		return submitJob(
+			state,
+			call,
+			endpoint,
+			result,
+			cost,
+			latency ?? state.settings.jobPhasesMs.running,
+		);
 
 	const timedOut =
 		prompt.includes('__TIMEOUT__') ||
-		(state.settings.syncTimeLimitMs !== undefined && latency > state.settings.syncTimeLimitMs);
+		(state.settings.syncTimeLimitMs !== undefined &&
+			latency !== undefined &&
+			latency > state.settings.syncTimeLimitMs);
 	if (timedOut) {
 		return {
 			status: 504,
@@ -199,7 +211,7 @@ function storeFile(state: SimState, bytes: Buffer, format: string): string {
 }
 
 function fileSignature(state: SimState, name: string, expiresAt: number): string {
-	return createHmac('sha256', state.settings.webhookSecret)
+	return createHmac('sha256', state.fileKey)
 		.update(`${name}${expiresAt}`)
 		.digest('hex')
 		.slice(0, 16);

@@ -1,21 +1,21 @@
 /** Async image jobs: submission (202), GET /jobs/:id and signed callbacks when a job finishes. */
-import { createHmac, randomBytes } from 'node:crypto';
-
-import { request as undiciRequest } from 'undici';
+import { randomBytes } from 'node:crypto';
 
 import { charge, refund } from './billing';
+import { deliverCallback } from './callbacks';
 import type { Call, Reply } from './http';
 import { API_PREFIX, httpError } from './http';
 import type { SimJob, SimState, StoredJob } from './state';
 
 /** Every job with its status now (sim.jobs()). */
 export function jobViews(state: SimState): SimJob[] {
+	finishDueJobs(state);
 	return [...state.jobStore.values()].map((job) => ({ ...job, status: jobStatus(state, job) }));
 }
 
 /**
- * An async image request: charged once, answered 202 with the job. A repeated client_request_id of
- * the same key gets the existing job back, uncharged.
+ * An async image request: charged once, answered 202 with the job, which runs `runningMs` after its
+ * queued phase. A repeated client_request_id of the same key gets the existing job back, uncharged.
  */
 export function submitJob(
 	state: SimState,
@@ -23,6 +23,7 @@ export function submitJob(
 	endpoint: string,
 	result: SimJob['result'],
 	cost: number,
+	runningMs: number,
 ): Reply {
 	const clientRequestId = call.body.client_request_id as string | undefined;
 	if (clientRequestId) {
@@ -37,10 +38,12 @@ export function submitJob(
 	}
 	charge(state, call, cost);
 	const id = `job_${randomBytes(6).toString('hex')}`;
-	const job = {
+	const job: StoredJob = {
 		id,
 		endpoint,
 		createdAt: state.now(),
+		phasesMs: { queued: state.settings.jobPhasesMs.queued, running: runningMs },
+		finishedAt: null,
 		clientRequestId,
 		callbackUrl: call.body.callback_url as string | undefined,
 		fail: ((call.body.prompt ?? '') as string).includes('__JOB_FAIL__'),
@@ -50,18 +53,28 @@ export function submitJob(
 	};
 	state.jobStore.set(id, job);
 	if (job.fail) refund(state, call.apiKey, cost);
-	if (job.callbackUrl) {
-		const { queued, running } = state.settings.jobPhasesMs;
-		state.schedule(() => deliverDueCallbacks(state), queued + running + 5);
-	}
+	scheduleFinish(state, job);
 	return { status: 202, body: { job_id: id, poll_url: `${API_PREFIX}/jobs/${id}` } };
+}
+
+/** When the job's running phase ends, on the simulator's clock. */
+function finishTime(job: StoredJob): number {
+	return job.createdAt + job.phasesMs.queued + job.phasesMs.running;
+}
+
+/** A timer at the job's finish time (sim.advanceClock finishes it earlier if the clock passes it). */
+function scheduleFinish(state: SimState, job: StoredJob): void {
+	// A timer may fire a millisecond before Date.now() reaches its time: then it waits again.
+	state.schedule(
+		() => (state.now() < finishTime(job) ? scheduleFinish(state, job) : finishDueJobs(state)),
+		Math.max(0, finishTime(job) - state.now()),
+	);
 }
 
 function jobStatus(state: SimState, job: StoredJob): string {
 	const elapsed = state.now() - job.createdAt;
-	const { queued, running } = state.settings.jobPhasesMs;
-	if (elapsed < queued) return 'queued';
-	if (elapsed < queued + running) return 'running';
+	if (elapsed < job.phasesMs.queued) return 'queued';
+	if (elapsed < job.phasesMs.queued + job.phasesMs.running) return 'running';
 	return job.fail ? 'failed' : 'succeeded';
 }
 
@@ -70,6 +83,9 @@ function jobDocument(state: SimState, job: StoredJob) {
 	return {
 		job_id: job.id,
 		status,
+		// ASSUMPTION (§9.9: the job schema is unpublished): the client's idempotency key is echoed back,
+		// null when none was sent, so a callback can be matched to the item that asked for it.
+		client_request_id: job.clientRequestId ?? null,
 		result: status === 'succeeded' ? job.result : null,
 		error:
 			status === 'failed'
@@ -80,42 +96,21 @@ function jobDocument(state: SimState, job: StoredJob) {
 
 /** GET /jobs/:id */
 export function getJob(state: SimState, call: Call): Reply {
+	finishDueJobs(state);
 	const job = state.jobStore.get(call.params[0]);
 	if (!job || job.apiKey !== call.apiKey)
 		throw httpError(404, call.requestId, 'NOT_FOUND', `Job ${call.params[0]} not found.`);
 	return { status: 200, body: jobDocument(state, job) };
 }
 
-/** Sends the callback of every finished job that has one and was not called back yet. */
-export function deliverDueCallbacks(state: SimState): void {
-	if (state.settings.dropCallbacks) return;
+/**
+ * Records the finish of every job whose running phase is over (finishedAt: its nominal end on the
+ * simulator's clock) and sends its callback, if it has one, at once (callbacks.ts).
+ */
+export function finishDueJobs(state: SimState): void {
 	for (const job of state.jobStore.values()) {
-		if (!job.callbackUrl || state.callbacksSent.has(job.id)) continue;
-		if (!['succeeded', 'failed'].includes(jobStatus(state, job))) continue;
-		state.callbacksSent.add(job.id);
-		void deliverCallback(state, job, state.settings.callbackRetries);
-	}
-}
-
-async function deliverCallback(
-	state: SimState,
-	job: StoredJob,
-	retriesLeft: number,
-): Promise<void> {
-	const payload = JSON.stringify(jobDocument(state, job));
-	const signature = createHmac('sha256', state.settings.webhookSecret)
-		.update(payload)
-		.digest('hex');
-	try {
-		const response = await undiciRequest(job.callbackUrl as string, {
-			method: 'POST',
-			headers: { 'content-type': 'application/json', 'x-phota-signature': signature },
-			body: payload,
-		});
-		await response.body.dump();
-		if (response.statusCode >= 300 && retriesLeft > 0)
-			await deliverCallback(state, job, retriesLeft - 1);
-	} catch {
-		if (retriesLeft > 0) await deliverCallback(state, job, retriesLeft - 1);
+		if (job.finishedAt !== null || state.now() < finishTime(job)) continue;
+		job.finishedAt = finishTime(job);
+		if (job.callbackUrl) void deliverCallback(state, job, jobDocument(state, job));
 	}
 }

@@ -13,7 +13,7 @@ import {
 	profilePicture,
 	profileStatusReply,
 } from './profiles';
-import type { LatencyRange } from './settings';
+import type { LatencyRange, SimulatorSettings } from './settings';
 import type { SimState } from './state';
 import { readJsonObject } from './validation';
 
@@ -53,15 +53,12 @@ export async function routeApiRequest(state: SimState, request: ApiRequest): Pro
 
 	const body = req.method === 'POST' ? readJsonObject(req, rawBody) : {};
 	const imageEndpoint = IMAGE_ENDPOINTS.get(route);
-	const latency = drawLatency(
-		state,
-		route,
-		typeof state.settings.latencyMs === 'number'
-			? state.settings.latencyMs
-			: (state.settings.latencyMs[route] ?? 0),
-	);
+	const configured = configuredLatency(state.settings, route);
+	const latency = configured === undefined ? undefined : drawLatency(state, route, configured);
+	// An async request is answered at once: its latency becomes the job's running phase (jobs.ts).
+	const asyncJob = imageEndpoint !== undefined && body.async === true;
 	let drawnAhead: DrawnImages | undefined;
-	if (latency > 0) {
+	if (latency !== undefined && latency > 0 && !asyncJob) {
 		// The latency is the time to the answer: Phota makes the images within it, and so does the
 		// simulator (drawing them after it would add a millisecond or more to every answer).
 		if (imageEndpoint) drawnAhead = drawImagesAhead(state, { body, requestId }, imageEndpoint);
@@ -92,6 +89,16 @@ export async function routeApiRequest(state: SimState, request: ApiRequest): Pro
 		default:
 			return { status: 404, body: { detail: 'Not Found' } };
 	}
+}
+
+/** A route's latency setting: its own entry, or the one figure for all routes when above 0. */
+function configuredLatency(
+	settings: SimulatorSettings,
+	route: string,
+): number | LatencyRange | undefined {
+	if (typeof settings.latencyMs === 'number')
+		return settings.latencyMs > 0 ? settings.latencyMs : undefined;
+	return settings.latencyMs[route];
 }
 
 /** The golden ratio's fractional part: its multiples spread over [0, 1) as evenly as any sequence. */

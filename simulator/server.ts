@@ -9,6 +9,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
 import { adminReply } from './admin';
+import type { CallbackFaultSpec } from './callbackFaults';
 import type { FaultInjector } from './faultInjector';
 import type { FaultContext } from './faults';
 import { applyFault } from './faults';
@@ -25,13 +26,13 @@ import {
 	send,
 } from './http';
 import { serveFile } from './imageEndpoints';
-import { deliverDueCallbacks, jobViews } from './jobs';
+import { finishDueJobs, jobViews } from './jobs';
 import type { LoggedRequest, RequestLog } from './log';
 import { profileViews } from './profiles';
 import { routeApiRequest } from './routes';
 import type { SimulatorSettings } from './settings';
 import { defaultSettings } from './settings';
-import type { OtherHost, SimJob, SimProfile } from './state';
+import type { CallbackRecord, OtherHost, SimJob, SimProfile } from './state';
 import { SimState } from './state';
 
 const IMAGE_ROUTES = new Set(['POST /edit', 'POST /generate', 'POST /enhance', 'POST /remix']);
@@ -113,7 +114,7 @@ export class PhotaSimulator {
 
 	advanceClock(ms: number): void {
 		this.state.clockOffset += ms;
-		deliverDueCallbacks(this.state);
+		finishDueJobs(this.state);
 	}
 
 	reset(): void {
@@ -128,6 +129,16 @@ export class PhotaSimulator {
 		return jobViews(this.state);
 	}
 
+	/** Queues a fault for the next callback (callbackFaults.ts); returns how many it will affect. */
+	addCallbackFault(spec: CallbackFaultSpec): number {
+		return this.state.callbackFaults.add(spec);
+	}
+
+	/** Every POST of a callback so far, oldest first (docs/simulator.md, "Callbacks"). */
+	callbacks(): CallbackRecord[] {
+		return this.state.callbackRecords.map((record) => ({ ...record }));
+	}
+
 	/** Credits charged to `apiKey` so far. */
 	spentBy(apiKey: string): number {
 		return this.state.spent.get(apiKey) ?? 0;
@@ -135,6 +146,7 @@ export class PhotaSimulator {
 
 	async close(): Promise<void> {
 		this.state.clearTimers();
+		this.state.stopCallbacks();
 		for (const socket of this.sockets) socket.destroy();
 		await Promise.all(
 			[this.server, this.otherServer].map(

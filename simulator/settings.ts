@@ -46,6 +46,12 @@ export interface SimulatorSettings {
 	asyncRequiresUrls: boolean;
 	/** ASSUMPTION (§9.14): callback_url must be https (400 otherwise). */
 	requireHttpsCallback: boolean;
+	/**
+	 * Not Phota's (§3.4 says HTTPS): with requireHttpsCallback, an http:// callback_url to this machine
+	 * (`localhost`, 127.x.x.x, [::1]) is accepted too, so tests and a local n8n can receive callbacks;
+	 * any other http:// URL is still 400. CLI: --http-callbacks-on-loopback.
+	 */
+	httpCallbacksOnLoopback: boolean;
 	/** ASSUMPTION (§9.20): a data:image/...;base64, prefix is accepted on image inputs. */
 	acceptDataUriPrefix: boolean;
 	/**
@@ -53,10 +59,15 @@ export interface SimulatorSettings {
 	 * routes. A route's `{ min, max }` draws each request's time uniformly from that range; with
 	 * `spread: 'even'` the draws cover the range evenly in a scrambled order (a golden-ratio
 	 * sequence per route), so a run of N requests averages the middle of the range within
-	 * (max − min) / N, where random draws stray by about (max − min) / (3.5 √N).
+	 * (max − min) / N, where random draws stray by about (max − min) / (3.5 √N). An async image
+	 * request is answered at once and its job runs for the route's drawn latency instead (a route's
+	 * entry, or the one number when above 0; jobPhasesMs.running otherwise).
 	 */
 	latencyMs: number | Record<string, number | LatencyRange>;
-	/** A sync image request whose latency exceeds this gets 504 and a refund (prompt __TIMEOUT__ forces it). */
+	/**
+	 * A sync image request whose latency exceeds this gets 504 and a refund (prompt __TIMEOUT__ forces
+	 * it). ASSUMPTION (§3.4: async jobs get a longer budget): async jobs have no limit.
+	 */
 	syncTimeLimitMs?: number;
 	/** Prepaid credit per API key (null = unlimited); 402 when a request costs more than is left. */
 	creditBalance: number | null;
@@ -103,10 +114,18 @@ export interface SimulatorSettings {
 	transferEncoding: 'content-length' | 'chunked';
 	/** ASSUMPTION (not documented): gzip JSON answers when the request sends Accept-Encoding: gzip. */
 	gzip: boolean;
-	/** ASSUMPTION (§9.9): job lifecycle queued → running → succeeded | failed on this clock. */
+	/**
+	 * ASSUMPTION (§9.9): job lifecycle queued → running → succeeded | failed on this clock. `running`
+	 * applies when settings.latencyMs gives the route no latency. A job keeps the phases it started with.
+	 */
 	jobPhasesMs: { queued: number; running: number };
+	/** GET /webhook-secret and the callbacks' X-Phota-Signature; a change applies at once. */
 	webhookSecret: string;
+	/** ASSUMPTION (§9.10): retries of a callback answered non-2xx or not answered (connection error). */
 	callbackRetries: number;
+	/** The pause before each retry. */
+	callbackRetryDelayMs: number;
+	/** No callback is sent at all (tests that the client falls back to polling). */
 	dropCallbacks: boolean;
 }
 
@@ -123,6 +142,7 @@ export function defaultSettings(): SimulatorSettings {
 		remixRequiredFieldsHaveDefaults: false,
 		asyncRequiresUrls: true,
 		requireHttpsCallback: true,
+		httpCallbacksOnLoopback: false,
 		acceptDataUriPrefix: true,
 		latencyMs: 0,
 		creditBalance: null,
@@ -142,6 +162,7 @@ export function defaultSettings(): SimulatorSettings {
 		jobPhasesMs: { queued: 200, running: 800 },
 		webhookSecret: 'whsec_test_phota_simulator',
 		callbackRetries: 2,
+		callbackRetryDelayMs: 1000,
 		dropCallbacks: false,
 	};
 }

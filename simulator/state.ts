@@ -2,6 +2,10 @@
  * What the simulator holds between requests. The handler modules (profiles.ts, imageEndpoints.ts,
  * jobs.ts, billing.ts) take it as their first argument; PhotaSimulator (server.ts) owns one.
  */
+import { randomBytes } from 'node:crypto';
+
+import type { CallbackFaultKind } from './callbackFaults';
+import { CallbackFaultQueue } from './callbackFaults';
 import { FaultInjector } from './faultInjector';
 import { API_PREFIX } from './http';
 import { RequestLog } from './log';
@@ -62,6 +66,10 @@ export interface SimJob {
 	id: string;
 	endpoint: string;
 	createdAt: number;
+	/** Its queued phase (settings.jobPhasesMs) and running phase (the route's latency, if set). */
+	phasesMs: { queued: number; running: number };
+	/** When it finished on the simulator's clock (createdAt + both phases); null until then. */
+	finishedAt: number | null;
 	clientRequestId?: string;
 	callbackUrl?: string;
 	fail: boolean;
@@ -73,6 +81,26 @@ export interface SimJob {
 	status: string;
 	apiKey: string;
 	cost: number;
+}
+
+/** One POST of a job's callback (sim.callbacks(), GET /__sim/callbacks). The secret is never recorded. */
+export interface CallbackRecord {
+	jobId: string;
+	url: string;
+	/** 1 for the first POST of the job's callback, then 2, 3… (retries, repeats); 0 when dropped. */
+	attempt: number;
+	/** The callback fault it was sent under (or not sent, for `drop`; dropCallbacks counts as one). */
+	fault?: CallbackFaultKind;
+	/** When it was sent (or dropped), on the simulator's clock. */
+	sentAt: number;
+	/** The receiver's answer, once it came (any status; only 2xx counts as delivered). */
+	answeredStatus?: number;
+	/** When the answer came, or the error. */
+	answeredAt?: number;
+	/** Why no answer came (connection refused, reset…), instead of answeredStatus. */
+	error?: string;
+	/** The X-Phota-Signature header sent. */
+	signature?: string;
 }
 
 /** Profiles and jobs are stored without their status: it follows from the clock when asked. */
@@ -90,6 +118,7 @@ export interface StoredFile {
 export class SimState {
 	readonly log = new RequestLog();
 	readonly faults = new FaultInjector();
+	readonly callbackFaults = new CallbackFaultQueue();
 	readonly otherHost = new OtherHost();
 	settings: SimulatorSettings;
 	/** The API listener's origin, no path (set by PhotaSimulator.listen). */
@@ -99,8 +128,12 @@ export class SimState {
 	profileCount = 0;
 	readonly profileStore = new Map<string, StoredProfile>();
 	readonly jobStore = new Map<string, StoredJob>();
-	readonly callbacksSent = new Set<string>();
+	readonly callbackRecords: CallbackRecord[] = [];
+	/** Aborted by reset() and close(): deliveries under way stop and record nothing more. */
+	callbackRun = new AbortController();
 	readonly files = new Map<string, StoredFile>();
+	/** Signs the download URLs: the CDN's own key, so rotating webhookSecret leaves them valid. */
+	readonly fileKey = randomBytes(16).toString('hex');
 	/** Credits charged per API key. */
 	readonly spent = new Map<string, number>();
 	/** Times of the requests of the last second (settings.rateLimit.perSecond). */
@@ -142,16 +175,26 @@ export class SimState {
 		this.timers.clear();
 	}
 
-	/** Back to the settings it started with, no profiles, jobs, files, charges, log or faults. */
+	stopCallbacks(): void {
+		this.callbackRun.abort();
+		this.callbackRun = new AbortController();
+	}
+
+	/**
+	 * Back to the settings it started with, no profiles, jobs, callbacks under way or recorded, files,
+	 * charges, log or faults.
+	 */
 	reset(): void {
 		this.settings = { ...this.initialSettings };
 		this.log.clear();
 		this.faults.clear();
+		this.callbackFaults.clear();
 		this.clockOffset = 0;
 		this.profileCount = 0;
 		this.profileStore.clear();
 		this.jobStore.clear();
-		this.callbacksSent.clear();
+		this.stopCallbacks();
+		this.callbackRecords.length = 0;
 		this.files.clear();
 		this.spent.clear();
 		this.rateWindow = [];

@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 
+import { callbackUrlAllowed } from './callbackUrl';
 import { inlineImageBytes, sniffImage } from './images';
 import { HttpError, headerValue, httpError, parseJson } from './http';
 import type { SimulatorSettings } from './settings';
@@ -251,13 +252,8 @@ function refuseImageRequest(
 		throw fail('ASYNC_REQUIRES_URLS', 'async requires response_mode "urls".');
 	if (body.callback_url !== undefined && body.async !== true)
 		throw fail('CALLBACK_REQUIRES_ASYNC', 'callback_url is only allowed with async: true.');
-	if (
-		typeof body.callback_url === 'string' &&
-		settings.requireHttpsCallback &&
-		!body.callback_url.startsWith('https://')
-	) {
+	if (typeof body.callback_url === 'string' && !callbackUrlAllowed(settings, body.callback_url))
 		throw fail('INVALID_CALLBACK_URL', 'callback_url must use https.');
-	}
 	for (const [field, value] of imageInputs(body)) {
 		if (!isImageInput(settings, value))
 			throw fail(

@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 
 import { fetch } from 'undici';
@@ -49,6 +51,56 @@ test('npm run simulator: answers an authenticated GET /profiles/ids and a wrong 
 		});
 	} finally {
 		child.kill('SIGTERM');
+	}
+}, 60_000);
+
+test('npm run simulator --http-callbacks-on-loopback: a callback to a local receiver is accepted and delivered', async () => {
+	const received: string[] = [];
+	const receiver = createServer((req, res) => {
+		req.on('data', (chunk: Buffer) => received.push(chunk.toString()));
+		req.on('end', () => res.end());
+	});
+	await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+	const child = spawn(
+		process.execPath,
+		[
+			require.resolve('ts-node/dist/bin.js'),
+			'--transpile-only',
+			'simulator/cli.ts',
+			'--port',
+			'0',
+			'--http-callbacks-on-loopback',
+		],
+		{ cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+	);
+	try {
+		const baseUrl = await new Promise<string>((resolve, reject) => {
+			let output = '';
+			child.stdout.on('data', (chunk: Buffer) => {
+				output += chunk.toString();
+				const match = /listening on (http:\/\/\S+)\n[^]*plain http:\/\/ to localhost/.exec(output);
+				if (match) resolve(match[1]);
+			});
+			child.on('exit', (code) => reject(new Error(`simulator exited with ${code}: ${output}`)));
+		});
+		const submitted = await fetch(`${baseUrl}/generate`, {
+			method: 'POST',
+			headers: { 'X-API-Key': 'sim-key', 'content-type': 'application/json' },
+			body: JSON.stringify({
+				prompt: 'x',
+				response_mode: 'urls',
+				async: true,
+				callback_url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/cb`,
+			}),
+		});
+		expect(submitted.status).toBe(202);
+		const { job_id: jobId } = (await submitted.json()) as { job_id: string };
+		for (let wait = 0; wait < 100 && received.length === 0; wait++)
+			await new Promise((resolve) => setTimeout(resolve, 50));
+		expect(JSON.parse(received.join(''))).toMatchObject({ job_id: jobId, status: 'succeeded' });
+	} finally {
+		child.kill('SIGTERM');
+		receiver.close();
 	}
 }, 60_000);
 
