@@ -177,6 +177,7 @@ describe('Phota Trigger: a finished job starts the workflow', () => {
 		expect(items).toHaveLength(2);
 		for (const [index, item] of items.entries()) {
 			expect(item.json).toEqual({
+				operation: 'job',
 				job_id: document.job_id,
 				status: 'succeeded',
 				status_recognised: true,
@@ -184,7 +185,7 @@ describe('Phota Trigger: a finished job starts the workflow', () => {
 				profile_ids: [profileId],
 				known_subjects: { [profileId]: 2 },
 				image_number: index + 1,
-				images_in_job: 2,
+				images_in_request: 2,
 				download_url: document.result!.download_urls[index],
 				file_name: `phota-${document.job_id}-${index + 1}.jpg`,
 				mime_type: 'image/jpeg',
@@ -210,7 +211,7 @@ describe('Phota Trigger: a finished job starts the workflow', () => {
 			document.result!.download_urls,
 		);
 		expect(urlsOnly.items.every((item) => item.binary === undefined)).toBe(true);
-		expect(urlsOnly.items[0].json).toMatchObject({ file_name: null, mime_type: null });
+		expect(urlsOnly.items[0].json).not.toHaveProperty('file_name');
 
 		const named = await deliver(
 			photaTriggerNode({ options: { binaryPropertyOutput: 'image' } }),
@@ -224,8 +225,13 @@ describe('Phota Trigger: a finished job starts the workflow', () => {
 	test('a download that fails keeps its item, with download_error: a paid result is never dropped', async () => {
 		const document = await finishedJob('A lighthouse at dusk');
 		env.sim.faults.add({ route: 'GET /files/:name', kind: 'status', status: 404, times: 1 });
-		// The second image is cut off midway, twice (a resend is tried once): no truncated file.
-		env.sim.faults.add({ route: 'GET /files/:name', kind: 'cut', afterProcessing: true, times: 2 });
+		// The second image is cut off midway every time it is resent: no truncated file.
+		env.sim.faults.add({
+			route: 'GET /files/:name',
+			kind: 'cut',
+			afterProcessing: true,
+			times: 10,
+		});
 
 		const { call, items } = await deliver(photaTriggerNode(), signed(document));
 
@@ -234,16 +240,17 @@ describe('Phota Trigger: a finished job starts the workflow', () => {
 		expect(items[0].json).toMatchObject({
 			image_number: 1,
 			download_url: document.result!.download_urls[0],
-			download_error: 'the download answered HTTP 404',
-			file_name: null,
+			download_error: expect.stringMatching(/\(404\)/),
 		});
+		expect(items[0].json).not.toHaveProperty('file_name');
 		expect(items[0].binary).toBeUndefined();
 		expect(items[1].json).toMatchObject({
 			image_number: 2,
-			download_error: expect.stringMatching(/^the download failed: .*aborted/),
+			download_error: expect.stringMatching(/cut off/),
 		});
 		expect(items[1].binary).toBeUndefined();
-		expect(env.sim.log.count('GET /files/:name')).toBe(3);
+		// The 404 once; the cut-off download once and then 3 resends (the default Max Retries).
+		expect(env.sim.log.count('GET /files/:name')).toBe(5);
 		// Both URLs stay usable for 24 hours: a later node can fetch them again.
 		const again = await fetch(document.result!.download_urls[1]);
 		expect(sniffImage(Buffer.from(await again.arrayBuffer()))).toBe('jpeg');
@@ -298,9 +305,9 @@ describe('Phota Trigger: a finished job starts the workflow', () => {
 		expect(items[0].json).toMatchObject({
 			profile_ids: ['prof_a', 'prof_b'],
 			known_subjects: { prof_a: 1, prof_b: 2 },
-			download_url: null,
-			images_in_job: 2,
+			images_in_request: 2,
 		});
+		expect(items[0].json).not.toHaveProperty('download_url');
 		expect(await bytesOf(items[0])).toEqual(makePng('a'));
 		expect(await bytesOf(items[1])).toEqual(makeJpeg('b'));
 	});

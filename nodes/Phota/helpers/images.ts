@@ -142,6 +142,8 @@ export interface ImageResultContext {
 	/** Download each URL into a binary file (otherwise URLs only). */
 	downloadUrls: boolean;
 	itemIndex: number;
+	/** How the files are named before `-<image number>`: `phota-<operation>-<item number>` by default. */
+	fileNameStem?: string;
 	/** The run the downloads belong to (none for the trigger: its downloads are its only requests). */
 	requests?: RunRequests;
 	extraJson?: IDataObject;
@@ -175,7 +177,8 @@ export async function imageResultItems(
 	}
 	const total = base64Images.length || urls.length;
 	const fallbackMime = context.outputFormat === 'jpg' ? 'image/jpeg' : 'image/png';
-	const fileNameStem = `${context.operation}-${context.itemIndex + 1}`;
+	const fileNameStem =
+		context.fileNameStem ?? `phota-${context.operation}-${context.itemIndex + 1}`;
 
 	const imageJson = (position: number): IDataObject => ({
 		operation: context.operation,
@@ -199,7 +202,7 @@ export async function imageResultItems(
 				this,
 				data,
 				mimeType,
-				`phota-${fileNameStem}-${position + 1}`,
+				`${fileNameStem}-${position + 1}`,
 				imageJson(position),
 				context,
 			),
@@ -223,7 +226,7 @@ export async function imageResultItems(
 							this,
 							asBinarySource(body),
 							declaredImageType(headers['content-type']) ?? fallbackMime,
-							`phota-${fileNameStem}-${position + 1}`,
+							`${fileNameStem}-${position + 1}`,
 							json,
 							context,
 						),

@@ -40,9 +40,7 @@ export interface CredentialRead {
 export class CredentialCache {
 	private entry?: { read: Promise<ICredentialDataDecryptedObject>; at: number };
 
-	async data(
-		context: PhotaContext,
-	): Promise<ICredentialDataDecryptedObject> {
+	async data(context: PhotaContext): Promise<ICredentialDataDecryptedObject> {
 		if (!this.entry || Date.now() - this.entry.at > CREDENTIAL_REUSE_MS) {
 			const fresh = {
 				read: context.getCredentials<ICredentialDataDecryptedObject>(CREDENTIAL_TYPE),
