@@ -230,7 +230,7 @@ describe('Phota Trigger: a finished job starts the workflow', () => {
 			route: 'GET /files/:name',
 			kind: 'cut',
 			afterProcessing: true,
-			times: 10,
+			times: 4,
 		});
 
 		const { call, items } = await deliver(photaTriggerNode(), signed(document));
