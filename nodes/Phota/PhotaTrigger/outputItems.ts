@@ -2,8 +2,9 @@
  * The items a finished job's delivery starts the workflow with: one per image (like the Phota
  * node's image operations), the images as binary files, or one item for a failed job.
  */
-import type { IDataObject, INodeExecutionData, IWebhookFunctions } from 'n8n-workflow';
+import type { IBinaryData, IDataObject, INodeExecutionData, IWebhookFunctions } from 'n8n-workflow';
 
+import type { BinarySource } from '../helpers/images';
 import { imageResultItems } from '../helpers/images';
 import { deliveryKeyOf } from './deliveries';
 import type { JobDocument } from './jobDocument';
@@ -12,6 +13,32 @@ export interface OutputSettings {
 	/** Download each download URL into a binary file (otherwise the URLs only). */
 	download: boolean;
 	binaryProperty: string;
+}
+
+/**
+ * A job's image kept inline (base64 in the run data) rather than in n8n's binary data store. A
+ * webhook has no execution yet, so n8n stores its files in the workflow's `executions/temp` folder,
+ * and the first execution of that workflow to end moves its first file out and deletes the whole
+ * folder (n8n 2.8, restoreBinaryDataId): concurrent callbacks lost their images ("File not found"
+ * in all 20 executions of e2e/callbacks.test.ts). Inline, a job's images (at most 4) travel with
+ * its own execution, to a queue-mode worker too.
+ */
+async function inlineBinary(
+	data: BinarySource,
+	fileName: string,
+	mimeType: string,
+): Promise<IBinaryData> {
+	const chunks: Buffer[] = [];
+	if (Buffer.isBuffer(data)) chunks.push(data);
+	else for await (const chunk of data) chunks.push(Buffer.from(chunk));
+	const bytes = Buffer.concat(chunks);
+	return {
+		data: bytes.toString('base64'),
+		mimeType,
+		fileName,
+		fileExtension: fileName.split('.').pop(),
+		fileSize: `${Math.round(bytes.length / 102.4) / 10} kB`,
+	};
 }
 
 /**
@@ -63,6 +90,7 @@ export async function jobItems(
 			binaryPropertyOutput: settings.binaryProperty,
 			downloadUrls: settings.download,
 			itemIndex: 0,
+			storeBinary: inlineBinary,
 			fileNameStem: `phota-${document.jobId.replace(/[^\w-]/g, '_').slice(0, 64)}`,
 			extraJson: { ...delivery, ...unknownStatus },
 		},

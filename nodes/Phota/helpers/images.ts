@@ -3,6 +3,7 @@
  * that hold a result's images, and the hint about items sent without a profile.
  */
 import type {
+	IBinaryData,
 	IDataObject,
 	IExecuteFunctions,
 	INodeExecutionData,
@@ -144,13 +145,21 @@ export interface ImageResultContext {
 	itemIndex: number;
 	/** How the files are named before `-<image number>`: `phota-<operation>-<item number>` by default. */
 	fileNameStem?: string;
+	/** Where each image goes: n8n's binary data store by default (prepareBinaryData). */
+	storeBinary?: StoreBinary;
 	/** The run the downloads belong to (none for the trigger: its downloads are its only requests). */
 	requests?: RunRequests;
 	extraJson?: IDataObject;
 }
 
 /** What n8n's binary data store accepts: a Buffer or a stream. */
-type BinarySource = Parameters<IExecuteFunctions['helpers']['prepareBinaryData']>[0];
+export type BinarySource = Parameters<IExecuteFunctions['helpers']['prepareBinaryData']>[0];
+
+export type StoreBinary = (
+	data: BinarySource,
+	fileName: string,
+	mimeType: string,
+) => Promise<IBinaryData>;
 
 /**
  * One output item per image of a (paid) result. A failed download keeps its item, with the URL
@@ -263,11 +272,9 @@ async function binaryItem(
 	return {
 		json: { ...json, file_name: fileName, mime_type: mimeType },
 		binary: {
-			[context.binaryPropertyOutput]: await this.helpers.prepareBinaryData(
-				data,
-				fileName,
-				mimeType,
-			),
+			[context.binaryPropertyOutput]: context.storeBinary
+				? await context.storeBinary(data, fileName, mimeType)
+				: await this.helpers.prepareBinaryData(data, fileName, mimeType),
 		},
 	};
 }
