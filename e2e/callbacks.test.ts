@@ -7,12 +7,11 @@
 import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 
-import type { IRunExecutionData, INodeExecutionData } from 'n8n-workflow';
 import { fetch } from 'undici';
 
 import type { PhotaSimulator } from '../simulator';
 import { sniffImage, startSimulator } from '../simulator';
-import { fromN8n, sleep } from './clusterProcesses';
+import { sleep } from './clusterProcesses';
 import type { N8nInstance, N8nServer } from './n8nCli';
 import {
 	ROOT,
@@ -26,7 +25,13 @@ import {
 	removePackage,
 	startN8nServer,
 } from './n8nCli';
-import { activateWorkflowArgs, parseFlatted, servesWebhook } from './queueCluster';
+import { activateWorkflowArgs, servesWebhook } from './queueCluster';
+import {
+	executionsOf as executionsOfIn,
+	nodeOutput as output,
+	runDataOf as runDataIn,
+	waitForExecutions as waitForExecutionsIn,
+} from './sqliteExecutions';
 
 const API_KEY = 'e2e-callbacks-key-7d21';
 const JOBS = 20;
@@ -135,89 +140,14 @@ function waitingWorkflow(): Workflow {
 	};
 }
 
-// ---------------------------------------------------------------- n8n's database (SQLite)
-
-interface ExecutionRow {
-	id: string;
-	status: string;
-	startedAt: string;
-}
-
-type Sqlite = {
-	Database: new (
-		file: string,
-		mode: number,
-		callback: (error: Error | null) => void,
-	) => {
-		all(
-			sql: string,
-			params: unknown[],
-			callback: (error: Error | null, rows: unknown[]) => void,
-		): void;
-		close(): void;
-	};
-	OPEN_READONLY: number;
-};
-
-async function query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
-	const sqlite = fromN8n('sqlite3') as Sqlite;
-	const file = path.join(n8n.userFolder, '.n8n', 'database.sqlite');
-	for (let attempt = 0; ; attempt++) {
-		try {
-			return await new Promise<T[]>((resolve, reject) => {
-				const db = new sqlite.Database(file, sqlite.OPEN_READONLY, (error) => {
-					if (error) reject(error);
-				});
-				db.all(sql, params, (error, rows) => {
-					db.close();
-					if (error) reject(error);
-					else resolve(rows as T[]);
-				});
-			});
-		} catch (error) {
-			// n8n may hold a write lock for a moment.
-			if (attempt >= 20 || !String(error).includes('SQLITE_BUSY')) throw error;
-			await sleep(100);
-		}
+const executionsOf = async (workflowId: string) => await executionsOfIn(n8n, workflowId);
+const runDataOf = async (executionId: string) => await runDataIn(n8n, executionId);
+async function waitForExecutions(workflowId: string, count: number, timeoutMs: number) {
+	try {
+		return await waitForExecutionsIn(n8n, workflowId, count, timeoutMs);
+	} catch (error) {
+		throw new Error(`${(error as Error).message}\n${server.output.join('').slice(-3000)}`);
 	}
-}
-
-async function executionsOf(workflowId: string): Promise<ExecutionRow[]> {
-	const rows = await query<ExecutionRow & { id: number }>(
-		'SELECT id, status, startedAt FROM execution_entity WHERE workflowId = ? ORDER BY id',
-		[workflowId],
-	);
-	return rows.map((row) => ({ ...row, id: String(row.id) }));
-}
-
-async function waitForExecutions(
-	workflowId: string,
-	count: number,
-	timeoutMs: number,
-): Promise<ExecutionRow[]> {
-	const deadline = Date.now() + timeoutMs;
-	for (;;) {
-		const rows = await executionsOf(workflowId);
-		const settled = rows.filter((row) => !['new', 'running', 'waiting'].includes(row.status));
-		if (settled.length >= count) return rows;
-		if (Date.now() > deadline)
-			throw new Error(
-				`${workflowId}: ${settled.length}/${count} executions after ${timeoutMs} ms\n${server.output.join('').slice(-3000)}`,
-			);
-		await sleep(300);
-	}
-}
-
-async function runDataOf(executionId: string): Promise<IRunExecutionData> {
-	const [row] = await query<{ data: string }>(
-		'SELECT data FROM execution_data WHERE executionId = ?',
-		[executionId],
-	);
-	return parseFlatted(row.data) as IRunExecutionData;
-}
-
-function output(data: IRunExecutionData, node: string): INodeExecutionData[] {
-	return (data.resultData.runData[node]?.[0]?.data?.main?.[0] ?? []) as INodeExecutionData[];
 }
 
 async function post(webhookPath: string, body: object): Promise<void> {

@@ -192,6 +192,38 @@ function burstWorkflow(): Workflow {
 	};
 }
 
+const CALLBACKS_WEBHOOK_ID = '3b0f6c2e-5a14-4d7e-9c2b-8e1f0a7d4c55';
+
+/** A Phota Trigger receiving finished jobs (Phota's callbacks), as the campaign example does. */
+function callbacksWorkflow(): Workflow {
+	return {
+		id: 'queue-callbacks',
+		name: 'Queue: Phota Trigger',
+		nodes: [
+			{
+				id: 'phota-trigger',
+				name: 'Phota Trigger',
+				type: 'n8n-nodes-phota.photaTrigger',
+				typeVersion: 1,
+				position: [0, 0],
+				webhookId: CALLBACKS_WEBHOOK_ID,
+				credentials: CREDENTIAL,
+				parameters: { options: {} },
+			},
+			{
+				id: 'received',
+				name: 'Received',
+				type: 'n8n-nodes-base.noOp',
+				typeVersion: 1,
+				position: [200, 0],
+				parameters: {},
+			},
+		],
+		connections: chain('Phota Trigger', 'Received'),
+		settings: { executionOrder: 'v1' },
+	};
+}
+
 /** Create → Wait Until Ready → Generate, with or without n8n's "Save execution progress". */
 function crashWorkflow(id: string, saveExecutionProgress: boolean): Workflow {
 	return {
@@ -402,6 +434,9 @@ beforeAll(async () => {
 	sim = await startSimulator({
 		apiKeys: [API_KEY],
 		trainingPhasesMs: { validating: 300, queuing: 300, inProgress: 1500 },
+		jobPhasesMs: { queued: 200, running: 800 },
+		// The Phota Trigger listens on main's plain http address on this machine.
+		httpCallbacksOnLoopback: true,
 	});
 	const response = await fetch(`${sim.baseUrl}/profiles/add`, {
 		method: 'POST',
@@ -437,13 +472,17 @@ beforeAll(async () => {
 		crashWorkflow('queue-crash', false),
 		crashWorkflow('queue-crash-saved', true),
 		durableWorkflow(),
+		callbacksWorkflow(),
 	];
 	await importWorkflows(mainN8n, workflows);
-	webhookPaths = workflows.flatMap((workflow) =>
-		workflow.nodes
-			.filter((node) => node.type === 'n8n-nodes-base.webhook')
-			.map((node) => String(node.parameters.path)),
-	);
+	webhookPaths = [
+		...workflows.flatMap((workflow) =>
+			workflow.nodes
+				.filter((node) => node.type === 'n8n-nodes-base.webhook')
+				.map((node) => String(node.parameters.path)),
+		),
+		`${CALLBACKS_WEBHOOK_ID}/phota`,
+	];
 	// Activated: published before main starts, so main registers their production webhooks.
 	await Promise.all(
 		workflows.map((workflow) => n8nCli(mainN8n, activateWorkflowArgs(mainN8n, workflow.id))),
@@ -862,4 +901,46 @@ test('durable wait (examples/profile-durable-wait.json): main and both workers r
 	expect(count('GET /profiles/:id/status')).toBe(2);
 	const { perProfile, perImage } = sim.settings.prices;
 	expect(sim.spentBy(API_KEY) - spentBefore).toBe(perProfile + 2 * perImage);
+});
+
+test('Phota Trigger: the callbacks of 6 finished jobs are received by main and run on the workers, each with its images', async () => {
+	const callbackUrl = `${main.url}/webhook/${CALLBACKS_WEBHOOK_ID}/phota`;
+	const jobIds = await Promise.all(
+		Array.from({ length: 6 }, async (_, n) => {
+			const response = await fetch(`${sim.baseUrl}/generate`, {
+				method: 'POST',
+				headers: { 'X-API-Key': API_KEY, 'content-type': 'application/json' },
+				body: JSON.stringify({
+					prompt: `Portrait ${n} of [[${readyProfile}]]`,
+					num_output_images: 2,
+					response_mode: 'urls',
+					async: true,
+					callback_url: callbackUrl,
+				}),
+			});
+			expect(response.status).toBe(202);
+			return ((await response.json()) as { job_id: string }).job_id;
+		}),
+	);
+	const rows = await waitForExecutions(
+		'queue-callbacks',
+		(found) => found.length === 6 && found.every(settled),
+		180_000,
+	);
+	expect(rows.map((row) => row.status)).toEqual(Array(6).fill('success'));
+	// Started by main's webhook, run by a worker.
+	for (const row of rows) expect(workersThatRan(row.id).length).toBeGreaterThanOrEqual(1);
+	const received = new Set<string>();
+	for (const row of rows) {
+		const items = output(await runDataOf(row.id), 'Received');
+		expect(items).toHaveLength(2);
+		for (const item of items) {
+			expect(item.json).toMatchObject({ status: 'succeeded', profile_ids: [readyProfile] });
+			expect(sniffImage(Buffer.from(item.binary!.data.data, 'base64'))).toMatch(/png|jpeg/);
+		}
+		received.add(String(items[0].json.job_id));
+	}
+	expect([...received].sort()).toEqual([...jobIds].sort());
+	const callbacks = sim.callbacks().filter((record) => jobIds.includes(record.jobId));
+	expect(callbacks.map((record) => record.answeredStatus)).toEqual(Array(6).fill(200));
 });

@@ -12,8 +12,10 @@
  *  4. Peak memory of a Generate of four 4K images, bytes vs URL delivery, relative to image bytes.
  *  5. Edits against an account rate limit in real n8n, against the ideal time and paid once; the
  *     HTTP Request node against the same limit.
+ *  6. Long jobs in real n8n: Generate sync vs Async Job → wait here at 2–6 s latency, and the Phota
+ *     Trigger's time from a job's end to its execution's start.
  *
- * Each section is a file here (overhead.ts, batch.ts, wait.ts, memory.ts, rateLimit.ts);
+ * Each section is a file here (overhead.ts, batch.ts, wait.ts, memory.ts, rateLimit.ts, async.ts);
  * `--only=<section>[,<section>…]` runs some of them and `--quick` runs fewer rounds.
  */
 import { cpus, totalmem } from 'node:os';
@@ -22,6 +24,7 @@ import type { N8nInstance } from '../../e2e/n8nCli';
 import { removeN8n } from '../../e2e/n8nCli';
 import { startSimulator } from '../../simulator';
 import { failUnlessInterrupted, handleInterrupts } from '../../processes';
+import { measureAsync } from './async';
 import { measureBatch } from './batch';
 import { measureMemory } from './memory';
 import { startBenchN8n } from './n8nWorkflows';
@@ -33,7 +36,7 @@ import { megabytes, printTable } from './table';
 import { measureWait } from './wait';
 
 const quick = process.argv.includes('--quick');
-/** `--only=overhead,memory,batch,wait,ratelimit` runs some of the measurements. */
+/** `--only=overhead,memory,batch,wait,ratelimit,async` runs some of the measurements. */
 const only = process.argv
 	.find((argument) => argument.startsWith('--only='))
 	?.slice('--only='.length)
@@ -51,30 +54,34 @@ async function main() {
 	let n8n: N8nInstance | undefined;
 	try {
 		if (wanted('overhead')) {
-			console.log('1/5 overhead per request...');
+			console.log('1/6 overhead per request...');
 			await measureOverhead(context);
 		}
 		if (wanted('memory')) {
-			console.log('4/5 peak memory (child processes)...');
+			console.log('4/6 peak memory (child processes)...');
 			await measureMemory(context);
 		}
-		if (wanted('batch') || wanted('wait') || wanted('ratelimit')) {
+		if (wanted('batch') || wanted('wait') || wanted('ratelimit') || wanted('async')) {
 			console.log(
 				'starting real n8n (packing the package, installing it into a fresh n8n user folder)...',
 			);
 			n8n = await startBenchN8n(sim);
 		}
 		if (n8n && wanted('batch')) {
-			console.log('2/5 50 edits in real n8n...');
+			console.log('2/6 50 edits in real n8n...');
 			await measureBatch(context, n8n);
 		}
 		if (n8n && wanted('wait')) {
-			console.log('3/5 waiting for 10 profiles in real n8n...');
+			console.log('3/6 waiting for 10 profiles in real n8n...');
 			await measureWait(context, n8n);
 		}
 		if (n8n && wanted('ratelimit')) {
-			console.log('5/5 edits against a rate limit in real n8n (scripts/bench/rateLimit.ts)...');
+			console.log('5/6 edits against a rate limit in real n8n (scripts/bench/rateLimit.ts)...');
 			rows.push(...(await measureRateLimit(sim, n8n, quick ? 1 : 5)));
+		}
+		if (n8n && wanted('async')) {
+			console.log('6/6 long jobs in real n8n: sync vs wait here, and the Phota Trigger...');
+			await measureAsync(context, n8n);
 		}
 	} finally {
 		printTable(rows);
