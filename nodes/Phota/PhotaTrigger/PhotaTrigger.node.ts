@@ -6,7 +6,11 @@ import type {
 } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
-import { binaryPropertyOption, optionsCollection } from '../helpers/descriptions';
+import {
+	binaryPropertyOption,
+	downloadImagesOption,
+	optionsCollection,
+} from '../helpers/descriptions';
 import { photaWebhookSecretTest } from './credentialTest';
 import { receiveCallback } from './receive';
 
@@ -68,17 +72,7 @@ export class PhotaTrigger implements INodeType {
 				description:
 					"Where the secret comes from that checks each callback's X-Phota-Signature. Callbacks without a valid signature are refused (HTTP 401) and start nothing.",
 			},
-			optionsCollection([
-				{
-					displayName: 'Download Images',
-					name: 'download',
-					type: 'boolean',
-					default: true,
-					description:
-						"Whether to download the job's images as binary files (otherwise only their URLs are output). Images sent inline (base64) always become binary files.",
-				},
-				binaryPropertyOption,
-			]),
+			optionsCollection([downloadImagesOption, binaryPropertyOption]),
 		],
 	};
 

@@ -141,3 +141,13 @@ export const binaryPropertyOption: INodeProperties = {
 	default: 'data',
 	hint: 'The name of the output binary field to put the file in',
 };
+
+/** Job → Get's and the Phota Trigger's: a finished job's images as files, or only their URLs. */
+export const downloadImagesOption: INodeProperties = {
+	displayName: 'Download Images',
+	name: 'download',
+	type: 'boolean',
+	default: true,
+	description:
+		'Whether to download the finished images as binary files (otherwise only their URLs are output; images Phota sends inline always become binary files)',
+};

@@ -13,7 +13,11 @@ import type { RunSettings } from '../../helpers/settings';
 import { normaliseProfileIds } from '../../helpers/profileIds';
 import { photaApiRequest } from '../../transport';
 import { incompleteAnswerError } from '../../transport/errors';
-import { optionsCollection, requestOptions } from '../../helpers/descriptions';
+import {
+	downloadImagesOption,
+	optionsCollection,
+	requestOptions,
+} from '../../helpers/descriptions';
 
 const properties: INodeProperties[] = [
 	{
@@ -24,18 +28,7 @@ const properties: INodeProperties[] = [
 		required: true,
 		description: 'The job_id an image operation returned in Async mode',
 	},
-	optionsCollection([
-		{
-			displayName: 'Download Images',
-			name: 'download',
-			type: 'boolean',
-			default: true,
-			description:
-				'Whether to download the finished images as binary files (otherwise only their URLs are output)',
-		},
-		binaryPropertyOption,
-		...requestOptions,
-	]),
+	optionsCollection([downloadImagesOption, binaryPropertyOption, ...requestOptions]),
 ];
 
 const displayOptions = { show: { resource: ['job'], operation: ['get'] } };
