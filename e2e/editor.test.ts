@@ -429,6 +429,59 @@ test('Profiles: "By ID" starts empty, "From list" shows each profile\'s status a
 	timing('profile list');
 });
 
+test('Generate → Options → Async Job: three choices; "wait here" shows its poll interval and max wait, "return its ID" the Callback URL', async () => {
+	await canvasNode('Generate images').dblclick();
+	await ndv().waitFor();
+	await ndv().getByTestId('collection-parameter-add-dropdown').click();
+	await page.getByRole('option', { name: 'Async Job', exact: true }).click();
+	const asyncJob = parameter('async');
+	await asyncJob.waitFor();
+	await asyncJob.click();
+	const choices = page
+		.getByRole('option')
+		.filter({ hasText: /^(No: Wait for Phota|Yes: Submit as a Job)/ });
+	await choices.first().waitFor();
+	const names = (await choices.allInnerTexts()).map((text) => text.split('\n')[0].trim());
+	expect(names).toEqual([
+		"No: Wait for Phota's Answer",
+		'Yes: Submit as a Job and Wait Here (Recommended for Slow Models)',
+		'Yes: Submit as a Job and Return Its ID',
+	]);
+	await shot('12-async-job-choices');
+	await choices.nth(1).click();
+	await parameter('jobPollInterval').waitFor();
+	await parameter('jobMaxWait').waitFor();
+	expect(await parameter('callbackUrl').count()).toBe(0);
+	await shot('13-async-job-wait-here');
+	await asyncJob.click();
+	await choices.nth(2).click();
+	await parameter('callbackUrl').waitFor();
+	expect(await parameter('jobPollInterval').count()).toBe(0);
+	await shot('14-async-job-return-id');
+	await closeNdv();
+	timing('async job options');
+});
+
+test('Phota Trigger: found in the nodes panel; it shows the URL to paste and what to do behind an https proxy', async () => {
+	await page.goto(`${server!.url}/workflow/new`, { waitUntil: 'domcontentloaded' });
+	await page.getByTestId('canvas-plus-button').waitFor();
+	await page.getByTestId('node-creator-plus-button').click();
+	await searchNodes('Phota Trigger', ['Phota Trigger']);
+	await shot('15-nodes-panel-phota-trigger');
+	await creatorItem('Phota Trigger').click();
+	await ndv().waitFor();
+	await ndv().getByText("Copy this node's Production URL").waitFor();
+	await ndv().getByText('WEBHOOK_URL', { exact: false }).first().waitFor();
+	await ndv().getByText('Webhook URLs', { exact: false }).first().click();
+	await ndv()
+		.getByText(/\/webhook(-test)?\/[0-9a-f-]{36}\/phota/)
+		.first()
+		.waitFor();
+	await shot('16-phota-trigger-parameters');
+	await closeNdv();
+	timing('phota trigger');
+});
+
 test("no page errors in the editor, and no API key in n8n's output", () => {
 	expect(pageErrors).toEqual([]);
 	const output = server!.output.join('');

@@ -13,7 +13,7 @@ import { parseFlatted } from './queueCluster';
 export interface ExecutionRow {
 	id: string;
 	status: string;
-	/** When n8n started the execution (ms since the epoch). */
+	/** When n8n started the execution (ms since the epoch; NaN before it has). */
 	startedAt: number;
 }
 
@@ -57,7 +57,7 @@ async function query<T>(n8n: N8nInstance, sql: string, params: unknown[] = []): 
 }
 
 export async function executionsOf(n8n: N8nInstance, workflowId: string): Promise<ExecutionRow[]> {
-	const rows = await query<{ id: number; status: string; startedAt: string }>(
+	const rows = await query<{ id: number; status: string; startedAt: string | null }>(
 		n8n,
 		'SELECT id, status, startedAt FROM execution_entity WHERE workflowId = ? ORDER BY id',
 		[workflowId],
@@ -66,7 +66,7 @@ export async function executionsOf(n8n: N8nInstance, workflowId: string): Promis
 	return rows.map((row) => ({
 		id: String(row.id),
 		status: row.status,
-		startedAt: Date.parse(`${row.startedAt.replace(' ', 'T')}Z`),
+		startedAt: row.startedAt ? Date.parse(`${row.startedAt.replace(' ', 'T')}Z`) : Number.NaN,
 	}));
 }
 
