@@ -126,8 +126,8 @@ async function triggerLatency({ sim, quick, rows }: BenchContext, n8n: N8nInstan
 		}
 		delays.sort((a, b) => a - b);
 		if (delays.some(Number.isNaN)) throw new Error('an execution names no job of this run');
-		const median = percentile(delays, 0.5);
-		const p95 = percentile(delays, 0.95);
+		const median = Math.round(percentile(delays, 0.5));
+		const p95 = Math.round(percentile(delays, 0.95));
 		rows.push({
 			measure: `6b. Phota Trigger (n8n start), ${jobs} jobs of 1–3 s submitted at once: a job's end → its execution's start`,
 			phota: `median ${median} ms, p95 ${p95} ms`,
