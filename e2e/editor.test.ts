@@ -432,31 +432,38 @@ test('Profiles: "By ID" starts empty, "From list" shows each profile\'s status a
 test('Generate → Options → Async Job: three choices; "wait here" shows its poll interval and max wait, "return its ID" the Callback URL', async () => {
 	await canvasNode('Generate images').dblclick();
 	await ndv().waitFor();
-	await ndv().getByTestId('collection-parameter-add-dropdown').click();
+	await ndv().getByTestId('collection-parameter-add').click();
 	await page.getByRole('option', { name: 'Async Job', exact: true }).click();
 	const asyncJob = parameter('async');
 	await asyncJob.waitFor();
 	await asyncJob.click();
 	const choices = page
 		.getByRole('option')
-		.filter({ hasText: /^(No: Wait for Phota|Yes: Submit as a Job)/ });
+		.filter({ hasText: /^(Off: Wait for Phota|Submit and )/ });
 	await choices.first().waitFor();
 	const names = (await choices.allInnerTexts()).map((text) => text.split('\n')[0].trim());
 	expect(names).toEqual([
-		"No: Wait for Phota's Answer",
-		'Yes: Submit as a Job and Wait Here (Recommended for Slow Models)',
-		'Yes: Submit as a Job and Return Its ID',
+		"Off: Wait for Phota's Answer",
+		'Submit and Wait Here (Recommended)',
+		'Submit and Return the Job ID',
 	]);
 	await shot('12-async-job-choices');
 	await choices.nth(1).click();
-	await parameter('jobPollInterval').waitFor();
-	await parameter('jobMaxWait').waitFor();
-	expect(await parameter('callbackUrl').count()).toBe(0);
+	// Its own options are offered once it is chosen (a collection adds only what the user picks).
+	const offered = async () => {
+		await ndv().getByTestId('collection-parameter-add').click();
+		const names = await page
+			.getByRole('option')
+			.filter({ hasText: /^(Job |Callback URL)/ })
+			.allInnerTexts();
+		await page.keyboard.press('Escape');
+		return names.map((text) => text.trim()).sort();
+	};
+	expect(await offered()).toEqual(['Job Max Wait (Minutes)', 'Job Poll Interval (Seconds)']);
 	await shot('13-async-job-wait-here');
 	await asyncJob.click();
 	await choices.nth(2).click();
-	await parameter('callbackUrl').waitFor();
-	expect(await parameter('jobPollInterval').count()).toBe(0);
+	expect(await offered()).toEqual(['Callback URL']);
 	await shot('14-async-job-return-id');
 	await closeNdv();
 	timing('async job options');
@@ -466,9 +473,12 @@ test('Phota Trigger: found in the nodes panel; it shows the URL to paste and wha
 	await page.goto(`${server!.url}/workflow/new`, { waitUntil: 'domcontentloaded' });
 	await page.getByTestId('canvas-plus-button').waitFor();
 	await page.getByTestId('node-creator-plus-button').click();
-	await searchNodes('Phota Trigger', ['Phota Trigger']);
+	await searchNodes('Phota', ['Phota']);
+	await creatorItem('Phota').click();
+	const triggerAction = nodeCreator().getByText('On async job finished', { exact: true });
+	await triggerAction.waitFor();
 	await shot('15-nodes-panel-phota-trigger');
-	await creatorItem('Phota Trigger').click();
+	await triggerAction.click();
 	await ndv().waitFor();
 	await ndv().getByText("Copy this node's Production URL").waitFor();
 	await ndv().getByText('WEBHOOK_URL', { exact: false }).first().waitFor();

@@ -1,5 +1,5 @@
 /**
- * Options → Async Job → "Submit as a Job and Wait Here", and the sync request that Phota ends at
+ * Options → Async Job → "Submit and Wait Here", and the sync request that Phota ends at
  * its time limit (504, refunded), sent again as a job: run through n8n against the simulator.
  */
 import type { INodeParameters } from 'n8n-workflow';

@@ -161,10 +161,10 @@ describe('Async Job and the callback URL', () => {
 
 	test('a callback URL needs a job whose ID is returned, and https (plain http only to this machine); a blank one is ignored', () => {
 		expect(refusal({ callbackUrl: 'https://n8n.example.com/hook' })).toBe(
-			'Callback URL only works when Async Job is "Yes: Submit as a Job and Return Its ID"',
+			'Callback URL only works when Async Job is "Submit and Return the Job ID"',
 		);
 		expect(refusal({ async: 'wait', callbackUrl: 'https://n8n.example.com/hook' })).toBe(
-			'Callback URL only works when Async Job is "Yes: Submit as a Job and Return Its ID"',
+			'Callback URL only works when Async Job is "Submit and Return the Job ID"',
 		);
 		expect(refusal({ async: true, callbackUrl: 'http://n8n.example.com/hook' })).toBe(
 			'Callback URL must be an https:// URL, got "http://n8n.example.com/hook"',

@@ -50,6 +50,23 @@ export class PhotaTrigger implements INodeType {
 				default: '',
 			},
 			{
+				// n8n's nodes panel lists a trigger's "Trigger On" choices as its trigger actions.
+				displayName: 'Trigger On',
+				name: 'event',
+				type: 'options',
+				noDataExpression: true,
+				options: [
+					{
+						name: 'Async Job Finished',
+						value: 'jobFinished',
+						action: 'On async job finished',
+						description:
+							'A job submitted with this Production URL as its Callback URL has succeeded or failed',
+					},
+				],
+				default: 'jobFinished',
+			},
+			{
 				displayName: 'Webhook Secret',
 				name: 'secretSource',
 				type: 'options',

@@ -92,19 +92,19 @@ export function imageOptions({ chooseModel }: { chooseModel: boolean }): INodePr
 			// false and true are the values of the boolean option this replaced: saved workflows keep their meaning.
 			options: [
 				{
-					name: "No: Wait for Phota's Answer",
+					name: "Off: Wait for Phota's Answer",
 					value: false,
 					description:
 						'One request that answers with the images. If Phota ends it at its time limit (504, refunded), the node sends it again as a job and waits for it.',
 				},
 				{
-					name: 'Yes: Submit as a Job and Wait Here (Recommended for Slow Models)',
+					name: 'Submit and Wait Here (Recommended)',
 					value: 'wait',
 					description:
 						'For slow models, 4K and large batches: each item becomes a Phota job that this node polls until its images are ready. A resend after a lost answer is never billed twice.',
 				},
 				{
-					name: 'Yes: Submit as a Job and Return Its ID',
+					name: 'Submit and Return the Job ID',
 					value: true,
 					description:
 						'Fire and forget: outputs job_id at once. A Phota Trigger receives the images (set Callback URL), or read them later with Job → Get.',

@@ -111,7 +111,7 @@ export function readImageSettings(
 	const callbackUrl = String(options.callbackUrl ?? '').trim();
 	if (callbackUrl && jobMode.kind !== 'returnJobId') {
 		throw fail(
-			'Callback URL only works when Async Job is "Yes: Submit as a Job and Return Its ID"',
+			'Callback URL only works when Async Job is "Submit and Return the Job ID"',
 			'Set Async Job to return the job ID (a Phota Trigger then receives the result), or remove the Callback URL.',
 		);
 	}
