@@ -10,8 +10,9 @@ import type { RunError } from '../../processes';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
-test('npm run simulator: answers an authenticated GET /profiles/ids and a wrong key with 401, prints the other host', async () => {
-	const child = spawn(
+/** `npm run simulator -- --port 0 <flags>`, as a user starts it. */
+function spawnSimulatorCli(...flags: string[]) {
+	return spawn(
 		process.execPath,
 		[
 			require.resolve('ts-node/dist/bin.js'),
@@ -19,13 +20,14 @@ test('npm run simulator: answers an authenticated GET /profiles/ids and a wrong 
 			'simulator/cli.ts',
 			'--port',
 			'0',
-			'--api-key',
-			'cli-key',
-			'--training-seconds',
-			'1',
+			...flags,
 		],
 		{ cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
 	);
+}
+
+test('npm run simulator: answers an authenticated GET /profiles/ids and a wrong key with 401, prints the other host', async () => {
+	const child = spawnSimulatorCli('--api-key', 'cli-key', '--training-seconds', '1');
 	try {
 		const [baseUrl, otherHost] = await new Promise<[string, string]>((resolve, reject) => {
 			let output = '';
@@ -61,18 +63,7 @@ test('npm run simulator --http-callbacks-on-loopback: a callback to a local rece
 		req.on('end', () => res.end());
 	});
 	await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-	const child = spawn(
-		process.execPath,
-		[
-			require.resolve('ts-node/dist/bin.js'),
-			'--transpile-only',
-			'simulator/cli.ts',
-			'--port',
-			'0',
-			'--http-callbacks-on-loopback',
-		],
-		{ cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-	);
+	const child = spawnSimulatorCli('--http-callbacks-on-loopback');
 	try {
 		const baseUrl = await new Promise<string>((resolve, reject) => {
 			let output = '';
