@@ -1,12 +1,14 @@
 /**
  * The executions an `n8n start` on SQLite (its default database) saved, read from its database file
- * with the sqlite3 module that comes with that n8n: for the callbacks suite and the benchmark.
+ * with the sqlite3 module that comes with that n8n, on that n8n's Node.js: for the callbacks suite
+ * and the benchmark.
  */
 import path from 'node:path';
 
 import type { INodeExecutionData, IRunExecutionData } from 'n8n-workflow';
 
-import { fromN8n, sleep } from './clusterProcesses';
+import { run } from '../processes';
+import { sleep } from './clusterProcesses';
 import type { N8nInstance } from './n8nInstance';
 import { parseFlatted } from './queueCluster';
 
@@ -17,40 +19,41 @@ export interface ExecutionRow {
 	startedAt: number;
 }
 
-type Sqlite = {
-	Database: new (
-		file: string,
-		mode: number,
-		callback: (error: Error | null) => void,
-	) => {
-		all(
-			sql: string,
-			params: unknown[],
-			callback: (error: Error | null, rows: unknown[]) => void,
-		): void;
-		close(): void;
-	};
-	OPEN_READONLY: number;
-};
+/**
+ * Runs in a child process on the Node.js that runs this n8n: its sqlite3 is a native module built
+ * for that Node.js (Node 24 for the newest n8n of the compatibility matrix), which would crash a
+ * test process on another version. Arguments: the n8n folder, the database file, the SQL, the
+ * parameters as JSON; prints the rows as JSON.
+ */
+const QUERY_SCRIPT = `
+const { createRequire } = require('node:module');
+const [n8nDir, file, sql, params] = process.argv.slice(1);
+const sqlite3 = createRequire(n8nDir + '/package.json')('sqlite3');
+const db = new sqlite3.Database(file, sqlite3.OPEN_READONLY, (error) => {
+	if (error) { console.error(String(error)); process.exit(1); }
+});
+db.all(sql, JSON.parse(params), (error, rows) => {
+	db.close();
+	if (error) { console.error(String(error)); process.exit(1); }
+	process.stdout.write(JSON.stringify(rows));
+});
+`;
 
 async function query<T>(n8n: N8nInstance, sql: string, params: unknown[] = []): Promise<T[]> {
-	const sqlite = fromN8n('sqlite3') as Sqlite;
 	const file = path.join(n8n.userFolder, '.n8n', 'database.sqlite');
+	const n8nDir = path.dirname(path.dirname(n8n.binary));
 	for (let attempt = 0; ; attempt++) {
 		try {
-			return await new Promise<T[]>((resolve, reject) => {
-				const db = new sqlite.Database(file, sqlite.OPEN_READONLY, (error) => {
-					if (error) reject(error);
-				});
-				db.all(sql, params, (error, rows) => {
-					db.close();
-					if (error) reject(error);
-					else resolve(rows as T[]);
-				});
-			});
+			const { stdout } = await run(
+				n8n.nodeBinary,
+				['-e', QUERY_SCRIPT, n8nDir, file, sql, JSON.stringify(params)],
+				{ maxBuffer: 512 * 1024 * 1024 },
+			);
+			return JSON.parse(stdout) as T[];
 		} catch (error) {
 			// n8n may hold a write lock for a moment.
-			if (attempt >= 20 || !String(error).includes('SQLITE_BUSY')) throw error;
+			const said = `${String(error)} ${(error as { stderr?: string }).stderr ?? ''}`;
+			if (attempt >= 20 || !said.includes('SQLITE_BUSY')) throw error;
 			await sleep(100);
 		}
 	}
