@@ -20,7 +20,7 @@ export interface OutputSettings {
  * webhook has no execution yet, so n8n stores its files in the workflow's `executions/temp` folder,
  * and the first execution of that workflow to end moves its first file out and deletes the whole
  * folder (n8n 2.8, restoreBinaryDataId): concurrent callbacks lost their images ("File not found"
- * in all 20 executions of e2e/callbacks.test.ts). Inline, a job's images (at most 4) travel with
+ * in most of the 20 executions of e2e/callbacks.test.ts). Inline, a job's images (at most 4) travel with
  * its own execution, to a queue-mode worker too.
  */
 async function inlineBinary(
