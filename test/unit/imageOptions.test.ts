@@ -173,7 +173,8 @@ describe('Async Job and the callback URL', () => {
 			/^Callback URL must be an https:\/\/ URL/,
 		);
 		expect(
-			read({ async: true, callbackUrl: 'http://127.0.0.1:40123/webhook/x/phota' }).body.callback_url,
+			read({ async: true, callbackUrl: 'http://127.0.0.1:40123/webhook/x/phota' }).body
+				.callback_url,
 		).toBe('http://127.0.0.1:40123/webhook/x/phota');
 		expect(read({ callbackUrl: '  ' }).body).not.toHaveProperty('callback_url');
 	});
