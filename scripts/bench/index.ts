@@ -30,6 +30,7 @@ import { measureMemory } from './memory';
 import { startBenchN8n } from './n8nWorkflows';
 import { measureOverhead } from './overhead';
 import { measureRateLimit } from './rateLimit';
+import { measureScale } from './scale';
 import type { BenchContext } from './shared';
 import { API_KEY } from './shared';
 import { megabytes, printTable } from './table';
@@ -54,34 +55,38 @@ async function main() {
 	let n8n: N8nInstance | undefined;
 	try {
 		if (wanted('overhead')) {
-			console.log('1/6 overhead per request...');
+			console.log('1/7 overhead per request...');
 			await measureOverhead(context);
 		}
 		if (wanted('memory')) {
-			console.log('4/6 peak memory (child processes)...');
+			console.log('4/7 peak memory (child processes)...');
 			await measureMemory(context);
 		}
-		if (wanted('batch') || wanted('wait') || wanted('ratelimit') || wanted('async')) {
+		if (['batch', 'wait', 'ratelimit', 'async', 'scale'].some(wanted)) {
 			console.log(
 				'starting real n8n (packing the package, installing it into a fresh n8n user folder)...',
 			);
 			n8n = await startBenchN8n(sim);
 		}
 		if (n8n && wanted('batch')) {
-			console.log('2/6 50 edits in real n8n...');
+			console.log('2/7 50 edits in real n8n...');
 			await measureBatch(context, n8n);
 		}
 		if (n8n && wanted('wait')) {
-			console.log('3/6 waiting for 10 profiles in real n8n...');
+			console.log('3/7 waiting for 10 profiles in real n8n...');
 			await measureWait(context, n8n);
 		}
 		if (n8n && wanted('ratelimit')) {
-			console.log('5/6 edits against a rate limit in real n8n (scripts/bench/rateLimit.ts)...');
+			console.log('5/7 edits against a rate limit in real n8n (scripts/bench/rateLimit.ts)...');
 			rows.push(...(await measureRateLimit(sim, n8n, quick ? 1 : 5)));
 		}
 		if (n8n && wanted('async')) {
-			console.log('6/6 long jobs in real n8n: sync vs wait here, and the Phota Trigger...');
+			console.log('6/7 long jobs in real n8n: sync vs wait here, and the Phota Trigger...');
 			await measureAsync(context, n8n);
+		}
+		if (n8n && wanted('scale')) {
+			console.log('7/7 memory of a campaign of 4K images in real n8n (10 and 40 items)...');
+			await measureScale(context, n8n);
 		}
 	} finally {
 		printTable(rows);

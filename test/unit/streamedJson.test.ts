@@ -501,11 +501,13 @@ describe('parseJsonWithBase64Blobs', () => {
 	test('another blob path can be chosen', async () => {
 		const parsed = await parseJsonWithBase64Blobs(
 			yieldAll(fixedChunks('{"data":{"png":"QUJD"},"images":["QUJD"]}', 3)),
-			(path) => path.length === 2 && path[0] === 'data' && path[1] === 'png',
+			{ isBlobPath: (path) => path.length === 2 && path[0] === 'data' && path[1] === 'png' },
 		);
 		expect(parsed).toStrictEqual({ data: { png: Buffer.from('ABC') }, images: ['QUJD'] });
 		await expect(
-			parseJsonWithBase64Blobs(yieldAll(['{"data":{"png":"QU*D"}}']), (path) => path[0] === 'data'),
+			parseJsonWithBase64Blobs(yieldAll(['{"data":{"png":"QU*D"}}']), {
+				isBlobPath: (path) => path[0] === 'data',
+			}),
 		).rejects.toThrow(new Error('The image at data.png is not valid base64'));
 	});
 
@@ -630,5 +632,60 @@ describe('parseJsonWithBase64Blobs', () => {
 			const json = `{"images":["${base64.slice(0, 350_000)}#${base64.slice(350_000)}"]}`;
 			expect(await errorOf(json, 65_536)).toBe('The image at images[0] is not valid base64');
 		});
+	});
+});
+
+describe('parseJsonWithBase64Blobs with storeBlob', () => {
+	test('each image is handed over as soon as its string ends, before the next chunk is read, and replaced by what the store returns', async () => {
+		const images = ['first image', 'second image', 'third'].map((text) => Buffer.from(text));
+		const answer = `{"images":[${images.map((image) => `"${image.toString('base64')}"`).join(',')}],"note":"${Buffer.from('not an image').toString('base64')}"}`;
+		const chunks = fixedChunks(answer, 7);
+		const events: string[] = [];
+		async function* stream() {
+			for (const [index, chunk] of chunks.entries()) {
+				events.push(`chunk ${index}`);
+				yield chunk;
+			}
+		}
+		const parsed = await parseJsonWithBase64Blobs(stream(), {
+			storeBlob: async (bytes, path) => {
+				events.push(`store ${path.join('.')}: ${bytes.toString()}`);
+				return { stored: path[1] };
+			},
+		});
+
+		expect(parsed).toStrictEqual({
+			images: [{ stored: 0 }, { stored: 1 }, { stored: 2 }],
+			note: Buffer.from('not an image').toString('base64'),
+		});
+		const stores = events.filter((event) => event.startsWith('store'));
+		expect(stores).toEqual([
+			'store images.0: first image',
+			'store images.1: second image',
+			'store images.2: third',
+		]);
+		// Each store comes right after the chunk that ended its string, before the next one is read.
+		for (const [index, image] of images.entries()) {
+			const end = answer.indexOf('"', answer.indexOf(image.toString('base64')));
+			const chunkIndex = Math.floor(end / 7);
+			expect(events.indexOf(`chunk ${chunkIndex + 1}`)).toBeGreaterThan(
+				events.indexOf(stores[index]),
+			);
+			expect(events.indexOf(`chunk ${chunkIndex}`)).toBeLessThan(events.indexOf(stores[index]));
+		}
+	});
+
+	test('a failed store fails the parse, and nothing after it is read', async () => {
+		const answer = `{"images":["${Buffer.from('one').toString('base64')}","${Buffer.from('two').toString('base64')}"]}`;
+		const stored: string[] = [];
+		await expect(
+			parseJsonWithBase64Blobs(yieldAll(fixedChunks(answer, 4)), {
+				storeBlob: async (bytes) => {
+					stored.push(bytes.toString());
+					throw new Error('disk full');
+				},
+			}),
+		).rejects.toThrow('disk full');
+		expect(stored).toEqual(['one']);
 	});
 });

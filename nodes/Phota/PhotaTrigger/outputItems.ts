@@ -4,8 +4,8 @@
  */
 import type { IBinaryData, IDataObject, INodeExecutionData, IWebhookFunctions } from 'n8n-workflow';
 
-import type { BinarySource } from '../helpers/images';
-import { imageResultItems } from '../helpers/images';
+import type { BinarySource } from '../helpers/imageResults';
+import { imageResultItems } from '../helpers/imageResults';
 import { deliveryKeyOf } from './deliveries';
 import type { JobDocument } from './jobDocument';
 

@@ -1,4 +1,4 @@
-import type { IDataObject } from 'n8n-workflow';
+import type { IBinaryData, IDataObject } from 'n8n-workflow';
 
 export type ImageEndpoint = 'edit' | 'generate' | 'enhance' | 'remix';
 
@@ -33,9 +33,19 @@ export interface KnownSubjects {
 
 export interface ImageResponse {
 	known_subjects?: KnownSubjects | null;
-	/** Base64 in Phota's JSON; already decoded to Buffers when the response was streamed. */
-	images?: Array<string | Buffer>;
+	/**
+	 * Base64 in Phota's JSON; decoded to Buffers when the response was streamed, or already in
+	 * n8n's binary store when the request stored each image as it was decoded.
+	 */
+	images?: Array<string | Buffer | StoredImage>;
 	download_urls?: string[];
+}
+
+/** An output image in n8n's binary store, with the name and type it was stored under. */
+export interface StoredImage {
+	binary: IBinaryData;
+	fileName: string;
+	mimeType: string;
 }
 
 export interface JobHandle extends IDataObject {

@@ -2,6 +2,7 @@ import { jsonParse } from 'n8n-workflow';
 
 import type { JsonPath } from './streamedJson/paths';
 import { isImagePath } from './streamedJson/paths';
+import type { FinishedBlob } from './streamedJson/frames';
 import { StreamingJsonParser } from './streamedJson/parser';
 
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
@@ -22,6 +23,12 @@ export interface PhotaResponse<T> {
  * response streams in.
  */
 export type AnswerEncoding = 'json' | 'arraybuffer' | 'jsonWithBlobs';
+
+/**
+ * Where each image of a `jsonWithBlobs` answer goes as soon as it is decoded (n8n's binary store);
+ * what it returns takes the image's place in the answer, so the image's bytes are not kept.
+ */
+export type StoreBlob = (bytes: Buffer, path: JsonPath) => Promise<unknown>;
 
 /** What n8n's request helper returns with `returnFullResponse` and a streamed body. */
 export interface RawResponse {
@@ -56,6 +63,7 @@ export async function readAnswer<T>(
 	raw: RawResponse,
 	headers: Record<string, string>,
 	encoding: AnswerEncoding,
+	storeBlob?: StoreBlob,
 ): Promise<Answer<T>> {
 	const head = { statusCode: raw.statusCode, headers };
 	if (raw.statusCode >= 400) {
@@ -77,7 +85,7 @@ export async function readAnswer<T>(
 		} else if (encoding === 'jsonWithBlobs') {
 			// n8n hands over a stream (`encoding: 'stream'`); a body already in memory is one chunk.
 			const chunks = isBodyStream(raw.body) ? raw.body : [toBuffer(raw.body)];
-			body = await parseJsonWithBase64Blobs(chunks);
+			body = await parseJsonWithBase64Blobs(chunks, { storeBlob });
 		} else {
 			body = parseJsonText(await readAll(raw.body, MAX_JSON_BYTES));
 		}
@@ -176,15 +184,27 @@ export function toBuffer(body: unknown): Buffer {
  * held, never their base64 text. Every other value is exactly what `JSON.parse` gives for the whole
  * answer, however it is split into chunks; strings at blob paths always become Buffers. Rejects
  * with a clear message when the answer is truncated, is not JSON, or holds an image that is not
- * base64. The parser is in streamedJson/ (parser.ts; frames.ts, base64Blob.ts, constants.ts,
- * paths.ts). Nothing from Node's 'stream' module: n8n's verified-node scanner rejects it, so the
- * input is an async iterable (a Node Readable is one).
+ * base64. With `storeBlob`, each decoded image is handed over as soon as its string ends, before
+ * the next chunk is read, and what it returns replaces it: one image at a time is held. The parser
+ * is in streamedJson/ (parser.ts; frames.ts, base64Blob.ts, constants.ts, paths.ts). Nothing from
+ * Node's 'stream' module: n8n's verified-node scanner rejects it, so the input is an async iterable
+ * (a Node Readable is one).
  */
 export async function parseJsonWithBase64Blobs(
 	stream: AsyncIterable<unknown> | Iterable<unknown>,
-	isBlobPath: (path: JsonPath) => boolean = isImagePath,
+	{
+		isBlobPath = isImagePath,
+		storeBlob,
+	}: { isBlobPath?: (path: JsonPath) => boolean; storeBlob?: StoreBlob } = {},
 ): Promise<unknown> {
 	const parser = new StreamingJsonParser(isBlobPath);
-	for await (const chunk of stream) parser.write(toBuffer(chunk));
+	for await (const chunk of stream) {
+		parser.write(toBuffer(chunk));
+		// One at a time, so that nothing here holds a blob once it is stored (this loop ends with none).
+		let blob: FinishedBlob | undefined;
+		while ((blob = parser.takeFinishedBlob()) !== undefined) {
+			if (storeBlob) blob.replaceWith(await storeBlob(blob.bytes, blob.path));
+		}
+	}
 	return parser.end();
 }

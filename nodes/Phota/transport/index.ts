@@ -21,7 +21,7 @@ import { withRetries } from './retryLoop';
 import type { PhotaContext, PhotaRequest, RunRequests } from './types';
 
 export { asNodeError, failureOf } from './errors';
-export type { BodyStream, PhotaResponse } from './answer';
+export type { BodyStream, PhotaResponse, StoreBlob } from './answer';
 export type { PhotaRequest, RunRequests } from './types';
 
 export { CREDENTIAL_TYPE } from './credential';
@@ -95,7 +95,7 @@ export async function photaApiRequest<T = IDataObject>(
 				url = next.href;
 				continue;
 			}
-			return await readAnswer<T>(raw, headers, request.encoding ?? 'json');
+			return await readAnswer<T>(raw, headers, request.encoding ?? 'json', request.storeBlob);
 		}
 	};
 	const retried = withRetries<T>;

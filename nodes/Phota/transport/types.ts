@@ -1,6 +1,6 @@
 import type { IDataObject, IHttpRequestMethods } from 'n8n-workflow';
 
-import type { AnswerEncoding } from './answer';
+import type { AnswerEncoding, StoreBlob } from './answer';
 import type { RunBill } from './bill';
 import type { CredentialCache } from './credential';
 import type { RequestLimiter } from './limiter';
@@ -29,6 +29,8 @@ export interface PhotaRequest {
 	body?: IDataObject;
 	qs?: IDataObject;
 	encoding?: AnswerEncoding;
+	/** With `jsonWithBlobs`: where each image goes as soon as it is decoded (see StoreBlob). */
+	storeBlob?: StoreBlob;
 	/** How a resend could affect billing; GET/DELETE default to idempotent, POST to paid. */
 	safety?: ResendSafety;
 	itemIndex?: number;

@@ -4,7 +4,7 @@ import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
 import { binaryPropertyOption } from '../../helpers/descriptions';
 import { outputBinaryField } from '../../helpers/settings';
 import { readBoolean } from '../../helpers/settings';
-import { imageResultItems } from '../../helpers/images';
+import { imageResultItems } from '../../helpers/imageResults';
 import { KNOWN_JOB_STATUSES, jobStatusOf } from '../../helpers/imageJobs';
 import type { ImageResponse, JobDocument } from '../../helpers/interfaces';
 import { fromAI, withToolSetup } from '../../helpers/toolMode';

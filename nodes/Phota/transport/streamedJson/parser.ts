@@ -27,14 +27,15 @@ import {
 	NUMBER_CHAR,
 	OPEN_BRACE,
 	OPEN_BRACKET,
+	parseStringToken,
 	QUOTE,
 	SPACE,
 	TAB,
 	TRUNCATED,
 	unexpectedByte,
 } from './constants';
-import type { Frame, ObjectFrame } from './frames';
-import { addToFrame, pathOf } from './frames';
+import type { FinishedBlob, Frame, ObjectFrame } from './frames';
+import { addToFrame, pathOf, replaceLatest } from './frames';
 import type { JsonPath } from './paths';
 
 /** Parses one JSON answer fed in chunks (see parseJsonWithBase64Blobs in ../answer.ts). */
@@ -52,10 +53,9 @@ export class StreamingJsonParser {
 	private stringEscaped = false;
 
 	private blob: Base64Blob | undefined;
+	private readonly finishedBlobs: FinishedBlob[] = [];
 	private readonly scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
-
 	private numberText = '';
-
 	private literalText = '';
 	private literalValue: boolean | null = null;
 	private literalMatched = 0;
@@ -89,6 +89,11 @@ export class StreamingJsonParser {
 			}
 		}
 		this.offset += bytes.length;
+	}
+
+	/** The first blob read whole and not taken yet (blobs are taken in the order they ended). */
+	takeFinishedBlob(): FinishedBlob | undefined {
+		return this.finishedBlobs.shift();
 	}
 
 	end(): unknown {
@@ -229,8 +234,14 @@ export class StreamingJsonParser {
 		if (!blob) throw new Error('The streamed JSON parser is in a blob string without one');
 		const next = readBlob(blob, this.scratch, bytes, position, this.offset);
 		if (blob.closed) {
+			// Completed like any value, and listed for takeFinishedBlob with where it sits.
 			this.blob = undefined;
-			this.completeValue(blob.end());
+			const top = this.stack[this.stack.length - 1];
+			const bytes = blob.end();
+			this.completeValue(bytes);
+			const setRoot = (value: unknown) => (this.root = value);
+			const replaceWith = top ? replaceLatest(top) : setRoot;
+			this.finishedBlobs.push({ path: blob.path, bytes, replaceWith });
 		}
 		return next;
 	}
@@ -285,15 +296,5 @@ export class StreamingJsonParser {
 
 	private unexpected(bytes: Buffer, position: number): Error {
 		return unexpectedByte(bytes, position, this.offset);
-	}
-}
-
-/** A JSON string token's value, or why it is not one. */
-function parseStringToken(token: string): string | Error {
-	try {
-		return JSON.parse(token) as string;
-	} catch (error) {
-		// Returned, not thrown: the scanner's require-node-api-error rule forbids a plain Error here.
-		return error as Error;
 	}
 }

@@ -1,0 +1,39 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+export interface SimulatorProcess {
+	baseUrl: string;
+	stop(): void;
+}
+
+/**
+ * The simulator in a process of its own (`npm run simulator -- --port 0 <flags>`), for tests that
+ * measure this process's memory: the images it makes and sends are then not counted here.
+ */
+export async function startSimulatorProcess(...flags: string[]): Promise<SimulatorProcess> {
+	const child = spawn(
+		process.execPath,
+		[
+			require.resolve('ts-node/dist/bin.js'),
+			'--transpile-only',
+			'simulator/cli.ts',
+			'--port',
+			'0',
+			...flags,
+		],
+		{ cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+	);
+	const baseUrl = await new Promise<string>((resolve, reject) => {
+		let output = '';
+		child.stdout.on('data', (chunk: Buffer) => {
+			output += chunk.toString();
+			const match = /listening on (http:\/\/\S+)/.exec(output);
+			if (match) resolve(match[1]);
+		});
+		child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+		child.on('exit', (code) => reject(new Error(`simulator exited with ${code}: ${output}`)));
+	});
+	return { baseUrl, stop: () => child.kill('SIGTERM') };
+}
