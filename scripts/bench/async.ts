@@ -11,7 +11,14 @@ import type { N8nInstance } from '../../e2e/n8nCli';
 import { importWorkflow, n8nCli, startN8nServer } from '../../e2e/n8nCli';
 import { activateWorkflowArgs, servesWebhook } from '../../e2e/queueCluster';
 import { nodeOutput, runDataOf, waitForExecutions } from '../../e2e/sqliteExecutions';
-import { linearWorkflow, nodeTime, outputCount, photaCredential, runInN8n } from './n8nWorkflows';
+import {
+	linearWorkflow,
+	nodeTime,
+	outputCount,
+	photaCredential,
+	photaNode,
+	runInN8n,
+} from './n8nWorkflows';
 import type { BenchContext } from './shared';
 import { API_KEY, readyProfile } from './shared';
 import { seconds } from './table';
@@ -19,18 +26,12 @@ import { seconds } from './table';
 const POLL_SECONDS = 1;
 
 function generateNode(options: Record<string, unknown>) {
-	return {
-		name: 'Phota',
-		type: 'n8n-nodes-phota.phota',
-		typeVersion: 1,
-		parameters: {
-			resource: 'image',
-			operation: 'generate',
-			prompt: '=Campaign shot {{ $json.shot }} of [[profile]]',
-			options: { numberOfImages: 1, delivery: 'urls', ...options },
-		},
-		credentials: photaCredential,
-	};
+	return photaNode({
+		resource: 'image',
+		operation: 'generate',
+		prompt: '=Campaign shot {{ $json.shot }} of [[profile]]',
+		options: { numberOfImages: 1, delivery: 'urls', ...options },
+	});
 }
 
 async function syncAgainstWaitHere({ sim, quick, rows }: BenchContext, n8n: N8nInstance) {

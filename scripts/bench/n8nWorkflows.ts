@@ -163,20 +163,25 @@ export function diyEditNode(baseUrl: string, sent: { body: unknown }): N8nNode {
 	});
 }
 
-/** The Phota node editing one photo with a prompt per item (`prompt` is an n8n expression). */
-export function photaEditNode(prompt: string, options: Record<string, unknown> = {}): N8nNode {
+/** The Phota node (named Phota) with these parameters, on the bench's credential. */
+export function photaNode(parameters: Record<string, unknown>): N8nNode {
 	return {
 		name: 'Phota',
 		type: 'n8n-nodes-phota.phota',
 		typeVersion: 1,
-		parameters: {
-			resource: 'image',
-			operation: 'edit',
-			binaryProperties: '',
-			imageUrls: ['https://photos.example.org/team/ada.jpg'],
-			prompt,
-			options,
-		},
+		parameters,
 		credentials: photaCredential,
 	};
+}
+
+/** The Phota node editing one photo with a prompt per item (`prompt` is an n8n expression). */
+export function photaEditNode(prompt: string, options: Record<string, unknown> = {}): N8nNode {
+	return photaNode({
+		resource: 'image',
+		operation: 'edit',
+		binaryProperties: '',
+		imageUrls: ['https://photos.example.org/team/ada.jpg'],
+		prompt,
+		options,
+	});
 }

@@ -13,7 +13,7 @@ import type { IRun } from 'n8n-workflow';
 
 import type { N8nInstance } from '../../e2e/n8nCli';
 import type { N8nNode } from './n8nWorkflows';
-import { linearWorkflow, photaCredential, runInN8n } from './n8nWorkflows';
+import { linearWorkflow, photaNode, runInN8n } from './n8nWorkflows';
 import type { BenchContext } from './shared';
 import { readyProfile } from './shared';
 import { megabytes } from './table';
@@ -23,23 +23,17 @@ const IMAGES_PER_ITEM = 4;
 const PARALLEL_REQUESTS = 5;
 
 function generateNode(delivery: 'binary' | 'urls'): N8nNode {
-	return {
-		name: 'Phota',
-		type: 'n8n-nodes-phota.phota',
-		typeVersion: 1,
-		parameters: {
-			resource: 'image',
-			operation: 'generate',
-			prompt: '=Campaign shot {{ $json.shot }} of [[{{ $json.profile_id }}]]',
-			options: {
-				numberOfImages: IMAGES_PER_ITEM,
-				resolution: '4K',
-				delivery,
-				parallelRequests: PARALLEL_REQUESTS,
-			},
+	return photaNode({
+		resource: 'image',
+		operation: 'generate',
+		prompt: '=Campaign shot {{ $json.shot }} of [[{{ $json.profile_id }}]]',
+		options: {
+			numberOfImages: IMAGES_PER_ITEM,
+			resolution: '4K',
+			delivery,
+			parallelRequests: PARALLEL_REQUESTS,
 		},
-		credentials: photaCredential,
-	};
+	});
 }
 
 interface ScaleRun {

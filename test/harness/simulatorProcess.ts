@@ -8,12 +8,9 @@ export interface SimulatorProcess {
 	stop(): void;
 }
 
-/**
- * The simulator in a process of its own (`npm run simulator -- --port 0 <flags>`), for tests that
- * measure this process's memory: the images it makes and sends are then not counted here.
- */
-export async function startSimulatorProcess(...flags: string[]): Promise<SimulatorProcess> {
-	const child = spawn(
+/** `npm run simulator -- --port 0 <flags>`, as a user starts it. */
+export function spawnSimulatorCli(...flags: string[]) {
+	return spawn(
 		process.execPath,
 		[
 			require.resolve('ts-node/dist/bin.js'),
@@ -25,6 +22,14 @@ export async function startSimulatorProcess(...flags: string[]): Promise<Simulat
 		],
 		{ cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
 	);
+}
+
+/**
+ * The simulator in a process of its own (`npm run simulator -- --port 0 <flags>`), for tests that
+ * measure this process's memory: the images it makes and sends are then not counted here.
+ */
+export async function startSimulatorProcess(...flags: string[]): Promise<SimulatorProcess> {
+	const child = spawnSimulatorCli(...flags);
 	const baseUrl = await new Promise<string>((resolve, reject) => {
 		let output = '';
 		child.stdout.on('data', (chunk: Buffer) => {

@@ -6,25 +6,10 @@ import path from 'node:path';
 import { fetch } from 'undici';
 
 import { run } from '../../processes';
+import { spawnSimulatorCli } from '../harness/simulatorProcess';
 import type { RunError } from '../../processes';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-
-/** `npm run simulator -- --port 0 <flags>`, as a user starts it. */
-function spawnSimulatorCli(...flags: string[]) {
-	return spawn(
-		process.execPath,
-		[
-			require.resolve('ts-node/dist/bin.js'),
-			'--transpile-only',
-			'simulator/cli.ts',
-			'--port',
-			'0',
-			...flags,
-		],
-		{ cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-	);
-}
 
 test('npm run simulator: answers an authenticated GET /profiles/ids and a wrong key with 401, prints the other host', async () => {
 	const child = spawnSimulatorCli('--api-key', 'cli-key', '--training-seconds', '1');
