@@ -17,10 +17,12 @@ import {
 import type { AttemptDeadline } from './timers';
 import { originOf } from './credential';
 import { CREDENTIAL_TYPE, CredentialCache, credentialOf } from './credential';
+import { encodeJsonBody } from './jsonBody';
 import { withRetries } from './retryLoop';
 import type { PhotaContext, PhotaRequest, RunRequests } from './types';
 
 export { asNodeError, failureOf } from './errors';
+export { ImageBytes } from './jsonBody';
 export type { BodyStream, PhotaResponse, StoreBlob } from './answer';
 export type { PhotaRequest, RunRequests } from './types';
 
@@ -49,6 +51,9 @@ export async function photaApiRequest<T = IDataObject>(
 	const timeoutMs =
 		request.requests?.retryPolicy.attemptTimeoutMs ??
 		(request.method === 'POST' ? SYNC_REQUEST_TIMEOUT_MS : READ_REQUEST_TIMEOUT_MS);
+	// Once per request (a resend sends the same bytes); input images are read here (jsonBody.ts).
+	const body = await encodeJsonBody.call(this, request.body, request.itemIndex);
+	const contentType = Buffer.isBuffer(body) ? { 'content-type': 'application/json' } : {};
 
 	const sendOnce = async (deadline: AttemptDeadline): Promise<Answer<T>> => {
 		let url = request.endpoint;
@@ -64,8 +69,11 @@ export async function photaApiRequest<T = IDataObject>(
 						url,
 						// A followed redirect's Location already carries the query.
 						qs: hop === 0 ? request.qs : undefined,
-						body: request.body,
-						headers: { accept: request.encoding === 'arraybuffer' ? '*/*' : 'application/json' },
+						body,
+						headers: {
+							accept: request.encoding === 'arraybuffer' ? '*/*' : 'application/json',
+							...contentType,
+						},
 						encoding: 'stream',
 						json: false,
 						returnFullResponse: true,

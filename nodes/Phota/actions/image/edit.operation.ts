@@ -7,7 +7,7 @@ import { fromAI } from '../../helpers/toolMode';
 import { identityFields, planItemIdentity } from '../../helpers/profileIds';
 import { hintItemsWithoutProfile, sendImageRequest } from '../../helpers/images';
 import type { ImageSource } from './inputs';
-import { describeSource, loadImage, readEditImages } from './inputs';
+import { describeSource, imageField, readEditImages } from './inputs';
 import type { ImageToolArgument } from './options';
 import { imageOptions } from './optionFields';
 import { readImageSettings } from './options';
@@ -89,9 +89,7 @@ export function prepare(this: IExecuteFunctions, settings: RunSettings): ItemOpe
 			const body = {
 				...plan.options.body,
 				...identityFields(plan.identity),
-				images: await Promise.all(
-					plan.images.map(async (image) => await loadImage.call(this, image, itemIndex)),
-				),
+				images: plan.images.map((image) => imageField.call(this, image, itemIndex)),
 			};
 			return await sendImageRequest.call(this, 'edit', body, plan, itemIndex, settings.requests);
 		},

@@ -7,7 +7,7 @@ import { fromAI } from '../../helpers/toolMode';
 import { identityFields, planItemIdentity } from '../../helpers/profileIds';
 import { hintItemsWithoutProfile, sendImageRequest } from '../../helpers/images';
 import type { ImageSource } from './inputs';
-import { describeSource, loadImage, readSingleImage, singleImageProperties } from './inputs';
+import { describeSource, imageField, readSingleImage, singleImageProperties } from './inputs';
 import type { ImageToolArgument } from './options';
 import { imageOptions } from './optionFields';
 import { readImageSettings } from './options';
@@ -73,7 +73,7 @@ export function prepare(
 			const body = {
 				...plan.options.body,
 				...identityFields(plan.identity),
-				image: await loadImage.call(this, plan.image, itemIndex),
+				image: imageField.call(this, plan.image, itemIndex),
 			};
 			return await sendImageRequest.call(this, 'enhance', body, plan, itemIndex, settings.requests);
 		},

@@ -3,6 +3,7 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import { sniffImageMimeType } from '../../helpers/mimeTypes';
 import { isHttpUrl, splitList, splitUrls } from '../../helpers/settings';
+import { ImageBytes } from '../../transport';
 
 /** The image types Phota accepts as input. */
 export const ACCEPTED_INPUT_MIME_TYPES = [
@@ -118,15 +119,23 @@ export async function readEditImages(
 	return sources;
 }
 
-/** The string Phota expects for an image field: the URL itself, or raw base64 of the file. */
-export async function loadImage(
+/**
+ * What goes in an image field of the request: the URL itself, or the file's bytes, read from the
+ * binary data and sent as raw base64 when the request goes out (ImageBytes).
+ */
+export function imageField(
 	this: IExecuteFunctions,
 	source: ImageSource,
 	itemIndex: number,
-): Promise<string> {
+): string | ImageBytes {
 	if (source.kind === 'url') return source.url;
-	const buffer = await this.helpers.getBinaryDataBuffer(itemIndex, source.property);
-	return buffer.toString('base64');
+	const { property } = source;
+	const { bytes } = this.helpers.assertBinaryData(itemIndex, property);
+	return new ImageBytes(
+		async () => await this.helpers.getBinaryDataBuffer(itemIndex, property),
+		typeof bytes === 'number' && bytes > 0 ? bytes : undefined,
+		`binary field "${property}" of input item ${itemIndex}`,
+	);
 }
 
 /** Files typed as generic binaries (e.g. application/octet-stream) are recognised by their bytes. */

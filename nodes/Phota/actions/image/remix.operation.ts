@@ -7,7 +7,7 @@ import { fromAI } from '../../helpers/toolMode';
 import { identityFields, planItemIdentity } from '../../helpers/profileIds';
 import { hintItemsWithoutProfile, sendImageRequest } from '../../helpers/images';
 import type { ImageSource } from './inputs';
-import { describeSource, loadImage, readSingleImage, singleImageProperties } from './inputs';
+import { describeSource, imageField, readSingleImage, singleImageProperties } from './inputs';
 import type { ImageToolArgument } from './options';
 import { imageOptions } from './optionFields';
 import { readImageSettings } from './options';
@@ -88,8 +88,8 @@ export function prepare(this: IExecuteFunctions, settings: RunSettings): ItemOpe
 			const body = {
 				...plan.options.body,
 				...identityFields(plan.identity),
-				input_image: await loadImage.call(this, plan.inputImage, itemIndex),
-				reference_image: await loadImage.call(this, plan.referenceImage, itemIndex),
+				input_image: imageField.call(this, plan.inputImage, itemIndex),
+				reference_image: imageField.call(this, plan.referenceImage, itemIndex),
 			};
 			return await sendImageRequest.call(this, 'remix', body, plan, itemIndex, settings.requests);
 		},
