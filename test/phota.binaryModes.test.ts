@@ -97,3 +97,21 @@ test('the profile list search shows each profile with its status (and tag when k
 	);
 	expect(none.results).toEqual([]);
 });
+
+test('208 MB of images stored on disk: no warning about files in memory (that is for binary data mode "default")', async () => {
+	env.sim.settings.outputBytes = { '1K': 0, '2K': 0, '4K': 52 * 1024 * 1024 };
+	const result = await env.runPhota([{ json: {} }], {
+		resource: 'image',
+		operation: 'generate',
+		profiles: NO_PROFILES,
+		prompt: 'A studio portrait',
+		options: { numberOfImages: 4, resolution: '4K', delivery: 'binary' },
+	});
+
+	const outputs = result.output('Phota');
+	expect(outputs.map((item) => item.binary?.data.bytes)).toEqual(Array(4).fill(52 * 1024 * 1024));
+	const hints = (result.run.data.resultData.runData.Phota[0].hints ?? []).map(
+		(hint) => hint.message,
+	);
+	expect(hints.filter((message) => message.includes("kept in n8n's memory"))).toEqual([]);
+}, 60_000);

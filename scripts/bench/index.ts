@@ -30,6 +30,7 @@ import { measureMemory } from './memory';
 import { startBenchN8n } from './n8nWorkflows';
 import { measureOverhead } from './overhead';
 import { measureRateLimit } from './rateLimit';
+import { measureInMemoryMode } from './inMemory';
 import { measureEditInputs, measureScale } from './scale';
 import type { BenchContext } from './shared';
 import { API_KEY } from './shared';
@@ -37,7 +38,7 @@ import { megabytes, printTable } from './table';
 import { measureWait } from './wait';
 
 const quick = process.argv.includes('--quick');
-/** `--only=overhead,memory,batch,wait,ratelimit,async,scale,inputs` runs some of the measurements. */
+/** `--only=overhead,memory,batch,wait,ratelimit,async,scale,inputs,inmemory` runs some of the measurements. */
 const only = process.argv
 	.find((argument) => argument.startsWith('--only='))
 	?.slice('--only='.length)
@@ -62,7 +63,7 @@ async function main() {
 			console.log('4/7 peak memory (child processes)...');
 			await measureMemory(context);
 		}
-		if (['batch', 'wait', 'ratelimit', 'async', 'scale', 'inputs'].some(wanted)) {
+		if (['batch', 'wait', 'ratelimit', 'async', 'scale', 'inputs', 'inmemory'].some(wanted)) {
 			console.log(
 				'starting real n8n (packing the package, installing it into a fresh n8n user folder)...',
 			);
@@ -91,6 +92,10 @@ async function main() {
 		if (n8n && wanted('inputs')) {
 			console.log('7b: memory of an Edit of 10 × 20 MB input images in real n8n...');
 			await measureEditInputs(context, n8n);
+		}
+		if (n8n && wanted('inmemory')) {
+			console.log('8: where in-memory binary data mode stops coping, in real n8n...');
+			await measureInMemoryMode(context, n8n);
 		}
 	} finally {
 		printTable(rows);

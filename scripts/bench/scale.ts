@@ -26,7 +26,7 @@ const IMAGE_BYTES = 24 * 1024 * 1024;
 const IMAGES_PER_ITEM = 4;
 const PARALLEL_REQUESTS = 5;
 
-function generateNode(delivery: 'binary' | 'urls'): N8nNode {
+export function generateNode(delivery: 'binary' | 'urls'): N8nNode {
 	return photaNode({
 		resource: 'image',
 		operation: 'generate',
@@ -51,30 +51,47 @@ interface ScaleRun {
 	failed: boolean;
 }
 
-/** Runs the workflow with `n8n execute` and reads that process's peak resident memory. */
-async function runWithPeak(
+/**
+ * Runs `run` (an `n8n execute` of this n8n) with peakRss.js preloaded, and reads the peak resident
+ * memory of the n8n execute process.
+ */
+export async function withPeakRss<R>(
 	n8n: N8nInstance,
-	workflow: BenchWorkflow,
 	label: string,
-): Promise<{ run: IRun; peakBytes: number }> {
+	run: () => Promise<R>,
+): Promise<{ result: R; peakBytes: number }> {
 	const peakFile = path.join(n8n.userFolder, `peak-rss-${label}.jsonl`);
 	rmSync(peakFile, { force: true });
 	const nodeOptions = n8n.env.NODE_OPTIONS;
 	n8n.env.PHOTA_PEAK_RSS_FILE = peakFile;
 	n8n.env.NODE_OPTIONS = `${nodeOptions ?? ''} --require ${path.join(__dirname, 'peakRss.js')}`;
 	try {
-		const run = await runInN8n(n8n, workflow);
+		const result = await run();
 		const execute = readFileSync(peakFile, 'utf8')
 			.trim()
 			.split('\n')
 			.map((line) => JSON.parse(line) as { argv: string[]; peakBytes: number })
 			.find((entry) => entry.argv.includes('execute'));
 		if (!execute) throw new Error(`no peak memory of the n8n execute process in ${peakFile}`);
-		return { run, peakBytes: execute.peakBytes };
+		return { result, peakBytes: execute.peakBytes };
 	} finally {
 		n8n.env.NODE_OPTIONS = nodeOptions;
 		delete n8n.env.PHOTA_PEAK_RSS_FILE;
 	}
+}
+
+/** Runs the workflow with `n8n execute` and reads that process's peak resident memory. */
+async function runWithPeak(
+	n8n: N8nInstance,
+	workflow: BenchWorkflow,
+	label: string,
+): Promise<{ run: IRun; peakBytes: number }> {
+	const { result: run, peakBytes } = await withPeakRss(
+		n8n,
+		label,
+		async () => await runInN8n(n8n, workflow),
+	);
+	return { run, peakBytes };
 }
 
 async function runOnce(
