@@ -54,6 +54,14 @@ export class CredentialCache {
 		}
 		return await this.entry.read;
 	}
+
+	/** What `check` makes of `data`, made once per credential read (n8n's getNode() copies the node). */
+	checked(data: ICredentialDataDecryptedObject, check: () => CredentialRead): CredentialRead {
+		if (this.lastChecked?.data !== data) this.lastChecked = { data, read: check() };
+		return this.lastChecked.read;
+	}
+
+	private lastChecked?: { data: ICredentialDataDecryptedObject; read: CredentialRead };
 }
 
 /** The node's Phota credential and its checked Base URL, read through the run's `cache`. */
@@ -62,18 +70,20 @@ export async function credentialOf(
 	cache: CredentialCache,
 	itemIndex?: number,
 ): Promise<CredentialRead> {
-	const node = context.getNode();
 	let data: ICredentialDataDecryptedObject;
 	try {
 		data = await cache.data(context);
 	} catch (error) {
-		throw unreadCredentialError(node, error, itemIndex);
+		throw unreadCredentialError(context.getNode(), error, itemIndex);
 	}
-	const stored = node.credentials?.[CREDENTIAL_TYPE];
-	return {
-		decrypted: { id: stored?.id ?? '', name: stored?.name ?? '', type: CREDENTIAL_TYPE, data },
-		baseURL: baseUrlOf(node, data, itemIndex),
-	};
+	return cache.checked(data, () => {
+		const node = context.getNode();
+		const stored = node.credentials?.[CREDENTIAL_TYPE];
+		return {
+			decrypted: { id: stored?.id ?? '', name: stored?.name ?? '', type: CREDENTIAL_TYPE, data },
+			baseURL: baseUrlOf(node, data, itemIndex),
+		};
+	});
 }
 
 /** Why the credential could not be read, in n8n's words (kept as the cause). */

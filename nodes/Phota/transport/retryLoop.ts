@@ -64,7 +64,8 @@ export async function withRetries<T>(
 	// Phota may bill it; once the run is lost such a request is never sent again (see LostRun).
 	const paid = safety !== 'idempotent';
 	const sorting: Sorting = {
-		node: this.getNode(),
+		// n8n's getNode() copies the node: only an error needs it.
+		node: () => this.getNode(),
 		facts: requestFacts(request, safety),
 		cancelSignal,
 		// Whether an earlier attempt may have reached Phota and run before its answer was lost.
@@ -142,7 +143,7 @@ async function takePermit(
 
 /** What sorting an answer needs to know beyond the answer. */
 interface Sorting {
-	node: INode;
+	node: () => INode;
 	facts: RequestFacts;
 	cancelSignal?: AbortSignal;
 	/** A 404 now means an earlier attempt did the work (a DELETE whose answer was lost). */
@@ -172,9 +173,10 @@ async function attemptOnce<T>(
 			rateLimitWaitMs = parseRetryAfter(answer.headers['retry-after'], Date.now());
 		return sortAnswer(answer, sorting);
 	} catch (error) {
-		if (sorting.cancelSignal?.aborted) throw asNodeError(sorting.node, error);
+		const node = sorting.node();
+		if (sorting.cancelSignal?.aborted) throw asNodeError(node, error);
 		const failure = { code: networkErrorCode(error) };
-		return { failure, error: photaNetworkError(sorting.node, error, failure.code, sorting.facts) };
+		return { failure, error: photaNetworkError(node, error, failure.code, sorting.facts) };
 	} finally {
 		permit?.release(outcome, rateLimitWaitMs);
 	}
@@ -182,11 +184,13 @@ async function attemptOnce<T>(
 
 /** Sorts an answer into the response to return or the failure it is. */
 function sortAnswer<T>(answer: Answer<T>, sorting: Sorting): AttemptResult<T> {
-	const { node, facts } = sorting;
 	const { statusCode: status, headers } = answer;
+	if (answer.kind === 'response') {
+		return { response: { body: answer.body, statusCode: status, headers } };
+	}
+	const { facts } = sorting;
+	const node = sorting.node();
 	switch (answer.kind) {
-		case 'response':
-			return { response: { body: answer.body, statusCode: status, headers } };
 		case 'unreadable':
 			if (sorting.cancelSignal?.aborted) throw asNodeError(node, answer.reason);
 			return {
