@@ -689,25 +689,3 @@ describe('parseJsonWithBase64Blobs with storeBlob', () => {
 		expect(stored).toEqual(['one']);
 	});
 });
-
-test('images of one answer reuse its decoding blocks, and no image handed out is written over by the next', async () => {
-	// The first fills the first block (12 KB) exactly and is handed out as it is; the others take several.
-	const images = [12_288, 200_000, 50_000, 300_001, 7].map((size, index) => {
-		const bytes = Buffer.alloc(size);
-		for (let position = 0; position < size; position++)
-			bytes[position] = (position * 7 + index) % 251;
-		return bytes;
-	});
-	const answer = `{"images":[${images.map((image) => `"${image.toString('base64')}"`).join(',')}]}`;
-	const handedOut: Buffer[] = [];
-	const parsed = (await parseJsonWithBase64Blobs(yieldAll(fixedChunks(answer, 65_536)), {
-		storeBlob: async (bytes) => {
-			handedOut.push(bytes);
-			return bytes.length;
-		},
-	})) as { images: number[] };
-
-	expect(parsed.images).toEqual(images.map((image) => image.length));
-	// Compared only now, after every later image was decoded.
-	for (const [index, image] of images.entries()) expect(handedOut[index].equals(image)).toBe(true);
-});

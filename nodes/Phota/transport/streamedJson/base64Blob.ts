@@ -59,18 +59,8 @@ export class Base64Blob {
 	private readonly blocks: Buffer[] = [];
 	private block: Buffer | undefined;
 	private used = 0;
-	/** Every block this string was written into, whole. */
-	private readonly wholeBlocks: Buffer[] = [];
 
-	/**
-	 * `spareBlocks`: blocks of the answer's earlier images, free again once their bytes were copied
-	 * out. Taken before any new block, so an answer's images reuse one set of blocks instead of
-	 * leaving each image's behind for the garbage collector.
-	 */
-	constructor(
-		readonly path: JsonPath,
-		private readonly spareBlocks: Buffer[] = [],
-	) {}
+	constructor(readonly path: JsonPath) {}
 
 	/**
 	 * What an escaped character means in base64: a data character (returned, checked by the caller
@@ -117,9 +107,7 @@ export class Base64Blob {
 		if (!this.block) return Buffer.alloc(0);
 		if (!this.blocks.length && this.used === this.block.length) return this.block;
 		this.blocks.push(this.block.subarray(0, this.used));
-		const bytes = Buffer.concat(this.blocks);
-		this.spareBlocks.push(...this.wholeBlocks);
-		return bytes;
+		return Buffer.concat(this.blocks);
 	}
 
 	invalid(): Error {
@@ -130,8 +118,7 @@ export class Base64Blob {
 	private nextBlock(): Buffer {
 		if (this.block) this.blocks.push(this.block.subarray(0, this.used));
 		const size = this.block ? Math.min(this.block.length * 2, MAX_BLOCK_BYTES) : FIRST_BLOCK_BYTES;
-		this.block = this.spareBlocks.shift() ?? Buffer.allocUnsafe(size);
-		this.wholeBlocks.push(this.block);
+		this.block = Buffer.allocUnsafe(size);
 		this.used = 0;
 		return this.block;
 	}

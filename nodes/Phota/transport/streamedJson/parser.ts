@@ -51,8 +51,8 @@ export class StreamingJsonParser {
 	/** Set while the string is a key: the object it is a key of. */
 	private keyOf: ObjectFrame | undefined;
 	private stringEscaped = false;
+
 	private blob: Base64Blob | undefined;
-	private readonly spareBlobBlocks: Buffer[] = [];
 	private readonly finishedBlobs: FinishedBlob[] = [];
 	private readonly scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
 	private numberText = '';
@@ -150,7 +150,7 @@ export class StreamingJsonParser {
 		if (byte === QUOTE) {
 			const path = pathOf(this.stack);
 			if (this.isBlobPath(path)) {
-				this.blob = new Base64Blob(path, this.spareBlobBlocks);
+				this.blob = new Base64Blob(path);
 				this.state = IN_BLOB;
 				return position + 1;
 			}
