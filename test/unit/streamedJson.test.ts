@@ -10,7 +10,6 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 
 import { parseJsonWithBase64Blobs } from '../../nodes/Phota/transport/answer';
-import { isImagePath } from '../../nodes/Phota/transport/streamedJson/paths';
 
 const TRUNCATED = 'The answer ended early (truncated JSON)';
 const NOT_JSON = 'The answer is not valid JSON';
@@ -485,30 +484,6 @@ describe('parseJsonWithBase64Blobs', () => {
 		});
 		expect(await parse('{"images":"QUJD"}')).toStrictEqual({ images: 'QUJD' });
 		expect(await parse('[{"images":["QUJD"]}]')).toStrictEqual([{ images: ['QUJD'] }]);
-	});
-
-	test('isImagePath is true exactly for top-level images[<index>]', () => {
-		expect(isImagePath(['images', 0])).toBe(true);
-		expect(isImagePath(['images', 12])).toBe(true);
-		expect(isImagePath(['images'])).toBe(false);
-		expect(isImagePath(['images', '0'])).toBe(false);
-		expect(isImagePath(['images', 0, 'x'])).toBe(false);
-		expect(isImagePath(['a', 'images', 0])).toBe(false);
-		expect(isImagePath([0, 'images'])).toBe(false);
-		expect(isImagePath([])).toBe(false);
-	});
-
-	test('another blob path can be chosen', async () => {
-		const parsed = await parseJsonWithBase64Blobs(
-			yieldAll(fixedChunks('{"data":{"png":"QUJD"},"images":["QUJD"]}', 3)),
-			{ isBlobPath: (path) => path.length === 2 && path[0] === 'data' && path[1] === 'png' },
-		);
-		expect(parsed).toStrictEqual({ data: { png: Buffer.from('ABC') }, images: ['QUJD'] });
-		await expect(
-			parseJsonWithBase64Blobs(yieldAll(['{"data":{"png":"QU*D"}}']), {
-				isBlobPath: (path) => path[0] === 'data',
-			}),
-		).rejects.toThrow(new Error('The image at data.png is not valid base64'));
 	});
 
 	test('top-level scalars, trailing whitespace and "__proto__" keys behave as in JSON.parse', async () => {

@@ -1,9 +1,8 @@
 import { jsonParse } from 'n8n-workflow';
 
 import type { JsonPath } from './streamedJson/paths';
-import { isImagePath } from './streamedJson/paths';
-import type { FinishedBlob } from './streamedJson/frames';
-import { StreamingJsonParser } from './streamedJson/parser';
+import type { FinishedBlob } from './streamedJson/skeleton';
+import { SkeletonParser } from './streamedJson/skeleton';
 
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
 /** JSON answers other than images (profiles, jobs) are small; a runaway answer is cut here. */
@@ -178,26 +177,23 @@ export function toBuffer(body: unknown): Buffer {
 }
 
 /**
- * Parses a JSON answer as it streams in, turning the base64 strings at blob paths (`images[i]`)
- * into Buffers while they arrive. Four 4K images arrive as ~60 MB of base64 text; buffering,
+ * Parses a JSON answer as it streams in, turning the base64 strings of its top-level `images` array
+ * into Buffers while they arrive. Four 4K images arrive as ~128 MB of base64 text; buffering,
  * converting and parsing that text would hold it three times over, so only the decoded images are
- * held, never their base64 text. Every other value is exactly what `JSON.parse` gives for the whole
- * answer, however it is split into chunks; strings at blob paths always become Buffers. Rejects
- * with a clear message when the answer is truncated, is not JSON, or holds an image that is not
- * base64. With `storeBlob`, each decoded image is handed over as soon as its string ends, before
- * the next chunk is read, and what it returns replaces it: one image at a time is held. The parser
- * is in streamedJson/ (parser.ts; frames.ts, base64Blob.ts, constants.ts, paths.ts). Nothing from
- * Node's 'stream' module: n8n's verified-node scanner rejects it, so the input is an async iterable
- * (a Node Readable is one).
+ * held, never their base64 text. Everything else is what `JSON.parse` gives for the whole answer,
+ * however it is split into chunks: it is parsed by JSON.parse at the end, from a skeleton of the
+ * answer with `null` for each image (streamedJson/skeleton.ts; the base64 in base64Blob.ts).
+ * Rejects with a clear message when the answer is truncated, is not JSON, or holds an image that
+ * is not base64. With `storeBlob`, each decoded image is handed over as soon as its string ends,
+ * before the next chunk is read, and what it returns replaces it: one image at a time is held.
+ * Nothing from Node's 'stream' module: n8n's verified-node scanner rejects it, so the input is an
+ * async iterable (a Node Readable is one).
  */
 export async function parseJsonWithBase64Blobs(
 	stream: AsyncIterable<unknown> | Iterable<unknown>,
-	{
-		isBlobPath = isImagePath,
-		storeBlob,
-	}: { isBlobPath?: (path: JsonPath) => boolean; storeBlob?: StoreBlob } = {},
+	{ storeBlob }: { storeBlob?: StoreBlob } = {},
 ): Promise<unknown> {
-	const parser = new StreamingJsonParser(isBlobPath);
+	const parser = new SkeletonParser();
 	for await (const chunk of stream) {
 		parser.write(toBuffer(chunk));
 		// One at a time, so that nothing here holds a blob once it is stored (this loop ends with none).

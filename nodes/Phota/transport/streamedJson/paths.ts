@@ -1,11 +1,6 @@
 /** Where a value sits in the answer: object keys and array indexes from the top. */
 export type JsonPath = ReadonlyArray<string | number>;
 
-/** True exactly for the top-level `images[<index>]` entries. */
-export function isImagePath(path: JsonPath): boolean {
-	return path.length === 2 && path[0] === 'images' && typeof path[1] === 'number';
-}
-
 /** `images[0]`, `a.b[2]`: a path as one would write it in an n8n expression. */
 export function describePath(path: JsonPath): string {
 	if (!path.length) return 'the top level';
