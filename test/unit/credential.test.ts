@@ -55,6 +55,23 @@ describe('credentialOf', () => {
 		expect(getCredentials).toHaveBeenCalledTimes(1);
 	});
 
+	test('read again after a minute, a changed credential is checked again and used', async () => {
+		let baseUrl = 'https://proxy.example.org/v1/phota';
+		const { context } = contextWith(async () => ({ apiKey: API_KEY, baseUrl }));
+		const now = jest.spyOn(Date, 'now').mockReturnValue(1_000_000);
+		try {
+			const cache = new CredentialCache();
+			expect((await credentialOf(context, cache, 0)).baseURL).toBe(baseUrl);
+			baseUrl = 'https://other-proxy.example.org/v1/phota';
+			now.mockReturnValue(1_000_000 + 61_000);
+			const reread = await credentialOf(context, cache, 1);
+			expect(reread.baseURL).toBe('https://other-proxy.example.org/v1/phota');
+			expect(reread.decrypted.data).toMatchObject({ baseUrl });
+		} finally {
+			now.mockRestore();
+		}
+	});
+
 	test('no credential selected: n8n says so, and the node says what to do', async () => {
 		const { context } = contextWith(async () => {
 			throw new NodeOperationError({} as INode, 'Node does not have any credentials set');

@@ -486,6 +486,13 @@ describe('parseJsonWithBase64Blobs', () => {
 		expect(await parse('[{"images":["QUJD"]}]')).toStrictEqual([{ images: ['QUJD'] }]);
 	});
 
+	test('a repeated top-level "images" key: the last one counts, as in JSON.parse, with its own images', async () => {
+		const text = '{"images":["QUJD","QUJD"],"x":1,"images":[7,"QQ=="]}';
+		for (const chunkSize of [1, 1000]) {
+			expect(await parse(text, chunkSize)).toStrictEqual({ images: [7, Buffer.from('A')], x: 1 });
+		}
+	});
+
 	test('top-level scalars, trailing whitespace and "__proto__" keys behave as in JSON.parse', async () => {
 		for (const text of [
 			'42',

@@ -24,6 +24,10 @@ export class ImageBytes {
 	}
 }
 
+function isImageBytes(value: unknown): value is ImageBytes {
+	return value instanceof ImageBytes;
+}
+
 /** Base64 is written from slices of this many bytes (a multiple of 3): 256 KB strings at a time. */
 const SLICE_BYTES = 3 * 64 * 1024;
 
@@ -37,16 +41,18 @@ export async function encodeJsonBody(
 	body: IDataObject | undefined,
 	itemIndex: number | undefined,
 ): Promise<IDataObject | Buffer | undefined> {
-	if (!body) return body;
+	const holdsImage = (value: unknown) =>
+		isImageBytes(value) || (Array.isArray(value) && value.some(isImageBytes));
+	// Most requests carry no input image: those go out as they are, with nothing built.
+	if (!body || !Object.values(body).some(holdsImage)) return body;
 	const images: ImageBytes[] = [];
 	const marker = `@@phota-image-${randomString(16)}-`;
 	const placeholder = <V>(value: V): V | string =>
-		value instanceof ImageBytes ? `${marker}${images.push(value) - 1}@@` : value;
+		isImageBytes(value) ? `${marker}${images.push(value) - 1}@@` : value;
 	const withPlaceholders: IDataObject = {};
 	for (const [key, value] of Object.entries(body)) {
 		withPlaceholders[key] = Array.isArray(value) ? value.map(placeholder) : placeholder(value);
 	}
-	if (!images.length) return body;
 
 	// "…@@phota-image-<nonce>-<n>@@…": text, image 0, text, image 1, …, text.
 	const parts = JSON.stringify(withPlaceholders).split(new RegExp(`${marker}(\\d+)@@`));

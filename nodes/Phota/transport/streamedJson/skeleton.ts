@@ -14,6 +14,9 @@ import {
 } from './constants';
 import type { JsonPath } from './paths';
 
+/** What stands in the skeleton for an image's string (JSON.parse reads it; end() replaces it). */
+const IMAGE_PLACEHOLDER = Buffer.from('null');
+
 /** An image string read whole: its bytes, where it sits, and how to put something else there. */
 export interface FinishedBlob {
 	path: JsonPath;
@@ -99,7 +102,7 @@ export class SkeletonParser {
 		if (position === bytes.length) return position;
 		// A string starts: an image, a top-level key, or any other string.
 		if (this.imageIndex !== undefined && this.open.length === 2) {
-			this.copy(Buffer.from('null'), 0, 4);
+			this.skeleton.push(IMAGE_PLACEHOLDER);
 			this.blob = new Base64Blob(['images', this.imageIndex]);
 			return position + 1;
 		}
