@@ -14,8 +14,12 @@
  *     HTTP Request node against the same limit.
  *  6. Long jobs in real n8n: Generate sync vs Async Job → wait here at 2–6 s latency, and the Phota
  *     Trigger's time from a job's end to its execution's start.
+ *  7. Memory of a campaign in real n8n: 10 and 40 Generate items of 4 × 24 MB images, bytes vs URLs;
+ *     7b. an Edit of 10 × 20 MB input images.
+ *  8. Where n8n's in-memory binary data mode stops coping with a run's images.
  *
- * Each section is a file here (overhead.ts, batch.ts, wait.ts, memory.ts, rateLimit.ts, async.ts);
+ * Each section is a file here (overhead.ts, batch.ts, wait.ts, memory.ts, rateLimit.ts, async.ts,
+ * scale.ts for 7 and 7b, inMemory.ts);
  * `--only=<section>[,<section>…]` runs some of them and `--quick` runs fewer rounds.
  */
 import { cpus, totalmem } from 'node:os';
@@ -45,6 +49,43 @@ const only = process.argv
 	.split(',');
 const wanted = (section: string) => !only || only.includes(section);
 
+/** The sections that run in the bench's real n8n, in order (numbered as in BENCHMARKS.md). */
+const REAL_N8N_SECTIONS: Array<{
+	key: string;
+	label: string;
+	measure: (context: BenchContext, n8n: N8nInstance) => Promise<void>;
+}> = [
+	{ key: 'batch', label: '2. 50 edits in real n8n', measure: measureBatch },
+	{ key: 'wait', label: '3. waiting for 10 profiles in real n8n', measure: measureWait },
+	{
+		key: 'ratelimit',
+		label: '5. edits against a rate limit in real n8n (scripts/bench/rateLimit.ts)',
+		measure: async ({ sim, quick, rows }, n8n) => {
+			rows.push(...(await measureRateLimit(sim, n8n, quick ? 1 : 5)));
+		},
+	},
+	{
+		key: 'async',
+		label: '6. long jobs in real n8n: sync vs wait here, and the Phota Trigger',
+		measure: measureAsync,
+	},
+	{
+		key: 'scale',
+		label: '7. memory of a campaign of 4K images in real n8n (10 and 40 items)',
+		measure: measureScale,
+	},
+	{
+		key: 'inputs',
+		label: '7b. memory of an Edit of 10 × 20 MB input images in real n8n',
+		measure: measureEditInputs,
+	},
+	{
+		key: 'inmemory',
+		label: '8. where in-memory binary data mode stops coping, in real n8n',
+		measure: measureInMemoryMode,
+	},
+];
+
 async function main() {
 	const cpu = cpus();
 	console.log(
@@ -56,46 +97,23 @@ async function main() {
 	let n8n: N8nInstance | undefined;
 	try {
 		if (wanted('overhead')) {
-			console.log('1/7 overhead per request...');
+			console.log('1. overhead per request...');
 			await measureOverhead(context);
 		}
 		if (wanted('memory')) {
-			console.log('4/7 peak memory (child processes)...');
+			console.log('4. peak memory (child processes)...');
 			await measureMemory(context);
 		}
-		if (['batch', 'wait', 'ratelimit', 'async', 'scale', 'inputs', 'inmemory'].some(wanted)) {
+		const inRealN8n = REAL_N8N_SECTIONS.filter((section) => wanted(section.key));
+		if (inRealN8n.length) {
 			console.log(
 				'starting real n8n (packing the package, installing it into a fresh n8n user folder)...',
 			);
 			n8n = await startBenchN8n(sim);
-		}
-		if (n8n && wanted('batch')) {
-			console.log('2/7 50 edits in real n8n...');
-			await measureBatch(context, n8n);
-		}
-		if (n8n && wanted('wait')) {
-			console.log('3/7 waiting for 10 profiles in real n8n...');
-			await measureWait(context, n8n);
-		}
-		if (n8n && wanted('ratelimit')) {
-			console.log('5/7 edits against a rate limit in real n8n (scripts/bench/rateLimit.ts)...');
-			rows.push(...(await measureRateLimit(sim, n8n, quick ? 1 : 5)));
-		}
-		if (n8n && wanted('async')) {
-			console.log('6/7 long jobs in real n8n: sync vs wait here, and the Phota Trigger...');
-			await measureAsync(context, n8n);
-		}
-		if (n8n && wanted('scale')) {
-			console.log('7/7 memory of a campaign of 4K images in real n8n (10 and 40 items)...');
-			await measureScale(context, n8n);
-		}
-		if (n8n && wanted('inputs')) {
-			console.log('7b: memory of an Edit of 10 × 20 MB input images in real n8n...');
-			await measureEditInputs(context, n8n);
-		}
-		if (n8n && wanted('inmemory')) {
-			console.log('8: where in-memory binary data mode stops coping, in real n8n...');
-			await measureInMemoryMode(context, n8n);
+			for (const section of inRealN8n) {
+				console.log(`${section.label}...`);
+				await section.measure(context, n8n);
+			}
 		}
 	} finally {
 		printTable(rows);

@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 
@@ -30,15 +31,20 @@ export function spawnSimulatorCli(...flags: string[]) {
  */
 export async function startSimulatorProcess(...flags: string[]): Promise<SimulatorProcess> {
 	const child = spawnSimulatorCli(...flags);
-	const baseUrl = await new Promise<string>((resolve, reject) => {
+	const baseUrl = await listeningUrl(child, 'simulator');
+	return { baseUrl, stop: () => child.kill('SIGTERM') };
+}
+
+/** The URL a starting simulator prints ("listening on …"); rejects if `child` exits first. */
+export async function listeningUrl(child: ChildProcess, name: string): Promise<string> {
+	return await new Promise<string>((resolve, reject) => {
 		let output = '';
-		child.stdout.on('data', (chunk: Buffer) => {
+		child.stdout?.on('data', (chunk: Buffer) => {
 			output += chunk.toString();
 			const match = /listening on (http:\/\/\S+)/.exec(output);
 			if (match) resolve(match[1]);
 		});
-		child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-		child.on('exit', (code) => reject(new Error(`simulator exited with ${code}: ${output}`)));
+		child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+		child.on('exit', (code) => reject(new Error(`${name} exited with ${code}: ${output}`)));
 	});
-	return { baseUrl, stop: () => child.kill('SIGTERM') };
 }

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fetch } from 'undici';
 
 import { run } from '../../processes';
-import { spawnSimulatorCli } from '../harness/simulatorProcess';
+import { listeningUrl, spawnSimulatorCli } from '../harness/simulatorProcess';
 import type { RunError } from '../../processes';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -105,15 +105,7 @@ test('npm run simulator: stopping the npm command by its pid stops the server (n
 		detached: true,
 	});
 	try {
-		const baseUrl = await new Promise<string>((resolve, reject) => {
-			let output = '';
-			npm.stdout.on('data', (chunk: Buffer) => {
-				output += chunk.toString();
-				const match = /listening on (http:\/\/\S+)/.exec(output);
-				if (match) resolve(match[1]);
-			});
-			npm.on('exit', (code) => reject(new Error(`npm exited with ${code}: ${output}`)));
-		});
+		const baseUrl = await listeningUrl(npm, 'npm');
 		expect(
 			(await fetch(`${baseUrl}/profiles/ids`, { headers: { 'X-API-Key': 'cli-key' } })).status,
 		).toBe(200);
