@@ -4,12 +4,8 @@
  */
 import type { IDataObject } from 'n8n-workflow';
 
+import { KNOWN_JOB_STATUSES } from '../helpers/imageJobs';
 import { isObject } from '../transport/errorWording';
-
-/** Statuses of a job still in progress: their deliveries start no workflow. */
-export const UNFINISHED_STATUSES = ['queued', 'running'];
-/** Statuses the node knows; any other starts the workflow marked `status_recognised: false`. */
-export const KNOWN_STATUSES = [...UNFINISHED_STATUSES, 'succeeded', 'failed'];
 
 export interface JobResult {
 	images: string[];
@@ -22,7 +18,7 @@ export interface JobDocument {
 	jobId: string;
 	/** A status the node knows, in lower case; any other as sent. */
 	status: string;
-	/** Whether the node knows the status (KNOWN_STATUSES). */
+	/** Whether the node knows the status (KNOWN_JOB_STATUSES). */
 	recognised: boolean;
 	clientRequestId: string | null;
 	result: JobResult | null;
@@ -78,7 +74,7 @@ export function parseJobDocument(rawBody: Buffer): ParsedBody {
 	if (result !== undefined && result !== null && !isObject(result)) return notJob;
 	if (error !== undefined && error !== null && !isObject(error)) return notJob;
 	const normalised = status.trim().toLowerCase();
-	const recognised = KNOWN_STATUSES.includes(normalised);
+	const recognised = KNOWN_JOB_STATUSES.includes(normalised);
 	return {
 		ok: true,
 		document: {

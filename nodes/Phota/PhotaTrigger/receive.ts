@@ -8,7 +8,8 @@ import type { IDataObject, IWebhookFunctions, IWebhookResponseData } from 'n8n-w
 import { outputBinaryField } from '../helpers/settings';
 import { messageOf } from '../transport/errorWording';
 import { deliveryKeyOf, isFirstDelivery } from './deliveries';
-import { parseJobDocument, UNFINISHED_STATUSES } from './jobDocument';
+import { UNFINISHED_JOB_STATUSES } from '../helpers/imageJobs';
+import { parseJobDocument } from './jobDocument';
 import { jobItems } from './outputItems';
 import { signatureMatches, SIGNATURE_HEADER } from './signature';
 import type { SecretSource, SecretSourceName } from './webhookSecret';
@@ -111,7 +112,7 @@ export async function receiveCallback(this: IWebhookFunctions): Promise<IWebhook
 		return refuse(400, parsed.reason, { error: 'bad request', detail: parsed.reason });
 	}
 	const { document } = parsed;
-	if (UNFINISHED_STATUSES.includes(document.status)) {
+	if (UNFINISHED_JOB_STATUSES.includes(document.status)) {
 		return answer(200, { received: true, started: false, reason: 'the job is not finished' });
 	}
 

@@ -44,8 +44,10 @@ export interface SubmittedJob {
 	clientRequestId: string;
 }
 
-export const KNOWN_JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed'];
-const UNFINISHED = ['queued', 'running'];
+/** Statuses of a job still in progress (polled again; their callbacks start no workflow). */
+export const UNFINISHED_JOB_STATUSES = ['queued', 'running'];
+/** The statuses the node knows; another is reported as it is (`status_recognised: false`). */
+export const KNOWN_JOB_STATUSES = [...UNFINISHED_JOB_STATUSES, 'succeeded', 'failed'];
 
 /**
  * Identifies one logical request: random per call, reused only by the transport's resends of that
@@ -124,7 +126,7 @@ export async function waitForImageJob(
 			requests,
 		});
 		const status = jobStatusOf(document);
-		if (!UNFINISHED.includes(status)) {
+		if (!UNFINISHED_JOB_STATUSES.includes(status)) {
 			return finishedJobResult.call(this, document, job, call, status);
 		}
 		if (Date.now() >= giveUpAt) {
