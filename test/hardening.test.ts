@@ -687,6 +687,21 @@ describe('transport', () => {
 		expect(result.output('Phota').filter((item) => item.binary?.data)).toHaveLength(2);
 	});
 
+	test('a gzip-compressed answer with its compressed Content-Length: images read whole', async () => {
+		// n8n's HTTP client unzips and drops Content-Encoding, so the length seen is the compressed one
+		// (smaller than the images): sizing an image's buffer from it must not cut the image short.
+		env.sim.settings.gzip = true;
+		env.sim.settings.transferEncoding = 'content-length';
+		env.sim.settings.outputBytes['4K'] = 700_000;
+		const result = await env.runPhota([{ json: {} }], {
+			...generate,
+			options: { numberOfImages: 2, resolution: '4K' },
+		});
+		const binaries = result.output('Phota').map((item) => item.binary?.data);
+		expect(binaries).toHaveLength(2);
+		for (const binary of binaries) expect(binary?.bytes).toBe(700_000);
+	});
+
 	test('Stop ends a download that is still streaming', async () => {
 		env.sim.faults.add({
 			route: 'GET /files/:name',

@@ -379,9 +379,12 @@ describe('parseJsonWithBase64Blobs: property test against JSON.parse', () => {
 			const chunkings = [randomChunks(random, bytes), randomChunks(random, bytes)];
 			try {
 				const expected = expectedFor(text, doc);
-				for (const chunks of chunkings) {
-					const parsed = await parseJsonWithBase64Blobs(yieldAll(chunks));
-					expect(parsed).toStrictEqual(expected);
+				// The answer's length unknown, known (Content-Length), and wrong (a compressed length).
+				for (const answerBytes of [undefined, bytes.length, Math.ceil(bytes.length / 3)]) {
+					for (const chunks of chunkings) {
+						const parsed = await parseJsonWithBase64Blobs(yieldAll(chunks), { answerBytes });
+						expect(parsed).toStrictEqual(expected);
+					}
 				}
 			} catch (error) {
 				const message = (error as Error).message;
@@ -655,6 +658,22 @@ describe('parseJsonWithBase64Blobs with storeBlob', () => {
 			);
 			expect(events.indexOf(`chunk ${chunkIndex}`)).toBeLessThan(events.indexOf(stores[index]));
 		}
+	});
+
+	test('images in one chunk are stored one by one, each before the next is read', async () => {
+		// The second image is not base64: it fails only once read, after the first is stored.
+		const answer = `{"images":["${Buffer.from('first image').toString('base64')}","n*t base64"]}`;
+		const stored: string[] = [];
+		await expect(
+			parseJsonWithBase64Blobs([Buffer.from(answer)], {
+				answerBytes: answer.length,
+				storeBlob: async (bytes) => {
+					stored.push(bytes.toString());
+					return 'stored';
+				},
+			}),
+		).rejects.toThrow('The image at images[1] is not valid base64');
+		expect(stored).toEqual(['first image']);
 	});
 
 	test('a failed store fails the parse, and nothing after it is read', async () => {

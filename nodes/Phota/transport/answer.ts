@@ -1,7 +1,6 @@
 import { jsonParse } from 'n8n-workflow';
 
 import type { JsonPath } from './streamedJson/paths';
-import type { FinishedBlob } from './streamedJson/skeleton';
 import { SkeletonParser } from './streamedJson/skeleton';
 
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
@@ -84,7 +83,10 @@ export async function readAnswer<T>(
 		} else if (encoding === 'jsonWithBlobs') {
 			// n8n hands over a stream (`encoding: 'stream'`); a body already in memory is one chunk.
 			const chunks = isBodyStream(raw.body) ? raw.body : [toBuffer(raw.body)];
-			body = await parseJsonWithBase64Blobs(chunks, { storeBlob });
+			body = await parseJsonWithBase64Blobs(chunks, {
+				storeBlob,
+				answerBytes: answerLength(headers),
+			});
 		} else {
 			body = parseJsonText(await readAll(raw.body, MAX_JSON_BYTES));
 		}
@@ -93,6 +95,14 @@ export async function readAnswer<T>(
 	} catch (error) {
 		return { ...head, kind: 'unreadable', reason: error };
 	}
+}
+
+/** The body's length as it is read: Content-Length, unless it counts compressed bytes. */
+function answerLength(headers: Record<string, string>): number | undefined {
+	const encoding = headers['content-encoding'];
+	if (encoding && encoding !== 'identity') return undefined;
+	const length = Number(headers['content-length']);
+	return Number.isSafeInteger(length) && length > 0 ? length : undefined;
 }
 
 function parseJsonText(bytes: Buffer): unknown {
@@ -185,21 +195,22 @@ export function toBuffer(body: unknown): Buffer {
  * answer with `null` for each image (streamedJson/skeleton.ts; the base64 in base64Blob.ts).
  * Rejects with a clear message when the answer is truncated, is not JSON, or holds an image that
  * is not base64. With `storeBlob`, each decoded image is handed over as soon as its string ends,
- * before the next chunk is read, and what it returns replaces it: one image at a time is held.
+ * before anything after it is read, and what it returns replaces it: one image at a time is held.
  * Nothing from Node's 'stream' module: n8n's verified-node scanner rejects it, so the input is an
  * async iterable (a Node Readable is one).
  */
 export async function parseJsonWithBase64Blobs(
 	stream: AsyncIterable<unknown> | Iterable<unknown>,
-	{ storeBlob }: { storeBlob?: StoreBlob } = {},
+	{ storeBlob, answerBytes }: { storeBlob?: StoreBlob; answerBytes?: number } = {},
 ): Promise<unknown> {
-	const parser = new SkeletonParser();
+	const parser = new SkeletonParser(answerBytes);
 	for await (const chunk of stream) {
-		parser.write(toBuffer(chunk));
-		// One at a time, so that nothing here holds a blob once it is stored (this loop ends with none).
-		let blob: FinishedBlob | undefined;
-		while ((blob = parser.takeFinishedBlob()) !== undefined) {
-			if (storeBlob) blob.replaceWith(await storeBlob(blob.bytes, blob.path));
+		const bytes = toBuffer(chunk);
+		// The parser stops after each image: it is stored before the next one is decoded.
+		for (let position = 0; position < bytes.length; ) {
+			position = parser.write(bytes, position);
+			const blob = parser.takeFinishedBlob();
+			if (blob && storeBlob) blob.replaceWith(await storeBlob(blob.bytes, blob.path));
 		}
 	}
 	return parser.end();

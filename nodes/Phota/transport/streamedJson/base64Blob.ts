@@ -41,6 +41,8 @@ export const SCRATCH_BYTES = 64 * 1024;
 /** Decoded bytes are written into blocks of this many bytes at most (a multiple of 3). */
 const MAX_BLOCK_BYTES = 3 * 1024 * 1024;
 const FIRST_BLOCK_BYTES = 3 * 4096;
+/** The largest first block a size hint may ask for (a Content-Length may be wrong or huge). */
+const MAX_HINTED_BYTES = 3 * 64 * 1024 * 1024;
 
 /**
  * The decoded bytes of one base64 string, fed in pieces of any length. Holds the decoded bytes and
@@ -60,7 +62,16 @@ export class Base64Blob {
 	private block: Buffer | undefined;
 	private used = 0;
 
-	constructor(readonly path: JsonPath) {}
+	/**
+	 * `sizeHint`: at most how many bytes the string can decode to (from what is left of an answer
+	 * whose length is known). The image is then decoded into one block of that size, handed on
+	 * without a copy: blocks and their concatenation would hold it twice. Only the pages written to
+	 * count in the process's memory, so a hint larger than the image costs address space, not memory.
+	 */
+	constructor(
+		readonly path: JsonPath,
+		private readonly sizeHint?: number,
+	) {}
 
 	/**
 	 * What an escaped character means in base64: a data character (returned, checked by the caller
@@ -105,7 +116,7 @@ export class Base64Blob {
 			this.used += tail.copy(block, this.used);
 		}
 		if (!this.block) return Buffer.alloc(0);
-		if (!this.blocks.length && this.used === this.block.length) return this.block;
+		if (!this.blocks.length) return this.block.subarray(0, this.used);
 		this.blocks.push(this.block.subarray(0, this.used));
 		return Buffer.concat(this.blocks);
 	}
@@ -117,10 +128,20 @@ export class Base64Blob {
 	/** Starts a new block (the one before it is kept, cut to what was written) and returns it. */
 	private nextBlock(): Buffer {
 		if (this.block) this.blocks.push(this.block.subarray(0, this.used));
-		const size = this.block ? Math.min(this.block.length * 2, MAX_BLOCK_BYTES) : FIRST_BLOCK_BYTES;
-		this.block = Buffer.allocUnsafe(size);
+		this.block = this.block
+			? Buffer.allocUnsafe(Math.min(this.block.length * 2, MAX_BLOCK_BYTES))
+			: this.firstBlock();
 		this.used = 0;
 		return this.block;
+	}
+
+	private firstBlock(): Buffer {
+		if (this.sizeHint === undefined || this.sizeHint <= FIRST_BLOCK_BYTES) {
+			return Buffer.allocUnsafe(FIRST_BLOCK_BYTES);
+		}
+		const size = 3 * Math.ceil(Math.min(this.sizeHint, MAX_HINTED_BYTES) / 3);
+		// Not from Node's shared pool: this block may be handed on alone (see end()).
+		return Buffer.allocUnsafeSlow(size);
 	}
 }
 

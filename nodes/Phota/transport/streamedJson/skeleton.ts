@@ -56,21 +56,32 @@ export class SkeletonParser {
 	private readonly scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
 	/** What stands in for each image, by its index in `images`. */
 	private images = new Map<number, unknown>();
-	private readonly finishedBlobs: FinishedBlob[] = [];
+	private finishedBlob: FinishedBlob | undefined;
 
-	write(bytes: Buffer): void {
-		let position = 0;
-		while (position < bytes.length) {
+	/** `answerBytes`: the answer's length when known (Content-Length), to size each image's buffer. */
+	constructor(private readonly answerBytes?: number) {}
+
+	/**
+	 * Reads `bytes` from `start` up to their end, or up to the end of an image's string: then it
+	 * returns where it stopped and the image is ready for takeFinishedBlob, so that it can be stored
+	 * before the next image is decoded. Call again from the position returned.
+	 */
+	write(bytes: Buffer, start = 0): number {
+		let position = start;
+		while (position < bytes.length && !this.finishedBlob) {
 			if (this.blob) position = this.readImage(bytes, position);
 			else if (this.inString) position = this.readString(bytes, position);
 			else position = this.readStructure(bytes, position);
 		}
-		this.offset += bytes.length;
+		if (position === bytes.length) this.offset += bytes.length;
+		return position;
 	}
 
-	/** The first image read whole and not taken yet (images are taken in the order they ended). */
+	/** The image whose string write() stopped after, once. */
 	takeFinishedBlob(): FinishedBlob | undefined {
-		return this.finishedBlobs.shift();
+		const blob = this.finishedBlob;
+		this.finishedBlob = undefined;
+		return blob;
 	}
 
 	end(): unknown {
@@ -103,7 +114,10 @@ export class SkeletonParser {
 		// A string starts: an image, a top-level key, or any other string.
 		if (this.imageIndex !== undefined && this.open.length === 2) {
 			this.skeleton.push(IMAGE_PLACEHOLDER);
-			this.blob = new Base64Blob(['images', this.imageIndex]);
+			// The image's string is at most what is left of the answer, which decodes to 3/4 of it.
+			const left = this.answerBytes && this.answerBytes - this.offset - position;
+			const sizeHint = left && left > 0 ? Math.floor((left * 3) / 4) : undefined;
+			this.blob = new Base64Blob(['images', this.imageIndex], sizeHint);
 			return position + 1;
 		}
 		this.inString = true;
@@ -152,7 +166,7 @@ export class SkeletonParser {
 		return end;
 	}
 
-	/** An image's base64 (base64Blob.ts); at its closing quote it is listed for takeFinishedBlob. */
+	/** An image's base64 (base64Blob.ts); at its closing quote it is ready for takeFinishedBlob. */
 	private readImage(bytes: Buffer, position: number): number {
 		const blob = this.blob;
 		if (!blob) return position;
@@ -164,7 +178,7 @@ export class SkeletonParser {
 			const images = this.images;
 			images.set(Number(index), imageBytes);
 			const replaceWith = (value: unknown) => images.set(Number(index), value);
-			this.finishedBlobs.push({ path: blob.path, bytes: imageBytes, replaceWith });
+			this.finishedBlob = { path: blob.path, bytes: imageBytes, replaceWith };
 		}
 		return next;
 	}
