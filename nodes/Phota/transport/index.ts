@@ -17,7 +17,7 @@ import {
 import type { AttemptDeadline } from './timers';
 import { originOf } from './credential';
 import { CREDENTIAL_TYPE, CredentialCache, credentialOf } from './credential';
-import { encodeJsonBody } from './jsonBody';
+import { StreamedJsonBody, encodeJsonBody } from './jsonBody';
 import { withRetries } from './retryLoop';
 import type { PhotaContext, PhotaRequest, RunRequests } from './types';
 
@@ -51,40 +51,44 @@ export async function photaApiRequest<T = IDataObject>(
 	const timeoutMs =
 		request.requests?.retryPolicy.attemptTimeoutMs ??
 		(request.method === 'POST' ? SYNC_REQUEST_TIMEOUT_MS : READ_REQUEST_TIMEOUT_MS);
-	// Once per request (a resend sends the same bytes); input images are read here (jsonBody.ts).
+	// Once per request (a resend sends the same bytes; a streamed body is opened for each attempt).
 	const body = await encodeJsonBody.call(this, request.body, request.itemIndex);
-	const contentType = Buffer.isBuffer(body) ? { 'content-type': 'application/json' } : {};
+	const contentHeaders = headersOf(body);
 
 	const sendOnce = async (deadline: AttemptDeadline): Promise<Answer<T>> => {
 		let url = request.endpoint;
 		for (let hop = 0; ; hop++) {
-			const raw = await deadline.race<RawResponse>(
-				this.helpers.httpRequestWithAuthentication.call(
-					// n8n gives the request the context's cancel signal, which the deadline's follows.
-					withCancelSignal(this, deadline.signal),
-					CREDENTIAL_TYPE,
-					{
-						method: request.method,
-						baseURL,
-						url,
-						// A followed redirect's Location already carries the query.
-						qs: hop === 0 ? request.qs : undefined,
-						body,
-						headers: {
-							accept: request.encoding === 'arraybuffer' ? '*/*' : 'application/json',
-							...contentType,
+			const upload = body instanceof StreamedJsonBody ? await body.open() : undefined;
+			const raw = await deadline
+				.race<RawResponse>(
+					this.helpers.httpRequestWithAuthentication.call(
+						// n8n gives the request the context's cancel signal, which the deadline's follows.
+						withCancelSignal(this, deadline.signal),
+						CREDENTIAL_TYPE,
+						{
+							method: request.method,
+							baseURL,
+							url,
+							// A followed redirect's Location already carries the query.
+							qs: hop === 0 ? request.qs : undefined,
+							body: upload ?? body,
+							headers: {
+								accept: request.encoding === 'arraybuffer' ? '*/*' : 'application/json',
+								...contentHeaders,
+							},
+							encoding: 'stream',
+							json: false,
+							returnFullResponse: true,
+							ignoreHttpStatusErrors: true,
+							disableFollowRedirect: true,
+							timeout: timeoutMs,
+							abortSignal: deadline.signal,
 						},
-						encoding: 'stream',
-						json: false,
-						returnFullResponse: true,
-						ignoreHttpStatusErrors: true,
-						disableFollowRedirect: true,
-						timeout: timeoutMs,
-						abortSignal: deadline.signal,
-					},
-					{ credentialsDecrypted: credential.decrypted },
-				),
-			);
+						{ credentialsDecrypted: credential.decrypted },
+					),
+					// An answer (or a failure) ends the upload: its image files are closed.
+				)
+				.finally(() => upload?.destroy());
 			deadline.watch(raw.body);
 			const headers = normaliseHeaders(raw.headers);
 			if (raw.statusCode >= 300 && raw.statusCode < 400) {
@@ -114,6 +118,15 @@ export async function photaApiRequest<T = IDataObject>(
 		{ timeoutMs, limiter: request.requests?.limiter, lostRun: request.requests?.lostRun },
 		sendOnce,
 	);
+}
+
+/** The headers of a body the node encodes itself (n8n writes an object body's JSON and headers). */
+function headersOf(body: Awaited<ReturnType<typeof encodeJsonBody>>): Record<string, string> {
+	if (Buffer.isBuffer(body)) return { 'content-type': 'application/json' };
+	if (body instanceof StreamedJsonBody) {
+		return { 'content-type': 'application/json', 'content-length': String(body.byteLength) };
+	}
+	return {};
 }
 
 /**

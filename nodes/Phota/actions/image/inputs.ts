@@ -130,11 +130,13 @@ export function imageField(
 ): string | ImageBytes {
 	if (source.kind === 'url') return source.url;
 	const { property } = source;
-	const { bytes } = this.helpers.assertBinaryData(itemIndex, property);
+	const { bytes, id } = this.helpers.assertBinaryData(itemIndex, property);
 	return new ImageBytes(
 		async () => await this.helpers.getBinaryDataBuffer(itemIndex, property),
 		typeof bytes === 'number' && bytes > 0 ? bytes : undefined,
 		`binary field "${property}" of input item ${itemIndex}`,
+		// In n8n's binary store (not in memory): streamed from there as the request is sent.
+		id ? async (chunkBytes) => await this.helpers.getBinaryStream(id, chunkBytes) : undefined,
 	);
 }
 
