@@ -111,17 +111,59 @@ function onAbort(signal: AbortSignal, callback: () => void): () => void {
 	return waiters.add(callback);
 }
 
+/** A deadline armed with armTimer: when it passes, and what it calls then. */
+interface ArmedTimer {
+	at: number;
+	onFire: () => void;
+}
+
 /**
- * Calls `onFire` after `ms` unless disarmed first. Every request arms one (its deadline) and nearly
- * every one disarms it. Ending n8n's sleep early costs an abort error and n8n's cancellation
- * error, each capturing a stack: 0.08 ms per request, the largest part of the node's overhead
- * over a bare authenticated request (profiled, BENCHMARKS.md section 1). A timeout signal costs
- * nothing to disarm (the listener is removed) and, unreferenced, does not keep n8n's process alive.
+ * Every armed deadline of this process, checked by one timer set for the earliest of them. Every
+ * request arms one (its attempt's deadline) and nearly every one disarms it well before. A timer
+ * per request (n8n's sleep ended early, then a timeout signal) cost 12–80 µs of the ~0.1 ms a
+ * request takes over a bare authenticated request (profiled, BENCHMARKS.md section 1); arming
+ * here is a Set insertion, and a run's attempts, all with the same bound, share one timer.
  */
+const armedTimers = new Set<ArmedTimer>();
+/** When the check timer will next run (undefined when none is set). */
+let nextCheckAt: number | undefined;
+
+/** Calls `onFire` after `ms` unless the returned function (disarm) is called first. */
 export function armTimer(ms: number, onFire: () => void): () => void {
-	const timeout = AbortSignal.timeout(Math.max(0, ms));
-	timeout.addEventListener('abort', onFire, { once: true });
-	return () => timeout.removeEventListener('abort', onFire);
+	const timer = { at: Date.now() + Math.max(0, ms), onFire };
+	armedTimers.add(timer);
+	if (nextCheckAt === undefined || timer.at < nextCheckAt) scheduleCheck(timer.at);
+	return () => armedTimers.delete(timer);
+}
+
+/**
+ * Sets the check timer for `at`. A timeout signal: unreferenced, it does not keep n8n's process
+ * alive, and community nodes may not call setTimeout. A timer set for later stays set, and finds
+ * nothing to do or reschedules when it runs.
+ */
+function scheduleCheck(at: number): void {
+	nextCheckAt = at;
+	const timeout = AbortSignal.timeout(Math.max(0, at - Date.now()));
+	timeout.addEventListener('abort', () => checkTimers(at), { once: true });
+}
+
+function checkTimers(scheduledFor: number): void {
+	// A check timer superseded by an earlier one does nothing.
+	if (nextCheckAt !== scheduledFor) return;
+	nextCheckAt = undefined;
+	const now = Date.now();
+	let earliest: number | undefined;
+	for (const timer of [...armedTimers]) {
+		if (timer.at <= now) {
+			armedTimers.delete(timer);
+			timer.onFire();
+		} else if (earliest === undefined || timer.at < earliest) {
+			earliest = timer.at;
+		}
+	}
+	if (earliest !== undefined && (nextCheckAt === undefined || earliest < nextCheckAt)) {
+		scheduleCheck(earliest);
+	}
 }
 
 /** Raised when one attempt took longer than its bound; the code makes it a timeout for the retry policy. */
