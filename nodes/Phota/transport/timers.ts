@@ -175,6 +175,12 @@ export class AttemptTimeoutError extends Error {
 	}
 }
 
+/** How a raced request ended: answered in time, answered after the bound passed, or failed. */
+type Raced<T> =
+	| { kind: 'value'; value: T }
+	| { kind: 'late'; late: T }
+	| { kind: 'error'; error: unknown };
+
 /** How long a timed-out attempt's request may take to end after it was aborted. */
 const ABORT_GRACE_MS = 2_000;
 
@@ -188,20 +194,21 @@ const ABORT_GRACE_MS = 2_000;
 export class AttemptDeadline {
 	private fired = false;
 	private readonly streams = new Set<BodyStream>();
-	private rejectRace: (error: Error) => void = () => {};
-	private readonly passed: Promise<never>;
-	private readonly disarm: () => void;
 	private readonly abort = new AbortController();
 	private readonly unlinkCancel: () => void;
+	private readonly disarm: () => void;
+	/** The request being raced: its answer, if one comes after the bound passed, is discarded. */
+	private work: Promise<unknown> | undefined;
+	/** Rejected ABORT_GRACE_MS after the bound passed, should an aborted request not end. */
+	private readonly givenUp: Promise<never>;
+	private giveUp: (error: Error) => void = () => {};
 
 	constructor(
 		private readonly timeoutMs: number,
 		cancelSignal?: AbortSignal,
 	) {
-		this.passed = new Promise<never>((_resolve, reject) => {
-			this.rejectRace = reject;
-		});
-		this.passed.catch(() => {});
+		this.givenUp = new Promise<never>((_resolve, reject) => (this.giveUp = reject));
+		this.givenUp.catch(() => {});
 		this.unlinkCancel = linkAbort(cancelSignal, this.abort);
 		this.disarm = armTimer(timeoutMs, () => this.fire());
 	}
@@ -212,27 +219,25 @@ export class AttemptDeadline {
 	}
 
 	/**
-	 * Settles with `work`, or fails once the deadline passes and `work` (its request aborted) has
-	 * ended; a late answer's body is discarded.
+	 * Settles with `work`, or, once the bound passed and `work` (its request aborted) has ended, fails
+	 * with the deadline's error (not the abort's); an answer that comes after that is discarded.
 	 */
 	async race<T>(work: Promise<T>): Promise<T> {
-		const ended = work.then(
-			(late) => {
-				if (this.fired) discardBody(late);
-			},
-			() => {},
+		this.work = work;
+		const outcome = await Promise.race([work, this.givenUp]).then(
+			(value): Raced<T> => (this.fired ? { kind: 'late', late: value } : { kind: 'value', value }),
+			(error: unknown): Raced<T> => ({
+				kind: 'error',
+				error: this.fired ? new AttemptTimeoutError(this.timeoutMs) : error,
+			}),
 		);
-		const passedAndEnded = new Promise<never>((_resolve, reject) => {
-			this.passed.catch(
-				(error: unknown) => void settledWithin(ended, ABORT_GRACE_MS).then(() => reject(error)),
-			);
-		});
-		// Aborted by the deadline, the request fails with the abort's error: the deadline's is the one told.
-		const answered = work.then(
-			(value) => value,
-			async (error: unknown) => await (this.fired ? passedAndEnded : Promise.reject(error)),
-		);
-		return await Promise.race([answered, passedAndEnded]);
+		this.work = undefined;
+		if (outcome.kind === 'value') return outcome.value;
+		if (outcome.kind === 'late') {
+			discardBody(outcome.late);
+			throw new AttemptTimeoutError(this.timeoutMs);
+		}
+		throw outcome.error;
 	}
 
 	/** Destroys `stream` if it is still being read when the deadline passes. */
@@ -254,13 +259,7 @@ export class AttemptDeadline {
 		// The streams first: a body already being read then fails with this error, not the abort's.
 		for (const stream of this.streams) stream.destroy(error);
 		this.abort.abort(error);
-		this.rejectRace(error);
+		this.work?.then(discardBody, () => {});
+		armTimer(ABORT_GRACE_MS, () => this.giveUp(error));
 	}
-}
-
-/** Waits for `work` to settle, at most `ms`. */
-async function settledWithin(work: Promise<void>, ms: number): Promise<void> {
-	const timer = new AbortController();
-	await Promise.race([work, sleepUnlessCancelled(ms, timer.signal).catch(() => {})]);
-	timer.abort();
 }
