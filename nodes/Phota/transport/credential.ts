@@ -28,6 +28,8 @@ export interface CredentialRead {
 	decrypted: ICredentialsDecrypted;
 	/** Its Base URL, checked. */
 	baseURL: string;
+	/** The Base URL's origin: the only one the API key goes to. */
+	origin: string;
 }
 
 /**
@@ -79,9 +81,11 @@ export async function credentialOf(
 	return cache.checked(data, () => {
 		const node = context.getNode();
 		const stored = node.credentials?.[CREDENTIAL_TYPE];
+		const baseURL = baseUrlOf(node, data, itemIndex);
 		return {
 			decrypted: { id: stored?.id ?? '', name: stored?.name ?? '', type: CREDENTIAL_TYPE, data },
-			baseURL: baseUrlOf(node, data, itemIndex),
+			baseURL,
+			origin: originOf(baseURL),
 		};
 	});
 }

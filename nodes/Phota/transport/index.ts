@@ -15,7 +15,6 @@ import {
 	readAnswer,
 } from './answer';
 import type { AttemptDeadline } from './timers';
-import { originOf } from './credential';
 import { CREDENTIAL_TYPE, CredentialCache, credentialOf } from './credential';
 import { StreamedJsonBody, encodeJsonBody } from './jsonBody';
 import { withRetries } from './retryLoop';
@@ -45,8 +44,7 @@ export async function photaApiRequest<T = IDataObject>(
 	// Without a run (a list search's list), the credential is read for this request only.
 	const cache = request.requests?.credential ?? new CredentialCache();
 	const credential = await credentialOf(this, cache, request.itemIndex);
-	const { baseURL } = credential;
-	const origin = originOf(baseURL);
+	const { baseURL, origin } = credential;
 	const safety = request.safety ?? (request.method === 'POST' ? 'paid' : 'idempotent');
 	const timeoutMs =
 		request.requests?.retryPolicy.attemptTimeoutMs ??
