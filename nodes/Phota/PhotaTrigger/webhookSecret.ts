@@ -79,7 +79,11 @@ function readShared(account: AccountSecret, read: () => Promise<string>): Promis
 	return reading;
 }
 
-/** GET {baseUrl}/webhook-secret with the Phota API credential. */
+/**
+ * GET {baseUrl}/webhook-secret with the Phota API credential. One attempt, not photaApiRequest with
+ * its resends: Phota waits for the webhook's answer, and an unreadable secret answers 503, which
+ * Phota retries on its own schedule.
+ */
 async function readSecretFromApi(this: IWebhookFunctions, baseUrl: string): Promise<string> {
 	let answer: { statusCode: number; body: unknown };
 	try {

@@ -33,6 +33,13 @@ export interface ImageDelivery {
 	binaryPropertyOutput: string;
 }
 
+/** One image request as the steps below need it: what is sent, and how its images are output. */
+interface ImageRequest {
+	call: ImageCall;
+	options: ImageDelivery;
+	output: ImageResultContext;
+}
+
 /**
  * Sends one image request (`plan`: its delivery, and the people it names for the output items)
  * and returns one output item per image. As a job (Options → Async Job) it is waited for here, or
@@ -49,80 +56,110 @@ export async function sendImageRequest(
 ): Promise<INodeExecutionData[]> {
 	const { options } = plan;
 	const namesProfiles = body.profile_ids || String(body.prompt ?? '').includes('[[');
-	const call: ImageCall = {
-		endpoint,
-		body,
-		itemIndex,
-		requests,
-		notFoundHint: namesProfiles
-			? 'A profile named in this request may still be training, have failed, or have been deleted. Check it with Profile → Get Status, or put a "Wait for Profile Ready" node before this one.'
-			: undefined,
+	const request: ImageRequest = {
+		call: {
+			endpoint,
+			body,
+			itemIndex,
+			requests,
+			notFoundHint: namesProfiles
+				? 'A profile named in this request may still be training, have failed, or have been deleted. Check it with Profile → Get Status, or put a "Wait for Profile Ready" node before this one.'
+				: undefined,
+		},
+		options,
+		output: {
+			operation: endpoint,
+			profileIds: plan.identity.usedProfileIds,
+			outputFormat: String(body.output_format ?? 'png'),
+			binaryPropertyOutput: options.binaryPropertyOutput,
+			downloadUrls: options.delivery !== 'urls',
+			itemIndex,
+			requests,
+		},
 	};
-	const output: ImageResultContext = {
-		operation: endpoint,
-		profileIds: plan.identity.usedProfileIds,
-		outputFormat: String(body.output_format ?? 'png'),
-		binaryPropertyOutput: options.binaryPropertyOutput,
-		downloadUrls: options.delivery !== 'urls',
-		itemIndex,
-		requests,
-	};
-	const results = async (result: ImageResponse, extraJson?: IDataObject) => {
-		const imagesReturned = (result.images?.length ?? 0) || (result.download_urls?.length ?? 0);
-		requests.bill.addImages(`/${endpoint}`, itemIndex, imagesReturned);
-		return await imageResultItems.call(this, result, { ...output, extraJson });
-	};
-	const waitHere = async (resentAfter?: string) => {
-		const job = await submitImageJob.call(this, {
-			...call,
-			body: { ...body, response_mode: 'urls' },
-		});
-		const result = await waitForImageJob.call(this, job, options.job.wait, call);
-		return await results(result, {
-			job_id: job.jobId,
-			...(resentAfter ? { resent_as_job_after: resentAfter } : {}),
-		});
-	};
+	if (options.job.kind === 'returnJobId') return [await submitJob.call(this, request)];
+	if (options.job.kind === 'waitHere') return await submitJobAndWait.call(this, request);
+	return await sendAndWaitForAnswer.call(this, request);
+}
 
-	if (options.job.kind === 'returnJobId') {
-		const job = await submitImageJob.call(this, call);
-		return [
-			{
-				json: {
-					operation: endpoint,
-					job_id: job.jobId,
-					poll_url: job.pollUrl,
-					status: 'queued',
-					client_request_id: job.clientRequestId,
-					profile_ids: plan.identity.usedProfileIds,
-				},
-			},
-		];
-	}
-	if (options.job.kind === 'waitHere') return await waitHere();
+/** Sync: Phota answers with the images; on its own 504 (refunded) the request is sent as a job. */
+async function sendAndWaitForAnswer(
+	this: IExecuteFunctions,
+	request: ImageRequest,
+): Promise<INodeExecutionData[]> {
+	const { call, output } = request;
 	// The answer or the failure as a value: n8n's scanner forbids rethrowing in a catch block.
 	const sent = await (photaApiRequest<ImageResponse>)
 		.call(this, {
 			method: 'POST',
-			endpoint: `/${endpoint}`,
-			body,
+			endpoint: `/${call.endpoint}`,
+			body: call.body,
 			safety: 'paid',
 			encoding: 'jsonWithBlobs',
 			// Each image goes to n8n's binary store as soon as it is decoded, so one at a time is held.
 			storeBlob: async (bytes, path) =>
 				await storeImageBytes.call(this, bytes, typeof path[1] === 'number' ? path[1] : 0, output),
-			itemIndex,
-			requests,
+			itemIndex: call.itemIndex,
+			requests: call.requests,
 			notFoundHint: call.notFoundHint,
 		})
 		.then(
 			(response) => ({ result: response.body }),
 			(error: unknown) => ({ error }),
 		);
-	if ('result' in sent) return await results(sent.result);
+	if ('result' in sent) return await resultItems.call(this, request, sent.result);
 	if (!refundedTimeout(sent.error)) throw asNodeError(this.getNode(), sent.error);
-	requests.bill.resentAsJob(`/${endpoint}`, itemIndex);
-	return await waitHere("Phota's sync time limit (504, refunded)");
+	call.requests.bill.resentAsJob(`/${call.endpoint}`, call.itemIndex);
+	return await submitJobAndWait.call(this, request, "Phota's sync time limit (504, refunded)");
+}
+
+/** Async Job → Submit and Wait Here: the job's images, as a sync request's, with its job_id. */
+async function submitJobAndWait(
+	this: IExecuteFunctions,
+	request: ImageRequest,
+	resentAfter?: string,
+): Promise<INodeExecutionData[]> {
+	const { call } = request;
+	const job = await submitImageJob.call(this, {
+		...call,
+		body: { ...call.body, response_mode: 'urls' },
+	});
+	const result = await waitForImageJob.call(this, job, request.options.job.wait, call);
+	return await resultItems.call(this, request, result, {
+		job_id: job.jobId,
+		...(resentAfter ? { resent_as_job_after: resentAfter } : {}),
+	});
+}
+
+/** Async Job → Submit and Return the Job ID: one item saying where the job is. */
+async function submitJob(
+	this: IExecuteFunctions,
+	request: ImageRequest,
+): Promise<INodeExecutionData> {
+	const { call, output } = request;
+	const job = await submitImageJob.call(this, call);
+	return {
+		json: {
+			operation: call.endpoint,
+			job_id: job.jobId,
+			poll_url: job.pollUrl,
+			status: 'queued',
+			client_request_id: job.clientRequestId,
+			profile_ids: output.profileIds,
+		},
+	};
+}
+
+/** The output items of a request's images, once the images it returned are on the bill. */
+async function resultItems(
+	this: IExecuteFunctions,
+	{ call, output }: ImageRequest,
+	result: ImageResponse,
+	extraJson?: IDataObject,
+): Promise<INodeExecutionData[]> {
+	const imagesReturned = (result.images?.length ?? 0) || (result.download_urls?.length ?? 0);
+	call.requests.bill.addImages(`/${call.endpoint}`, call.itemIndex, imagesReturned);
+	return await imageResultItems.call(this, result, { ...output, extraJson });
 }
 
 /** Phota's own 504 to a sync request: past its time limit, refunded, so it may be sent again. */
