@@ -8,7 +8,7 @@ import type {
 	INodeProperties,
 } from 'n8n-workflow';
 
-import { checkedOrigin, DEFAULT_BASE_URL } from '../nodes/Phota/transport/credential';
+import { checkedBaseUrl, DEFAULT_BASE_URL, originOf } from '../nodes/Phota/transport/credential';
 import { messageOf } from '../nodes/Phota/transport/errorWording';
 
 export class PhotaApi implements ICredentialType {
@@ -64,7 +64,7 @@ export class PhotaApi implements ICredentialType {
 	): Promise<IHttpRequestOptions> {
 		let origin: string;
 		try {
-			origin = checkedOrigin(credentials.baseUrl);
+			origin = originOf(checkedBaseUrl(credentials.baseUrl));
 		} catch (error) {
 			throw new UserError(messageOf(error), {
 				cause: error,

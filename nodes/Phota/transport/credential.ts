@@ -171,17 +171,3 @@ export function checkedBaseUrl(raw: unknown): string {
 export function originOf(url: string): string {
 	return new URL(url).origin;
 }
-
-/** Checked origins by the Base URL a credential holds (every request checks its credential's). */
-const originByBaseUrl = new Map<string, string>();
-
-/** originOf(checkedBaseUrl(raw)), remembered: the same few Base URLs are checked on every request. */
-export function checkedOrigin(raw: unknown): string {
-	const key = typeof raw === 'string' ? raw : '';
-	const known = originByBaseUrl.get(key);
-	if (known !== undefined) return known;
-	const origin = originOf(checkedBaseUrl(raw));
-	if (originByBaseUrl.size >= 100) originByBaseUrl.clear();
-	originByBaseUrl.set(key, origin);
-	return origin;
-}
