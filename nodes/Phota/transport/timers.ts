@@ -175,11 +175,8 @@ export class AttemptTimeoutError extends Error {
 	}
 }
 
-/** How a raced request ended: answered in time, answered after the bound passed, or failed. */
-type Raced<T> =
-	| { kind: 'value'; value: T }
-	| { kind: 'late'; late: T }
-	| { kind: 'error'; error: unknown };
+/** How a raced request ended: answered in time, or failed (answering after the bound is failing). */
+type Raced<T> = { kind: 'value'; value: T } | { kind: 'error'; error: unknown };
 
 /** How long a timed-out attempt's request may take to end after it was aborted. */
 const ABORT_GRACE_MS = 2_000;
@@ -224,8 +221,12 @@ export class AttemptDeadline {
 	 */
 	async race<T>(work: Promise<T>): Promise<T> {
 		this.work = work;
+		// An answer after the bound passed is discarded by fire(), which holds `work` for that.
 		const outcome = await Promise.race([work, this.givenUp]).then(
-			(value): Raced<T> => (this.fired ? { kind: 'late', late: value } : { kind: 'value', value }),
+			(value): Raced<T> =>
+				this.fired
+					? { kind: 'error', error: new AttemptTimeoutError(this.timeoutMs) }
+					: { kind: 'value', value },
 			(error: unknown): Raced<T> => ({
 				kind: 'error',
 				error: this.fired ? new AttemptTimeoutError(this.timeoutMs) : error,
@@ -233,10 +234,6 @@ export class AttemptDeadline {
 		);
 		this.work = undefined;
 		if (outcome.kind === 'value') return outcome.value;
-		if (outcome.kind === 'late') {
-			discardBody(outcome.late);
-			throw new AttemptTimeoutError(this.timeoutMs);
-		}
 		throw outcome.error;
 	}
 
