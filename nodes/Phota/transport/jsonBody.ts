@@ -91,7 +91,7 @@ export class StreamedJsonBody {
  * that imports Node's 'stream' module fails n8n's scanner for verified community nodes.
  */
 function hasFrom(streamClass: unknown): streamClass is {
-	from(chunks: AsyncIterable<Buffer>, options: { objectMode: boolean }): BinaryStream;
+	from(chunks: AsyncIterable<string>, options: { objectMode: boolean }): BinaryStream;
 } {
 	return (
 		typeof streamClass === 'function' &&
@@ -125,7 +125,7 @@ export async function encodeJsonBody(
 	const encoded = Buffer.allocUnsafe(parts.byteLength);
 	let offset = 0;
 	for await (const piece of writeBody(parts, async (image) => [await image.read()])) {
-		offset += piece.copy(encoded, offset);
+		offset += encoded.write(piece, offset, 'utf8');
 	}
 	return encoded;
 }
@@ -152,13 +152,16 @@ async function splitAroundImages(
 	return { texts, images, sizes, byteLength, wrongSize };
 }
 
-/** The body's bytes in order: its text, and each image's base64 from the chunks `read` gives. */
+/**
+ * The body in order, as strings to write as UTF-8: its JSON text, and each image's base64 from
+ * the chunks `read` gives.
+ */
 async function* writeBody(
 	parts: BodyParts,
 	read: (image: ImageBytes) => Promise<AsyncIterable<unknown> | Iterable<unknown>>,
-): AsyncGenerator<Buffer> {
+): AsyncGenerator<string> {
 	for (const [index, text] of parts.texts.entries()) {
-		yield Buffer.from(text, 'utf8');
+		yield text;
 		const image = parts.images[index];
 		if (!image) continue;
 		const expected = parts.sizes[index];
@@ -171,11 +174,11 @@ async function* writeBody(
 			const whole = bytes.length - (bytes.length % 3);
 			for (let start = 0; start < whole; start += SLICE_BYTES) {
 				const end = Math.min(start + SLICE_BYTES, whole);
-				yield Buffer.from(bytes.toString('base64', start, end), 'latin1');
+				yield bytes.toString('base64', start, end);
 			}
 			carried = bytes.subarray(whole);
 		}
-		if (carried.length) yield Buffer.from(carried.toString('base64'), 'latin1');
+		if (carried.length) yield carried.toString('base64');
 		if (bytesRead !== expected) throw parts.wrongSize(image, bytesRead, expected);
 	}
 }
