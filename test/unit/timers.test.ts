@@ -112,26 +112,3 @@ test.each(VARIANTS)(
 		expect(EventEmitter.getEventListeners(lostRun.signal, 'abort')).toHaveLength(0);
 	},
 );
-
-test('armTimer: one check timer serves every deadline; an earlier one armed later fires first, in order, and a disarmed one never', async () => {
-	const { armTimer } = jest.requireActual<SleepModule>(SLEEP_MODULE);
-	const fired: string[] = [];
-	const started = Date.now();
-	const firedAt = new Map<string, number>();
-	const fire = (name: string) => () => {
-		fired.push(name);
-		firedAt.set(name, Date.now() - started);
-	};
-	const disarmLate = armTimer(10_000, fire('late'));
-	armTimer(150, fire('second'));
-	// Armed after a later deadline: the check timer is brought forward for it.
-	armTimer(40, fire('first'));
-	const disarmed = armTimer(80, fire('disarmed'));
-	disarmed();
-	await new Promise((resolve) => setTimeout(resolve, 300));
-	disarmLate();
-	expect(fired).toEqual(['first', 'second']);
-	expect(firedAt.get('first')).toBeGreaterThanOrEqual(39);
-	expect(firedAt.get('first')).toBeLessThan(140);
-	expect(firedAt.get('second')).toBeGreaterThanOrEqual(149);
-});

@@ -111,59 +111,17 @@ function onAbort(signal: AbortSignal, callback: () => void): () => void {
 	return waiters.add(callback);
 }
 
-/** A deadline armed with armTimer: when it passes, and what it calls then. */
-interface ArmedTimer {
-	at: number;
-	onFire: () => void;
-}
-
 /**
- * Every armed deadline of this process, checked by one timer set for the earliest of them. Every
- * request arms one (its attempt's deadline) and nearly every one disarms it well before. A timer
- * per request (n8n's sleep ended early, then a timeout signal) cost 12–80 µs of the ~0.1 ms a
- * request takes over a bare authenticated request (profiled, BENCHMARKS.md section 1); arming
- * here is a Set insertion, and a run's attempts, all with the same bound, share one timer.
+ * Calls `onFire` after `ms` unless disarmed first. Every request arms one (its deadline) and nearly
+ * every one disarms it. Ending n8n's sleep early costs an abort error and n8n's cancellation
+ * error, each capturing a stack: 0.08 ms per request, the largest part of the node's overhead
+ * over a bare authenticated request (profiled, BENCHMARKS.md section 1). A timeout signal costs
+ * nothing to disarm (the listener is removed) and, unreferenced, does not keep n8n's process alive.
  */
-const armedTimers = new Set<ArmedTimer>();
-/** When the check timer will next run (undefined when none is set). */
-let nextCheckAt: number | undefined;
-
-/** Calls `onFire` after `ms` unless the returned function (disarm) is called first. */
 export function armTimer(ms: number, onFire: () => void): () => void {
-	const timer = { at: Date.now() + Math.max(0, ms), onFire };
-	armedTimers.add(timer);
-	if (nextCheckAt === undefined || timer.at < nextCheckAt) scheduleCheck(timer.at);
-	return () => armedTimers.delete(timer);
-}
-
-/**
- * Sets the check timer for `at`. A timeout signal: unreferenced, it does not keep n8n's process
- * alive, and community nodes may not call setTimeout. A timer set for later stays set, and finds
- * nothing to do or reschedules when it runs.
- */
-function scheduleCheck(at: number): void {
-	nextCheckAt = at;
-	const timeout = AbortSignal.timeout(Math.max(0, at - Date.now()));
-	timeout.addEventListener('abort', () => checkTimers(at), { once: true });
-}
-
-function checkTimers(scheduledFor: number): void {
-	// A check timer superseded by an earlier one does nothing.
-	if (nextCheckAt !== scheduledFor) return;
-	nextCheckAt = undefined;
-	const now = Date.now();
-	let earliest: number | undefined;
-	for (const timer of [...armedTimers]) {
-		if (timer.at <= now) {
-			armedTimers.delete(timer);
-			timer.onFire();
-		} else if (earliest === undefined || timer.at < earliest) {
-			earliest = timer.at;
-		}
-	}
-	if (earliest !== undefined && (nextCheckAt === undefined || earliest < nextCheckAt)) {
-		scheduleCheck(earliest);
-	}
+	const timeout = AbortSignal.timeout(Math.max(0, ms));
+	timeout.addEventListener('abort', onFire, { once: true });
+	return () => timeout.removeEventListener('abort', onFire);
 }
 
 /** Raised when one attempt took longer than its bound; the code makes it a timeout for the retry policy. */
@@ -174,9 +132,6 @@ export class AttemptTimeoutError extends Error {
 		super(`no complete answer within ${Math.round(timeoutMs / 100) / 10} s`);
 	}
 }
-
-/** How a raced request ended: answered in time, or failed (answering after the bound is failing). */
-type Raced<T> = { kind: 'value'; value: T } | { kind: 'error'; error: unknown };
 
 /** How long a timed-out attempt's request may take to end after it was aborted. */
 const ABORT_GRACE_MS = 2_000;
@@ -191,21 +146,20 @@ const ABORT_GRACE_MS = 2_000;
 export class AttemptDeadline {
 	private fired = false;
 	private readonly streams = new Set<BodyStream>();
+	private rejectRace: (error: Error) => void = () => {};
+	private readonly passed: Promise<never>;
+	private readonly disarm: () => void;
 	private readonly abort = new AbortController();
 	private readonly unlinkCancel: () => void;
-	private readonly disarm: () => void;
-	/** The request being raced: its answer, if one comes after the bound passed, is discarded. */
-	private work: Promise<unknown> | undefined;
-	/** Rejected ABORT_GRACE_MS after the bound passed, should an aborted request not end. */
-	private readonly givenUp: Promise<never>;
-	private giveUp: (error: Error) => void = () => {};
 
 	constructor(
 		private readonly timeoutMs: number,
 		cancelSignal?: AbortSignal,
 	) {
-		this.givenUp = new Promise<never>((_resolve, reject) => (this.giveUp = reject));
-		this.givenUp.catch(() => {});
+		this.passed = new Promise<never>((_resolve, reject) => {
+			this.rejectRace = reject;
+		});
+		this.passed.catch(() => {});
 		this.unlinkCancel = linkAbort(cancelSignal, this.abort);
 		this.disarm = armTimer(timeoutMs, () => this.fire());
 	}
@@ -216,25 +170,27 @@ export class AttemptDeadline {
 	}
 
 	/**
-	 * Settles with `work`, or, once the bound passed and `work` (its request aborted) has ended, fails
-	 * with the deadline's error (not the abort's); an answer that comes after that is discarded.
+	 * Settles with `work`, or fails once the deadline passes and `work` (its request aborted) has
+	 * ended; a late answer's body is discarded.
 	 */
 	async race<T>(work: Promise<T>): Promise<T> {
-		this.work = work;
-		// An answer after the bound passed is discarded by fire(), which holds `work` for that.
-		const outcome = await Promise.race([work, this.givenUp]).then(
-			(value): Raced<T> =>
-				this.fired
-					? { kind: 'error', error: new AttemptTimeoutError(this.timeoutMs) }
-					: { kind: 'value', value },
-			(error: unknown): Raced<T> => ({
-				kind: 'error',
-				error: this.fired ? new AttemptTimeoutError(this.timeoutMs) : error,
-			}),
+		const ended = work.then(
+			(late) => {
+				if (this.fired) discardBody(late);
+			},
+			() => {},
 		);
-		this.work = undefined;
-		if (outcome.kind === 'value') return outcome.value;
-		throw outcome.error;
+		const passedAndEnded = new Promise<never>((_resolve, reject) => {
+			this.passed.catch(
+				(error: unknown) => void settledWithin(ended, ABORT_GRACE_MS).then(() => reject(error)),
+			);
+		});
+		// Aborted by the deadline, the request fails with the abort's error: the deadline's is the one told.
+		const answered = work.then(
+			(value) => value,
+			async (error: unknown) => await (this.fired ? passedAndEnded : Promise.reject(error)),
+		);
+		return await Promise.race([answered, passedAndEnded]);
 	}
 
 	/** Destroys `stream` if it is still being read when the deadline passes. */
@@ -256,7 +212,13 @@ export class AttemptDeadline {
 		// The streams first: a body already being read then fails with this error, not the abort's.
 		for (const stream of this.streams) stream.destroy(error);
 		this.abort.abort(error);
-		this.work?.then(discardBody, () => {});
-		armTimer(ABORT_GRACE_MS, () => this.giveUp(error));
+		this.rejectRace(error);
 	}
+}
+
+/** Waits for `work` to settle, at most `ms`. */
+async function settledWithin(work: Promise<void>, ms: number): Promise<void> {
+	const timer = new AbortController();
+	await Promise.race([work, sleepUnlessCancelled(ms, timer.signal).catch(() => {})]);
+	timer.abort();
 }
