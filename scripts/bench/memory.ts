@@ -57,24 +57,33 @@ export async function measureMemory({ sim, quick, rows }: BenchContext): Promise
 		sim.settings.outputBytes = { '1K': 64 * 1024, '2K': 0, '4K': megabytesPerImage * 1024 * 1024 };
 		const imageBytes = 4 * megabytesPerImage * 1024 * 1024;
 		for (const testCase of cases) {
-			const measured = await measureMemoryOnce(
-				sim,
-				profileId,
-				testCase.delivery,
-				testCase.binaryMode,
-			);
-			peaks.set(testCase.label, [...(peaks.get(testCase.label) ?? []), measured.peakAddedBytes]);
-			const ratio = measured.peakAddedBytes / imageBytes;
 			// Issue 26's target is for 4K images at their largest (24 MB); smaller ones are for reading.
 			const bytesTarget =
 				testCase.delivery === 'binary' &&
 				testCase.binaryMode === 'filesystem' &&
 				megabytesPerImage >= 24;
+			// The target case runs five times: when V8 collects the answer's network chunks moves
+			// its peak from run to run (0.38–0.84× over 8 runs on 2026-12-06).
+			const runs = bytesTarget && !quick ? 5 : 1;
+			const measured: Array<{ peakAddedBytes: number; outputs: number }> = [];
+			for (let run = 0; run < runs; run++) {
+				const { delivery, binaryMode } = testCase;
+				measured.push(await measureMemoryOnce(sim, profileId, delivery, binaryMode));
+			}
+			const peaksOfRuns = measured.map((one) => one.peakAddedBytes).sort((a, b) => a - b);
+			const peak = peaksOfRuns[Math.floor(runs / 2)];
+			peaks.set(testCase.label, [...(peaks.get(testCase.label) ?? []), peak]);
+			const ratio = peak / imageBytes;
+			const outputs = measured.map((one) => one.outputs).join(', ');
+			const spread =
+				runs > 1
+					? `, median of ${runs} runs (${peaksOfRuns.map((bytes) => (bytes / imageBytes).toFixed(2)).join(', ')})`
+					: '';
 			rows.push({
 				measure: `4. peak memory, 4 × ${megabytesPerImage} MB 4K images: ${testCase.label}`,
-				phota: `+${megabytes(measured.peakAddedBytes)} RSS (${measured.outputs} outputs)`,
+				phota: `+${megabytes(peak)} RSS (${outputs} outputs)`,
 				baseline: `${megabytes(imageBytes)} image bytes`,
-				ratio: `${ratio.toFixed(2)}× image bytes`,
+				ratio: `${ratio.toFixed(2)}× image bytes${spread}`,
 				target: bytesTarget ? '≤ 0.6× (issue 26)' : 'info',
 				met: bytesTarget ? ratio <= 0.6 : true,
 			});
