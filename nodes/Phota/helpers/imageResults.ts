@@ -10,7 +10,7 @@ import type {
 	IWebhookFunctions,
 } from 'n8n-workflow';
 
-import type { BodyStream, RunRequests } from '../transport';
+import type { BlobToStore, BodyStream, RunRequests } from '../transport';
 import { downloadSignedUrl } from '../transport';
 import { incompleteAnswerError } from '../transport/errors';
 import type { ImageEndpoint, ImageResponse, StoredImage } from './interfaces';
@@ -83,7 +83,7 @@ export async function imageResultItems(
 	for (const [position, image] of base64Images.entries()) {
 		const stored = isStoredImage(image)
 			? image
-			: await storeImageBytes.call(this, toBytes(image), position, context);
+			: await storeImageBytes.call(this, bytesToStore(image), position, context);
 		// Let go of each image's bytes once they are in n8n's binary store (which may write them to disk).
 		base64Images[position] = '';
 		items.push(imageItem(stored, imageJson(position), context));
@@ -137,23 +137,27 @@ function isStoredImage(image: string | Buffer | StoredImage): image is StoredIma
 	return typeof image === 'object' && image !== null && 'binary' in image;
 }
 
-function toBytes(image: string | Buffer): Buffer {
-	return Buffer.isBuffer(image) ? image : Buffer.from(image, 'base64');
+function bytesToStore(image: string | Buffer): BlobToStore {
+	const bytes = Buffer.isBuffer(image) ? image : Buffer.from(image, 'base64');
+	return { data: bytes, head: bytes };
 }
 
 function fallbackMimeType(context: ImageResultContext): string {
 	return context.outputFormat === 'jpg' ? 'image/jpeg' : 'image/png';
 }
 
-/** Stores decoded image bytes as the `position`th image of a result, typed by its magic bytes. */
+/**
+ * Stores a decoded image (its bytes, or a stream of them as they are decoded) as the `position`th
+ * image of a result, typed by its magic bytes.
+ */
 export async function storeImageBytes(
 	this: ImageOutputContext,
-	bytes: Buffer,
+	{ data, head }: BlobToStore,
 	position: number,
 	context: ImageResultContext,
 ): Promise<StoredImage> {
-	const mimeType = outputMimeType(bytes, undefined, fallbackMimeType(context));
-	return await storeImage.call(this, bytes, mimeType, position, context);
+	const mimeType = outputMimeType(head, undefined, fallbackMimeType(context));
+	return await storeImage.call(this, data, mimeType, position, context);
 }
 
 /** Puts one image in n8n's binary store (a stream goes there without being buffered here). */

@@ -96,9 +96,9 @@ async function sendAndWaitForAnswer(
 			body: call.body,
 			safety: 'paid',
 			encoding: 'jsonWithBlobs',
-			// Each image goes to n8n's binary store as soon as it is decoded, so one at a time is held.
-			storeBlob: async (bytes, path) =>
-				await storeImageBytes.call(this, bytes, typeof path[1] === 'number' ? path[1] : 0, output),
+			// Each image is streamed to n8n's binary store as it is decoded: none is ever whole here.
+			storeBlob: async (image, path) =>
+				await storeImageBytes.call(this, image, typeof path[1] === 'number' ? path[1] : 0, output),
 			itemIndex: call.itemIndex,
 			requests: call.requests,
 			notFoundHint: call.notFoundHint,

@@ -1,6 +1,7 @@
 import { jsonParse } from 'n8n-workflow';
 
-import type { JsonPath } from './streamedJson/paths';
+import type { StoreBlob } from './imageDestinations';
+import { imageDestination } from './imageDestinations';
 import { SkeletonParser } from './streamedJson/skeleton';
 
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
@@ -21,12 +22,6 @@ export interface PhotaResponse<T> {
  * response streams in.
  */
 export type AnswerEncoding = 'json' | 'arraybuffer' | 'jsonWithBlobs';
-
-/**
- * Where each image of a `jsonWithBlobs` answer goes as soon as it is decoded (n8n's binary store);
- * what it returns takes the image's place in the answer, so the image's bytes are not kept.
- */
-export type StoreBlob = (bytes: Buffer, path: JsonPath) => Promise<unknown>;
 
 /** What n8n's request helper returns with `returnFullResponse` and a streamed body. */
 export interface RawResponse {
@@ -83,10 +78,7 @@ export async function readAnswer<T>(
 		} else if (encoding === 'jsonWithBlobs') {
 			// n8n hands over a stream (`encoding: 'stream'`); a body already in memory is one chunk.
 			const chunks = isBodyStream(raw.body) ? raw.body : [toBuffer(raw.body)];
-			body = await parseJsonWithBase64Blobs(chunks, {
-				storeBlob,
-				answerBytes: answerLength(headers),
-			});
+			body = await parseJsonWithBase64Blobs(chunks, { storeBlob });
 		} else {
 			body = parseJsonText(await readAll(raw.body, MAX_JSON_BYTES));
 		}
@@ -95,14 +87,6 @@ export async function readAnswer<T>(
 	} catch (error) {
 		return { ...head, kind: 'unreadable', reason: error };
 	}
-}
-
-/** The body's length as it is read: Content-Length, unless it counts compressed bytes. */
-function answerLength(headers: Record<string, string>): number | undefined {
-	const encoding = headers['content-encoding'];
-	if (encoding && encoding !== 'identity') return undefined;
-	const length = Number(headers['content-length']);
-	return Number.isSafeInteger(length) && length > 0 ? length : undefined;
 }
 
 function parseJsonText(bytes: Buffer): unknown {
@@ -187,31 +171,38 @@ export function toBuffer(body: unknown): Buffer {
 }
 
 /**
- * Parses a JSON answer as it streams in, turning the base64 strings of its top-level `images` array
- * into Buffers while they arrive. Four 4K images arrive as ~128 MB of base64 text; buffering,
- * converting and parsing that text would hold it three times over, so only the decoded images are
- * held, never their base64 text. Everything else is what `JSON.parse` gives for the whole answer,
- * however it is split into chunks: it is parsed by JSON.parse at the end, from a skeleton of the
- * answer with `null` for each image (streamedJson/skeleton.ts; the base64 in base64Blob.ts).
- * Rejects with a clear message when the answer is truncated, is not JSON, or holds an image that
- * is not base64. With `storeBlob`, each decoded image is handed over as soon as its string ends,
- * before anything after it is read, and what it returns replaces it: one image at a time is held.
- * Nothing from Node's 'stream' module: n8n's verified-node scanner rejects it, so the input is an
- * async iterable (a Node Readable is one).
+ * Parses a JSON answer as it streams in, decoding the base64 strings of its top-level `images` array
+ * while they arrive. Four 4K images arrive as ~128 MB of base64 text; buffering, converting and
+ * parsing that text would hold it three times over, so none of it is held: each image's bytes go
+ * to `storeBlob` (n8n's binary store) as a stream while they are decoded, and what it returns takes
+ * the image's place; without `storeBlob` the images are Buffers. Everything else is what
+ * `JSON.parse` gives for the whole answer, however it is split into chunks: it is parsed by
+ * JSON.parse at the end, from a skeleton of the answer with `null` for each image
+ * (streamedJson/skeleton.ts; the base64 in base64Blob.ts; the images' way out in
+ * imageDestinations.ts). Rejects with a clear message when the answer is truncated, is not JSON,
+ * or holds an image that is not base64. Nothing from Node's 'stream' module: n8n's verified-node
+ * scanner rejects it, so the input is an async iterable (a Node Readable is one).
  */
 export async function parseJsonWithBase64Blobs(
 	stream: AsyncIterable<unknown> | Iterable<unknown>,
-	{ storeBlob, answerBytes }: { storeBlob?: StoreBlob; answerBytes?: number } = {},
+	{ storeBlob }: { storeBlob?: StoreBlob } = {},
 ): Promise<unknown> {
-	const parser = new SkeletonParser(answerBytes);
-	for await (const chunk of stream) {
-		const bytes = toBuffer(chunk);
-		// The parser stops after each image: it is stored before the next one is decoded.
-		for (let position = 0; position < bytes.length; ) {
-			position = parser.write(bytes, position);
-			const blob = parser.takeFinishedBlob();
-			if (blob && storeBlob) blob.replaceWith(await storeBlob(blob.bytes, blob.path));
+	const images = imageDestination(stream, storeBlob);
+	const parser = new SkeletonParser((bytes, path) => images.add(bytes, path));
+	try {
+		for await (const chunk of stream) {
+			const bytes = toBuffer(chunk);
+			// The parser stops after each image: it is stored before the next one is decoded.
+			for (let position = 0; position < bytes.length; ) {
+				position = parser.write(bytes, position);
+				await images.roomForMore();
+				const blob = parser.takeFinishedBlob();
+				if (blob) blob.replaceWith(await images.finish(blob.path));
+			}
 		}
+		return parser.end();
+	} finally {
+		// An image cut short by a failure fails in the store too (nothing when all went well).
+		images.abort();
 	}
-	return parser.end();
 }

@@ -22,7 +22,8 @@ import type { PhotaContext, PhotaRequest, RunRequests } from './types';
 
 export { asNodeError, failureOf } from './errors';
 export { ImageBytes } from './jsonBody';
-export type { BodyStream, PhotaResponse, StoreBlob } from './answer';
+export type { BodyStream, PhotaResponse } from './answer';
+export type { BlobToStore, StoreBlob } from './imageDestinations';
 export type { PhotaRequest, RunRequests } from './types';
 
 export { CREDENTIAL_TYPE } from './credential';

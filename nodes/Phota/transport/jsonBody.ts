@@ -6,14 +6,13 @@
  * whole in memory. Built as a JSON object with base64 strings, ten 20 MB photos took 5.26× their
  * size in n8n's memory (BENCHMARKS.md, 7b): the strings, then the JSON text, then its bytes.
  */
-import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
+import type { IDataObject } from 'n8n-workflow';
 import { NodeOperationError, randomString } from 'n8n-workflow';
 
 import { toBuffer } from './answer';
+import type { NodeReadable } from './nodeStreams';
+import { streamFromOf } from './nodeStreams';
 import type { PhotaContext } from './types';
-
-/** A stream of a file in n8n's binary store (a Node Readable: n8n's scanner forbids importing one). */
-export type BinaryStream = Awaited<ReturnType<IExecuteFunctions['helpers']['getBinaryStream']>>;
 
 /** An input image in a request body: how to read its bytes, and how many there are if known. */
 export class ImageBytes {
@@ -23,7 +22,7 @@ export class ImageBytes {
 		/** Where it comes from, for errors and for `JSON.stringify` (e.g. a binary field's name). */
 		readonly origin: string,
 		/** When the image is in n8n's binary store: its bytes as a stream, in chunks of `chunkBytes`. */
-		readonly openStream?: (chunkBytes: number) => Promise<BinaryStream>,
+		readonly openStream?: (chunkBytes: number) => Promise<NodeReadable>,
 	) {}
 
 	toJSON(): string {
@@ -61,13 +60,13 @@ export class StreamedJsonBody {
 	}
 
 	/** The body as a stream; the images are opened only when the body reaches them. */
-	async open(): Promise<BinaryStream> {
+	async open(): Promise<NodeReadable> {
 		const parts = this.parts;
 		const first = parts.images.find((image) => image.openStream);
 		if (!first?.openStream) throw new Error('a streamed body needs an image in the binary store');
 		const firstStream = await first.openStream(SLICE_BYTES);
-		const streamClass = firstStream.constructor;
-		if (!hasFrom(streamClass)) {
+		const streamFrom = streamFromOf(firstStream);
+		if (!streamFrom) {
 			firstStream.destroy();
 			throw new Error('the binary store did not return a Node stream');
 		}
@@ -78,26 +77,11 @@ export class StreamedJsonBody {
 					? await image.openStream(SLICE_BYTES)
 					: [await image.read()],
 		);
-		const upload = streamClass.from(body, { objectMode: false });
+		const upload = streamFrom(body);
 		// Closed early (an early answer, a failure): the first image's file is closed even if unread.
 		upload.once('close', () => firstStream.destroy());
 		return upload;
 	}
-}
-
-/**
- * Whether a stream's class has Node's `Readable.from` (every Node stream class inherits it). The
- * body's stream is made with the `from` of the stream n8n's binary store hands over because a node
- * that imports Node's 'stream' module fails n8n's scanner for verified community nodes.
- */
-function hasFrom(streamClass: unknown): streamClass is {
-	from(chunks: AsyncIterable<string>, options: { objectMode: boolean }): BinaryStream;
-} {
-	return (
-		typeof streamClass === 'function' &&
-		'from' in streamClass &&
-		typeof streamClass.from === 'function'
-	);
 }
 
 /**

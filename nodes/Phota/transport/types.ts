@@ -1,6 +1,7 @@
 import type { IDataObject, IHttpRequestMethods } from 'n8n-workflow';
 
-import type { AnswerEncoding, StoreBlob } from './answer';
+import type { AnswerEncoding } from './answer';
+import type { StoreBlob } from './imageDestinations';
 import type { RunBill } from './bill';
 import type { CredentialCache } from './credential';
 import type { RequestLimiter } from './limiter';

@@ -38,16 +38,17 @@ const NO_DATA_CHARACTER = -1;
 /** Base64 characters gathered from a chunk before they are decoded (see readBlob). */
 export const SCRATCH_BYTES = 64 * 1024;
 
-/** Decoded bytes are written into blocks of this many bytes at most (a multiple of 3). */
-const MAX_BLOCK_BYTES = 3 * 1024 * 1024;
-const FIRST_BLOCK_BYTES = 3 * 4096;
-/** The largest first block a size hint may ask for (a Content-Length may be wrong or huge). */
-const MAX_HINTED_BYTES = 3 * 64 * 1024 * 1024;
+/**
+ * Decoded bytes are handed on in pieces of this many bytes (a multiple of 3; the last piece of an
+ * image is shorter): an image is never whole in memory, and n8n's store writes it as it comes.
+ */
+export const PIECE_BYTES = 3 * 64 * 1024;
 
 /**
- * The decoded bytes of one base64 string, fed in pieces of any length. Holds the decoded bytes and
- * fewer than 4 pending base64 characters. Whitespace is skipped; `=` padding may only end the
- * string; anything else that is not base64 is an error naming the path.
+ * The decoded bytes of one base64 string, fed in pieces of any length and handed on to `onPiece`
+ * as each piece of PIECE_BYTES fills. Holds one piece and fewer than 4 pending base64 characters.
+ * Whitespace is skipped; `=` padding may only end the string; anything else that is not base64
+ * is an error naming the path.
  */
 export class Base64Blob {
 	/** Where an escape in the string stands (NOT_IN_ESCAPE, AFTER_BACKSLASH, or hex digits read). */
@@ -58,19 +59,12 @@ export class Base64Blob {
 	/** Set by readBlob once the string's closing quote is read. */
 	closed = false;
 	private pending = '';
-	private readonly blocks: Buffer[] = [];
-	private block: Buffer | undefined;
+	private piece: Buffer | undefined;
 	private used = 0;
 
-	/**
-	 * `sizeHint`: at most how many bytes the string can decode to (from what is left of an answer
-	 * whose length is known). The image is then decoded into one block of that size, handed on
-	 * without a copy: blocks and their concatenation would hold it twice. Only the pages written to
-	 * count in the process's memory, so a hint larger than the image costs address space, not memory.
-	 */
 	constructor(
 		readonly path: JsonPath,
-		private readonly sizeHint?: number,
+		private readonly onPiece: (bytes: Buffer) => void,
 	) {}
 
 	/**
@@ -93,16 +87,18 @@ export class Base64Blob {
 		const whole = text.length - (text.length % 4);
 		this.pending = text.slice(whole);
 		for (let start = 0; start < whole; ) {
-			const block = !this.block || this.used === this.block.length ? this.nextBlock() : this.block;
-			// Each group of 4 characters is 3 bytes; blocks and `used` stay multiples of 3.
-			const take = Math.min(((block.length - this.used) / 3) * 4, whole - start);
-			const piece = start === 0 && take === text.length ? text : text.slice(start, start + take);
-			this.used += block.write(piece, this.used, 'base64');
+			this.piece ??= Buffer.allocUnsafe(PIECE_BYTES);
+			// Each group of 4 characters is 3 bytes; pieces and `used` stay multiples of 3.
+			const take = Math.min(((PIECE_BYTES - this.used) / 3) * 4, whole - start);
+			const slice = start === 0 && take === text.length ? text : text.slice(start, start + take);
+			this.used += this.piece.write(slice, this.used, 'base64');
 			start += take;
+			if (this.used === PIECE_BYTES) this.handOnPiece();
 		}
 	}
 
-	end(): Buffer {
+	/** Checks how the string ended and hands on its last piece. */
+	end(): void {
 		const characters = this.pending.length;
 		const valid =
 			(characters === 0 && this.padding === 0) ||
@@ -110,38 +106,22 @@ export class Base64Blob {
 			(characters === 3 && (this.padding === 0 || this.padding === 1));
 		if (!valid) throw this.invalid();
 		if (characters) {
-			const tail = Buffer.from(this.pending, 'base64');
-			const block =
-				!this.block || this.block.length - this.used < tail.length ? this.nextBlock() : this.block;
-			this.used += tail.copy(block, this.used);
+			// At most 2 bytes, and a piece not yet full has at least 3 free.
+			this.piece ??= Buffer.allocUnsafe(PIECE_BYTES);
+			this.used += Buffer.from(this.pending, 'base64').copy(this.piece, this.used);
 		}
-		if (!this.block) return Buffer.alloc(0);
-		if (!this.blocks.length) return this.block.subarray(0, this.used);
-		this.blocks.push(this.block.subarray(0, this.used));
-		return Buffer.concat(this.blocks);
+		if (this.used > 0) this.handOnPiece();
 	}
 
 	invalid(): Error {
 		return new Error(`The image at ${describePath(this.path)} is not valid base64`);
 	}
 
-	/** Starts a new block (the one before it is kept, cut to what was written) and returns it. */
-	private nextBlock(): Buffer {
-		if (this.block) this.blocks.push(this.block.subarray(0, this.used));
-		this.block = this.block
-			? Buffer.allocUnsafe(Math.min(this.block.length * 2, MAX_BLOCK_BYTES))
-			: this.firstBlock();
+	private handOnPiece(): void {
+		const piece = this.piece?.subarray(0, this.used);
+		this.piece = undefined;
 		this.used = 0;
-		return this.block;
-	}
-
-	private firstBlock(): Buffer {
-		if (this.sizeHint === undefined || this.sizeHint <= FIRST_BLOCK_BYTES) {
-			return Buffer.allocUnsafe(FIRST_BLOCK_BYTES);
-		}
-		const size = 3 * Math.ceil(Math.min(this.sizeHint, MAX_HINTED_BYTES) / 3);
-		// Not from Node's shared pool: this block may be handed on alone (see end()).
-		return Buffer.allocUnsafeSlow(size);
+		if (piece) this.onPiece(piece);
 	}
 }
 

@@ -17,19 +17,22 @@ import type { JsonPath } from './paths';
 /** What stands in the skeleton for an image's string (JSON.parse reads it; end() replaces it). */
 const IMAGE_PLACEHOLDER = Buffer.from('null');
 
-/** An image string read whole: its bytes, where it sits, and how to put something else there. */
+/** Where the decoded bytes of the images go, piece by piece, in order (see PIECE_BYTES). */
+export type PieceSink = (bytes: Buffer, path: JsonPath) => void;
+
+/** An image string read to its end: where it sits, and how to put its value there. */
 export interface FinishedBlob {
 	path: JsonPath;
-	bytes: Buffer;
-	/** Puts `value` in the answer where the bytes are (so the bytes can be let go). */
+	/** Puts `value` (the image's bytes, or what storing them returned) in the answer at `path`. */
 	replaceWith(value: unknown): void;
 }
 
 /**
  * Reads one JSON answer fed in chunks (see parseJsonWithBase64Blobs in ../answer.ts). The strings
- * of the top-level `images` array are decoded from base64 as they arrive (base64Blob.ts) and
- * stand as `null` in a skeleton of everything else, which JSON.parse reads at the end; the images
- * are then put in place of their `null`s. So every other value is what JSON.parse makes of it.
+ * of the top-level `images` array are decoded from base64 as they arrive (base64Blob.ts), their
+ * bytes handed to `sink` piece by piece, and stand as `null` in a skeleton of everything else,
+ * which JSON.parse reads at the end; what the caller put in each image's place (replaceWith) then
+ * takes the place of its `null`. So every other value is what JSON.parse makes of it.
  * What this reads itself is only what it must to find the images: nesting, the top-level keys,
  * and where strings end. Brackets that do not match and image strings that are not base64 fail at
  * once; anything else that is not JSON is found by JSON.parse at the end, after images already
@@ -58,8 +61,7 @@ export class SkeletonParser {
 	private images = new Map<number, unknown>();
 	private finishedBlob: FinishedBlob | undefined;
 
-	/** `answerBytes`: the answer's length when known (Content-Length), to size each image's buffer. */
-	constructor(private readonly answerBytes?: number) {}
+	constructor(private readonly sink: PieceSink) {}
 
 	/**
 	 * Reads `bytes` from `start` up to their end, or up to the end of an image's string: then it
@@ -114,10 +116,8 @@ export class SkeletonParser {
 		// A string starts: an image, a top-level key, or any other string.
 		if (this.imageIndex !== undefined && this.open.length === 2) {
 			this.skeleton.push(IMAGE_PLACEHOLDER);
-			// The image's string is at most what is left of the answer, which decodes to 3/4 of it.
-			const left = this.answerBytes && this.answerBytes - this.offset - position;
-			const sizeHint = left && left > 0 ? Math.floor((left * 3) / 4) : undefined;
-			this.blob = new Base64Blob(['images', this.imageIndex], sizeHint);
+			const path: JsonPath = ['images', this.imageIndex];
+			this.blob = new Base64Blob(path, (bytes) => this.sink(bytes, path));
 			return position + 1;
 		}
 		this.inString = true;
@@ -173,12 +173,11 @@ export class SkeletonParser {
 		const next = readBlob(blob, this.scratch, bytes, position, this.offset);
 		if (blob.closed) {
 			this.blob = undefined;
+			blob.end();
 			const [, index] = blob.path;
-			const imageBytes = blob.end();
 			const images = this.images;
-			images.set(Number(index), imageBytes);
 			const replaceWith = (value: unknown) => images.set(Number(index), value);
-			this.finishedBlob = { path: blob.path, bytes: imageBytes, replaceWith };
+			this.finishedBlob = { path: blob.path, replaceWith };
 		}
 		return next;
 	}

@@ -1,0 +1,169 @@
+/**
+ * Where the images of a `jsonWithBlobs` answer go as they are decoded, piece by piece (see
+ * parseJsonWithBase64Blobs in answer.ts): streamed to n8n's binary store while the answer still
+ * arrives, so no image is ever whole in this process; or gathered into one Buffer per image when
+ * nothing stores them (or there is no Node stream to make a stream with).
+ */
+import type { NodeReadable, StreamFrom } from './nodeStreams';
+import { streamFromOf } from './nodeStreams';
+import { PIECE_BYTES } from './streamedJson/base64Blob';
+import type { JsonPath } from './streamedJson/paths';
+
+/** An image for n8n's binary store: its bytes, or a stream of them; `head`, its first bytes (its type). */
+export interface BlobToStore {
+	data: Buffer | NodeReadable;
+	head: Buffer;
+}
+
+/**
+ * Where each image of a `jsonWithBlobs` answer goes (n8n's binary store); what it returns takes
+ * the image's place in the answer, so the image's bytes are not kept.
+ */
+export type StoreBlob = (image: BlobToStore, path: JsonPath) => Promise<unknown>;
+
+export interface ImageDestination {
+	/** The next decoded piece of the image at `path`. */
+	add(bytes: Buffer, path: JsonPath): void;
+	/** Settles once few enough pieces wait for the store to read more of the answer. */
+	roomForMore(): Promise<void>;
+	/** The image at `path` has ended: what takes its place in the answer. */
+	finish(path: JsonPath): Promise<unknown>;
+	/** The answer failed: an image on its way to the store fails too. */
+	abort(): void;
+}
+
+/** Streamed to `storeBlob` when `answer` is a Node stream (n8n's response body); else gathered. */
+export function imageDestination(answer: unknown, storeBlob?: StoreBlob): ImageDestination {
+	const streamFrom = storeBlob && streamFromOf(answer);
+	return streamFrom ? new StreamedImages(streamFrom, storeBlob) : new GatheredImages(storeBlob);
+}
+
+class GatheredImages implements ImageDestination {
+	private pieces: Buffer[] = [];
+
+	constructor(private readonly storeBlob?: StoreBlob) {}
+
+	add(bytes: Buffer): void {
+		this.pieces.push(bytes);
+	}
+
+	async roomForMore(): Promise<void> {}
+
+	async finish(path: JsonPath): Promise<unknown> {
+		const bytes = Buffer.concat(this.pieces);
+		this.pieces = [];
+		return this.storeBlob ? await this.storeBlob({ data: bytes, head: bytes }, path) : bytes;
+	}
+
+	abort(): void {
+		this.pieces = [];
+	}
+}
+
+class StreamedImages implements ImageDestination {
+	private upload: ImageUpload | undefined;
+
+	constructor(
+		private readonly streamFrom: StreamFrom,
+		private readonly storeBlob: StoreBlob,
+	) {}
+
+	add(bytes: Buffer, path: JsonPath): void {
+		// The store starts with the image's first piece, which tells its type.
+		this.upload ??= new ImageUpload(this.streamFrom, { head: bytes, path }, this.storeBlob);
+		this.upload.push(bytes);
+	}
+
+	async roomForMore(): Promise<void> {
+		await this.upload?.roomForMore();
+	}
+
+	async finish(path: JsonPath): Promise<unknown> {
+		const upload = this.upload;
+		this.upload = undefined;
+		if (upload) return await upload.finish();
+		const empty = Buffer.alloc(0);
+		return await this.storeBlob({ data: empty, head: empty }, path);
+	}
+
+	abort(): void {
+		this.upload?.abort();
+		this.upload = undefined;
+	}
+}
+
+/** Decoded bytes that may wait for the store before the answer is read on. */
+const MAX_WAITING_BYTES = 2 * PIECE_BYTES;
+
+/** One image streamed to the store: the pieces wait here until the store's stream reads them. */
+class ImageUpload {
+	private readonly waiting: Buffer[] = [];
+	private waitingBytes = 0;
+	private ended = false;
+	private aborted = false;
+	/** The store has stopped reading, or has settled: nothing more will be read. */
+	private readerDone = false;
+	private wakeReader = () => {};
+	private wakeWriter = () => {};
+	private readonly stored: Promise<unknown>;
+
+	constructor(
+		streamFrom: StreamFrom,
+		{ head, path }: { head: Buffer; path: JsonPath },
+		storeBlob: StoreBlob,
+	) {
+		this.stored = storeBlob({ data: streamFrom(this.read()), head }, path);
+		const readerDone = () => {
+			this.readerDone = true;
+			this.wakeWriter();
+		};
+		// finish() awaits it; after an abort nobody does.
+		this.stored.then(readerDone, readerDone);
+	}
+
+	push(piece: Buffer): void {
+		// A store that stopped reading has failed, or will: finish() says why.
+		if (this.readerDone) return;
+		this.waiting.push(piece);
+		this.waitingBytes += piece.length;
+		this.wakeReader();
+	}
+
+	async roomForMore(): Promise<void> {
+		while (this.waitingBytes > MAX_WAITING_BYTES && !this.readerDone) {
+			await new Promise<void>((resolve) => (this.wakeWriter = resolve));
+		}
+	}
+
+	async finish(): Promise<unknown> {
+		this.ended = true;
+		this.wakeReader();
+		return await this.stored;
+	}
+
+	abort(): void {
+		this.aborted = true;
+		this.wakeReader();
+	}
+
+	private async *read(): AsyncGenerator<Buffer> {
+		try {
+			for (;;) {
+				if (this.aborted) throw new Error('the answer ended before this image did');
+				const piece = this.waiting.shift();
+				if (piece) {
+					this.waitingBytes -= piece.length;
+					this.wakeWriter();
+					yield piece;
+				} else if (this.ended) {
+					return;
+				} else {
+					await new Promise<void>((resolve) => (this.wakeReader = resolve));
+				}
+			}
+		} finally {
+			this.readerDone = true;
+			this.wakeWriter();
+		}
+	}
+}
