@@ -30,7 +30,7 @@ export interface PhotaRequest {
 	body?: IDataObject;
 	qs?: IDataObject;
 	encoding?: AnswerEncoding;
-	/** With `jsonWithBlobs`: where each image goes as soon as it is decoded (see StoreBlob). */
+	/** With `jsonWithBlobs`: where each image is streamed while it is decoded (see StoreBlob). */
 	storeBlob?: StoreBlob;
 	/** How a resend could affect billing; GET/DELETE default to idempotent, POST to paid. */
 	safety?: ResendSafety;
