@@ -18,22 +18,15 @@ import { request } from 'undici';
 
 import { spawnChild, stopChild } from '../../processes';
 import { N8nHarness } from '../../test/harness/n8n';
-import {
-	authenticatedGetNode,
-	chain,
-	fixtureNode,
-	photaCredentials,
-	photaNode,
-} from '../../test/harness/workflow';
-import type { BenchContext } from './shared';
-import { API_KEY, readyProfile } from './shared';
+import type { BenchContext, OverheadNode } from './shared';
+import { API_KEY, overheadRound, readyProfile } from './shared';
 
 /** A node running in a child process of its own (overheadChild.ts), one round at a time. */
 class NodeInOwnProcess {
 	private readonly child: ChildProcess;
 	private readonly lines: AsyncIterator<string>;
 
-	constructor(which: 'phota' | 'minimal', requests: number, mixed: boolean) {
+	constructor(which: OverheadNode, requests: number, mixed: boolean) {
 		const script = path.join(__dirname, 'overheadChild.ts');
 		const childArguments = [which, String(requests), mixed ? 'mixed' : 'alone'];
 		this.child = spawnChild(
@@ -114,30 +107,9 @@ export async function measureOverhead({ sim, quick, rows }: BenchContext): Promi
 	const profileId = await readyProfile(sim);
 	const url = `${sim.baseUrl}/profiles/${profileId}/status`;
 	const n8n = await N8nHarness.start();
-	const credentials = photaCredentials(sim.baseUrl, API_KEY);
-	const workflow = chain(
-		fixtureNode(Array.from({ length: requests }, () => ({ json: { profile_ids: [profileId] } }))),
-		photaNode({
-			resource: 'profile',
-			operation: 'getStatus',
-			options: { parallelRequests: 1 },
-		}),
-	);
-
-	const nodeRound = async () => {
-		const result = await n8n.run(workflow, { credentials });
-		if (result.error) throw result.error;
-		return result.run.data.resultData.runData.Phota[0].executionTime / requests;
-	};
-	const minimalWorkflow = chain(
-		fixtureNode(Array.from({ length: requests }, () => ({ json: { url } }))),
-		authenticatedGetNode('Minimal'),
-	);
-	const minimalRound = async () => {
-		const result = await n8n.run(minimalWorkflow, { credentials });
-		if (result.error) throw result.error;
-		return result.run.data.resultData.runData.Minimal[0].executionTime / requests;
-	};
+	const setup = { baseUrl: sim.baseUrl, profileId, requests };
+	const nodeRound = overheadRound(n8n, 'phota', setup);
+	const minimalRound = overheadRound(n8n, 'minimal', setup);
 	const helperRound = async () => {
 		const started = performance.now();
 		for (let index = 0; index < requests; index++) {

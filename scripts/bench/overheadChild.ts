@@ -12,55 +12,24 @@ import { createInterface } from 'node:readline';
 
 import { startSimulator } from '../../simulator';
 import { N8nHarness } from '../../test/harness/n8n';
-import {
-	authenticatedGetNode,
-	chain,
-	fixtureNode,
-	photaCredentials,
-	photaNode,
-} from '../../test/harness/workflow';
-import { API_KEY, readyProfile } from './shared';
+import type { OverheadNode } from './shared';
+import { API_KEY, overheadRound, readyProfile } from './shared';
 
 const [which, requestsArgument, mixed] = process.argv.slice(2);
+const node: OverheadNode = which === 'phota' ? 'phota' : 'minimal';
 const requests = Number(requestsArgument);
-
-function workflowAndNodeName(node: string, baseUrl: string, profileId: string) {
-	if (node === 'phota') {
-		const items = Array.from({ length: requests }, () => ({ json: { profile_ids: [profileId] } }));
-		const phota = photaNode({
-			resource: 'profile',
-			operation: 'getStatus',
-			options: { parallelRequests: 1 },
-		});
-		return { workflow: chain(fixtureNode(items), phota), nodeName: 'Phota' };
-	}
-	const url = `${baseUrl}/profiles/${profileId}/status`;
-	const items = Array.from({ length: requests }, () => ({ json: { url } }));
-	return {
-		workflow: chain(fixtureNode(items), authenticatedGetNode('Minimal')),
-		nodeName: 'Minimal',
-	};
-}
 
 async function main() {
 	const sim = await startSimulator({ apiKeys: [API_KEY] });
-	const profileId = await readyProfile(sim);
-	const { workflow, nodeName } = workflowAndNodeName(which, sim.baseUrl, profileId);
-	const other = workflowAndNodeName(
-		which === 'phota' ? 'minimal' : 'phota',
-		sim.baseUrl,
-		profileId,
-	);
-	const credentials = photaCredentials(sim.baseUrl, API_KEY);
+	const setup = { baseUrl: sim.baseUrl, profileId: await readyProfile(sim), requests };
 	const n8n = await N8nHarness.start();
+	const round = overheadRound(n8n, node, setup);
+	const otherRound = overheadRound(n8n, node === 'phota' ? 'minimal' : 'phota', setup);
 	console.log(JSON.stringify({ ready: true }));
 	for await (const line of createInterface({ input: process.stdin })) {
 		if (line.trim() !== 'round') break;
-		if (mixed === 'mixed') await n8n.run(other.workflow, { credentials });
-		const result = await n8n.run(workflow, { credentials });
-		if (result.error) throw result.error;
-		const { executionTime } = result.run.data.resultData.runData[nodeName][0];
-		console.log(JSON.stringify({ perRequestMs: executionTime / requests }));
+		if (mixed === 'mixed') await otherRound();
+		console.log(JSON.stringify({ perRequestMs: await round() }));
 	}
 	await N8nHarness.shutdown();
 	await sim.close();
