@@ -3,6 +3,7 @@
  * jobs.ts, billing.ts) take it as their first argument; PhotaSimulator (server.ts) owns one.
  */
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 
 import type { CallbackFaultKind } from './callbackFaults';
 import { CallbackFaultQueue } from './callbackFaults';
@@ -130,7 +131,7 @@ export class SimState {
 	readonly jobStore = new Map<string, StoredJob>();
 	readonly callbackRecords: CallbackRecord[] = [];
 	/** Aborted by reset() and close(): deliveries under way stop and record nothing more. */
-	callbackRun = new AbortController();
+	callbackRun = callbackRunController();
 	readonly files = new Map<string, StoredFile>();
 	/** Signs the download URLs: the CDN's own key, so rotating webhookSecret leaves them valid. */
 	readonly fileKey = randomBytes(16).toString('hex');
@@ -177,7 +178,7 @@ export class SimState {
 
 	stopCallbacks(): void {
 		this.callbackRun.abort();
-		this.callbackRun = new AbortController();
+		this.callbackRun = callbackRunController();
 	}
 
 	/**
@@ -201,4 +202,14 @@ export class SimState {
 		this.evenDraws.clear();
 		this.otherHost.clear();
 	}
+}
+
+/**
+ * The controller every callback delivery of a run listens to: any number of deliveries may be under
+ * way at once (one listener each, removed when it ends), so Node's leak warning past 10 is off.
+ */
+function callbackRunController(): AbortController {
+	const controller = new AbortController();
+	setMaxListeners(0, controller.signal);
+	return controller;
 }
