@@ -2,7 +2,12 @@ import { Readable } from 'node:stream';
 
 import type { INode } from 'n8n-workflow';
 
-import { ImageBytes, StreamedJsonBody, encodeJsonBody } from '../../nodes/Phota/transport/jsonBody';
+import {
+	ImageBytes,
+	StreamedJsonBody,
+	encodeJsonBody,
+	holdsImageBytes,
+} from '../../nodes/Phota/transport/jsonBody';
 import type { PhotaContext } from '../../nodes/Phota/transport/types';
 
 const node = { name: 'Phota' } as INode;
@@ -28,10 +33,12 @@ function randomBytes(length: number, seed: number): Buffer {
 }
 
 describe('encodeJsonBody', () => {
-	test('a body without images is sent as it is (n8n writes its JSON)', async () => {
-		const body = { prompt: 'hello', images: ['https://example.org/a.png'] };
-		expect(await encodeJsonBody.call(context, body, 0)).toBe(body);
-		expect(await encodeJsonBody.call(context, undefined, 0)).toBeUndefined();
+	test('only a body with images needs encoding (any other goes as it is: n8n writes its JSON)', () => {
+		expect(holdsImageBytes({ prompt: 'hello', images: ['https://example.org/a.png'] })).toBe(false);
+		expect(holdsImageBytes(undefined)).toBe(false);
+		const { imageBytes } = image(Buffer.from('png'));
+		expect(holdsImageBytes({ prompt: 'hello', image: imageBytes })).toBe(true);
+		expect(holdsImageBytes({ images: ['https://example.org/a.png', imageBytes] })).toBe(true);
 	});
 
 	test('the bytes are exactly JSON.stringify of the body with each image as its base64, for every size and place', async () => {

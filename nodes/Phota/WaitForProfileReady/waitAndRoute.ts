@@ -1,8 +1,8 @@
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { errorItem } from '../helpers/itemRunner';
-import { reportBill } from '../helpers/spending';
+import { errorItem } from '../helpers/failedItems';
+import { reportBill } from '../transport/bill';
 import { resolveProfileLocator } from '../helpers/profileIds';
 import type { RunRequests } from '../transport';
 import { asNodeError } from '../transport';

@@ -2,7 +2,6 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-wor
 import { NodeOperationError } from 'n8n-workflow';
 
 import type { PrepareOperation } from '../helpers/itemRunner';
-import { warnAboutFilesInMemory } from '../helpers/imageResults';
 import { runOperation } from '../helpers/itemRunner';
 import type { RunSettings } from '../helpers/settings';
 import { isToolRun, readBoolean, readRequestSettings } from '../helpers/settings';
@@ -75,7 +74,5 @@ async function routeToOperation(this: IExecuteFunctions): Promise<INodeExecution
 			throw new NodeOperationError(this.getNode(), `The resource "${resource}" is not supported`);
 	}
 
-	const items = await runOperation.call(this, prepare.call(this, settings), settings);
-	warnAboutFilesInMemory.call(this, items);
-	return [items];
+	return [await runOperation.call(this, prepare.call(this, settings), settings)];
 }

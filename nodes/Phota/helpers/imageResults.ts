@@ -189,28 +189,3 @@ function imageItem(
 		binary: { [context.binaryPropertyOutput]: stored.binary },
 	};
 }
-
-/**
- * Files a run may keep in n8n's memory before the node warns. In n8n's in-memory binary data mode
- * (`default`) files live as base64 inside the execution, which n8n saves as one string. Measured
- * with n8n 2.8.4 (`n8n execute`, BENCHMARKS.md section 8): 96, 192 and 288 MB of images took the
- * process to 1.1, 2.4 and 4.1 GB, and 384 MB could not be saved ("RangeError: Invalid string
- * length").
- */
-const IN_MEMORY_WARNING_BYTES = 100 * 1024 * 1024;
-
-/** After the run: warns once when its output files kept in memory pass IN_MEMORY_WARNING_BYTES. */
-export function warnAboutFilesInMemory(this: IExecuteFunctions, items: INodeExecutionData[]): void {
-	let bytesInMemory = 0;
-	for (const item of items) {
-		for (const binary of Object.values(item.binary ?? {})) {
-			// Stored files (filesystem, database, S3) have an id; in memory the data is the base64.
-			if (!binary.id && binary.data) bytesInMemory += binary.bytes ?? (binary.data.length * 3) / 4;
-		}
-	}
-	if (bytesInMemory <= IN_MEMORY_WARNING_BYTES) return;
-	const megabytes = Math.round(bytesInMemory / (1024 * 1024));
-	const message = `This run's ${megabytes} MB of images are kept in n8n's memory (binary data mode "default"): n8n needs many times that in memory (about 2.4 GB for 192 MB in a measurement), and cannot save an execution holding more than about 300 MB of files this way ("Invalid string length"). Set N8N_DEFAULT_BINARY_DATA_MODE=filesystem for n8n, or choose Options → Delivery → Download URLs Only.`;
-	this.addExecutionHints({ message, type: 'warning', location: 'outputPane' });
-	this.logger.warn(`Phota: ${message}`);
-}

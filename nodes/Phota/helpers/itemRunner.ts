@@ -2,18 +2,13 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-wor
 import { NodeOperationError } from 'n8n-workflow';
 
 import { asNodeError } from '../transport';
+import { reportBill } from '../transport/bill';
 import { appendDescription } from '../transport/errors';
 import { forEachConcurrently } from '../transport/limiter';
+import { attachItemIndex, errorItem, noteFinishedItems } from './failedItems';
 import type { RunSettings } from './settings';
 import type { PlannedCharge } from './spending';
-import {
-	capRefusal,
-	countSentInExecution,
-	dryRunSummary,
-	noteFinishedItems,
-	reportBill,
-	withItemBill,
-} from './spending';
+import { capRefusal, countSentInExecution, dryRunSummary, withItemBill } from './spending';
 
 /**
  * One operation applied to every input item in two phases:
@@ -70,6 +65,7 @@ export async function runOperation(
 	if (!(settings.dryRun && operation.preview)) {
 		this.addExecutionHints({ message, type: 'info', location: 'outputPane' });
 	}
+	warnAboutFilesInMemory.call(this, output);
 	return output;
 }
 
@@ -230,50 +226,26 @@ export function itemsInProgress(parallelRequests: number): number {
 }
 
 /**
- * The output of a failed item under Continue On Fail.
- * "Continue (using error output)": n8n routes an item whose JSON is only `{ error }` to the error
- * output and merges it into the input item's JSON, so the input's profile_ids stay. (An item-level
- * `error` field would also route it, but n8n then drops everything but the message.)
- * "Continue (using regular output)": the item stays on the main output with the details and the
- * input's profile_ids, for the next node to chain on or inspect.
+ * Files a run may keep in n8n's memory before the node warns. In n8n's in-memory binary data mode
+ * (`default`) files live as base64 inside the execution, which n8n saves as one string. Measured
+ * with n8n 2.8.4 (`n8n execute`, BENCHMARKS.md section 8): 96, 192 and 288 MB of images took the
+ * process to 1.1, 2.4 and 4.1 GB, and 384 MB could not be saved ("RangeError: Invalid string
+ * length").
  */
-export function errorItem(
-	this: IExecuteFunctions,
-	error: Error,
-	itemIndex: number,
-	inputJson?: IDataObject,
-): INodeExecutionData {
-	if (this.getNode().onError === 'continueErrorOutput') {
-		return { json: { error: error.message }, pairedItem: { item: itemIndex } };
-	}
-	const json: IDataObject = { error: error.message };
-	if ('description' in error && typeof error.description === 'string' && error.description) {
-		json.errorDescription = error.description;
-	}
-	if ('httpCode' in error && typeof error.httpCode === 'string') json.httpCode = error.httpCode;
-	// A job that ran (or still runs) at Phota stays findable with Job → Get.
-	const jobId = hasContext(error) ? error.context.job_id : undefined;
-	if (typeof jobId === 'string') json.job_id = jobId;
-	if (Array.isArray(inputJson?.profile_ids)) json.profile_ids = inputJson?.profile_ids;
-	return { json, pairedItem: { item: itemIndex } };
-}
+const IN_MEMORY_WARNING_BYTES = 100 * 1024 * 1024;
 
-/** n8n's node errors carry a `context` object, where n8n reads the item index from. */
-function hasContext(error: unknown): error is Error & { context: IDataObject } {
-	return (
-		error instanceof Error &&
-		'context' in error &&
-		typeof error.context === 'object' &&
-		error.context !== null
-	);
-}
-
-function attachItemIndex(this: IExecuteFunctions, error: unknown, itemIndex: number): Error {
-	if (hasContext(error)) {
-		error.context.itemIndex ??= itemIndex;
-		return error;
+/** After the run: warns once when its output files kept in memory pass IN_MEMORY_WARNING_BYTES. */
+export function warnAboutFilesInMemory(this: IExecuteFunctions, items: INodeExecutionData[]): void {
+	let bytesInMemory = 0;
+	for (const item of items) {
+		for (const binary of Object.values(item.binary ?? {})) {
+			// Stored files (filesystem, database, S3) have an id; in memory the data is the base64.
+			if (!binary.id && binary.data) bytesInMemory += binary.bytes ?? (binary.data.length * 3) / 4;
+		}
 	}
-	return new NodeOperationError(this.getNode(), error instanceof Error ? error : String(error), {
-		itemIndex,
-	});
+	if (bytesInMemory <= IN_MEMORY_WARNING_BYTES) return;
+	const megabytes = Math.round(bytesInMemory / (1024 * 1024));
+	const message = `This run's ${megabytes} MB of images are kept in n8n's memory (binary data mode "default"): n8n needs many times that in memory (about 2.4 GB for 192 MB in a measurement), and cannot save an execution holding more than about 300 MB of files this way ("Invalid string length"). Set N8N_DEFAULT_BINARY_DATA_MODE=filesystem for n8n, or choose Options → Delivery → Download URLs Only.`;
+	this.addExecutionHints({ message, type: 'warning', location: 'outputPane' });
+	this.logger.warn(`Phota: ${message}`);
 }

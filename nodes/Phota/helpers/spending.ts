@@ -1,7 +1,7 @@
 /**
  * What a node run may make Phota bill and what it did: the caps (Max Paid Requests, Max Images, and
  * the tool's Max Paid Requests per Execution), checked once every item is planned, before the first
- * paid request; Dry Run's totals; the bill's report; and what finished items hold when a run fails.
+ * paid request; Dry Run's totals; an item's share of the bill.
  */
 import type {
 	IDataObject,
@@ -11,8 +11,6 @@ import type {
 } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import type { RunBill } from '../transport/bill';
-import { appendDescription } from '../transport/errors';
 import type { NumberRule, SpendingCaps } from './settings';
 import { isToolRun, readNumber } from './settings';
 
@@ -181,16 +179,6 @@ function itemRanges(items: number[]): string {
 	return ranges.join(', ');
 }
 
-/** The run's bill in n8n's log, and as a sentence for the output pane or the error. */
-export function reportBill(this: IExecuteFunctions, bill: RunBill): string {
-	const summary = bill.summary();
-	this.logger?.info(`Phota: ${summary}`, {
-		executionId: this.getExecutionId(),
-		node: this.getNode().name,
-	});
-	return summary;
-}
-
 /** An input item's share of the bill goes on its first output item only, so the items add up. */
 export function withItemBill(
 	items: INodeExecutionData[],
@@ -199,55 +187,4 @@ export function withItemBill(
 	return items.map((item, position) =>
 		position === 0 ? { ...item, json: { ...item.json, phota_billing: figures } } : item,
 	);
-}
-
-/**
- * The node is about to fail and n8n passes on nothing, so the error itself names what other items
- * already received (profile IDs, job IDs, download URLs): paid work stays findable.
- */
-export function noteFinishedItems(
-	error: Error,
-	outcomes: Array<{ items: INodeExecutionData[] } | { error: Error } | undefined>,
-): Error {
-	const finished = outcomes.flatMap((outcome, itemIndex) =>
-		outcome && 'items' in outcome && outcome.items.length > 0
-			? [`item ${itemIndex}: ${summariseResult(outcome.items)}`]
-			: [],
-	);
-	const jobsLeft = outcomes.flatMap((outcome, itemIndex) => {
-		if (!outcome || !('error' in outcome) || outcome.error === error) return [];
-		const jobId = jobIdOf(outcome.error);
-		return jobId ? [`item ${itemIndex}: job ${jobId}`] : [];
-	});
-	if (finished.length > 0) {
-		appendDescription(
-			error,
-			`${finished.length} other item(s) had already finished when the node stopped, and their results are not passed on: ${finished.join('; ')}. To keep finished items when one fails, set the node's Settings → On Error to "Continue".`,
-		);
-	}
-	if (jobsLeft.length > 0) {
-		appendDescription(
-			error,
-			`The node stopped waiting for ${jobsLeft.length} async job(s), which still run at Phota and are billed when they do: ${jobsLeft.join('; ')}. Read their images with Job → Get.`,
-		);
-	}
-	return error;
-}
-
-function jobIdOf(error: Error): string | undefined {
-	if (!('context' in error) || typeof error.context !== 'object' || error.context === null) return;
-	return 'job_id' in error.context && typeof error.context.job_id === 'string'
-		? error.context.job_id
-		: undefined;
-}
-
-function summariseResult(items: INodeExecutionData[]): string {
-	const first = items[0].json;
-	if (typeof first.job_id === 'string') return `job ${first.job_id}`;
-	if (typeof first.download_url === 'string') {
-		return items.map((item) => String(item.json.download_url)).join(', ');
-	}
-	if (items.some((item) => item.binary)) return `${items.length} image(s)`;
-	if (typeof first.profile_id === 'string') return `profile ${first.profile_id}`;
-	return `${items.length} result(s)`;
 }

@@ -8,7 +8,7 @@ import type {
 import { ExecutionCancelledError } from 'n8n-workflow';
 
 import { asNodeError } from '../transport';
-import { errorItem } from './itemRunner';
+import { errorItem } from './failedItems';
 
 /**
  * Runs a node's work as an AI Agent's tool. n8n passes only the first output to the model, so every

@@ -3,6 +3,7 @@
  * that Phota may bill ended, the image request adds how many images came back, and the item runner
  * reports the totals (output pane, n8n's log, the error of a failed run, optionally the items).
  */
+import type { IExecuteFunctions } from 'n8n-workflow';
 
 /** How a request Phota may bill ended, for the bill. */
 export type BillOutcome =
@@ -165,4 +166,14 @@ export class RunBill {
 		}
 		return tally;
 	}
+}
+
+/** The run's bill in n8n's log, and as a sentence for the output pane or the error. */
+export function reportBill(this: IExecuteFunctions, bill: RunBill): string {
+	const summary = bill.summary();
+	this.logger?.info(`Phota: ${summary}`, {
+		executionId: this.getExecutionId(),
+		node: this.getNode().name,
+	});
+	return summary;
 }

@@ -16,7 +16,7 @@ import {
 } from './answer';
 import type { AttemptDeadline } from './timers';
 import { CREDENTIAL_TYPE, CredentialCache, credentialOf } from './credential';
-import { StreamedJsonBody, encodeJsonBody } from './jsonBody';
+import { StreamedJsonBody, encodeJsonBody, holdsImageBytes } from './jsonBody';
 import { withRetries } from './retryLoop';
 import type { PhotaContext, PhotaRequest, RunRequests } from './types';
 
@@ -50,8 +50,11 @@ export async function photaApiRequest<T = IDataObject>(
 	const timeoutMs =
 		request.requests?.retryPolicy.attemptTimeoutMs ??
 		(request.method === 'POST' ? SYNC_REQUEST_TIMEOUT_MS : READ_REQUEST_TIMEOUT_MS);
-	// Once per request (a resend sends the same bytes; a streamed body is opened for each attempt).
-	const body = await encodeJsonBody.call(this, request.body, request.itemIndex);
+	// Input images are encoded once per request (a resend sends the same bytes; a streamed body is
+	// opened for each attempt); any other body goes out as it is.
+	const body = holdsImageBytes(request.body)
+		? await encodeJsonBody.call(this, request.body, request.itemIndex)
+		: request.body;
 	const contentHeaders = headersOf(body);
 
 	const sendOnce = async (deadline: AttemptDeadline): Promise<Answer<T>> => {
@@ -120,7 +123,9 @@ export async function photaApiRequest<T = IDataObject>(
 }
 
 /** The headers of a body the node encodes itself (n8n writes an object body's JSON and headers). */
-function headersOf(body: Awaited<ReturnType<typeof encodeJsonBody>>): Record<string, string> {
+function headersOf(
+	body: IDataObject | Buffer | StreamedJsonBody | undefined,
+): Record<string, string> {
 	if (Buffer.isBuffer(body)) return { 'content-type': 'application/json' };
 	if (body instanceof StreamedJsonBody) {
 		return { 'content-type': 'application/json', 'content-length': String(body.byteLength) };

@@ -85,19 +85,25 @@ export class StreamedJsonBody {
 }
 
 /**
- * The body as it is sent: unchanged when it holds no ImageBytes (n8n writes the JSON); streamed
- * when an image is in n8n's binary store; otherwise its JSON bytes with each image's base64 in
- * place. Images may stand as top-level values or in top-level arrays (`image`, `images`).
+ * Whether a request body holds input images (ImageBytes), as top-level values or in top-level
+ * arrays (`image`, `images`). Most requests carry none: those go out as they are (n8n writes the
+ * JSON), and encodeJsonBody is not needed.
+ */
+export function holdsImageBytes(body: IDataObject | undefined): body is IDataObject {
+	const holdsImage = (value: unknown) =>
+		isImageBytes(value) || (Array.isArray(value) && value.some(isImageBytes));
+	return body !== undefined && Object.values(body).some(holdsImage);
+}
+
+/**
+ * A body that holds input images (holdsImageBytes), as it is sent: streamed when an image is in
+ * n8n's binary store, otherwise its JSON bytes with each image's base64 in place.
  */
 export async function encodeJsonBody(
 	this: PhotaContext,
-	body: IDataObject | undefined,
+	body: IDataObject,
 	itemIndex: number | undefined,
-): Promise<IDataObject | Buffer | StreamedJsonBody | undefined> {
-	const holdsImage = (value: unknown) =>
-		isImageBytes(value) || (Array.isArray(value) && value.some(isImageBytes));
-	// Most requests carry no input image: those go out as they are, with nothing built.
-	if (!body || !Object.values(body).some(holdsImage)) return body;
+): Promise<Buffer | StreamedJsonBody> {
 	const wrongSize = (image: ImageBytes, bytesRead: number, bytesExpected: number) =>
 		new NodeOperationError(
 			this.getNode(),

@@ -1,7 +1,7 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
 import { optionsCollection, profileLocator, requestOptions } from '../../helpers/descriptions';
-import { errorItem } from '../../helpers/itemRunner';
+import { errorItem } from '../../helpers/failedItems';
 import { resolveProfileLocator } from '../../helpers/profileIds';
 import { fromAI, withToolSetup } from '../../helpers/toolMode';
 import { asNodeError } from '../../transport';
