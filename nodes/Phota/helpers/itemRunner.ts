@@ -229,7 +229,7 @@ export function itemsInProgress(parallelRequests: number): number {
  * Files a run may keep in n8n's memory before the node warns. In n8n's in-memory binary data mode
  * (`default`) files live as base64 inside the execution, which n8n saves as one string. Measured
  * with n8n 2.8.4 (`n8n execute`, BENCHMARKS.md section 8): 96, 192 and 288 MB of images took the
- * process to 1.1, 2.4 and 4.1 GB, and 384 MB could not be saved ("RangeError: Invalid string
+ * process to 1.2, 3.2–3.9 and 4.1–4.2 GB, and 384 MB could not be saved ("RangeError: Invalid string
  * length").
  */
 const IN_MEMORY_WARNING_BYTES = 100 * 1024 * 1024;
@@ -245,7 +245,7 @@ export function warnAboutFilesInMemory(this: IExecuteFunctions, items: INodeExec
 	}
 	if (bytesInMemory <= IN_MEMORY_WARNING_BYTES) return;
 	const megabytes = Math.round(bytesInMemory / (1024 * 1024));
-	const message = `This run's ${megabytes} MB of images are kept in n8n's memory (binary data mode "default"): n8n needs many times that in memory (about 2.4 GB for 192 MB in a measurement), and cannot save an execution holding more than about 300 MB of files this way ("Invalid string length"). Set N8N_DEFAULT_BINARY_DATA_MODE=filesystem for n8n, or choose Options → Delivery → Download URLs Only.`;
+	const message = `This run's ${megabytes} MB of images are kept in n8n's memory (binary data mode "default"): n8n needs many times that in memory (3.2 to 3.9 GB for 192 MB in measurements), and cannot save an execution holding more than about 300 MB of files this way ("Invalid string length"). Set N8N_DEFAULT_BINARY_DATA_MODE=filesystem for n8n, or choose Options → Delivery → Download URLs Only.`;
 	this.addExecutionHints({ message, type: 'warning', location: 'outputPane' });
 	this.logger.warn(`Phota: ${message}`);
 }
