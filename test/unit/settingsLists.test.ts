@@ -1,5 +1,5 @@
 /** Lists typed or mapped into one text box, and the URL checks (helpers/lists.ts). */
-import { isHttpsUrl, isHttpUrl, splitList, splitUrls } from '../../nodes/Phota/helpers/settings';
+import { isHttpsUrl, isHttpUrl, splitList, splitUrls } from '../../nodes/Phota/helpers/lists';
 
 describe('splitUrls', () => {
 	test('a comma inside a URL stays part of it (Cloudinary transformations)', () => {

@@ -5,7 +5,7 @@
 import type { IDataObject, IExecuteFunctions, INodeParameterResourceLocator } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { splitList } from './settings';
+import { splitList } from './lists';
 
 /**
  * Phota does not publish an id format; ids seen are short tokens of letters, digits, `_` and `-`

@@ -1,6 +1,7 @@
 /**
- * How the node was called (as an AI Agent's tool or not), and reading its settings: numbers and booleans from fields an expression may fill, lists and
- * URLs typed into one box, the output binary field, and the request settings every run shares.
+ * How the node was called (as an AI Agent's tool or not), and reading its settings: numbers and
+ * booleans from fields an expression may fill, the output binary field, and the request settings
+ * every run shares. Lists and URLs typed into one box: lists.ts.
  */
 import type { IDataObject, IExecuteFunctions, INode } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
@@ -8,7 +9,6 @@ import { NodeOperationError } from 'n8n-workflow';
 import type { RunRequests } from '../transport';
 import type { RetryPolicy } from '../transport/retryPolicy';
 import { DEFAULT_RETRY_POLICY } from '../transport/retryPolicy';
-import { isLoopback } from '../transport/credential';
 
 /**
  * The node as an AI Agent's tool. n8n makes a "<name>Tool" node type of every `usableAsTool` node
@@ -97,44 +97,6 @@ export function invalidValue(
 /** The output binary field the Options name (binaryPropertyOption), "data" when empty. */
 export function outputBinaryField(options: IDataObject): string {
 	return String(options.binaryPropertyOutput ?? '').trim() || 'data';
-}
-
-/* Lists typed or mapped into one text box, and the URL checks every URL field shares. */
-
-const HTTP_URL = /^https?:\/\/\S+$/i;
-const HTTPS_URL = /^https:\/\/\S+$/i;
-
-export function isHttpUrl(text: string): boolean {
-	return HTTP_URL.test(text);
-}
-
-export function isHttpsUrl(text: string): boolean {
-	return HTTPS_URL.test(text);
-}
-
-/**
- * A URL Phota may call back: https, or plain http to this machine (a local n8n receiving the local
- * simulator's callbacks), as for the credential's Base URL.
- */
-export function isCallbackUrl(text: string): boolean {
-	if (isHttpsUrl(text)) return true;
-	return isHttpUrl(text) && URL.canParse(text) && isLoopback(new URL(text).hostname);
-}
-
-/** The entries of a text split at `separator`, trimmed, without empty ones. */
-export function splitList(text: string, separator: string | RegExp = ','): string[] {
-	return text
-		.split(separator)
-		.map((entry) => entry.trim())
-		.filter(Boolean);
-}
-
-/**
- * URLs written in one text: separated by whitespace or new lines, or by commas that start a new
- * http(s) URL. A comma inside a URL (Cloudinary's `w_400,h_400`) stays part of it.
- */
-export function splitUrls(text: string): string[] {
-	return splitList(text, /\s+|,\s*(?=https?:\/\/)/i);
 }
 
 /** The caps of one node run (Max Paid Requests, Max Images); 0 is no cap. */

@@ -2,7 +2,7 @@ import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import { sniffImageMimeType } from '../../helpers/mimeTypes';
-import { isHttpUrl, splitList, splitUrls } from '../../helpers/settings';
+import { isHttpUrl, splitList, splitUrls } from '../../helpers/lists';
 import { ImageBytes } from '../../transport';
 
 /** The image types Phota accepts as input. */

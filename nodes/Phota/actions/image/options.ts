@@ -7,10 +7,10 @@ import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import type { JobMode } from '../../helpers/imageJobs';
+import { isCallbackUrl } from '../../helpers/lists';
 import type { NumberRule } from '../../helpers/settings';
 import {
 	invalidValue,
-	isCallbackUrl,
 	isToolRun,
 	outputBinaryField,
 	readBoolean,

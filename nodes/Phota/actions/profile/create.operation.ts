@@ -3,7 +3,7 @@ import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
 
 import { optionsCollection, requestOptions } from '../../helpers/descriptions';
 import type { ItemOperation } from '../../helpers/itemRunner';
-import { isHttpUrl, splitUrls } from '../../helpers/settings';
+import { isHttpUrl, splitUrls } from '../../helpers/lists';
 import { executionLimitProperty, spendingOptions } from '../../helpers/spending';
 import { withToolSetup } from '../../helpers/toolMode';
 import type { RunSettings } from '../../helpers/settings';
