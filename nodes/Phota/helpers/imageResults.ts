@@ -13,6 +13,7 @@ import type {
 import type { BlobToStore, BodyStream, RunRequests } from '../transport';
 import { downloadSignedUrl } from '../transport';
 import { incompleteAnswerError } from '../transport/errors';
+import { isNodeReadable } from '../transport/nodeStreams';
 import type { ImageEndpoint, ImageResponse, StoredImage } from './interfaces';
 import { declaredImageType, outputMimeType } from './mimeTypes';
 
@@ -125,12 +126,8 @@ export async function imageResultItems(
 
 /** n8n hands a response body over as a Node stream (Readable), which its binary store takes as it is. */
 function asBinarySource(body: BodyStream): BinarySource {
-	if (isNodeStream(body)) return body;
+	if (isNodeReadable(body)) return body;
 	throw new Error('the download did not come as a stream');
-}
-
-function isNodeStream(body: BodyStream): body is BodyStream & BinarySource {
-	return 'pipe' in body && typeof body.pipe === 'function';
 }
 
 function isStoredImage(image: string | Buffer | StoredImage): image is StoredImage {

@@ -13,13 +13,14 @@ export type StreamFrom = (chunks: AsyncIterable<string | Buffer>) => NodeReadabl
 
 /** `Readable.from` reached through `stream`'s class; undefined when `stream` is not a Node stream. */
 export function streamFromOf(stream: unknown): StreamFrom | undefined {
-	if (!isNodeStream(stream)) return undefined;
+	if (!isNodeReadable(stream)) return undefined;
 	const streamClass = stream.constructor;
 	if (!hasFrom(streamClass)) return undefined;
 	return (chunks) => streamClass.from(chunks, { objectMode: false });
 }
 
-function isNodeStream(stream: unknown): stream is { pipe: unknown } {
+/** Whether `stream` is a Node stream (n8n hands response bodies and binary files over as Readables). */
+export function isNodeReadable(stream: unknown): stream is NodeReadable {
 	return (
 		typeof stream === 'object' &&
 		stream !== null &&
