@@ -4,8 +4,7 @@ import { NodeOperationError } from 'n8n-workflow';
 import type { PrepareOperation } from '../helpers/itemRunner';
 import { runOperation } from '../helpers/itemRunner';
 import type { RunSettings } from '../helpers/settings';
-import { isToolRun, readBoolean, readRequestSettings } from '../helpers/settings';
-import { readSpendingCaps } from '../helpers/spending';
+import { isToolRun, readRunSettings } from '../helpers/settings';
 import { runAsTool } from '../helpers/toolMode';
 import { RunBill } from '../transport/bill';
 import { CredentialCache } from '../transport/credential';
@@ -31,28 +30,14 @@ async function routeToOperation(this: IExecuteFunctions): Promise<INodeExecution
 	const photaNodeData = { resource, operation } as PhotaType;
 
 	const options = this.getNodeParameter('options', 0, {}) as IDataObject;
-	const { parallelRequests, retryPolicy } = readRequestSettings.call(this, options);
+	const { retryPolicy, ...read } = readRunSettings.call(this, options);
 	const settings: RunSettings = {
-		parallelRequests,
-		options,
-		caps: readSpendingCaps.call(this, options),
-		dryRun: readBoolean.call(
-			this,
-			options.dryRun,
-			{ label: 'Dry Run (Send Nothing Paid)', fallback: false },
-			0,
-		),
-		billingOnItems: readBoolean.call(
-			this,
-			options.addBillingToItems,
-			{ label: 'Add Billing to Items', fallback: false },
-			0,
-		),
+		...read,
 		requests: {
 			credential: new CredentialCache(),
 			retryPolicy,
 			// Parallel Requests bounds the run's requests in total, however an operation nests them.
-			limiter: new RequestLimiter(parallelRequests),
+			limiter: new RequestLimiter(read.parallelRequests),
 			// Without Continue On Fail one failed item loses the run: nothing more is paid for.
 			lostRun: this.continueOnFail() ? undefined : new LostRun(),
 			bill: new RunBill(),

@@ -1,7 +1,7 @@
 /**
  * How the node was called (as an AI Agent's tool or not), and reading its settings: numbers and
- * booleans from fields an expression may fill, the output binary field, and the request settings
- * every run shares. Lists and URLs typed into one box: lists.ts.
+ * booleans from fields an expression may fill, the output binary field, and the settings every run
+ * shares (requests, caps, Dry Run, billing). Lists and URLs typed into one box: lists.ts.
  */
 import type { IDataObject, IExecuteFunctions, INode } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
@@ -107,19 +107,23 @@ export interface SpendingCaps {
 	execution?: { limit: number; used: number };
 }
 
-/** What every operation's run shares, read once from the node's Options (at item 0). */
-export interface RunSettings {
+/** The run's settings as the Options give them, before the router sets up the run's requests. */
+export interface ReadRunSettings {
 	parallelRequests: number;
 	/** The Options collection, for an operation's own options. */
 	options: IDataObject;
-	/** The retry policy, request limiter and lost-run guard every request of the run goes by. */
-	requests: RunRequests;
 	/** Options → Add Billing to Items: each input item's share of the bill on its first output item. */
 	billingOnItems: boolean;
 	/** Options → Max Paid Requests, Max Images (0: no cap). */
 	caps: SpendingCaps;
 	/** Options → Dry Run: plan every item, send nothing paid, say what would be sent. */
 	dryRun: boolean;
+}
+
+/** What every operation's run shares, read once from the node's Options (at item 0). */
+export interface RunSettings extends ReadRunSettings {
+	/** The retry policy, request limiter and lost-run guard every request of the run goes by. */
+	requests: RunRequests;
 }
 
 export const PARALLEL_REQUESTS: NumberRule = {
@@ -192,4 +196,68 @@ export function readRequestSettings(
 			...(timeoutSeconds > 0 ? { attemptTimeoutMs: Math.round(timeoutSeconds * 1000) } : {}),
 		},
 	};
+}
+
+/**
+ * Every setting the run shares, read at item 0 in the order the Options are checked (the first
+ * invalid one is the one reported). Reads only: the router sets up the run's requests from them.
+ */
+export function readRunSettings(
+	this: IExecuteFunctions,
+	options: IDataObject,
+): ReadRunSettings & { retryPolicy: RetryPolicy } {
+	const { parallelRequests, retryPolicy } = readRequestSettings.call(this, options);
+	return {
+		parallelRequests,
+		retryPolicy,
+		options,
+		caps: readSpendingCaps.call(this, options),
+		dryRun: readBoolean.call(
+			this,
+			options.dryRun,
+			{ label: 'Dry Run (Send Nothing Paid)', fallback: false },
+			0,
+		),
+		billingOnItems: readBoolean.call(
+			this,
+			options.addBillingToItems,
+			{ label: 'Add Billing to Items', fallback: false },
+			0,
+		),
+	};
+}
+
+const MAX_PAID_REQUESTS: NumberRule = {
+	label: 'Max Paid Requests',
+	min: 0,
+	max: 1_000_000,
+	integer: true,
+	fallback: 0,
+};
+const MAX_IMAGES: NumberRule = { ...MAX_PAID_REQUESTS, label: 'Max Images' };
+const MAX_PER_EXECUTION: NumberRule = {
+	...MAX_PAID_REQUESTS,
+	label: 'Max Paid Requests per Execution',
+	fallback: 5,
+};
+
+/** The tool's Max Paid Requests per Execution (its field: spending.ts). */
+export const TOOL_MAX_PAID_REQUESTS = 'toolMaxPaidRequests';
+/** Where the tool keeps what it sent in this execution: the node's own execution context. */
+export const SENT_IN_EXECUTION = 'photaPaidRequestsSent';
+
+function readSpendingCaps(this: IExecuteFunctions, options: IDataObject): SpendingCaps {
+	const caps: SpendingCaps = {
+		maxPaidRequests: readNumber.call(this, options.maxPaidRequests, MAX_PAID_REQUESTS, 0),
+		maxImages: readNumber.call(this, options.maxImages, MAX_IMAGES, 0),
+	};
+	if (!isToolRun(this)) return caps;
+	const limit = readNumber.call(
+		this,
+		this.getNodeParameter(TOOL_MAX_PAID_REQUESTS, 0, MAX_PER_EXECUTION.fallback),
+		MAX_PER_EXECUTION,
+		0,
+	);
+	const used = Number(this.getContext('node')[SENT_IN_EXECUTION] ?? 0);
+	return limit > 0 ? { ...caps, execution: { limit, used } } : caps;
 }

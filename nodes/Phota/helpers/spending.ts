@@ -3,31 +3,17 @@
  * the tool's Max Paid Requests per Execution), checked once every item is planned, before the first
  * paid request; Dry Run's totals; an item's share of the bill.
  */
-import type {
-	IDataObject,
-	IExecuteFunctions,
-	INodeExecutionData,
-	INodeProperties,
-} from 'n8n-workflow';
+import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import type { NumberRule, SpendingCaps } from './settings';
-import { isToolRun, readNumber } from './settings';
+import type { SpendingCaps } from './settings';
+import { SENT_IN_EXECUTION, TOOL_MAX_PAID_REQUESTS } from './settings';
 
 /** What one item will ask Phota to bill: its paid requests and the images they ask for. */
 export interface PlannedCharge {
 	paidRequests: number;
 	images: number;
 }
-
-const MAX_PAID_REQUESTS: NumberRule = {
-	label: 'Max Paid Requests',
-	min: 0,
-	max: 1_000_000,
-	integer: true,
-	fallback: 0,
-};
-const MAX_IMAGES: NumberRule = { ...MAX_PAID_REQUESTS, label: 'Max Images' };
 
 /** The caps among the Options of an operation Phota bills (Max Images only where it makes images). */
 export function spendingOptions({ images }: { images: boolean }): INodeProperties[] {
@@ -52,12 +38,6 @@ export function spendingOptions({ images }: { images: boolean }): INodePropertie
 	return images ? [dryRunOption, maxImages, maxPaidRequests] : [dryRunOption, maxPaidRequests];
 }
 
-const MAX_PER_EXECUTION: NumberRule = {
-	...MAX_PAID_REQUESTS,
-	label: 'Max Paid Requests per Execution',
-	fallback: 5,
-};
-
 /**
  * The AI Agent tool's own cap, over all the calls the model makes in one execution. Five: a chat
  * turn rarely needs more image requests than that, and a model stuck calling Generate is stopped
@@ -65,32 +45,13 @@ const MAX_PER_EXECUTION: NumberRule = {
  */
 export const executionLimitProperty: INodeProperties = {
 	displayName: 'Max Paid Requests per Execution',
-	name: 'toolMaxPaidRequests',
+	name: TOOL_MAX_PAID_REQUESTS,
 	type: 'number',
 	typeOptions: { minValue: 0 },
 	default: 5,
 	description:
 		'The most requests Phota bills (images, trainings) that this tool may send in one execution of the workflow, over all the calls the model makes; 0 means no limit. A call past it is refused, and the model is told so.',
 };
-
-/** Where the tool keeps what it sent in this execution: the node's own execution context. */
-const SENT_IN_EXECUTION = 'photaPaidRequestsSent';
-
-export function readSpendingCaps(this: IExecuteFunctions, options: IDataObject): SpendingCaps {
-	const caps: SpendingCaps = {
-		maxPaidRequests: readNumber.call(this, options.maxPaidRequests, MAX_PAID_REQUESTS, 0),
-		maxImages: readNumber.call(this, options.maxImages, MAX_IMAGES, 0),
-	};
-	if (!isToolRun(this)) return caps;
-	const limit = readNumber.call(
-		this,
-		this.getNodeParameter(executionLimitProperty.name, 0, MAX_PER_EXECUTION.fallback),
-		MAX_PER_EXECUTION,
-		0,
-	);
-	const used = Number(this.getContext('node')[SENT_IN_EXECUTION] ?? 0);
-	return limit > 0 ? { ...caps, execution: { limit, used } } : caps;
-}
 
 /** Adds what this call sent to what the tool has sent in this execution. */
 export function countSentInExecution(this: IExecuteFunctions, sent: number): void {
