@@ -13,10 +13,16 @@ import { imageResultItems, storeImageBytes } from './imageResults';
 import type { ImageEndpoint, ImageResponse } from './interfaces';
 
 /**
- * After the run: an execution hint naming the input items planned without a profile, whose images
- * therefore keep no one's identity.
+ * An image operation's `finish`: an execution hint naming the input items planned without a
+ * profile, whose images therefore keep no one's identity.
  */
-export function hintItemsWithoutProfile(this: IExecuteFunctions, itemIndexes: number[]): void {
+export function hintItemsWithoutProfile(
+	this: IExecuteFunctions,
+	plans: ReadonlyMap<number, { identity: { usedProfileIds: string[] } }>,
+): void {
+	const itemIndexes = [...plans]
+		.filter(([, plan]) => plan.identity.usedProfileIds.length === 0)
+		.map(([itemIndex]) => itemIndex);
 	if (!itemIndexes.length) return;
 	const items = itemIndexes.length === 1 ? 'item' : 'items';
 	this.addExecutionHints({

@@ -20,8 +20,8 @@ export interface ItemOperation<TPlan> {
 	run(this: IExecuteFunctions, plan: TPlan, itemIndex: number): Promise<INodeExecutionData[]>;
 	/** The profiles a planned item works on, kept on its error item when it fails. */
 	profileIdsOf?(plan: TPlan): string[];
-	/** Called once after every item ran, e.g. to add execution hints about the run as a whole. */
-	finish?(this: IExecuteFunctions): void;
+	/** Called once after every item ran, with the items' plans, e.g. to add hints about the run. */
+	finish?(this: IExecuteFunctions, plans: ReadonlyMap<number, TPlan>): void;
 	/** What a planned item will ask Phota to bill; set by the operations Phota bills (images, trainings). */
 	plannedCharge?(plan: TPlan): PlannedCharge;
 	/** What a planned item would send (Options → Dry Run): the endpoint and the request's fields. */
@@ -46,9 +46,9 @@ export async function runOperation(
 	settings: RunSettings,
 ): Promise<INodeExecutionData[]> {
 	const { bill } = settings.requests;
-	let output: INodeExecutionData[];
+	let ran: RanItems<unknown>;
 	try {
-		output = operation.allItemsAtOnce
+		ran = operation.allItemsAtOnce
 			? await runOnceForAllItems.call(this, operation, settings)
 			: await runItems.call(this, operation, settings);
 	} catch (error) {
@@ -59,24 +59,31 @@ export async function runOperation(
 		throw operation.plannedCharge ? appendDescription(nodeError, summary) : nodeError;
 	}
 	if (settings.caps.execution) countSentInExecution.call(this, bill.paidRequestsSent);
-	operation.finish?.call(this);
+	operation.finish?.call(this, ran.plans);
 	const message = reportBill.call(this, bill);
 	// A dry run's own line says what it would have asked for.
 	if (!(settings.dryRun && operation.preview)) {
 		this.addExecutionHints({ message, type: 'info', location: 'outputPane' });
 	}
-	warnAboutFilesInMemory.call(this, output);
-	return output;
+	warnAboutFilesInMemory.call(this, ran.output);
+	return ran.output;
+}
+
+/** The output of a run's items, and the plans they ran by. */
+interface RanItems<TPlan> {
+	output: INodeExecutionData[];
+	plans: ReadonlyMap<number, TPlan>;
 }
 
 async function runOnceForAllItems(
 	this: IExecuteFunctions,
 	operation: ItemOperation<unknown>,
 	settings: RunSettings,
-): Promise<INodeExecutionData[]> {
+): Promise<RanItems<unknown>> {
 	const pairedItem = this.getInputData().map((_, item) => ({ item }));
+	const plans = new Map<number, unknown>();
 	try {
-		const plans = new Map([[0, await operation.plan.call(this, 0)]]);
+		plans.set(0, await operation.plan.call(this, 0));
 		const refusal = capRefusal.call(this, plannedCharges(operation, plans), settings.caps);
 		if (refusal) throw refusal;
 		const outcomes: ItemOutcome[] = [];
@@ -85,11 +92,14 @@ async function runOnceForAllItems(
 		const [dryRun] = outcomes;
 		const items =
 			dryRun && 'items' in dryRun ? dryRun.items : await operation.run.call(this, plan, 0);
-		return this.helpers.constructExecutionMetaData(items, { itemData: pairedItem });
+		return {
+			output: this.helpers.constructExecutionMetaData(items, { itemData: pairedItem }),
+			plans,
+		};
 	} catch (error) {
 		const itemError = attachItemIndex.call(this, error, 0);
 		if (!this.continueOnFail()) throw itemError;
-		return [{ ...errorItem.call(this, itemError, 0), pairedItem }];
+		return { output: [{ ...errorItem.call(this, itemError, 0), pairedItem }], plans };
 	}
 }
 
@@ -105,7 +115,7 @@ async function runItems<TPlan>(
 	this: IExecuteFunctions,
 	operation: ItemOperation<TPlan>,
 	settings: RunSettings,
-): Promise<INodeExecutionData[]> {
+): Promise<RanItems<TPlan>> {
 	const { parallelRequests, requests, billingOnItems } = settings;
 	const itemCount = this.getInputData().length;
 	const continueOnFail = this.continueOnFail();
@@ -158,7 +168,7 @@ async function runItems<TPlan>(
 	if (firstFailure) throw noteFinishedItems(firstFailure, outcomes);
 
 	const inputItems = this.getInputData();
-	return Array.from({ length: itemCount }, (_, itemIndex) => {
+	const output = Array.from({ length: itemCount }, (_, itemIndex) => {
 		const outcome = outcomes[itemIndex];
 		if (!outcome) {
 			throw new NodeOperationError(this.getNode(), `Item ${itemIndex} got no result`, {
@@ -184,6 +194,7 @@ async function runItems<TPlan>(
 		);
 		return billingOnItems ? withItemBill([failed], requests.bill.itemFigures(itemIndex)) : [failed];
 	}).flat();
+	return { output, plans };
 }
 
 /** What each planned item will ask Phota to bill (none for an operation Phota does not bill). */

@@ -36,13 +36,18 @@ export function normaliseProfileIds(value: unknown): string[] {
 }
 
 /**
- * Profile ids from the item's field (default `profile_ids`, falling back to `profile_id`).
- * Returns undefined when the item holds neither.
+ * Profile ids from the item's field (default `profile_ids`, falling back to `profile_id`; a dotted
+ * name is a path into the item). Returns undefined when the item holds neither.
  */
 function profileIdsFromItem(json: IDataObject, field: string): string[] | undefined {
 	const fieldName = field.trim() || DEFAULT_PROFILE_FIELD;
-	const value =
-		getPath(json, fieldName) ?? (fieldName === DEFAULT_PROFILE_FIELD ? json.profile_id : undefined);
+	const atPath = fieldName
+		.split('.')
+		.reduce<unknown>(
+			(value, key) => (value && typeof value === 'object' ? Reflect.get(value, key) : undefined),
+			json,
+		);
+	const value = atPath ?? (fieldName === DEFAULT_PROFILE_FIELD ? json.profile_id : undefined);
 	if (value === undefined || value === null || value === '') return undefined;
 	return normaliseProfileIds(value);
 }
@@ -125,13 +130,6 @@ export function resolveProfileLocator(
 		});
 	}
 	return assertProfileIds.call(this, ids, options.fieldLabel, itemIndex);
-}
-
-function getPath(json: IDataObject, path: string): unknown {
-	return path.split('.').reduce<unknown>((value, key) => {
-		if (value && typeof value === 'object') return Reflect.get(value, key);
-		return undefined;
-	}, json);
 }
 
 const TOKEN = /\[\[([^[\]]*)\]\]/g;
@@ -225,13 +223,13 @@ export interface IdentityRules {
 	allowOtherProfiles: boolean;
 }
 
-/** Reads one item's Profiles and Prompt, and plans what Phota is sent of them (planIdentity). */
+/** Reads one item's Profiles and Prompt: what Phota is sent of them, as a plan and as fields. */
 export function planItemIdentity(
 	this: IExecuteFunctions,
 	itemIndex: number,
 	rules: IdentityRules,
-): IdentityPlan {
-	return planIdentity.call(this, itemIndex, {
+): IdentityPlan & { fields: IDataObject } {
+	const identity = planIdentity.call(this, itemIndex, {
 		...rules,
 		chosenProfileIds: resolveProfileLocator.call(this, 'profiles', itemIndex, {
 			required: false,
@@ -239,6 +237,7 @@ export function planItemIdentity(
 		}),
 		rawPrompt: this.getNodeParameter('prompt', itemIndex, '') as string,
 	});
+	return { ...identity, fields: identityFields(identity) };
 }
 
 /** Combines the Profiles field and the prompt of one item into what Phota is sent. */

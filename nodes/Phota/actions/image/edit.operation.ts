@@ -4,7 +4,7 @@ import { updateDisplayOptions } from 'n8n-workflow';
 import type { ItemOperation } from '../../helpers/itemRunner';
 import type { RunSettings } from '../../helpers/settings';
 import { fromAI } from '../../helpers/toolMode';
-import { identityFields, planItemIdentity } from '../../helpers/profileIds';
+import { planItemIdentity } from '../../helpers/profileIds';
 import { hintItemsWithoutProfile, sendImageRequest } from '../../helpers/images';
 import type { ImageSource } from './inputs';
 import { describeSource, imageField, readEditImages } from './inputs';
@@ -72,7 +72,6 @@ interface EditPlan extends ImagePlan {
 }
 
 export function prepare(this: IExecuteFunctions, settings: RunSettings): ItemOperation<EditPlan> {
-	const itemsWithoutProfile: number[] = [];
 	return {
 		async plan(itemIndex) {
 			const options = readImageSettings.call(this, itemIndex, { chooseModel: true, toolArguments });
@@ -82,13 +81,12 @@ export function prepare(this: IExecuteFunctions, settings: RunSettings): ItemOpe
 				allowOtherProfiles: options.allowOtherProfiles,
 			});
 			const images = await readEditImages.call(this, itemIndex);
-			if (!identity.usedProfileIds.length) itemsWithoutProfile.push(itemIndex);
 			return { options, identity, images };
 		},
 		async run(plan, itemIndex) {
 			const body = {
 				...plan.options.body,
-				...identityFields(plan.identity),
+				...plan.identity.fields,
 				images: plan.images.map((image) => imageField.call(this, image, itemIndex)),
 			};
 			return await sendImageRequest.call(this, 'edit', body, plan, itemIndex, settings.requests);
@@ -98,11 +96,9 @@ export function prepare(this: IExecuteFunctions, settings: RunSettings): ItemOpe
 		preview: (plan) => ({
 			endpoint: '/edit',
 			...plan.options.body,
-			...identityFields(plan.identity),
+			...plan.identity.fields,
 			images: plan.images.map(describeSource),
 		}),
-		finish() {
-			hintItemsWithoutProfile.call(this, itemsWithoutProfile);
-		},
+		finish: hintItemsWithoutProfile,
 	};
 }

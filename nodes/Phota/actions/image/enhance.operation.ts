@@ -4,7 +4,7 @@ import { updateDisplayOptions } from 'n8n-workflow';
 import type { ItemOperation } from '../../helpers/itemRunner';
 import type { RunSettings } from '../../helpers/settings';
 import { fromAI } from '../../helpers/toolMode';
-import { identityFields, planItemIdentity } from '../../helpers/profileIds';
+import { planItemIdentity } from '../../helpers/profileIds';
 import { hintItemsWithoutProfile, sendImageRequest } from '../../helpers/images';
 import type { ImageSource } from './inputs';
 import { describeSource, imageField, readSingleImage, singleImageProperties } from './inputs';
@@ -52,7 +52,6 @@ export function prepare(
 	this: IExecuteFunctions,
 	settings: RunSettings,
 ): ItemOperation<EnhancePlan> {
-	const itemsWithoutProfile: number[] = [];
 	return {
 		async plan(itemIndex) {
 			const options = readImageSettings.call(this, itemIndex, {
@@ -66,13 +65,12 @@ export function prepare(
 				allowOtherProfiles: options.allowOtherProfiles,
 			});
 			const image = await readSingleImage.call(this, 'image', 'Image', itemIndex);
-			if (!identity.usedProfileIds.length) itemsWithoutProfile.push(itemIndex);
 			return { options, identity, image };
 		},
 		async run(plan, itemIndex) {
 			const body = {
 				...plan.options.body,
-				...identityFields(plan.identity),
+				...plan.identity.fields,
 				image: imageField.call(this, plan.image, itemIndex),
 			};
 			return await sendImageRequest.call(this, 'enhance', body, plan, itemIndex, settings.requests);
@@ -82,11 +80,9 @@ export function prepare(
 		preview: (plan) => ({
 			endpoint: '/enhance',
 			...plan.options.body,
-			...identityFields(plan.identity),
+			...plan.identity.fields,
 			image: describeSource(plan.image),
 		}),
-		finish() {
-			hintItemsWithoutProfile.call(this, itemsWithoutProfile);
-		},
+		finish: hintItemsWithoutProfile,
 	};
 }

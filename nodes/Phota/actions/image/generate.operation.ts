@@ -3,7 +3,7 @@ import { updateDisplayOptions } from 'n8n-workflow';
 
 import type { ItemOperation } from '../../helpers/itemRunner';
 import type { RunSettings } from '../../helpers/settings';
-import { identityFields, planItemIdentity } from '../../helpers/profileIds';
+import { planItemIdentity } from '../../helpers/profileIds';
 import { hintItemsWithoutProfile, sendImageRequest } from '../../helpers/images';
 import type { ImageToolArgument } from './options';
 import { imageOptions } from './optionFields';
@@ -38,7 +38,6 @@ export const description = updateDisplayOptions(displayOptions, properties);
 
 /** Generate has no input image: the prompt, with the people named in it, is all it sends. */
 export function prepare(this: IExecuteFunctions, settings: RunSettings): ItemOperation<ImagePlan> {
-	const itemsWithoutProfile: number[] = [];
 	return {
 		async plan(itemIndex) {
 			const options = readImageSettings.call(this, itemIndex, { chooseModel: true, toolArguments });
@@ -48,11 +47,10 @@ export function prepare(this: IExecuteFunctions, settings: RunSettings): ItemOpe
 				profilesOnlyInPrompt: true,
 				allowOtherProfiles: options.allowOtherProfiles,
 			});
-			if (!identity.usedProfileIds.length) itemsWithoutProfile.push(itemIndex);
 			return { options, identity };
 		},
 		async run(plan, itemIndex) {
-			const body = { ...plan.options.body, ...identityFields(plan.identity) };
+			const body = { ...plan.options.body, ...plan.identity.fields };
 			return await sendImageRequest.call(
 				this,
 				'generate',
@@ -67,10 +65,8 @@ export function prepare(this: IExecuteFunctions, settings: RunSettings): ItemOpe
 		preview: (plan) => ({
 			endpoint: '/generate',
 			...plan.options.body,
-			...identityFields(plan.identity),
+			...plan.identity.fields,
 		}),
-		finish() {
-			hintItemsWithoutProfile.call(this, itemsWithoutProfile);
-		},
+		finish: hintItemsWithoutProfile,
 	};
 }

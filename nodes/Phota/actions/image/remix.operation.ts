@@ -4,7 +4,7 @@ import { updateDisplayOptions } from 'n8n-workflow';
 import type { ItemOperation } from '../../helpers/itemRunner';
 import type { RunSettings } from '../../helpers/settings';
 import { fromAI } from '../../helpers/toolMode';
-import { identityFields, planItemIdentity } from '../../helpers/profileIds';
+import { planItemIdentity } from '../../helpers/profileIds';
 import { hintItemsWithoutProfile, sendImageRequest } from '../../helpers/images';
 import type { ImageSource } from './inputs';
 import { describeSource, imageField, readSingleImage, singleImageProperties } from './inputs';
@@ -61,7 +61,6 @@ interface RemixPlan extends ImagePlan {
 
 /** Remix runs on Phota's fixed model and makes as many images as the Options say, even as a tool. */
 export function prepare(this: IExecuteFunctions, settings: RunSettings): ItemOperation<RemixPlan> {
-	const itemsWithoutProfile: number[] = [];
 	return {
 		async plan(itemIndex) {
 			const options = readImageSettings.call(this, itemIndex, {
@@ -81,13 +80,12 @@ export function prepare(this: IExecuteFunctions, settings: RunSettings): ItemOpe
 				'Reference Image',
 				itemIndex,
 			);
-			if (!identity.usedProfileIds.length) itemsWithoutProfile.push(itemIndex);
 			return { options, identity, inputImage, referenceImage };
 		},
 		async run(plan, itemIndex) {
 			const body = {
 				...plan.options.body,
-				...identityFields(plan.identity),
+				...plan.identity.fields,
 				input_image: imageField.call(this, plan.inputImage, itemIndex),
 				reference_image: imageField.call(this, plan.referenceImage, itemIndex),
 			};
@@ -98,12 +96,10 @@ export function prepare(this: IExecuteFunctions, settings: RunSettings): ItemOpe
 		preview: (plan) => ({
 			endpoint: '/remix',
 			...plan.options.body,
-			...identityFields(plan.identity),
+			...plan.identity.fields,
 			input_image: describeSource(plan.inputImage),
 			reference_image: describeSource(plan.referenceImage),
 		}),
-		finish() {
-			hintItemsWithoutProfile.call(this, itemsWithoutProfile);
-		},
+		finish: hintItemsWithoutProfile,
 	};
 }

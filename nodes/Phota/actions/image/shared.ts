@@ -1,4 +1,4 @@
-import type { INodeProperties, NodeParameterValueType } from 'n8n-workflow';
+import type { IDataObject, INodeProperties, NodeParameterValueType } from 'n8n-workflow';
 
 import { executionLimitProperty } from '../../helpers/spending';
 import { fromAI, profileIdsFromModel, withToolSetup } from '../../helpers/toolMode';
@@ -48,5 +48,5 @@ export function withImageToolSetup(
 /** What every image operation plans for an item before any request: its Options and its people. */
 export interface ImagePlan {
 	options: ImageRequestSettings;
-	identity: IdentityPlan;
+	identity: IdentityPlan & { fields: IDataObject };
 }
