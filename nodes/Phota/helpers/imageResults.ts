@@ -10,7 +10,7 @@ import type {
 	IWebhookFunctions,
 } from 'n8n-workflow';
 
-import type { BlobToStore, BodyStream, RunRequests } from '../transport';
+import type { BlobToStore, BodyStream, RunRequests, StoreBlob } from '../transport';
 import { downloadSignedUrl } from '../transport';
 import { incompleteAnswerError } from '../transport/errors';
 import { isNodeReadable } from '../transport/nodeStreams';
@@ -37,6 +37,12 @@ export interface ImageResultContext {
 	extraJson?: IDataObject;
 }
 
+/** The output of an image request the node sent: its endpoint, and the run whose bill it is on. */
+export type RequestResultContext = ImageResultContext & {
+	operation: ImageEndpoint;
+	requests: RunRequests;
+};
+
 /** What n8n's binary data store accepts: a Buffer or a stream. */
 export type BinarySource = Parameters<IExecuteFunctions['helpers']['prepareBinaryData']>[0];
 
@@ -45,6 +51,17 @@ export type StoreBinary = (
 	fileName: string,
 	mimeType: string,
 ) => Promise<IBinaryData>;
+
+/** The output items of an image request's answer, once the images it returned are on the bill. */
+export async function requestResultItems(
+	this: IExecuteFunctions,
+	result: ImageResponse,
+	context: RequestResultContext,
+): Promise<INodeExecutionData[]> {
+	const imagesReturned = (result.images?.length ?? 0) || (result.download_urls?.length ?? 0);
+	context.requests.bill.addImages(`/${context.operation}`, context.itemIndex, imagesReturned);
+	return await imageResultItems.call(this, result, context);
+}
 
 /**
  * One output item per image of a (paid) result. A failed download keeps its item, with the URL
@@ -144,10 +161,19 @@ function fallbackMimeType(context: ImageResultContext): string {
 }
 
 /**
+ * Where an answer's inline images go while it is read (`jsonWithBlobs`): `images[n]` is stored as
+ * image n of the result. None is ever whole here: each is streamed to n8n's store as it is decoded.
+ */
+export function blobStore(this: IExecuteFunctions, context: ImageResultContext): StoreBlob {
+	return async (image, path) =>
+		await storeImageBytes.call(this, image, typeof path[1] === 'number' ? path[1] : 0, context);
+}
+
+/**
  * Stores a decoded image (its bytes, or a stream of them as they are decoded) as the `position`th
  * image of a result, typed by its magic bytes.
  */
-export async function storeImageBytes(
+async function storeImageBytes(
 	this: ImageOutputContext,
 	{ data, head }: BlobToStore,
 	position: number,

@@ -8,8 +8,8 @@ import type { RunRequests } from '../transport';
 import { asNodeError, failureOf, photaApiRequest } from '../transport';
 import type { ImageCall, JobMode } from './imageJobs';
 import { submitImageJob, waitForImageJob } from './imageJobs';
-import type { ImageResultContext } from './imageResults';
-import { imageResultItems, storeImageBytes } from './imageResults';
+import type { RequestResultContext } from './imageResults';
+import { blobStore, requestResultItems } from './imageResults';
 import type { ImageEndpoint, ImageResponse } from './interfaces';
 
 /**
@@ -43,7 +43,7 @@ export interface ImageDelivery {
 interface ImageRequest {
 	call: ImageCall;
 	options: ImageDelivery;
-	output: ImageResultContext;
+	output: RequestResultContext;
 }
 
 /**
@@ -102,9 +102,7 @@ async function sendAndWaitForAnswer(
 			body: call.body,
 			safety: 'paid',
 			encoding: 'jsonWithBlobs',
-			// Each image is streamed to n8n's binary store as it is decoded: none is ever whole here.
-			storeBlob: async (image, path) =>
-				await storeImageBytes.call(this, image, typeof path[1] === 'number' ? path[1] : 0, output),
+			storeBlob: blobStore.call(this, output),
 			itemIndex: call.itemIndex,
 			requests: call.requests,
 			notFoundHint: call.notFoundHint,
@@ -113,7 +111,7 @@ async function sendAndWaitForAnswer(
 			(response) => ({ result: response.body }),
 			(error: unknown) => ({ error }),
 		);
-	if ('result' in sent) return await resultItems.call(this, request, sent.result);
+	if ('result' in sent) return await requestResultItems.call(this, sent.result, output);
 	if (!refundedTimeout(sent.error)) throw asNodeError(this.getNode(), sent.error);
 	call.requests.bill.resentAsJob(`/${call.endpoint}`, call.itemIndex);
 	return await submitJobAndWait.call(this, request, "Phota's sync time limit (504, refunded)");
@@ -131,9 +129,9 @@ async function submitJobAndWait(
 		body: { ...call.body, response_mode: 'urls' },
 	});
 	const result = await waitForImageJob.call(this, job, request.options.job.wait, call);
-	return await resultItems.call(this, request, result, {
-		job_id: job.jobId,
-		...(resentAfter ? { resent_as_job_after: resentAfter } : {}),
+	return await requestResultItems.call(this, result, {
+		...request.output,
+		extraJson: { job_id: job.jobId, ...(resentAfter ? { resent_as_job_after: resentAfter } : {}) },
 	});
 }
 
@@ -154,18 +152,6 @@ async function submitJob(
 			profile_ids: output.profileIds,
 		},
 	};
-}
-
-/** The output items of a request's images, once the images it returned are on the bill. */
-async function resultItems(
-	this: IExecuteFunctions,
-	{ call, output }: ImageRequest,
-	result: ImageResponse,
-	extraJson?: IDataObject,
-): Promise<INodeExecutionData[]> {
-	const imagesReturned = (result.images?.length ?? 0) || (result.download_urls?.length ?? 0);
-	call.requests.bill.addImages(`/${call.endpoint}`, call.itemIndex, imagesReturned);
-	return await imageResultItems.call(this, result, { ...output, extraJson });
 }
 
 /** Phota's own 504 to a sync request: past its time limit, refunded, so it may be sent again. */
