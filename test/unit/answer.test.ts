@@ -4,9 +4,9 @@
  */
 import { Readable } from 'node:stream';
 
-import type { RawResponse } from '../../nodes/Phota/transport/answer';
 import { readAnswer } from '../../nodes/Phota/transport/answer';
-import { toBuffer } from '../../nodes/Phota/transport/answer';
+import { toBuffer } from '../../nodes/Phota/transport/bodyStreams';
+import type { RawResponse } from '../../nodes/Phota/transport/types';
 
 function raw(statusCode: number, body: unknown): RawResponse {
 	return { statusCode, headers: {}, body };

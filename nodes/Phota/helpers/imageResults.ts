@@ -13,7 +13,7 @@ import type {
 import type { BlobToStore, BodyStream, RunRequests, StoreBlob } from '../transport';
 import { downloadSignedUrl } from '../transport';
 import { incompleteAnswerError } from '../transport/errors';
-import { isNodeReadable } from '../transport/nodeStreams';
+import { isNodeReadable } from '../transport/bodyStreams';
 import type { ImageEndpoint, ImageResponse, StoredImage } from './interfaces';
 import { declaredImageType, outputMimeType } from './mimeTypes';
 

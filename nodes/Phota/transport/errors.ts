@@ -13,8 +13,8 @@ import {
 	safeHost,
 	statusSummary,
 } from './errorWording';
-import type { RefusedRedirectReason } from './answer';
 import { MAX_SAME_ORIGIN_REDIRECTS } from './answer';
+import type { RefusedRedirectReason } from './types';
 import type { FailureFacts } from './retryPolicy';
 import type { RequestFacts } from './errorWording';
 

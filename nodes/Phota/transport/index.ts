@@ -1,30 +1,27 @@
 import type { IDataObject, IExecuteFunctions, IWebhookFunctions } from 'n8n-workflow';
 
-import type {
-	Answer,
-	BodyStream,
-	PhotaResponse,
-	RawResponse,
-	RefusedRedirectReason,
-} from './answer';
-import {
-	discardBody,
-	isBodyStream,
-	MAX_SAME_ORIGIN_REDIRECTS,
-	normaliseHeaders,
-	readAnswer,
-} from './answer';
+import { MAX_SAME_ORIGIN_REDIRECTS, normaliseHeaders, readAnswer } from './answer';
+import type { BodyStream } from './bodyStreams';
+import { discardBody, isBodyStream } from './bodyStreams';
 import type { AttemptDeadline } from './timers';
 import { CREDENTIAL_TYPE, CredentialCache, credentialOf } from './credential';
 import { StreamedJsonBody, encodeJsonBody, holdsImageBytes } from './jsonBody';
 import { withRetries } from './retryLoop';
-import type { PhotaContext, PhotaRequest, RunRequests } from './types';
+import type {
+	Answer,
+	PhotaContext,
+	PhotaRequest,
+	PhotaResponse,
+	RawResponse,
+	RefusedRedirectReason,
+	RunRequests,
+} from './types';
 
 export { asNodeError, failureOf } from './errors';
 export { ImageBytes } from './jsonBody';
-export type { BodyStream, PhotaResponse } from './answer';
-export type { BlobToStore, StoreBlob } from './imageDestinations';
-export type { PhotaRequest, RunRequests } from './types';
+export type { BodyStream } from './bodyStreams';
+export type { BlobToStore, StoreBlob } from './streamedImages';
+export type { PhotaRequest, PhotaResponse, RunRequests } from './types';
 
 export { CREDENTIAL_TYPE } from './credential';
 

@@ -9,9 +9,8 @@
 import type { IDataObject } from 'n8n-workflow';
 import { NodeOperationError, randomString } from 'n8n-workflow';
 
-import { toBuffer } from './answer';
-import type { NodeReadable } from './nodeStreams';
-import { streamFromOf } from './nodeStreams';
+import type { NodeReadable } from './bodyStreams';
+import { streamFromOf, toBuffer } from './bodyStreams';
 import type { PhotaContext } from './types';
 
 /** An input image in a request body: how to read its bytes, and how many there are if known. */

@@ -1,6 +1,6 @@
 import type { INode, NodeApiError } from 'n8n-workflow';
 
-import type { Answer, PhotaResponse } from './answer';
+import type { Answer, PhotaResponse } from './types';
 import { AttemptDeadline } from './timers';
 import {
 	appendDescription,

@@ -1,7 +1,7 @@
 import * as n8nWorkflow from 'n8n-workflow';
 
-import type { BodyStream } from './answer';
-import { discardBody, isBodyStream } from './answer';
+import type { BodyStream } from './bodyStreams';
+import { discardBody, isBodyStream } from './bodyStreams';
 
 type AbortableSleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 

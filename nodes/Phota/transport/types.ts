@@ -1,7 +1,6 @@
 import type { IDataObject, IHttpRequestMethods } from 'n8n-workflow';
 
-import type { AnswerEncoding } from './answer';
-import type { StoreBlob } from './imageDestinations';
+import type { StoreBlob } from './streamedImages';
 import type { RunBill } from './bill';
 import type { CredentialCache } from './credential';
 import type { RequestLimiter } from './limiter';
@@ -45,3 +44,42 @@ export interface PhotaRequest {
 	/** What the error of a 404 answer advises (the caller knows what was not found). */
 	notFoundHint?: string;
 }
+
+/** The response a request returns: its body as the request's encoding reads it. */
+export interface PhotaResponse<T> {
+	body: T;
+	statusCode: number;
+	headers: Record<string, string>;
+}
+
+/**
+ * How an answer's body is read: `json`; `arraybuffer` for binary responses (profile picture, as a
+ * Buffer); `jsonWithBlobs` for JSON carrying base64 images, which are decoded to Buffers while the
+ * response streams in.
+ */
+export type AnswerEncoding = 'json' | 'arraybuffer' | 'jsonWithBlobs';
+
+/** What n8n's request helper returns with `returnFullResponse` and a streamed body. */
+export interface RawResponse {
+	body: unknown;
+	statusCode: number;
+	headers: Record<string, string | string[] | undefined>;
+}
+
+export type RefusedRedirectReason = 'otherOrigin' | 'tooManyHops' | 'changesMethod';
+
+interface AnswerHead {
+	statusCode: number;
+	headers: Record<string, string>;
+}
+
+/** The outcome of one attempt that got an answer. */
+export type Answer<T> =
+	/** A success status, read: the response the request returns. */
+	| ({ kind: 'response' } & PhotaResponse<T>)
+	/** An error status: the first bytes of its body for the message, or why they could not be read. */
+	| (AnswerHead & { kind: 'errorStatus'; errorBody: Buffer; errorBodyUnread?: unknown })
+	/** A success status whose body could not be read, and why. */
+	| (AnswerHead & { kind: 'unreadable'; reason: unknown })
+	/** A redirect the node does not follow: the key would leave the origin, a loop, a POST turned into a GET. */
+	| (AnswerHead & { kind: 'refusedRedirect'; location?: string; reason: RefusedRedirectReason });
