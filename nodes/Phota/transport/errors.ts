@@ -13,7 +13,7 @@ import {
 	safeHost,
 	statusSummary,
 } from './errorWording';
-import { MAX_SAME_ORIGIN_REDIRECTS } from './answer';
+import { MAX_SAME_ORIGIN_REDIRECTS } from './attempt';
 import type { RefusedRedirectReason } from './types';
 import type { FailureFacts } from './retryPolicy';
 import type { RequestFacts } from './errorWording';

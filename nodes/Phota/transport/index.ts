@@ -1,21 +1,13 @@
 import type { IDataObject, IExecuteFunctions, IWebhookFunctions } from 'n8n-workflow';
 
-import { MAX_SAME_ORIGIN_REDIRECTS, normaliseHeaders, readAnswer } from './answer';
+import type { SentRequest } from './attempt';
+import { normaliseHeaders, readAnswer, sendAttempt } from './attempt';
 import type { BodyStream } from './bodyStreams';
-import { discardBody, isBodyStream } from './bodyStreams';
-import type { AttemptDeadline } from './timers';
-import { CREDENTIAL_TYPE, CredentialCache, credentialOf } from './credential';
+import { isBodyStream } from './bodyStreams';
+import { CredentialCache, credentialOf } from './credential';
 import { StreamedJsonBody, encodeJsonBody, holdsImageBytes } from './jsonBody';
 import { withRetries } from './retryLoop';
-import type {
-	Answer,
-	PhotaContext,
-	PhotaRequest,
-	PhotaResponse,
-	RawResponse,
-	RefusedRedirectReason,
-	RunRequests,
-} from './types';
+import type { PhotaContext, PhotaRequest, PhotaResponse, RawResponse, RunRequests } from './types';
 
 export { asNodeError, failureOf } from './errors';
 export { ImageBytes } from './jsonBody';
@@ -42,7 +34,6 @@ export async function photaApiRequest<T = IDataObject>(
 	// Without a run (a list search's list), the credential is read for this request only.
 	const cache = request.requests?.credential ?? new CredentialCache();
 	const credential = await credentialOf(this, cache, request.itemIndex);
-	const { baseURL, origin } = credential;
 	const safety = request.safety ?? (request.method === 'POST' ? 'paid' : 'idempotent');
 	const timeoutMs =
 		request.requests?.retryPolicy.attemptTimeoutMs ??
@@ -52,62 +43,12 @@ export async function photaApiRequest<T = IDataObject>(
 	const body = holdsImageBytes(request.body)
 		? await encodeJsonBody.call(this, request.body, request.itemIndex)
 		: request.body;
-	const contentHeaders = headersOf(body);
-
-	const sendOnce = async (deadline: AttemptDeadline): Promise<Answer<T>> => {
-		let url = request.endpoint;
-		for (let hop = 0; ; hop++) {
-			const upload = body instanceof StreamedJsonBody ? await body.open() : undefined;
-			const raw = await deadline
-				.race<RawResponse>(
-					this.helpers.httpRequestWithAuthentication.call(
-						// n8n gives the request the context's cancel signal, which the deadline's follows.
-						withCancelSignal(this, deadline.signal),
-						CREDENTIAL_TYPE,
-						{
-							method: request.method,
-							baseURL,
-							url,
-							// A followed redirect's Location already carries the query.
-							qs: hop === 0 ? request.qs : undefined,
-							body: upload ?? body,
-							headers: {
-								accept: request.encoding === 'arraybuffer' ? '*/*' : 'application/json',
-								...contentHeaders,
-							},
-							encoding: 'stream',
-							json: false,
-							returnFullResponse: true,
-							ignoreHttpStatusErrors: true,
-							disableFollowRedirect: true,
-							timeout: timeoutMs,
-							abortSignal: deadline.signal,
-						},
-						{ credentialsDecrypted: credential.decrypted },
-					),
-					// An answer (or a failure) ends the upload: its image files are closed.
-				)
-				.finally(() => upload?.destroy());
-			deadline.watch(raw.body);
-			const headers = normaliseHeaders(raw.headers);
-			if (raw.statusCode >= 300 && raw.statusCode < 400) {
-				discardBody(raw);
-				const next = redirectTarget(headers.location, baseURL, url);
-				const refused = whyNotFollowed(raw.statusCode, next, origin, request.method, hop);
-				if (refused !== undefined || next === undefined) {
-					return {
-						kind: 'refusedRedirect',
-						statusCode: raw.statusCode,
-						headers,
-						location: headers.location,
-						reason: refused ?? 'otherOrigin',
-					};
-				}
-				url = next.href;
-				continue;
-			}
-			return await readAnswer<T>(raw, headers, request.encoding ?? 'json', request.storeBlob);
-		}
+	const sent: SentRequest = {
+		request,
+		credential,
+		body,
+		contentHeaders: headersOf(body),
+		timeoutMs,
 	};
 	const retried = withRetries<T>;
 	return await retried.call(
@@ -115,7 +56,7 @@ export async function photaApiRequest<T = IDataObject>(
 		request,
 		safety,
 		{ timeoutMs, limiter: request.requests?.limiter, lostRun: request.requests?.lostRun },
-		sendOnce,
+		async (deadline) => await (sendAttempt<T>).call(this, sent, deadline),
 	);
 }
 
@@ -128,50 +69,6 @@ function headersOf(
 		return { 'content-type': 'application/json', 'content-length': String(body.byteLength) };
 	}
 	return {};
-}
-
-/**
- * `context` with `signal` as its execution cancel signal. n8n's `httpRequestWithAuthentication`
- * sets the request's abort signal from the context (overriding any in the options), so this is how
- * an attempt that passes Request Timeout gets its request aborted, not just abandoned.
- */
-function withCancelSignal<C extends PhotaContext>(context: C, signal: AbortSignal): C {
-	// Defined, not assigned: an assignment would go through any setter or proxy on the way to the
-	// run's context, and could change it for every request.
-	return Object.create(context, { getExecutionCancelSignal: { value: () => signal } });
-}
-
-/**
- * Why a redirect is not followed: it leaves the Base URL's origin (the key would go with it), it
- * would turn a POST into a GET (only 307 and 308 keep the method and body), or it is one hop too
- * many. Undefined when it is followed.
- */
-function whyNotFollowed(
-	status: number,
-	next: URL | undefined,
-	origin: string,
-	method: string,
-	hop: number,
-): RefusedRedirectReason | undefined {
-	if (next === undefined || next.origin !== origin) return 'otherOrigin';
-	if (status !== 307 && status !== 308 && method !== 'GET') return 'changesMethod';
-	if (hop >= MAX_SAME_ORIGIN_REDIRECTS) return 'tooManyHops';
-	return undefined;
-}
-
-/** Where a redirect's Location leads, resolved against the URL that answered; undefined if none. */
-function redirectTarget(
-	location: string | undefined,
-	baseURL: string,
-	currentUrl: string,
-): URL | undefined {
-	if (!location) return undefined;
-	try {
-		const current = new URL(currentUrl.startsWith('/') ? baseURL + currentUrl : currentUrl);
-		return new URL(location, current);
-	} catch {
-		return undefined;
-	}
 }
 
 /**

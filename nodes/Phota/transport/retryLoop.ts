@@ -63,7 +63,7 @@ export async function withRetries<T>(
 	);
 	// Phota may bill it; once the run is lost such a request is never sent again (see LostRun).
 	const paid = safety !== 'idempotent';
-	const sorting: Sorting = {
+	const classifying: Classifying = {
 		// n8n's getNode() copies the node: only an error needs it.
 		node: () => this.getNode(),
 		facts: requestFacts(request, safety),
@@ -78,14 +78,14 @@ export async function withRetries<T>(
 		for (;;) {
 			const permit = await takePermit(bounds, request.itemIndex, paid);
 			billed = { kind: 'unknown', why: 'stopped while it was out' };
-			const result = await attemptOnce(bounds.timeoutMs, attempt, permit, sorting);
+			const result = await attemptOnce(bounds.timeoutMs, attempt, permit, classifying);
 			if ('response' in result) {
 				billed = { kind: safety === 'deduplicated' ? 'queued' : 'billed' };
 				return result.response;
 			}
 			billed = billOutcomeOf(result.failure, earlierMayHaveRun, safety);
 			earlierMayHaveRun ||= billed.kind !== 'notBilled';
-			sorting.notFoundMeansDone ||=
+			classifying.notFoundMeansDone ||=
 				request.notFoundOnResendMeansDone === true && !certainlyNotProcessed(result.failure);
 			const delay = schedule.delayAfter(result.failure, result.error);
 			if (delay === undefined) throw withFailure(result.error, result.failure);
@@ -141,8 +141,8 @@ async function takePermit(
 	throw new ItemNotSentError();
 }
 
-/** What sorting an answer needs to know beyond the answer. */
-interface Sorting {
+/** What classifying an answer needs to know beyond the answer itself. */
+interface Classifying {
 	node: () => INode;
 	facts: RequestFacts;
 	cancelSignal?: AbortSignal;
@@ -155,13 +155,13 @@ async function attemptOnce<T>(
 	timeoutMs: number,
 	attempt: (deadline: AttemptDeadline) => Promise<Answer<T>>,
 	permit: Permit | undefined,
-	sorting: Sorting,
+	classifying: Classifying,
 ): Promise<AttemptResult<T>> {
 	let outcome: PermitOutcome = 'other';
 	let rateLimitWaitMs: number | undefined;
 	try {
 		// The bound starts once the request may go out, not while it waits for a permit.
-		const deadline = new AttemptDeadline(timeoutMs, sorting.cancelSignal);
+		const deadline = new AttemptDeadline(timeoutMs, classifying.cancelSignal);
 		let answer: Answer<T>;
 		try {
 			answer = await attempt(deadline);
@@ -171,28 +171,28 @@ async function attemptOnce<T>(
 		outcome = answer.statusCode === 429 ? 'rateLimited' : answer.statusCode < 400 ? 'ok' : 'other';
 		if (outcome === 'rateLimited')
 			rateLimitWaitMs = parseRetryAfter(answer.headers['retry-after'], Date.now());
-		return sortAnswer(answer, sorting);
+		return classifyAnswer(answer, classifying);
 	} catch (error) {
-		const node = sorting.node();
-		if (sorting.cancelSignal?.aborted) throw asNodeError(node, error);
+		const node = classifying.node();
+		if (classifying.cancelSignal?.aborted) throw asNodeError(node, error);
 		const failure = { code: networkErrorCode(error) };
-		return { failure, error: photaNetworkError(node, error, failure.code, sorting.facts) };
+		return { failure, error: photaNetworkError(node, error, failure.code, classifying.facts) };
 	} finally {
 		permit?.release(outcome, rateLimitWaitMs);
 	}
 }
 
-/** Sorts an answer into the response to return or the failure it is. */
-function sortAnswer<T>(answer: Answer<T>, sorting: Sorting): AttemptResult<T> {
+/** Classifies an answer: the response to return, or the failure it is. */
+function classifyAnswer<T>(answer: Answer<T>, classifying: Classifying): AttemptResult<T> {
 	const { statusCode: status, headers } = answer;
 	if (answer.kind === 'response') {
 		return { response: { body: answer.body, statusCode: status, headers } };
 	}
-	const { facts } = sorting;
-	const node = sorting.node();
+	const { facts } = classifying;
+	const node = classifying.node();
 	switch (answer.kind) {
 		case 'unreadable':
-			if (sorting.cancelSignal?.aborted) throw asNodeError(node, answer.reason);
+			if (classifying.cancelSignal?.aborted) throw asNodeError(node, answer.reason);
 			return {
 				failure: { code: ANSWER_UNREADABLE },
 				error: unreadableAnswerError(node, status, answer.reason, facts),
@@ -200,7 +200,7 @@ function sortAnswer<T>(answer: Answer<T>, sorting: Sorting): AttemptResult<T> {
 		case 'refusedRedirect':
 			return { failure: { status }, error: redirectError(node, status, answer, facts) };
 		case 'errorStatus':
-			if (status === 404 && sorting.notFoundMeansDone) {
+			if (status === 404 && classifying.notFoundMeansDone) {
 				// Phota's answer to the attempt that did the work was lost: an empty body stands for it.
 				return { response: { body: {} as T, statusCode: status, headers } };
 			}
