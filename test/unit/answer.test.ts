@@ -4,7 +4,7 @@
  */
 import { Readable } from 'node:stream';
 
-import { readAnswer } from '../../nodes/Phota/transport/attempt';
+import { readAnswer } from '../../nodes/Phota/transport/answer';
 import { toBuffer } from '../../nodes/Phota/transport/bodyStreams';
 import type { RawResponse } from '../../nodes/Phota/transport/types';
 

@@ -1,4 +1,4 @@
-import { AttemptDeadline, AttemptTimeoutError } from '../../nodes/Phota/transport/timers';
+import { AttemptDeadline, AttemptTimeoutError } from '../../nodes/Phota/transport/attempt';
 
 /** A request that ends `lingerMs` after its signal aborts, as a slow-to-close connection would. */
 function requestEndingAfterAbort(

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 
 import type { BlobToStore } from '../../nodes/Phota/transport';
-import { parseJsonWithBase64Blobs } from '../../nodes/Phota/transport/streamedImages';
+import { parseJsonWithBase64Blobs } from '../../nodes/Phota/transport/answer';
 
 const TRUNCATED = 'The answer ended early (truncated JSON)';
 const NOT_JSON = 'The answer is not valid JSON';

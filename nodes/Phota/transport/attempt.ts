@@ -1,30 +1,24 @@
 /**
- * One attempt of a request: sent through n8n's authenticated helper within its deadline, redirects
- * followed only within the Base URL's origin, and the answer read the way the request asks for it.
+ * One attempt of a request: sent through n8n's authenticated helper within its deadline
+ * (AttemptDeadline), redirects followed only within the Base URL's origin, and its answer read
+ * (answer.ts).
  */
 import type { IDataObject } from 'n8n-workflow';
-import { jsonParse } from 'n8n-workflow';
 
-import { discardBody, isBodyStream, readAll, readHead, toBuffer } from './bodyStreams';
+import { readAnswer } from './answer';
+import type { BodyStream } from './bodyStreams';
+import { discardBody, isBodyStream } from './bodyStreams';
 import type { CredentialRead } from './credential';
 import { CREDENTIAL_TYPE } from './credential';
 import { StreamedJsonBody } from './jsonBody';
-import type { StoreBlob } from './streamedImages';
-import { parseJsonWithBase64Blobs } from './streamedImages';
-import type { AttemptDeadline } from './timers';
+import { armTimer, linkAbort, sleepUnlessCancelled } from './timers';
 import type {
 	Answer,
-	AnswerEncoding,
 	PhotaContext,
 	PhotaRequest,
 	RawResponse,
 	RefusedRedirectReason,
 } from './types';
-
-const MAX_ERROR_BODY_BYTES = 64 * 1024;
-/** JSON answers other than images (profiles, jobs) are small; a runaway answer is cut here. */
-const MAX_JSON_BYTES = 16 * 1024 * 1024;
-const MAX_PICTURE_BYTES = 64 * 1024 * 1024;
 
 /** Redirects followed within the Base URL's origin for one attempt, at most. */
 export const MAX_SAME_ORIGIN_REDIRECTS = 5;
@@ -106,51 +100,6 @@ export async function sendAttempt<T>(
 	}
 }
 
-/** Reads an answer's body the way the request asked for it; an error status keeps its first bytes. */
-export async function readAnswer<T>(
-	raw: RawResponse,
-	headers: Record<string, string>,
-	encoding: AnswerEncoding,
-	storeBlob?: StoreBlob,
-): Promise<Answer<T>> {
-	const head = { statusCode: raw.statusCode, headers };
-	if (raw.statusCode >= 400) {
-		// An unreadable error body is left out; the status still makes the error, which says why.
-		return await readHead(raw.body, MAX_ERROR_BODY_BYTES).then(
-			(errorBody) => ({ ...head, kind: 'errorStatus', errorBody }),
-			(reason: unknown) => ({
-				...head,
-				kind: 'errorStatus',
-				errorBody: Buffer.alloc(0),
-				errorBodyUnread: reason,
-			}),
-		);
-	}
-	try {
-		let body: unknown;
-		if (encoding === 'arraybuffer') {
-			body = await readAll(raw.body, MAX_PICTURE_BYTES);
-		} else if (encoding === 'jsonWithBlobs') {
-			// n8n hands over a stream (`encoding: 'stream'`); a body already in memory is one chunk.
-			const chunks = isBodyStream(raw.body) ? raw.body : [toBuffer(raw.body)];
-			body = await parseJsonWithBase64Blobs(chunks, { storeBlob });
-		} else {
-			body = parseJsonText(await readAll(raw.body, MAX_JSON_BYTES));
-		}
-		// The one place Phota's JSON takes the type the caller expects of it; fields are checked where used.
-		return { ...head, kind: 'response', body: body as T };
-	} catch (error) {
-		return { ...head, kind: 'unreadable', reason: error };
-	}
-}
-
-function parseJsonText(bytes: Buffer): unknown {
-	const text = bytes.toString('utf8');
-	// DELETE and other answers may come without a body.
-	if (text.trim() === '') return {};
-	return jsonParse<unknown>(text, { errorMessage: `the answer is not JSON: ${text.slice(0, 80)}` });
-}
-
 export function normaliseHeaders(headers: RawResponse['headers']): Record<string, string> {
 	const normalised: Record<string, string> = {};
 	for (const [name, value] of Object.entries(headers ?? {})) {
@@ -202,4 +151,103 @@ function redirectTarget(
 	} catch {
 		return undefined;
 	}
+}
+
+/** Raised when one attempt took longer than its bound; the code makes it a timeout for the retry policy. */
+export class AttemptTimeoutError extends Error {
+	readonly code = 'ETIMEDOUT';
+
+	constructor(timeoutMs: number) {
+		super(`no complete answer within ${Math.round(timeoutMs / 100) / 10} s`);
+	}
+}
+
+/** How long a timed-out attempt's request may take to end after it was aborted. */
+const ABORT_GRACE_MS = 2_000;
+
+/**
+ * A wall-clock bound on one attempt, headers and body together. n8n's `timeout` only ends an idle
+ * socket, and without redirects followed not even a stalled body; so when the bound passes, the
+ * request is aborted through {@link signal} (which also follows the execution's Stop) and any body
+ * stream still open is destroyed. The attempt fails only once its request has ended, so a timed-out
+ * request never stays out while its slot under Parallel Requests goes to another.
+ */
+export class AttemptDeadline {
+	private fired = false;
+	private readonly streams = new Set<BodyStream>();
+	private rejectRace: (error: Error) => void = () => {};
+	private readonly passed: Promise<never>;
+	private readonly disarm: () => void;
+	private readonly abort = new AbortController();
+	private readonly unlinkCancel: () => void;
+
+	constructor(
+		private readonly timeoutMs: number,
+		cancelSignal?: AbortSignal,
+	) {
+		this.passed = new Promise<never>((_resolve, reject) => {
+			this.rejectRace = reject;
+		});
+		this.passed.catch(() => {});
+		this.unlinkCancel = linkAbort(cancelSignal, this.abort);
+		this.disarm = armTimer(timeoutMs, () => this.fire());
+	}
+
+	/** Aborted when the bound passes or the execution is stopped: the attempt's HTTP request takes it. */
+	get signal(): AbortSignal {
+		return this.abort.signal;
+	}
+
+	/**
+	 * Settles with `work`, or fails once the deadline passes and `work` (its request aborted) has
+	 * ended; a late answer's body is discarded.
+	 */
+	async race<T>(work: Promise<T>): Promise<T> {
+		const ended = work.then(
+			(late) => {
+				if (this.fired) discardBody(late);
+			},
+			() => {},
+		);
+		const passedAndEnded = new Promise<never>((_resolve, reject) => {
+			this.passed.catch(
+				(error: unknown) => void settledWithin(ended, ABORT_GRACE_MS).then(() => reject(error)),
+			);
+		});
+		// Aborted by the deadline, the request fails with the abort's error: the deadline's is the one told.
+		const answered = work.then(
+			(value) => value,
+			async (error: unknown) => await (this.fired ? passedAndEnded : Promise.reject(error)),
+		);
+		return await Promise.race([answered, passedAndEnded]);
+	}
+
+	/** Destroys `stream` if it is still being read when the deadline passes. */
+	watch(stream: unknown): void {
+		if (!isBodyStream(stream)) return;
+		if (this.fired) stream.destroy(new AttemptTimeoutError(this.timeoutMs));
+		else this.streams.add(stream);
+	}
+
+	end(): void {
+		this.disarm();
+		this.unlinkCancel();
+		this.streams.clear();
+	}
+
+	private fire(): void {
+		this.fired = true;
+		const error = new AttemptTimeoutError(this.timeoutMs);
+		// The streams first: a body already being read then fails with this error, not the abort's.
+		for (const stream of this.streams) stream.destroy(error);
+		this.abort.abort(error);
+		this.rejectRace(error);
+	}
+}
+
+/** Waits for `work` to settle, at most `ms`. */
+async function settledWithin(work: Promise<void>, ms: number): Promise<void> {
+	const timer = new AbortController();
+	await Promise.race([work, sleepUnlessCancelled(ms, timer.signal).catch(() => {})]);
+	timer.abort();
 }

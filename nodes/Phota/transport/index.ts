@@ -1,7 +1,8 @@
 import type { IDataObject, IExecuteFunctions, IWebhookFunctions } from 'n8n-workflow';
 
+import { readAnswer } from './answer';
 import type { SentRequest } from './attempt';
-import { normaliseHeaders, readAnswer, sendAttempt } from './attempt';
+import { normaliseHeaders, sendAttempt } from './attempt';
 import type { BodyStream } from './bodyStreams';
 import { isBodyStream } from './bodyStreams';
 import { CredentialCache, credentialOf } from './credential';
@@ -12,8 +13,7 @@ import type { PhotaContext, PhotaRequest, PhotaResponse, RawResponse, RunRequest
 export { asNodeError, failureOf } from './errors';
 export { ImageBytes } from './jsonBody';
 export type { BodyStream } from './bodyStreams';
-export type { BlobToStore, StoreBlob } from './streamedImages';
-export type { PhotaRequest, PhotaResponse, RunRequests } from './types';
+export type { BlobToStore, PhotaRequest, PhotaResponse, RunRequests, StoreBlob } from './types';
 
 export { CREDENTIAL_TYPE } from './credential';
 

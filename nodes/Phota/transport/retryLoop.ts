@@ -1,7 +1,7 @@
 import type { INode, NodeApiError } from 'n8n-workflow';
 
 import type { Answer, PhotaResponse } from './types';
-import { AttemptDeadline } from './timers';
+import { AttemptDeadline } from './attempt';
 import {
 	appendDescription,
 	asNodeError,

@@ -1,7 +1,8 @@
+/**
+ * Waiting without setTimeout (which community nodes may not call): sleeps a signal can end, a timer
+ * that costs nothing to disarm, and one listener per signal however many wait on it.
+ */
 import * as n8nWorkflow from 'n8n-workflow';
-
-import type { BodyStream } from './bodyStreams';
-import { discardBody, isBodyStream } from './bodyStreams';
 
 type AbortableSleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 
@@ -122,103 +123,4 @@ export function armTimer(ms: number, onFire: () => void): () => void {
 	const timeout = AbortSignal.timeout(Math.max(0, ms));
 	timeout.addEventListener('abort', onFire, { once: true });
 	return () => timeout.removeEventListener('abort', onFire);
-}
-
-/** Raised when one attempt took longer than its bound; the code makes it a timeout for the retry policy. */
-export class AttemptTimeoutError extends Error {
-	readonly code = 'ETIMEDOUT';
-
-	constructor(timeoutMs: number) {
-		super(`no complete answer within ${Math.round(timeoutMs / 100) / 10} s`);
-	}
-}
-
-/** How long a timed-out attempt's request may take to end after it was aborted. */
-const ABORT_GRACE_MS = 2_000;
-
-/**
- * A wall-clock bound on one attempt, headers and body together. n8n's `timeout` only ends an idle
- * socket, and without redirects followed not even a stalled body; so when the bound passes, the
- * request is aborted through {@link signal} (which also follows the execution's Stop) and any body
- * stream still open is destroyed. The attempt fails only once its request has ended, so a timed-out
- * request never stays out while its slot under Parallel Requests goes to another.
- */
-export class AttemptDeadline {
-	private fired = false;
-	private readonly streams = new Set<BodyStream>();
-	private rejectRace: (error: Error) => void = () => {};
-	private readonly passed: Promise<never>;
-	private readonly disarm: () => void;
-	private readonly abort = new AbortController();
-	private readonly unlinkCancel: () => void;
-
-	constructor(
-		private readonly timeoutMs: number,
-		cancelSignal?: AbortSignal,
-	) {
-		this.passed = new Promise<never>((_resolve, reject) => {
-			this.rejectRace = reject;
-		});
-		this.passed.catch(() => {});
-		this.unlinkCancel = linkAbort(cancelSignal, this.abort);
-		this.disarm = armTimer(timeoutMs, () => this.fire());
-	}
-
-	/** Aborted when the bound passes or the execution is stopped: the attempt's HTTP request takes it. */
-	get signal(): AbortSignal {
-		return this.abort.signal;
-	}
-
-	/**
-	 * Settles with `work`, or fails once the deadline passes and `work` (its request aborted) has
-	 * ended; a late answer's body is discarded.
-	 */
-	async race<T>(work: Promise<T>): Promise<T> {
-		const ended = work.then(
-			(late) => {
-				if (this.fired) discardBody(late);
-			},
-			() => {},
-		);
-		const passedAndEnded = new Promise<never>((_resolve, reject) => {
-			this.passed.catch(
-				(error: unknown) => void settledWithin(ended, ABORT_GRACE_MS).then(() => reject(error)),
-			);
-		});
-		// Aborted by the deadline, the request fails with the abort's error: the deadline's is the one told.
-		const answered = work.then(
-			(value) => value,
-			async (error: unknown) => await (this.fired ? passedAndEnded : Promise.reject(error)),
-		);
-		return await Promise.race([answered, passedAndEnded]);
-	}
-
-	/** Destroys `stream` if it is still being read when the deadline passes. */
-	watch(stream: unknown): void {
-		if (!isBodyStream(stream)) return;
-		if (this.fired) stream.destroy(new AttemptTimeoutError(this.timeoutMs));
-		else this.streams.add(stream);
-	}
-
-	end(): void {
-		this.disarm();
-		this.unlinkCancel();
-		this.streams.clear();
-	}
-
-	private fire(): void {
-		this.fired = true;
-		const error = new AttemptTimeoutError(this.timeoutMs);
-		// The streams first: a body already being read then fails with this error, not the abort's.
-		for (const stream of this.streams) stream.destroy(error);
-		this.abort.abort(error);
-		this.rejectRace(error);
-	}
-}
-
-/** Waits for `work` to settle, at most `ms`. */
-async function settledWithin(work: Promise<void>, ms: number): Promise<void> {
-	const timer = new AbortController();
-	await Promise.race([work, sleepUnlessCancelled(ms, timer.signal).catch(() => {})]);
-	timer.abort();
 }

@@ -1,6 +1,7 @@
 import type { IDataObject, IHttpRequestMethods } from 'n8n-workflow';
 
-import type { StoreBlob } from './streamedImages';
+import type { NodeReadable } from './bodyStreams';
+import type { JsonPath } from './streamedJson/paths';
 import type { RunBill } from './bill';
 import type { CredentialCache } from './credential';
 import type { RequestLimiter } from './limiter';
@@ -83,3 +84,15 @@ export type Answer<T> =
 	| (AnswerHead & { kind: 'unreadable'; reason: unknown })
 	/** A redirect the node does not follow: the key would leave the origin, a loop, a POST turned into a GET. */
 	| (AnswerHead & { kind: 'refusedRedirect'; location?: string; reason: RefusedRedirectReason });
+
+/** An image for n8n's binary store: its bytes, or a stream of them; `head`, its first bytes (its type). */
+export interface BlobToStore {
+	data: Buffer | NodeReadable;
+	head: Buffer;
+}
+
+/**
+ * Where each image of a `jsonWithBlobs` answer goes (n8n's binary store); what it returns takes
+ * the image's place in the answer, so the image's bytes are not kept.
+ */
+export type StoreBlob = (image: BlobToStore, path: JsonPath) => Promise<unknown>;

@@ -28,7 +28,7 @@ export interface FinishedBlob {
 }
 
 /**
- * Reads one JSON answer fed in chunks (see parseJsonWithBase64Blobs in ../streamedImages.ts). The strings
+ * Reads one JSON answer fed in chunks (see parseJsonWithBase64Blobs in ../answer.ts). The strings
  * of the top-level `images` array are decoded from base64 as they arrive (base64Blob.ts), their
  * bytes handed to `sink` piece by piece, and stand as `null` in a skeleton of everything else,
  * which JSON.parse reads at the end; what the caller put in each image's place (replaceWith) then

@@ -1,26 +1,23 @@
 /**
- * A `jsonWithBlobs` answer read as it streams in (parseJsonWithBase64Blobs), and where its images
- * go as they are decoded, piece by piece: streamed to n8n's binary store while the answer still
- * arrives, so no image is ever whole in this process; or gathered into one Buffer per image when
- * nothing stores them (or there is no Node stream to make a stream with).
+ * Reading an answer the way its request asks for it (readAnswer): JSON, bytes, or JSON carrying
+ * base64 images (`jsonWithBlobs`), read as it streams in (parseJsonWithBase64Blobs) with each image
+ * going where it goes as it is decoded, piece by piece: streamed to n8n's binary store while the
+ * answer still arrives, so no image is ever whole in this process; or gathered into one Buffer per
+ * image when nothing stores them (or there is no Node stream to make a stream with).
  */
-import type { NodeReadable, StreamFrom } from './bodyStreams';
-import { streamFromOf, toBuffer } from './bodyStreams';
-import { SkeletonParser } from './streamedJson/skeleton';
+import { jsonParse } from 'n8n-workflow';
+
+import type { StreamFrom } from './bodyStreams';
+import { isBodyStream, readAll, readHead, streamFromOf, toBuffer } from './bodyStreams';
 import { PIECE_BYTES } from './streamedJson/base64Blob';
 import type { JsonPath } from './streamedJson/paths';
+import { SkeletonParser } from './streamedJson/skeleton';
+import type { Answer, AnswerEncoding, RawResponse, StoreBlob } from './types';
 
-/** An image for n8n's binary store: its bytes, or a stream of them; `head`, its first bytes (its type). */
-export interface BlobToStore {
-	data: Buffer | NodeReadable;
-	head: Buffer;
-}
-
-/**
- * Where each image of a `jsonWithBlobs` answer goes (n8n's binary store); what it returns takes
- * the image's place in the answer, so the image's bytes are not kept.
- */
-export type StoreBlob = (image: BlobToStore, path: JsonPath) => Promise<unknown>;
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
+/** JSON answers other than images (profiles, jobs) are small; a runaway answer is cut here. */
+const MAX_JSON_BYTES = 16 * 1024 * 1024;
+const MAX_PICTURE_BYTES = 64 * 1024 * 1024;
 
 export interface ImageDestination {
 	/** The next decoded piece of the image at `path`. */
@@ -31,6 +28,51 @@ export interface ImageDestination {
 	finish(path: JsonPath): Promise<unknown>;
 	/** The answer failed: an image on its way to the store fails too. */
 	abort(): void;
+}
+
+/** Reads an answer's body the way the request asked for it; an error status keeps its first bytes. */
+export async function readAnswer<T>(
+	raw: RawResponse,
+	headers: Record<string, string>,
+	encoding: AnswerEncoding,
+	storeBlob?: StoreBlob,
+): Promise<Answer<T>> {
+	const head = { statusCode: raw.statusCode, headers };
+	if (raw.statusCode >= 400) {
+		// An unreadable error body is left out; the status still makes the error, which says why.
+		return await readHead(raw.body, MAX_ERROR_BODY_BYTES).then(
+			(errorBody) => ({ ...head, kind: 'errorStatus', errorBody }),
+			(reason: unknown) => ({
+				...head,
+				kind: 'errorStatus',
+				errorBody: Buffer.alloc(0),
+				errorBodyUnread: reason,
+			}),
+		);
+	}
+	try {
+		let body: unknown;
+		if (encoding === 'arraybuffer') {
+			body = await readAll(raw.body, MAX_PICTURE_BYTES);
+		} else if (encoding === 'jsonWithBlobs') {
+			// n8n hands over a stream (`encoding: 'stream'`); a body already in memory is one chunk.
+			const chunks = isBodyStream(raw.body) ? raw.body : [toBuffer(raw.body)];
+			body = await parseJsonWithBase64Blobs(chunks, { storeBlob });
+		} else {
+			body = parseJsonText(await readAll(raw.body, MAX_JSON_BYTES));
+		}
+		// The one place Phota's JSON takes the type the caller expects of it; fields are checked where used.
+		return { ...head, kind: 'response', body: body as T };
+	} catch (error) {
+		return { ...head, kind: 'unreadable', reason: error };
+	}
+}
+
+function parseJsonText(bytes: Buffer): unknown {
+	const text = bytes.toString('utf8');
+	// DELETE and other answers may come without a body.
+	if (text.trim() === '') return {};
+	return jsonParse<unknown>(text, { errorMessage: `the answer is not JSON: ${text.slice(0, 80)}` });
 }
 
 /**
