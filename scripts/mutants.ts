@@ -38,14 +38,14 @@ const MUTANTS: Mutant[] = [
 	{
 		label: 'limiter: never refuses once the run is lost',
 		file: `${TRANSPORT}/limiter.ts`,
-		find: 'if (!this.runLost.aborted) return;',
-		replace: 'return;',
+		find: 'if (this.lost.signal.aborted) return false;',
+		replace: '',
 	},
 	{
 		label: 'limiter: refuses only items that sent nothing (resends after a 429 go on)',
 		file: `${TRANSPORT}/limiter.ts`,
-		find: 'if (paid || firstOfItem) await this.refuseIfLost();',
-		replace: 'if ((paid && false) || firstOfItem) await this.refuseIfLost();',
+		find: 'if (!paid && !firstOfItem) return true;',
+		replace: 'if (!(paid && false) && !firstOfItem) return true;',
 	},
 	{
 		label: 'limiter: steps up on successes that did not test the limit',
@@ -62,26 +62,29 @@ const MUTANTS: Mutant[] = [
 	{
 		label: 'retry loop: no rate-limit budget',
 		file: `${TRANSPORT}/retryLoop.ts`,
-		find: 'if (rateLimitedWaitMs > policy.rateLimitBudgetMs) {',
-		replace: 'if (rateLimitedWaitMs < 0) {',
+		find: 'if (this.rateLimitedWaitMs <= this.policy.rateLimitBudgetMs) return delay;',
+		replace: 'if (this.rateLimitedWaitMs >= 0) return delay;',
 	},
 	{
 		label: 'retry loop: one retry more than Max Retries',
 		file: `${TRANSPORT}/retryLoop.ts`,
-		find: 'retries < policy.maxRetries && mayResend(failure, safety)',
-		replace: 'retries <= policy.maxRetries && mayResend(failure, safety)',
+		find: 'this.retries < this.policy.maxRetries && mayResend(failure, this.safety)',
+		replace: 'this.retries <= this.policy.maxRetries && mayResend(failure, this.safety)',
 	},
 	{
 		label: 'retry loop: resends whatever the billing safety',
 		file: `${TRANSPORT}/retryLoop.ts`,
-		find: 'retries < policy.maxRetries && mayResend(failure, safety)',
-		replace: 'retries < policy.maxRetries && mayResend(failure, "idempotent")',
+		find: 'this.retries < this.policy.maxRetries && mayResend(failure, this.safety)',
+		// `this.safety &&` keeps the field read (an unread private field does not compile).
+		replace:
+			"this.retries < this.policy.maxRetries && mayResend(failure, this.safety && 'idempotent')",
 	},
 	{
 		label: 'retry loop: forgets that an earlier attempt may have run',
 		file: `${TRANSPORT}/retryLoop.ts`,
-		find: 'earlierAttemptMayHaveRun ||= !certainlyNotProcessed(failure);',
-		replace: 'earlierAttemptMayHaveRun ||= !certainlyNotProcessed(failure) && false;',
+		find: 'request.notFoundOnResendMeansDone === true && !certainlyNotProcessed(result.failure);',
+		replace:
+			'request.notFoundOnResendMeansDone === true && !certainlyNotProcessed(result.failure) && false;',
 	},
 	{
 		label: 'retry loop: a 429 is reported to the limiter as a success',
@@ -92,14 +95,15 @@ const MUTANTS: Mutant[] = [
 	{
 		label: 'retry loop: the wait before a resend ignores Stop',
 		file: `${TRANSPORT}/retryLoop.ts`,
-		find: 'await sleepUnlessCancelled(delay, cancelSignal, runLost);',
-		replace: 'await sleepUnlessCancelled(delay, undefined, runLost);',
+		find: 'await sleepUnlessCancelled(delay, cancelSignal, paid ? bounds.lostRun?.signal : undefined);',
+		replace:
+			'await sleepUnlessCancelled(delay, undefined, paid ? bounds.lostRun?.signal : undefined);',
 	},
 	{
 		label: 'retry loop: a lost run does not end the wait before a resend',
 		file: `${TRANSPORT}/retryLoop.ts`,
-		find: 'await sleepUnlessCancelled(delay, cancelSignal, runLost);',
-		replace: 'await sleepUnlessCancelled(delay, cancelSignal, paid ? undefined : runLost);',
+		find: 'await sleepUnlessCancelled(delay, cancelSignal, paid ? bounds.lostRun?.signal : undefined);',
+		replace: 'await sleepUnlessCancelled(delay, cancelSignal, undefined);',
 	},
 	{
 		label: 'retry policy: a bare 503 counts as not processed',
@@ -134,7 +138,7 @@ const MUTANTS: Mutant[] = [
 	},
 	{
 		label: 'deadline: the request is not aborted',
-		file: `${TRANSPORT}/index.ts`,
+		file: `${TRANSPORT}/attempt.ts`,
 		find: 'withCancelSignal(this, deadline.signal),',
 		replace: 'withCancelSignal(this, new AbortController().signal),',
 	},
@@ -152,25 +156,25 @@ const MUTANTS: Mutant[] = [
 	},
 	{
 		label: 'redirects: followed to another origin',
-		file: `${TRANSPORT}/index.ts`,
-		find: 'if (next === undefined || next.origin !== origin) return',
-		replace: 'if (next === undefined || (next.origin !== origin && false)) return',
+		file: `${TRANSPORT}/attempt.ts`,
+		find: "if (next === undefined || next.origin !== origin) return 'otherOrigin';",
+		replace: "if (next === undefined || (next.origin !== origin && false)) return 'otherOrigin';",
 	},
 	{
 		label: 'redirects: no limit on hops',
-		file: `${TRANSPORT}/index.ts`,
+		file: `${TRANSPORT}/attempt.ts`,
 		find: "if (hop >= MAX_SAME_ORIGIN_REDIRECTS) return 'tooManyHops';",
 		replace: "if (hop >= MAX_SAME_ORIGIN_REDIRECTS && hop < 0) return 'tooManyHops';",
 	},
 	{
 		label: 'redirects: a POST follows a 302',
-		file: `${TRANSPORT}/index.ts`,
+		file: `${TRANSPORT}/attempt.ts`,
 		find: "if (status !== 307 && status !== 308 && method !== 'GET') return 'changesMethod';",
 		replace: "if (status !== 307 && status !== 308 && method === 'never') return 'changesMethod';",
 	},
 	{
 		label: 'base URL: plain http to any host',
-		file: `${TRANSPORT}/baseUrl.ts`,
+		file: `${TRANSPORT}/credential.ts`,
 		find: "if (url.protocol === 'http:' && !isLoopback(url.hostname)) {",
 		replace: "if (url.protocol === 'http:' && !isLoopback(url.hostname) && url.port === 'none') {",
 	},
@@ -179,9 +183,9 @@ const MUTANTS: Mutant[] = [
 const SUITES = [
 	'test/unit/limiter.test.ts',
 	'test/unit/retryPolicy.test.ts',
-	'test/unit/sleep.test.ts',
-	'test/unit/baseUrl.test.ts',
-	'test/unit/attempt.test.ts',
+	'test/unit/timers.test.ts',
+	'test/unit/credentialBaseUrl.test.ts',
+	'test/unit/attemptDeadline.test.ts',
 	'test/hardening.test.ts',
 	'test/phota.errors.test.ts',
 	'test/faults.test.ts',
