@@ -87,6 +87,12 @@ const MUTANTS: Mutant[] = [
 			'request.notFoundOnResendMeansDone === true && !certainlyNotProcessed(result.failure) && false;',
 	},
 	{
+		label: 'retry loop: the bill forgets that an earlier attempt may have run',
+		file: `${TRANSPORT}/retryLoop.ts`,
+		find: "earlierMayHaveRun ||= billed.kind !== 'notBilled';",
+		replace: '',
+	},
+	{
 		label: 'retry loop: a 429 is reported to the limiter as a success',
 		file: `${TRANSPORT}/retryLoop.ts`,
 		find: 'permit?.release(outcome, rateLimitWaitMs);',
@@ -190,6 +196,7 @@ const SUITES = [
 	'test/phota.errors.test.ts',
 	'test/faults.test.ts',
 	'test/waitForProfileReady.test.ts',
+	'test/billing.test.ts',
 ];
 
 function run(command: string, args: string[]): number {
