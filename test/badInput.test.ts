@@ -452,6 +452,14 @@ badInputs.push(
 		itemIndex: 0,
 	},
 	{
+		// The run's settings are read in one order (readRunSettings): the request settings first.
+		name: 'Parallel Requests and Max Images both invalid: Parallel Requests is named',
+		items: [{ json: {} }],
+		parameters: { ...generate, options: { maxImages: -1, parallelRequests: 500 } },
+		message: /^Parallel Requests must be a whole number from 1 to 20, got 500$/,
+		itemIndex: 0,
+	},
+	{
 		name: 'Max Retries from an expression that is not a number',
 		items: [{ json: { profile_ids: ['prof_a'], r: 'lots' } }],
 		parameters: {
