@@ -235,12 +235,13 @@ const MAX_PAID_REQUESTS: NumberRule = {
 	fallback: 0,
 };
 const MAX_IMAGES: NumberRule = { ...MAX_PAID_REQUESTS, label: 'Max Images' };
-/** The rule and the name of the tool's Max Paid Requests per Execution (its field: spending.ts). */
-export const MAX_PER_EXECUTION: NumberRule = {
+const MAX_PER_EXECUTION: NumberRule = {
 	...MAX_PAID_REQUESTS,
 	label: 'Max Paid Requests per Execution',
 	fallback: 5,
 };
+
+/** The tool's Max Paid Requests per Execution (its field: spending.ts). */
 export const TOOL_MAX_PAID_REQUESTS = 'toolMaxPaidRequests';
 /** Where the tool keeps what it sent in this execution: the node's own execution context. */
 export const SENT_IN_EXECUTION = 'photaPaidRequestsSent';

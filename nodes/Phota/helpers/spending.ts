@@ -7,7 +7,7 @@ import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n
 import { NodeOperationError } from 'n8n-workflow';
 
 import type { SpendingCaps } from './settings';
-import { MAX_PER_EXECUTION, SENT_IN_EXECUTION, TOOL_MAX_PAID_REQUESTS } from './settings';
+import { SENT_IN_EXECUTION, TOOL_MAX_PAID_REQUESTS } from './settings';
 
 /** What one item will ask Phota to bill: its paid requests and the images they ask for. */
 export interface PlannedCharge {
@@ -48,7 +48,7 @@ export const executionLimitProperty: INodeProperties = {
 	name: TOOL_MAX_PAID_REQUESTS,
 	type: 'number',
 	typeOptions: { minValue: 0 },
-	default: MAX_PER_EXECUTION.fallback,
+	default: 5,
 	description:
 		'The most requests Phota bills (images, trainings) that this tool may send in one execution of the workflow, over all the calls the model makes; 0 means no limit. A call past it is refused, and the model is told so.',
 };
