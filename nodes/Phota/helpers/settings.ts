@@ -238,6 +238,7 @@ const MAX_IMAGES: NumberRule = { ...MAX_PAID_REQUESTS, label: 'Max Images' };
 const MAX_PER_EXECUTION: NumberRule = {
 	...MAX_PAID_REQUESTS,
 	label: 'Max Paid Requests per Execution',
+	// The field's default (executionLimitProperty, spending.ts), which n8n's lint wants as a literal.
 	fallback: 5,
 };
 
